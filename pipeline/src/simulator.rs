@@ -1,0 +1,345 @@
+//! The store-traffic simulator, following the original's rules (see SEED.md) with its
+//! defects fixed: hour 19 is open, and transactions derive from the same store-hour
+//! visitors as the sensors' counts.
+//!
+//! Every value is a pure function of (store, sensor, local date, local hour): the random
+//! stream is seeded from those fields, so one hour always yields one answer.
+
+use std::ops::RangeInclusive;
+use std::sync::Arc;
+
+use chrono::{Datelike, NaiveDate, Weekday};
+use rand_core::{RngCore, SeedableRng};
+use rand_pcg::Pcg64Mcg;
+use serde::{Deserialize, Serialize};
+
+use crate::reference::{Reference, Sensor, Store};
+
+/// Opening hours: 09:00 to 20:00, i.e. the hours starting 9..=19.
+pub const OPENING_HOURS: RangeInclusive<u32> = 9..=19;
+
+/// Share of open-hour readings with a missing value.
+pub const MISSING_RATE: f64 = 0.04;
+/// Share of open-hour readings that are high outliers (raw 900–1200, then scaled).
+pub const HIGH_OUTLIER_RATE: f64 = 0.02;
+/// Share of open-hour readings that are low outliers (a reading of 1 or 2).
+pub const LOW_OUTLIER_RATE: f64 = 0.02;
+/// Chance of a few visitors counted at night (cleaning staff, deliveries).
+pub const NIGHT_VISIT_RATE: f64 = 0.001;
+
+/// Weekday coefficient, Monday..Friday; `None` on the weekend (closed).
+pub fn weekday_coef(date: NaiveDate) -> Option<f64> {
+    match date.weekday() {
+        Weekday::Mon => Some(0.4),
+        Weekday::Tue => Some(0.5),
+        Weekday::Wed => Some(0.6),
+        Weekday::Thu => Some(0.5),
+        Weekday::Fri => Some(0.6),
+        Weekday::Sat | Weekday::Sun => None,
+    }
+}
+
+/// Hour coefficient inside opening hours; `None` outside them.
+pub fn hour_coef(hour: u32) -> Option<f64> {
+    Some(match hour {
+        9 => 0.3,
+        10 => 0.5,
+        11 => 0.6,
+        12 => 0.7,
+        13 => 0.9,
+        14..=16 => 0.6,
+        17 | 18 => 0.9,
+        19 => 0.7,
+        _ => return None,
+    })
+}
+
+/// True on the days the stores open (Monday to Friday).
+pub fn is_open_day(date: NaiveDate) -> bool {
+    weekday_coef(date).is_some()
+}
+
+/// What kind of reading the simulator produced: the ground truth for cleaning tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fault {
+    /// A genuine count.
+    None,
+    /// The sensor sent nothing (`null`).
+    Missing,
+    /// The count is about ten times too high.
+    HighOutlier,
+    /// The sensor reported 1 or 2 instead of its real count.
+    LowOutlier,
+}
+
+/// One sensor's count for one hour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SensorReading {
+    /// What the sensor reported (`None` when missing).
+    pub value: Option<i64>,
+    /// The real number of visitors through this door.
+    pub true_value: i64,
+    pub fault: Fault,
+}
+
+/// A store's sales for one hour.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct StoreHour {
+    pub transactions: i64,
+    /// Revenue in euros, rounded to cents.
+    pub chiffre_affaires: f64,
+    /// The store's real visitors that hour (all sensors), from which sales derive.
+    pub visitors: i64,
+}
+
+/// The simulator over one chain.
+#[derive(Debug, Clone)]
+pub struct Simulator {
+    reference: Arc<Reference>,
+}
+
+impl Simulator {
+    pub fn new(reference: Arc<Reference>) -> Self {
+        Self { reference }
+    }
+
+    pub fn reference(&self) -> &Reference {
+        &self.reference
+    }
+
+    /// A sensor's reading for one local hour, or `None` on a closed (weekend) day.
+    pub fn sensor_reading(
+        &self,
+        store: &Store,
+        sensor: &Sensor,
+        date: NaiveDate,
+        hour: u32,
+    ) -> Option<SensorReading> {
+        let day_coef = weekday_coef(date)?;
+        Some(reading(store, sensor, date, hour, day_coef))
+    }
+
+    /// A store's sales for one local hour, or `None` on a closed day. Outside opening
+    /// hours the store sells nothing.
+    pub fn store_hour(&self, store: &Store, date: NaiveDate, hour: u32) -> Option<StoreHour> {
+        let day_coef = weekday_coef(date)?;
+        if hour_coef(hour).is_none() {
+            return Some(StoreHour {
+                transactions: 0,
+                chiffre_affaires: 0.0,
+                visitors: 0,
+            });
+        }
+        let visitors: i64 = self
+            .reference
+            .sensors_of(store.store_id)
+            .iter()
+            .map(|sensor| reading(store, sensor, date, hour, day_coef).true_value)
+            .sum();
+        // Sensor ids start at 1: stream 0 of a store is its till.
+        let mut draws = Draws::new(store.store_id, 0, date, hour);
+        let conversion = draws.uniform(0.15, 0.30);
+        let transactions = (visitors as f64 * conversion).round() as i64;
+        let mut cents: i64 = 0;
+        for _ in 0..transactions {
+            cents += (draws.uniform(10.0, 120.0) * 100.0).round() as i64;
+        }
+        Some(StoreHour {
+            transactions,
+            chiffre_affaires: cents as f64 / 100.0,
+            visitors,
+        })
+    }
+}
+
+fn reading(store: &Store, sensor: &Sensor, date: NaiveDate, hour: u32, day_coef: f64) -> SensorReading {
+    let mut draws = Draws::new(store.store_id, sensor.sensor_id, date, hour);
+    let Some(hour_coef) = hour_coef(hour) else {
+        let value = if draws.unit() < NIGHT_VISIT_RATE {
+            draws.int(1, 3)
+        } else {
+            0
+        };
+        return SensorReading {
+            value: Some(value),
+            true_value: value,
+            fault: Fault::None,
+        };
+    };
+    let scale = store.coef * sensor.coef * day_coef * hour_coef * draws.uniform(0.95, 1.05);
+    let true_value = (draws.int(90, 120) as f64 * scale) as i64;
+    let fault_draw = draws.unit();
+    let (value, fault) = if fault_draw < MISSING_RATE {
+        (None, Fault::Missing)
+    } else if fault_draw < MISSING_RATE + HIGH_OUTLIER_RATE {
+        (Some((draws.int(900, 1200) as f64 * scale) as i64), Fault::HighOutlier)
+    } else if fault_draw < MISSING_RATE + HIGH_OUTLIER_RATE + LOW_OUTLIER_RATE {
+        (Some(draws.int(1, 2)), Fault::LowOutlier)
+    } else {
+        (Some(true_value), Fault::None)
+    };
+    SensorReading {
+        value,
+        true_value,
+        fault,
+    }
+}
+
+/// A deterministic random stream for one (store, sensor-or-till, date, hour).
+struct Draws(Pcg64Mcg);
+
+impl Draws {
+    fn new(store_id: u32, stream: u32, date: NaiveDate, hour: u32) -> Self {
+        // Distinct fields land in distinct bits; PCG's seeding then mixes them.
+        let day = date.num_days_from_ce() as u64;
+        let key = ((store_id as u64) << 40)
+            ^ ((stream as u64) << 24)
+            ^ ((day & 0x7_FFFF) << 5)
+            ^ (hour as u64 & 0x1F);
+        Self(Pcg64Mcg::seed_from_u64(key))
+    }
+
+    /// Uniform in [0, 1).
+    fn unit(&mut self) -> f64 {
+        (self.0.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+    }
+
+    fn uniform(&mut self, low: f64, high: f64) -> f64 {
+        low + (high - low) * self.unit()
+    }
+
+    /// Uniform integer in [low, high].
+    fn int(&mut self, low: i64, high: i64) -> i64 {
+        low + (self.unit() * (high - low + 1) as f64) as i64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn sim() -> Simulator {
+        Simulator::new(Arc::new(Reference::embedded()))
+    }
+
+    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).expect("valid date")
+    }
+
+    #[test]
+    fn same_inputs_same_answer() {
+        let s = sim();
+        let store = s.reference().store(1).expect("store").clone();
+        let sensor = s.reference().sensor(1, 9).expect("sensor").clone();
+        let a = s.sensor_reading(&store, &sensor, date(2024, 10, 14), 12);
+        let b = s.sensor_reading(&store, &sensor, date(2024, 10, 14), 12);
+        assert_eq!(a, b);
+        assert!(a.is_some());
+        let other = s.sensor_reading(&store, &sensor, date(2024, 10, 14), 13);
+        assert_ne!(a, other);
+    }
+
+    #[test]
+    fn weekends_are_closed_and_nights_are_empty() {
+        let s = sim();
+        let store = s.reference().store(2).expect("store").clone();
+        let sensor = s.reference().sensor(2, 1).expect("sensor").clone();
+        assert!(s.sensor_reading(&store, &sensor, date(2024, 10, 12), 12).is_none());
+        assert!(s.store_hour(&store, date(2024, 10, 13), 12).is_none());
+        let night = s.store_hour(&store, date(2024, 10, 14), 3).expect("open day");
+        assert_eq!((night.transactions, night.chiffre_affaires), (0, 0.0));
+    }
+
+    /// A simulated year of the default chain: rates and ranges follow SEED.md.
+    #[test]
+    fn a_year_matches_the_seed_rules() {
+        let s = sim();
+        let mut counts: HashMap<Fault, u64> = HashMap::new();
+        let mut open_readings = 0u64;
+        let mut night_readings = 0u64;
+        let mut night_visits = 0u64;
+        let mut hour19_total = 0i64;
+        let mut conversions = Vec::new();
+        let (mut min_true, mut max_true) = (i64::MAX, i64::MIN);
+        let mut high_range = (i64::MAX, i64::MIN);
+        let mut days = 0;
+        let mut d = date(2024, 1, 1);
+        while d < date(2025, 1, 1) {
+            for hour in 0..24 {
+                for (store, sensor) in s.reference().all_sensors() {
+                    let Some(r) = s.sensor_reading(store, sensor, d, hour) else {
+                        assert!(!is_open_day(d));
+                        continue;
+                    };
+                    if OPENING_HOURS.contains(&hour) {
+                        open_readings += 1;
+                        *counts.entry(r.fault).or_default() += 1;
+                        min_true = min_true.min(r.true_value);
+                        max_true = max_true.max(r.true_value);
+                        match r.fault {
+                            Fault::HighOutlier => {
+                                let v = r.value.expect("high outliers have a value");
+                                high_range = (high_range.0.min(v), high_range.1.max(v));
+                            }
+                            Fault::LowOutlier => {
+                                assert!(matches!(r.value, Some(1 | 2)));
+                            }
+                            Fault::Missing => assert!(r.value.is_none()),
+                            Fault::None => assert_eq!(r.value, Some(r.true_value)),
+                        }
+                        if hour == 19 {
+                            hour19_total += r.true_value;
+                        }
+                    } else {
+                        night_readings += 1;
+                        let v = r.value.expect("night readings have a value");
+                        assert!((0..=3).contains(&v));
+                        if v > 0 {
+                            night_visits += 1;
+                        }
+                    }
+                }
+                for store in s.reference().stores() {
+                    if let Some(h) = s.store_hour(store, d, hour) {
+                        if OPENING_HOURS.contains(&hour) && h.visitors > 0 {
+                            conversions.push(h.transactions as f64 / h.visitors as f64);
+                            if h.transactions > 0 {
+                                let ticket = h.chiffre_affaires / h.transactions as f64;
+                                assert!((10.0..=120.0).contains(&ticket), "ticket {ticket}");
+                            }
+                            let cents = h.chiffre_affaires * 100.0;
+                            assert!((cents - cents.round()).abs() < 1e-6);
+                        }
+                    }
+                }
+            }
+            if is_open_day(d) {
+                days += 1;
+            }
+            d = d.succ_opt().expect("next day");
+        }
+        assert_eq!(days, 262, "weekdays in 2024");
+        let rate = |f: Fault| *counts.get(&f).unwrap_or(&0) as f64 / open_readings as f64;
+        // 262 days × 11 hours × 83 sensors ≈ 239,000 readings: a 4-sigma band is ±0.0016.
+        assert!((rate(Fault::Missing) - 0.04).abs() < 0.002, "{}", rate(Fault::Missing));
+        assert!((rate(Fault::HighOutlier) - 0.02).abs() < 0.0015, "{}", rate(Fault::HighOutlier));
+        assert!((rate(Fault::LowOutlier) - 0.02).abs() < 0.0015, "{}", rate(Fault::LowOutlier));
+        assert!((rate(Fault::None) - 0.92).abs() < 0.003);
+        let night_rate = night_visits as f64 / night_readings as f64;
+        assert!((night_rate - 0.001).abs() < 0.0005, "{night_rate}");
+        // Scaled genuine counts: 90 × 0.9 × 0.64 × 0.4 × 0.3 × 0.95 ≈ 5.9 up to
+        // 120 × 1.5 × 1.18 × 0.6 × 0.9 × 1.05 ≈ 120.4.
+        assert!(min_true >= 5 && min_true <= 8, "{min_true}");
+        assert!(max_true <= 120 && max_true >= 110, "{max_true}");
+        assert!(high_range.0 >= 59 && high_range.1 <= 1205, "{high_range:?}");
+        assert!(hour19_total > 0, "hour 19 is open");
+        let (cmin, cmax) = conversions
+            .iter()
+            .fold((f64::MAX, f64::MIN), |(a, b), &c| (a.min(c), b.max(c)));
+        let mean = conversions.iter().sum::<f64>() / conversions.len() as f64;
+        assert!(cmin >= 0.14 && cmax <= 0.31, "{cmin}..{cmax}");
+        assert!((mean - 0.225).abs() < 0.005, "{mean}");
+    }
+}

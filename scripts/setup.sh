@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Installs, idempotently, every tool the build and the tests need on a Debian machine
+# with access to crates.io, npm and Debian's packages only. Anything already present at
+# the right version is skipped, so a warm machine spends a few seconds here.
+#
+# Tools go outside the clone, under $DATAMAG_TOOLS (default ~/.cache/datamag360/tools),
+# so that fresh clones (CI) reuse them.
+set -euo pipefail
+
+TOOLS="${DATAMAG_TOOLS:-$HOME/.cache/datamag360/tools}"
+WASM_BINDGEN_VERSION="0.2.130"
+SASS_VERSION="1.108.2"
+BINARYEN_VERSION="132.0.0"
+PLAYWRIGHT_VERSION="1.57.0"
+WANT_BROWSER="${WANT_BROWSER:-1}"
+
+log() { printf '\033[1;34m[setup]\033[0m %s\n' "$*" >&2; }
+mkdir -p "$TOOLS"
+
+# 1. Rust target for the hydrated front end.
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  log "adding rust target wasm32-unknown-unknown"
+  rustup target add wasm32-unknown-unknown
+fi
+
+# 2. wasm-bindgen CLI, pinned to the wasm-bindgen crate version in Cargo.lock.
+WB="$TOOLS/cargo/bin/wasm-bindgen"
+if [ ! -x "$WB" ] || [ "$("$WB" --version | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
+  log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 4 minutes on 2 cores)"
+  # Not --locked: its lock file names a crate version the registry does not serve.
+  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --root "$TOOLS/cargo" --force
+fi
+
+# 3. sass (stylesheet) and binaryen (wasm-opt, release builds) from npm, in a fixed folder.
+NODE_DIR="$TOOLS/node"
+if [ ! -x "$NODE_DIR/node_modules/.bin/sass" ] || [ ! -x "$NODE_DIR/node_modules/.bin/wasm-opt" ] \
+   || ! grep -q "\"version\": \"$SASS_VERSION\"" "$NODE_DIR/node_modules/sass/package.json" 2>/dev/null \
+   || ! grep -q "\"version\": \"$BINARYEN_VERSION\"" "$NODE_DIR/node_modules/binaryen/package.json" 2>/dev/null; then
+  log "installing sass@$SASS_VERSION and binaryen@$BINARYEN_VERSION from npm"
+  mkdir -p "$NODE_DIR"
+  (cd "$NODE_DIR" && [ -f package.json ] || echo '{"private":true}' > "$NODE_DIR/package.json")
+  npm install --prefix "$NODE_DIR" --no-audit --no-fund --loglevel=error \
+    "sass@$SASS_VERSION" "binaryen@$BINARYEN_VERSION"
+fi
+
+# 4. Browser and Playwright for the end-to-end tests (never `npx playwright install`).
+if [ "$WANT_BROWSER" = "1" ]; then
+  if [ ! -x /usr/bin/chromium ]; then
+    log "installing Debian's chromium"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq chromium >/dev/null
+  fi
+fi
+log "tools ready in $TOOLS"
