@@ -11,7 +11,7 @@ TOOLS="${DATAMAG_TOOLS:-$HOME/.cache/datamag360/tools}"
 WASM_BINDGEN_VERSION="0.2.130"
 SASS_VERSION="1.108.2"
 BINARYEN_VERSION="132.0.0"
-PLAYWRIGHT_VERSION="1.57.0"
+
 WANT_BROWSER="${WANT_BROWSER:-1}"
 
 log() { printf '\033[1;34m[setup]\033[0m %s\n' "$*" >&2; }
@@ -50,6 +50,14 @@ if [ "$WANT_BROWSER" = "1" ]; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
     apt-get install -y -qq chromium >/dev/null
+  fi
+  # Playwright itself, at the version pinned in end2end/package-lock.json.
+  E2E="$(cd "$(dirname "$0")/.." && pwd)/end2end"
+  if [ ! -x "$E2E/node_modules/.bin/playwright" ] \
+     || ! cmp -s "$E2E/package-lock.json" "$E2E/node_modules/.package-lock.json.copy"; then
+    log "installing Playwright (npm ci in end2end/, no browser download)"
+    (cd "$E2E" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+    cp "$E2E/package-lock.json" "$E2E/node_modules/.package-lock.json.copy"
   fi
 fi
 log "tools ready in $TOOLS"

@@ -2,6 +2,7 @@
 //!
 //! This crate knows nothing of web frameworks; the server and the Leptos app build on it.
 
+pub mod availability;
 pub mod clock;
 pub mod reference;
 pub mod simulator;

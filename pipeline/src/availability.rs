@@ -1,0 +1,88 @@
+//! Which dates and hours can be asked for: from 2021-01-01 up to the hour before now
+//! (Paris time), as the original API had it.
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::clock::{first_available_date, HourSlot};
+use crate::simulator::{is_open_day, OPENING_HOURS};
+
+/// Why a date or an hour cannot be served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Unavailable {
+    #[error("data starts on {first}")]
+    BeforeFirstDate { first: NaiveDate },
+    #[error("the date is in the future")]
+    InFuture,
+    #[error("not available yet: the latest available hour is {latest}")]
+    NotYet { latest: HourSlot },
+}
+
+/// Checks one hour (`Some(h)`) or a whole day's opening hours (`None`) against `now`.
+pub fn check(date: NaiveDate, hour: Option<u32>, now: DateTime<Utc>) -> Result<(), Unavailable> {
+    let first = first_available_date();
+    if date < first {
+        return Err(Unavailable::BeforeFirstDate { first });
+    }
+    let latest = HourSlot::latest_available(now);
+    let today = HourSlot::containing(now).date;
+    if date > today {
+        return Err(Unavailable::InFuture);
+    }
+    let needed = HourSlot {
+        date,
+        hour: hour.unwrap_or(*OPENING_HOURS.end()),
+    };
+    if needed > latest {
+        return Err(Unavailable::NotYet { latest });
+    }
+    Ok(())
+}
+
+/// The most recent open day whose opening hours are all available at `now`.
+pub fn latest_complete_open_day(now: DateTime<Utc>) -> NaiveDate {
+    let mut date = HourSlot::latest_available(now).date;
+    let first = first_available_date();
+    while date > first && (!is_open_day(date) || check(date, None, now).is_err()) {
+        date = date.pred_opt().unwrap_or(first);
+    }
+    date
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utc(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s)
+            .expect("timestamp")
+            .with_timezone(&Utc)
+    }
+    fn d(s: &str) -> NaiveDate {
+        s.parse().expect("date")
+    }
+
+    #[test]
+    fn window_is_first_date_to_an_hour_ago() {
+        let now = utc("2025-01-15T10:30:00Z"); // Wednesday 11:30 Paris
+        assert_eq!(
+            check(d("2020-12-31"), Some(12), now),
+            Err(Unavailable::BeforeFirstDate { first: d("2021-01-01") })
+        );
+        assert_eq!(check(d("2021-01-01"), Some(12), now), Ok(()));
+        assert_eq!(check(d("2025-01-15"), Some(10), now), Ok(()));
+        assert!(matches!(check(d("2025-01-15"), Some(11), now), Err(Unavailable::NotYet { .. })));
+        assert!(matches!(check(d("2025-01-15"), None, now), Err(Unavailable::NotYet { .. })));
+        assert_eq!(check(d("2025-01-16"), Some(3), now), Err(Unavailable::InFuture));
+        assert_eq!(check(d("2025-01-14"), None, now), Ok(()));
+    }
+
+    #[test]
+    fn latest_complete_open_day_skips_weekends_and_today() {
+        // Monday 2025-01-13 11:30 Paris: today incomplete, weekend closed → Friday.
+        let now = utc("2025-01-13T10:30:00Z");
+        assert_eq!(latest_complete_open_day(now), d("2025-01-10"));
+        // Monday 21:30 Paris: Monday is complete.
+        let now = utc("2025-01-13T20:30:00Z");
+        assert_eq!(latest_complete_open_day(now), d("2025-01-13"));
+    }
+}

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: installs what is missing, checks formatting and
+# lints, builds once (debug), then runs the unit, integration and browser tests on that build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/env.sh
+log() { printf '\033[1;32m[test]\033[0m %s\n' "$*" >&2; }
+START=$(date +%s)
+
+scripts/setup.sh
+
+# PostgreSQL for the warehouse tests: this machine kind runs it on 127.0.0.1:5432.
+export TEST_DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
+
+log "cargo fmt --check"
+cargo fmt --all --check
+
+log "clippy (server crates, all targets)"
+cargo clippy --locked --workspace --exclude frontend --all-targets -- -D warnings
+log "clippy (front end, wasm32)"
+cargo clippy --locked -p frontend --target wasm32-unknown-unknown -- -D warnings
+
+log "build (debug)"
+SITE="$(scripts/build.sh | tail -n 1)"
+
+log "cargo test"
+cargo test --locked --workspace --exclude frontend
+
+log "browser tests (Playwright + Chromium against the real binary)"
+(
+  cd end2end
+  DATAMAG_BIN="$CARGO_TARGET_DIR/debug/datamag360" DATAMAG_SITE_ROOT="$SITE" \
+    ./node_modules/.bin/playwright test
+)
+log "all tests passed in $(( $(date +%s) - START )) s"

@@ -1,0 +1,89 @@
+//! Command line and configuration. Every option can also be set through the environment
+//! variable named in `--help` (12-factor); `PORT` is honoured as Render sets it.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::telemetry::LogFormat;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "datamag360",
+    version,
+    about = "DataMag360: store-traffic simulator API, data pipeline and KPI dashboard in one binary",
+    long_about = None
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// Log output format.
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the API and the dashboard (the default when no command is given).
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on; use 0.0.0.0 in a container.
+    #[arg(long, env = "HOST", default_value = "127.0.0.1")]
+    pub host: IpAddr,
+
+    /// Port to listen on.
+    #[arg(long, env = "PORT", default_value_t = 3000)]
+    pub port: u16,
+
+    /// Folder holding the built site (`pkg/datamag360.js`, `.wasm`, `.css`).
+    #[arg(long, env = "DATAMAG_SITE_ROOT", default_value = "site")]
+    pub site_root: PathBuf,
+
+    #[command(flatten)]
+    pub chain: ChainArgs,
+}
+
+impl ServeArgs {
+    /// `serve`'s options when no command was given: environment variables and defaults.
+    pub fn from_env_only() -> Self {
+        #[derive(Parser)]
+        struct Only {
+            #[command(flatten)]
+            args: ServeArgs,
+        }
+        Only::parse_from(["datamag360"]).args
+    }
+}
+
+/// Which stores and sensors to simulate.
+#[derive(Debug, Clone, Args)]
+pub struct ChainArgs {
+    /// CSV file of stores (`store_id,city_store,coef`); default: the 10 original stores.
+    #[arg(long, env = "DATAMAG_STORES", requires = "sensors")]
+    pub stores: Option<PathBuf>,
+
+    /// CSV file of sensors (`sensor_id,store_id,coef`); default: the 83 original sensors.
+    #[arg(long, env = "DATAMAG_SENSORS", requires = "stores")]
+    pub sensors: Option<PathBuf>,
+
+    /// Simulate a synthetic chain of this many stores instead (scale runs).
+    #[arg(long, env = "DATAMAG_SYNTHETIC_STORES", conflicts_with_all = ["stores", "sensors"])]
+    pub synthetic_stores: Option<u32>,
+}
+
+impl ChainArgs {
+    pub fn load(&self) -> Result<pipeline::Reference, pipeline::ReferenceError> {
+        match (&self.stores, &self.sensors, self.synthetic_stores) {
+            (_, _, Some(n)) => pipeline::Reference::synthetic(n, 360),
+            (Some(stores), Some(sensors), None) => {
+                pipeline::Reference::from_csv_files(stores, sensors)
+            }
+            _ => Ok(pipeline::Reference::embedded()),
+        }
+    }
+}

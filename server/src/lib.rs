@@ -1,0 +1,9 @@
+//! DataMag360 server: the REST API, the Leptos dashboard and (later) the job scheduler,
+//! assembled into one axum application.
+
+pub mod api;
+pub mod cli;
+pub mod telemetry;
+pub mod web;
+
+pub use web::{build_router, AppState};

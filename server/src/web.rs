@@ -1,0 +1,131 @@
+//! The axum application: REST API + Leptos pages + static site, and the serve loop.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use app::services::Services;
+use axum::extract::FromRef;
+use axum::Router;
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use pipeline::{Clock, Simulator, SystemClock};
+use tower_http::trace::TraceLayer;
+
+use crate::api;
+use crate::cli::ServeArgs;
+
+/// Everything a request handler may need.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub services: Services,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+impl AppState {
+    pub fn new(
+        simulator: Arc<Simulator>,
+        clock: Arc<dyn Clock>,
+        site_root: &str,
+        addr: SocketAddr,
+    ) -> Self {
+        let leptos_options = LeptosOptions::builder()
+            .output_name(app::OUTPUT_NAME)
+            .site_root(site_root)
+            .site_pkg_dir("pkg")
+            .site_addr(addr)
+            .build();
+        Self {
+            leptos_options,
+            services: Services { simulator, clock },
+        }
+    }
+}
+
+/// The whole application router.
+pub fn build_router(state: AppState) -> Router {
+    let routes = generate_route_list(app::App);
+    let services = state.services.clone();
+    let options = state.leptos_options.clone();
+    let pages: Router = Router::new()
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(services.clone()),
+            move || app::shell(options.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
+        .with_state(state.clone());
+    api::router(state.services)
+        .merge(pages)
+        .layer(TraceLayer::new_for_http())
+}
+
+/// Runs the server until SIGINT/SIGTERM.
+pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let reference = args
+        .chain
+        .load()
+        .context("cannot load the stores and sensors")?;
+    tracing::info!(
+        stores = reference.stores().len(),
+        sensors = reference.sensor_count(),
+        "chain loaded"
+    );
+    let simulator = Arc::new(Simulator::new(Arc::new(reference)));
+    let addr = SocketAddr::new(args.host, args.port);
+    let site_root = args.site_root.to_string_lossy().into_owned();
+    if !args.site_root.join("pkg").join(format!("{}.js", app::OUTPUT_NAME)).exists() {
+        tracing::warn!(
+            site_root = %site_root,
+            "the site folder has no pkg/datamag360.js: pages will render without interactivity \
+             (build it with scripts/build.sh or set DATAMAG_SITE_ROOT)"
+        );
+    }
+    let state = AppState::new(simulator, Arc::new(SystemClock), &site_root, addr);
+    let router = build_router(state);
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))?;
+    tracing::info!(%addr, "DataMag360 listening: http://{addr}/");
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("server error")?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown requested, finishing in-flight requests");
+}

@@ -1,0 +1,287 @@
+//! The REST API against the original contract, driven through the real router.
+
+use std::sync::Arc;
+
+use app::services::Services;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use chrono::{DateTime, NaiveDate, Utc};
+use http_body_util::BodyExt;
+use pipeline::{FixedClock, Reference, Simulator};
+use serde_json::Value;
+use tower::ServiceExt;
+
+/// "Now" for every test: Sunday 2025-06-15 14:00 Paris (12:00 UTC).
+fn now() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2025-06-15T12:00:00Z")
+        .expect("timestamp")
+        .with_timezone(&Utc)
+}
+
+fn services() -> Services {
+    Services {
+        simulator: Arc::new(Simulator::new(Arc::new(Reference::embedded()))),
+        clock: Arc::new(FixedClock::new(now())),
+    }
+}
+
+async fn get(uri: &str) -> (StatusCode, Value) {
+    let router = datamag360::api::router(services());
+    let response = router
+        .oneshot(Request::get(uri).body(Body::empty()).expect("request"))
+        .await
+        .expect("router answers");
+    let status = response.status();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    assert!(
+        content_type.starts_with("application/json"),
+        "{uri}: content-type {content_type:?}"
+    );
+    let json: Value = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|e| panic!("{uri}: body is not JSON ({e}): {bytes:?}"));
+    (status, json)
+}
+
+fn keys(v: &Value) -> Vec<String> {
+    let mut k: Vec<String> = v
+        .as_object()
+        .expect("object")
+        .keys()
+        .cloned()
+        .collect();
+    k.sort();
+    k
+}
+
+#[tokio::test]
+async fn visiteurs_keeps_the_original_shape_and_is_deterministic() {
+    let uri = "/visiteurs?city_store=PARIS&sensor_id=9&year=2024&month=10&day=14&hour=12";
+    let (status, first) = get(uri).await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    assert_eq!(keys(&first), ["is_closed", "message", "visiteurs"]);
+    assert_eq!(first["is_closed"], false);
+    let (_, second) = get(uri).await;
+    assert_eq!(first, second);
+
+    // The value is the simulator's, for Paris (store 1), sensor 9.
+    let sim = Simulator::new(Arc::new(Reference::embedded()));
+    let store = sim.reference().store(1).expect("Paris").clone();
+    let sensor = sim.reference().sensor(1, 9).expect("sensor 9").clone();
+    let date = NaiveDate::from_ymd_opt(2024, 10, 14).expect("date");
+    let reading = sim.sensor_reading(&store, &sensor, date, 12).expect("open day");
+    assert_eq!(first["visiteurs"].as_i64(), reading.value);
+}
+
+#[tokio::test]
+async fn transactions_keeps_the_original_shape() {
+    let uri = "/transactions?city_store=paris&year=2024&month=10&day=14&hour=12";
+    let (status, body) = get(uri).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(keys(&body), ["chiffre_affaires", "transactions"]);
+    assert!(body["transactions"].as_i64().expect("int") > 0);
+    let ca = body["chiffre_affaires"].as_f64().expect("number");
+    assert!((ca * 100.0 - (ca * 100.0).round()).abs() < 1e-6, "rounded to cents: {ca}");
+    assert_eq!(get(uri).await.1, body);
+}
+
+#[tokio::test]
+async fn weekends_answer_closed_as_the_original() {
+    let (status, body) =
+        get("/visiteurs?city_store=Lyon&year=2024&month=10&day=12&hour=12").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        body,
+        serde_json::json!({"message": "Magasin fermé!", "is_closed": true, "visiteurs": -1})
+    );
+    let (status, body) =
+        get("/transactions?city_store=Lyon&year=2024&month=10&day=13&hour=12").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        body,
+        serde_json::json!({"message": "Magasin fermé le week-end", "transactions": -1, "chiffre_affaires": -1})
+    );
+}
+
+#[tokio::test]
+async fn day_and_store_totals_add_up_the_hours_and_sensors() {
+    // Day total of one sensor = sum of its opening hours (hour 19 included).
+    let (_, day) = get("/visiteurs?city_store=Nice&year=2025&month=3&day=4&sensor_id=3").await;
+    let mut sum = 0;
+    for hour in 9..=19 {
+        let (_, h) = get(&format!(
+            "/visiteurs?city_store=Nice&year=2025&month=3&day=4&sensor_id=3&hour={hour}"
+        ))
+        .await;
+        sum += h["visiteurs"].as_i64().unwrap_or(0);
+        if hour == 19 {
+            assert!(h["visiteurs"].as_i64().unwrap_or(1) != 0, "19h is open: {h}");
+        }
+    }
+    assert_eq!(day["visiteurs"].as_i64(), Some(sum));
+
+    // Store total for an hour = sum of its sensors.
+    let (_, all) = get("/visiteurs?city_store=Nice&year=2025&month=3&day=4&hour=15").await;
+    let mut sum = 0;
+    for sensor in 1..=8 {
+        let (_, s) = get(&format!(
+            "/visiteurs?city_store=Nice&year=2025&month=3&day=4&hour=15&sensor_id={sensor}"
+        ))
+        .await;
+        sum += s["visiteurs"].as_i64().unwrap_or(0);
+    }
+    assert_eq!(all["visiteurs"].as_i64(), Some(sum));
+}
+
+#[tokio::test]
+async fn without_a_date_the_latest_available_hour_is_served() {
+    // now = 14:00 Paris on a Sunday: latest hour 13h, closed.
+    let (status, body) = get("/visiteurs?city_store=Paris").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["is_closed"], true);
+}
+
+#[tokio::test]
+async fn releves_equals_the_per_sensor_calls() {
+    let (status, bulk) = get("/releves?year=2025&month=6&day=13&hour=10").await;
+    assert_eq!(status, StatusCode::OK, "{bulk}");
+    let rows = bulk["visiteurs"].as_array().expect("rows");
+    assert_eq!(rows.len(), 83);
+    assert_eq!(bulk["transactions"].as_array().expect("rows").len(), 10);
+    for row in rows.iter().filter(|r| r["store_id"] == 7) {
+        let uri = format!(
+            "/visiteurs?city_store=Nice&year=2025&month=6&day=13&hour=10&sensor_id={}",
+            row["sensor_id"]
+        );
+        assert_eq!(get(&uri).await.1["visiteurs"], row["nb_visiteurs"], "{uri}");
+    }
+    let nice = bulk["transactions"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .find(|r| r["city_store"] == "Nice")
+        .expect("Nice")
+        .clone();
+    let (_, single) = get("/transactions?city_store=Nice&year=2025&month=6&day=13&hour=10").await;
+    assert_eq!(single["transactions"], nice["transactions"]);
+    assert_eq!(single["chiffre_affaires"], nice["chiffre_affaires"]);
+
+    let (_, closed) = get("/releves?year=2025&month=6&day=14&hour=10").await;
+    assert_eq!(closed["is_closed"], true);
+    assert_eq!(closed["visiteurs"].as_array().map(Vec::len), Some(0));
+}
+
+/// Every kind of bad input gets a 4xx with a JSON `detail` in French, never a 5xx.
+#[tokio::test]
+async fn bad_queries_get_clear_4xx_json() {
+    const V: &str = "/visiteurs?";
+    const T: &str = "/transactions?";
+    const R: &str = "/releves?";
+    let cases: Vec<(String, u16, &str)> = vec![
+        (format!("{V}"), 422, "missing_parameter"),
+        (format!("{V}year=2024&month=10&day=14"), 422, "missing_parameter"),
+        (format!("{V}city_store="), 422, "invalid_parameter"),
+        (format!("{V}city_store=%20%20"), 422, "invalid_parameter"),
+        (format!("{V}city_store=Rennes"), 404, "unknown_store"),
+        (format!("{V}city_store=Paris%00"), 404, "unknown_store"),
+        (format!("{V}city_store=Paris&year=2024"), 422, "partial_date"),
+        (format!("{V}city_store=Paris&year=2024&month=10"), 422, "partial_date"),
+        (format!("{V}city_store=Paris&day=14"), 422, "partial_date"),
+        (format!("{V}city_store=Paris&hour=12"), 422, "hour_without_date"),
+        (format!("{V}city_store=Paris&year=2024&month=2&day=30"), 422, "invalid_date"),
+        (format!("{V}city_store=Paris&year=2023&month=2&day=29"), 422, "invalid_date"),
+        (format!("{V}city_store=Paris&year=2024&month=13&day=1"), 422, "invalid_parameter"),
+        (format!("{V}city_store=Paris&year=2024&month=0&day=1"), 422, "invalid_parameter"),
+        (format!("{V}city_store=Paris&year=2024&month=10&day=32"), 422, "invalid_parameter"),
+        (format!("{V}city_store=Paris&year=2024&month=10&day=14&hour=24"), 422, "invalid_parameter"),
+        (format!("{V}city_store=Paris&year=2024&month=10&day=14&hour=-1"), 422, "invalid_parameter"),
+        (format!("{V}city_store=Paris&year=2024&month=10&day=14&hour=abc"), 422, "invalid_parameter"),
+        (format!("{V}city_store=Paris&year=2024&month=10&day=14&hour=12.5"), 422, "invalid_parameter"),
+        (format!("{V}city_store=Paris&year=2024&month=10&day=14&hour="), 422, "invalid_parameter"),
+        (format!("{V}city_store=Paris&year=2024&month=10&day=14&hour=1e1"), 422, "invalid_parameter"),
+        (format!("{V}city_store=Paris&year=99999999999999999999&month=10&day=14"), 422, "invalid_parameter"),
+        (format!("{V}city_store=Paris&year=0&month=10&day=14"), 422, "invalid_parameter"),
+        (format!("{V}city_store=Paris&year=2024&month=10&day=14&hour=12&sensor_id=13"), 404, "unknown_sensor"),
+        (format!("{V}city_store=Paris&year=2024&month=10&day=14&hour=12&sensor_id=0"), 422, "invalid_parameter"),
+        (format!("{V}city_store=Paris&year=2024&month=10&day=14&hour=12&sensor_id=x"), 422, "invalid_parameter"),
+        (format!("{V}city_store=Paris&year=2024&month=10&day=14&hour=12&sensor_id=4294967296"), 422, "invalid_parameter"),
+        (format!("{V}city_store=Paris&year=2020&month=12&day=31&hour=12"), 404, "before_first_date"),
+        (format!("{V}city_store=Paris&year=2026&month=1&day=5&hour=12"), 404, "in_future"),
+        (format!("{V}city_store=Paris&year=2025&month=6&day=15&hour=14"), 404, "not_yet_available"),
+        (format!("{V}city_store=Paris&year=2025&month=6&day=15"), 404, "not_yet_available"),
+        (format!("{V}city_store=Paris&city_store=Lyon"), 400, "duplicate_parameter"),
+        (format!("{V}city_store=Paris&year=2024&year=2024&month=10&day=14"), 400, "duplicate_parameter"),
+        (format!("{T}city_store=Paris"), 422, "missing_parameter"),
+        (format!("{T}city_store=Paris&year=2024&month=10&day=14"), 422, "missing_parameter"),
+        (format!("{T}year=2024&month=10&day=14&hour=12"), 422, "missing_parameter"),
+        (format!("{T}city_store=Atlantis&year=2024&month=10&day=14&hour=12"), 404, "unknown_store"),
+        (format!("{T}city_store=Paris&year=2024&month=10&day=14&hour=25"), 422, "invalid_parameter"),
+        (format!("{T}city_store=Paris&year=2024&month=2&day=31&hour=12"), 422, "invalid_date"),
+        (format!("{T}city_store=Paris&year=2019&month=1&day=1&hour=12"), 404, "before_first_date"),
+        (format!("{R}year=2024&month=10&day=14"), 422, "missing_parameter"),
+        (format!("{R}year=2024&month=10&day=14&hour=%F0%9F%98%80"), 422, "invalid_parameter"),
+        (format!("{R}year=2024&month=10&day=14&hour=99999999999999999999999"), 422, "invalid_parameter"),
+    ];
+    assert!(cases.len() >= 30);
+    for (uri, status, code) in &cases {
+        let (got, body) = get(uri).await;
+        assert_eq!(got.as_u16(), *status, "{uri}: {body}");
+        assert_eq!(body["code"], *code, "{uri}: {body}");
+        let detail = body["detail"].as_str().unwrap_or_default();
+        assert!(detail.len() > 10, "{uri}: detail {detail:?}");
+    }
+}
+
+/// Odd query strings in bulk: whatever arrives, the answer is JSON and never a 5xx.
+#[tokio::test]
+async fn no_query_string_makes_it_fail() {
+    let values = [
+        "", "%", "%%", "%zz", "12", "-0", "+1", " 12", "１２", "0x10", "NaN", "1;2", "Paris",
+        "paris%20", "é", "%C3%A9", "2024-10-14", "999999999999999999999999",
+    ];
+    let names = ["city_store", "year", "month", "day", "hour", "sensor_id", "other"];
+    let mut n = 0;
+    for path in ["/visiteurs", "/transactions", "/releves"] {
+        for name in names {
+            for value in values {
+                let uri = format!("{path}?city_store=Paris&year=2024&month=10&day=14&{name}={value}");
+                let (status, body) = get(&uri).await;
+                assert!(
+                    status.is_success() || status.is_client_error(),
+                    "{uri}: {status} {body}"
+                );
+                n += 1;
+            }
+        }
+    }
+    assert_eq!(n, 3 * 7 * 18);
+}
+
+#[tokio::test]
+async fn openapi_and_health_are_served() {
+    let (status, spec) = get("/openapi.json").await;
+    assert_eq!(status, StatusCode::OK);
+    for path in ["/visiteurs", "/transactions", "/releves", "/health"] {
+        assert!(spec["paths"][path]["get"].is_object(), "{path} documented");
+    }
+    let params: Vec<&str> = spec["paths"]["/visiteurs"]["get"]["parameters"]
+        .as_array()
+        .expect("parameters")
+        .iter()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    assert_eq!(params, ["city_store", "year", "month", "day", "hour", "sensor_id"]);
+    let (status, health) = get("/health").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(health["status"], "ok");
+}
