@@ -77,7 +77,11 @@ fn Header(lang: Memo<Lang>) -> impl IntoView {
 
 #[component]
 fn SnapshotForm(data: HomeData, lang: Memo<Lang>) -> impl IntoView {
-    let first_city = data.stores.first().map(|s| s.city_store.clone()).unwrap_or_default();
+    let first_city = data
+        .stores
+        .first()
+        .map(|s| s.city_store.clone())
+        .unwrap_or_default();
     let city = RwSignal::new(first_city);
     let date = RwSignal::new(data.default_date.clone());
     let hour = RwSignal::new("12".to_string());
@@ -93,7 +97,7 @@ fn SnapshotForm(data: HomeData, lang: Memo<Lang>) -> impl IntoView {
     };
     let stores = data.stores.clone();
     view! {
-        <form class="snapshot-form" on:submit=on_submit>
+        <form class="snapshot-form" novalidate on:submit=on_submit>
             <label>
                 {move || lang.get().pick("Magasin", "Store")}
                 <select name="city_store" bind:value=city>
@@ -147,7 +151,8 @@ fn SnapshotForm(data: HomeData, lang: Memo<Lang>) -> impl IntoView {
                         .into_any()
                 }
                 Some(Err(e)) => view! { <p class="error">{server_message(&e)}</p> }.into_any(),
-                Some(Ok(snapshot)) => view! { <SnapshotView snapshot lang /> }.into_any(),
+                Some(Ok(Err(message))) => view! { <p class="error">{message}</p> }.into_any(),
+                Some(Ok(Ok(snapshot))) => view! { <SnapshotView snapshot lang /> }.into_any(),
             }}
         </div>
     }
@@ -172,7 +177,11 @@ fn SnapshotView(snapshot: HourSnapshot, lang: Memo<Lang>) -> impl IntoView {
         .into_any();
     }
     let total: i64 = snapshot.sensors.iter().filter_map(|s| s.visiteurs).sum();
-    let missing = snapshot.sensors.iter().filter(|s| s.visiteurs.is_none()).count();
+    let missing = snapshot
+        .sensors
+        .iter()
+        .filter(|s| s.visiteurs.is_none())
+        .count();
     let ca = snapshot
         .chiffre_affaires
         .map(|v| format!("{v:.2} €").replace('.', ","))

@@ -11,15 +11,17 @@ pub async fn get_home_data() -> Result<HomeData, ServerFnError> {
     Ok(backend::home_data(&services))
 }
 
-/// Every sensor's count and the store's sales for one store-hour.
+/// Every sensor's count and the store's sales for one store-hour. A request the user can
+/// fix (unknown store, date out of range) is answered `Ok(Err(message in French))`, so the
+/// page shows the message and the browser logs no failed request.
 #[server(endpoint = "hour_snapshot")]
 pub async fn get_hour_snapshot(
     city_store: String,
     date: String,
     hour: u32,
-) -> Result<HourSnapshot, ServerFnError> {
+) -> Result<Result<HourSnapshot, String>, ServerFnError> {
     let services = expect_context::<crate::services::Services>();
-    backend::hour_snapshot(&services, &city_store, &date, hour).map_err(ServerFnError::new)
+    Ok(backend::hour_snapshot(&services, &city_store, &date, hour))
 }
 
 #[cfg(feature = "ssr")]

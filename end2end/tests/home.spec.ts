@@ -66,7 +66,7 @@ test("a bad date gets a clear French message", async ({ page }) => {
 test("English is one click away and stays in the URL", async ({ page }) => {
   await page.setViewportSize({ width: 390, height: 844 });
   await page.goto("/");
-  await page.getByRole("link", { name: "EN" }).click();
+  await page.getByRole("link", { name: "EN", exact: true }).click();
   await expect(page).toHaveURL(/lang=en/);
   await expect(page.getByRole("heading", { name: "Query the simulator" })).toBeVisible();
   fs.mkdirSync(screenshots, { recursive: true });

@@ -66,13 +66,24 @@ mod tests {
         let now = utc("2025-01-15T10:30:00Z"); // Wednesday 11:30 Paris
         assert_eq!(
             check(d("2020-12-31"), Some(12), now),
-            Err(Unavailable::BeforeFirstDate { first: d("2021-01-01") })
+            Err(Unavailable::BeforeFirstDate {
+                first: d("2021-01-01")
+            })
         );
         assert_eq!(check(d("2021-01-01"), Some(12), now), Ok(()));
         assert_eq!(check(d("2025-01-15"), Some(10), now), Ok(()));
-        assert!(matches!(check(d("2025-01-15"), Some(11), now), Err(Unavailable::NotYet { .. })));
-        assert!(matches!(check(d("2025-01-15"), None, now), Err(Unavailable::NotYet { .. })));
-        assert_eq!(check(d("2025-01-16"), Some(3), now), Err(Unavailable::InFuture));
+        assert!(matches!(
+            check(d("2025-01-15"), Some(11), now),
+            Err(Unavailable::NotYet { .. })
+        ));
+        assert!(matches!(
+            check(d("2025-01-15"), None, now),
+            Err(Unavailable::NotYet { .. })
+        ));
+        assert_eq!(
+            check(d("2025-01-16"), Some(3), now),
+            Err(Unavailable::InFuture)
+        );
         assert_eq!(check(d("2025-01-14"), None, now), Ok(()));
     }
 

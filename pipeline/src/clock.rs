@@ -90,10 +90,7 @@ impl HourSlot {
             self.date,
             NaiveTime::from_hms_opt(self.hour, 0, 0).unwrap_or(NaiveTime::MIN),
         );
-        !matches!(
-            PARIS.from_local_datetime(&naive),
-            chrono::LocalResult::None
-        )
+        !matches!(PARIS.from_local_datetime(&naive), chrono::LocalResult::None)
     }
 
     /// `"HH:00:00"`, the original's `heure` format.

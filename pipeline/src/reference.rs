@@ -145,7 +145,10 @@ impl Reference {
             if !(store.coef.is_finite() && store.coef > 0.0) {
                 return Err(inconsistent(
                     "stores",
-                    format!("store {} has a coefficient that is not positive", store.store_id),
+                    format!(
+                        "store {} has a coefficient that is not positive",
+                        store.store_id
+                    ),
                 ));
             }
             if index_by_id.insert(store.store_id, i).is_some() {
@@ -301,7 +304,10 @@ mod tests {
         assert_eq!(per_store, vec![12, 10, 10, 9, 8, 7, 8, 7, 7, 5]);
         let paris = r.store_by_city("  pARis ").expect("Paris");
         assert_eq!((paris.store_id, paris.coef), (1, 1.5));
-        assert_eq!(r.store_by_city("clermont-ferrand").map(|s| s.store_id), Some(10));
+        assert_eq!(
+            r.store_by_city("clermont-ferrand").map(|s| s.store_id),
+            Some(10)
+        );
         assert!(r.store_by_city("Rennes").is_none());
         assert_eq!(r.sensor(1, 9).map(|s| s.coef), Some(1.18));
         assert!(r.sensor(1, 13).is_none());
@@ -309,8 +315,11 @@ mod tests {
 
     #[test]
     fn bad_files_are_refused_with_the_line() {
-        let err = Reference::from_csv_str("store_id,city_store,coef\n1,Paris,abc\n", "sensor_id,store_id,coef\n")
-            .expect_err("bad coef");
+        let err = Reference::from_csv_str(
+            "store_id,city_store,coef\n1,Paris,abc\n",
+            "sensor_id,store_id,coef\n",
+        )
+        .expect_err("bad coef");
         assert!(err.to_string().contains("line 2"), "{err}");
         let err = Reference::from_csv_str(
             "store_id,city_store,coef\n1,Paris,1.0\n",

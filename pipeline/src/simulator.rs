@@ -153,7 +153,13 @@ impl Simulator {
     }
 }
 
-fn reading(store: &Store, sensor: &Sensor, date: NaiveDate, hour: u32, day_coef: f64) -> SensorReading {
+fn reading(
+    store: &Store,
+    sensor: &Sensor,
+    date: NaiveDate,
+    hour: u32,
+    day_coef: f64,
+) -> SensorReading {
     let mut draws = Draws::new(store.store_id, sensor.sensor_id, date, hour);
     let Some(hour_coef) = hour_coef(hour) else {
         let value = if draws.unit() < NIGHT_VISIT_RATE {
@@ -173,7 +179,10 @@ fn reading(store: &Store, sensor: &Sensor, date: NaiveDate, hour: u32, day_coef:
     let (value, fault) = if fault_draw < MISSING_RATE {
         (None, Fault::Missing)
     } else if fault_draw < MISSING_RATE + HIGH_OUTLIER_RATE {
-        (Some((draws.int(900, 1200) as f64 * scale) as i64), Fault::HighOutlier)
+        (
+            Some((draws.int(900, 1200) as f64 * scale) as i64),
+            Fault::HighOutlier,
+        )
     } else if fault_draw < MISSING_RATE + HIGH_OUTLIER_RATE + LOW_OUTLIER_RATE {
         (Some(draws.int(1, 2)), Fault::LowOutlier)
     } else {
@@ -246,9 +255,13 @@ mod tests {
         let s = sim();
         let store = s.reference().store(2).expect("store").clone();
         let sensor = s.reference().sensor(2, 1).expect("sensor").clone();
-        assert!(s.sensor_reading(&store, &sensor, date(2024, 10, 12), 12).is_none());
+        assert!(s
+            .sensor_reading(&store, &sensor, date(2024, 10, 12), 12)
+            .is_none());
         assert!(s.store_hour(&store, date(2024, 10, 13), 12).is_none());
-        let night = s.store_hour(&store, date(2024, 10, 14), 3).expect("open day");
+        let night = s
+            .store_hour(&store, date(2024, 10, 14), 3)
+            .expect("open day");
         assert_eq!((night.transactions, night.chiffre_affaires), (0, 0.0));
     }
 
@@ -323,16 +336,28 @@ mod tests {
         assert_eq!(days, 262, "weekdays in 2024");
         let rate = |f: Fault| *counts.get(&f).unwrap_or(&0) as f64 / open_readings as f64;
         // 262 days × 11 hours × 83 sensors ≈ 239,000 readings: a 4-sigma band is ±0.0016.
-        assert!((rate(Fault::Missing) - 0.04).abs() < 0.002, "{}", rate(Fault::Missing));
-        assert!((rate(Fault::HighOutlier) - 0.02).abs() < 0.0015, "{}", rate(Fault::HighOutlier));
-        assert!((rate(Fault::LowOutlier) - 0.02).abs() < 0.0015, "{}", rate(Fault::LowOutlier));
+        assert!(
+            (rate(Fault::Missing) - 0.04).abs() < 0.002,
+            "{}",
+            rate(Fault::Missing)
+        );
+        assert!(
+            (rate(Fault::HighOutlier) - 0.02).abs() < 0.0015,
+            "{}",
+            rate(Fault::HighOutlier)
+        );
+        assert!(
+            (rate(Fault::LowOutlier) - 0.02).abs() < 0.0015,
+            "{}",
+            rate(Fault::LowOutlier)
+        );
         assert!((rate(Fault::None) - 0.92).abs() < 0.003);
         let night_rate = night_visits as f64 / night_readings as f64;
         assert!((night_rate - 0.001).abs() < 0.0005, "{night_rate}");
         // Scaled genuine counts: 90 × 0.9 × 0.64 × 0.4 × 0.3 × 0.95 ≈ 5.9 up to
         // 120 × 1.5 × 1.18 × 0.6 × 0.9 × 1.05 ≈ 120.4.
-        assert!(min_true >= 5 && min_true <= 8, "{min_true}");
-        assert!(max_true <= 120 && max_true >= 110, "{max_true}");
+        assert!((5..=8).contains(&min_true), "{min_true}");
+        assert!((110..=120).contains(&max_true), "{max_true}");
         assert!(high_range.0 >= 59 && high_range.1 <= 1205, "{high_range:?}");
         assert!(hour19_total > 0, "hour 19 is open");
         let (cmin, cmax) = conversions

@@ -10,7 +10,10 @@ fn main() -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    match cli.command.unwrap_or(Command::Serve(ServeArgs::from_env_only())) {
+    match cli
+        .command
+        .unwrap_or(Command::Serve(ServeArgs::from_env_only()))
+    {
         Command::Serve(args) => runtime.block_on(datamag360::web::serve(args)),
     }
 }

@@ -60,7 +60,9 @@ pub fn build_router(state: AppState) -> Router {
             move || provide_context(services.clone()),
             move || app::shell(options.clone()),
         )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
+            app::shell,
+        ))
         .with_state(state.clone());
     api::router(state.services)
         .merge(pages)
@@ -81,7 +83,12 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let simulator = Arc::new(Simulator::new(Arc::new(reference)));
     let addr = SocketAddr::new(args.host, args.port);
     let site_root = args.site_root.to_string_lossy().into_owned();
-    if !args.site_root.join("pkg").join(format!("{}.js", app::OUTPUT_NAME)).exists() {
+    if !args
+        .site_root
+        .join("pkg")
+        .join(format!("{}.js", app::OUTPUT_NAME))
+        .exists()
+    {
         tracing::warn!(
             site_root = %site_root,
             "the site folder has no pkg/datamag360.js: pages will render without interactivity \

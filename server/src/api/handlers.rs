@@ -233,17 +233,19 @@ pub async fn transactions(
     let date = params.required_date()?;
     let hour = params.required_int("hour", 0, 23)?;
     ensure_available(date, Some(hour), services.clock.now())?;
-    Ok(Json(match services.simulator.store_hour(store, date, hour) {
-        Some(sales) => TransactionsResponse::Open {
-            transactions: sales.transactions,
-            chiffre_affaires: sales.chiffre_affaires,
+    Ok(Json(
+        match services.simulator.store_hour(store, date, hour) {
+            Some(sales) => TransactionsResponse::Open {
+                transactions: sales.transactions,
+                chiffre_affaires: sales.chiffre_affaires,
+            },
+            None => TransactionsResponse::Closed {
+                message: "Magasin fermé le week-end".into(),
+                transactions: -1,
+                chiffre_affaires: -1,
+            },
         },
-        None => TransactionsResponse::Closed {
-            message: "Magasin fermé le week-end".into(),
-            transactions: -1,
-            chiffre_affaires: -1,
-        },
-    }))
+    ))
 }
 
 /// Every store's and sensor's values for one hour, in one call (the collector's form).

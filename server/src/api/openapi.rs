@@ -13,7 +13,12 @@ use super::handlers;
         description = "Store-traffic simulator API, compatible with the original DataMag360 \
                        (`/visiteurs`, `/transactions`). All dates and hours are Europe/Paris local time."
     ),
-    paths(handlers::visiteurs, handlers::transactions, handlers::releves, handlers::health),
+    paths(
+        handlers::visiteurs,
+        handlers::transactions,
+        handlers::releves,
+        handlers::health
+    ),
     components(schemas(
         ErrorBody,
         handlers::VisiteursResponse,

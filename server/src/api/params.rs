@@ -39,7 +39,9 @@ impl Params {
 
     /// The store named by `city_store` (required, case-insensitive).
     pub fn store<'r>(&self, reference: &'r Reference) -> Result<&'r Store, ApiError> {
-        let city = self.get("city_store").ok_or(ApiError::missing("city_store"))?;
+        let city = self
+            .get("city_store")
+            .ok_or(ApiError::missing("city_store"))?;
         let city = city.trim();
         if city.is_empty() {
             return Err(ApiError::invalid(
@@ -54,7 +56,11 @@ impl Params {
                 .take(12)
                 .map(|s| s.city_store.as_str())
                 .collect();
-            let more = if reference.stores().len() > known.len() { ", …" } else { "" };
+            let more = if reference.stores().len() > known.len() {
+                ", …"
+            } else {
+                ""
+            };
             ApiError::not_found(
                 "unknown_store",
                 Some("city_store"),
