@@ -93,6 +93,11 @@ impl HourSlot {
         !matches!(PARIS.from_local_datetime(&naive), chrono::LocalResult::None)
     }
 
+    /// The ledger's partition key of this hour: `2025-03-14T10`.
+    pub fn key(&self) -> String {
+        format!("{}T{:02}", self.date.format("%Y-%m-%d"), self.hour)
+    }
+
     /// `"HH:00:00"`, the original's `heure` format.
     pub fn heure(&self) -> String {
         format!("{:02}:00:00", self.hour)

@@ -1,12 +1,22 @@
-//! DataMag360 domain crate: reference data, the store-traffic simulator and Paris time.
+//! DataMag360 domain crate: reference data, the simulator, Paris time, the Parquet lake,
+//! the SQL warehouse, the cleaning rules and the jobs with their ledger and scheduler.
 //!
 //! This crate knows nothing of web frameworks; the server and the Leptos app build on it.
 
 pub mod availability;
+pub mod cleaning;
 pub mod clock;
+pub mod jobs;
+pub mod lake;
+pub mod parquet_codec;
+pub mod records;
 pub mod reference;
 pub mod simulator;
+pub mod warehouse;
 
 pub use clock::{Clock, FixedClock, HourSlot, SystemClock, PARIS};
+pub use jobs::{Pipeline, PipelineConfig};
+pub use lake::Lake;
 pub use reference::{Reference, ReferenceError, Sensor, Store};
 pub use simulator::{Fault, SensorReading, Simulator, StoreHour};
+pub use warehouse::Warehouse;

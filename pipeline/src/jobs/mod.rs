@@ -1,0 +1,111 @@
+//! The three jobs (collect, ingest, transform), the reconciler that decides from the
+//! ledger which partitions are due, and the scheduler that wakes it.
+
+pub mod collect;
+pub mod import;
+pub mod ingest;
+pub mod reconcile;
+pub mod scheduler;
+pub mod transform;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::clock::Clock;
+use crate::lake::Lake;
+use crate::simulator::Simulator;
+use crate::warehouse::Warehouse;
+
+pub use reconcile::{ProgressEvent, RunSummary};
+
+/// Tuning of the pipeline.
+#[derive(Debug, Clone)]
+pub struct PipelineConfig {
+    /// Attempts before a failed partition waits for a human (visible in the ledger).
+    pub max_attempts: i32,
+    /// First retry delay; doubled at each attempt.
+    pub retry_base: Duration,
+    /// Hours collected at once.
+    pub concurrency: usize,
+}
+
+impl Default for PipelineConfig {
+    fn default() -> Self {
+        Self {
+            max_attempts: 5,
+            retry_base: Duration::from_secs(300),
+            concurrency: 4,
+        }
+    }
+}
+
+/// Everything the jobs work with.
+#[derive(Clone)]
+pub struct Pipeline {
+    pub simulator: Arc<Simulator>,
+    pub lake: Lake,
+    pub warehouse: Warehouse,
+    pub clock: Arc<dyn Clock>,
+    pub config: PipelineConfig,
+    /// One reconciliation at a time in this process.
+    pub(crate) running: Arc<tokio::sync::Mutex<()>>,
+    /// Set on shutdown: runs stop between partitions, leaving the ledger consistent.
+    pub(crate) stop: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl std::fmt::Debug for Pipeline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pipeline")
+            .field("lake", &self.lake)
+            .field("warehouse", &self.warehouse.backend())
+            .finish()
+    }
+}
+
+impl Pipeline {
+    pub fn new(
+        simulator: Arc<Simulator>,
+        lake: Lake,
+        warehouse: Warehouse,
+        clock: Arc<dyn Clock>,
+        config: PipelineConfig,
+    ) -> Self {
+        Self {
+            simulator,
+            lake,
+            warehouse,
+            clock,
+            config,
+            running: Arc::new(tokio::sync::Mutex::new(())),
+            stop: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+        }
+    }
+
+    /// Asks running jobs to stop after the partition in hand.
+    pub fn request_stop(&self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    pub fn stop_requested(&self) -> bool {
+        self.stop.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// A job's failure, as recorded in the ledger.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    #[error(transparent)]
+    Lake(#[from] crate::lake::LakeError),
+    #[error("{path}: {source}")]
+    Codec {
+        path: String,
+        #[source]
+        source: crate::parquet_codec::CodecError,
+    },
+    #[error(transparent)]
+    Warehouse(#[from] crate::warehouse::WarehouseError),
+    #[error(transparent)]
+    Cleaning(#[from] crate::cleaning::CleaningError),
+    #[error("{0}")]
+    Other(String),
+}

@@ -1,0 +1,436 @@
+//! The reconciler: the ledger decides, the clock only wakes it. For every (job, partition)
+//! in a window it runs what is due and not done — so downtime, restarts and DST changes
+//! delay work but never lose it. `backfill` is the same code over a wider window.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::time::Instant;
+
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
+use futures::stream::{self, StreamExt};
+use serde::Serialize;
+
+use super::{JobError, Pipeline};
+use crate::clock::{HourSlot, PARIS};
+use crate::warehouse::ledger::{Job, PartitionState, RunStatus};
+use crate::warehouse::WarehouseError;
+
+/// Setting key: the first day the pipeline is responsible for.
+pub const START_SETTING: &str = "pipeline_start";
+/// Local time after which the previous day is transformed.
+pub const TRANSFORM_HOUR: u32 = 3;
+
+/// Progress of a run, for a progress bar or logs.
+#[derive(Debug, Clone)]
+pub enum ProgressEvent {
+    /// The run covers this many days.
+    Planned { days: u64 },
+    /// One day's partitions are through.
+    DayDone {
+        date: NaiveDate,
+        summary: RunSummary,
+    },
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RunSummary {
+    /// Partitions run successfully, per job.
+    pub done: BTreeMap<&'static str, u64>,
+    /// Partitions that failed, per job.
+    pub failed: BTreeMap<&'static str, u64>,
+    /// Rows written by successful runs.
+    pub rows: i64,
+    /// Failed partitions left for a human (attempts exhausted).
+    pub exhausted: u64,
+    /// Days whose transform waits for missing hours.
+    pub blocked_days: u64,
+    /// The first errors, as (job, partition, message).
+    pub errors: Vec<(String, String, String)>,
+    /// True when a stop was requested before the end.
+    pub interrupted: bool,
+}
+
+impl RunSummary {
+    fn merge(&mut self, other: &RunSummary) {
+        for (k, v) in &other.done {
+            *self.done.entry(k).or_default() += v;
+        }
+        for (k, v) in &other.failed {
+            *self.failed.entry(k).or_default() += v;
+        }
+        self.rows += other.rows;
+        self.exhausted += other.exhausted;
+        self.blocked_days += other.blocked_days;
+        for e in &other.errors {
+            if self.errors.len() < 20 {
+                self.errors.push(e.clone());
+            }
+        }
+        self.interrupted |= other.interrupted;
+    }
+
+    pub fn total_done(&self) -> u64 {
+        self.done.values().sum()
+    }
+
+    pub fn total_failed(&self) -> u64 {
+        self.failed.values().sum()
+    }
+}
+
+/// How a run treats partitions already in the ledger.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RunOptions {
+    /// Run done partitions again too (re-running changes nothing: jobs are idempotent).
+    pub force: bool,
+    /// Retry failed partitions now, even those out of attempts or waiting for backoff.
+    pub retry_failed: bool,
+}
+
+/// When the transform of `date` becomes due: 03:00 Paris the next day.
+pub fn transform_due_at(date: NaiveDate) -> DateTime<Utc> {
+    let next = date.succ_opt().unwrap_or(date);
+    let local =
+        next.and_time(NaiveTime::from_hms_opt(TRANSFORM_HOUR, 0, 0).unwrap_or(NaiveTime::MIN));
+    PARIS
+        .from_local_datetime(&local)
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_else(|| local.and_utc())
+}
+
+impl Pipeline {
+    fn is_due(&self, state: Option<&PartitionState>, now: DateTime<Utc>, opts: RunOptions) -> bool {
+        match state {
+            None => true,
+            Some(s) => match s.status {
+                RunStatus::Done => opts.force,
+                // A run that never finished (crash, kill): its work was not committed.
+                RunStatus::Running => true,
+                RunStatus::Failed => {
+                    opts.retry_failed
+                        || (s.attempts < self.config.max_attempts
+                            && s.next_attempt_at.is_none_or(|t| t <= now))
+                }
+            },
+        }
+    }
+
+    /// Runs one (job, partition) and records it in the ledger. Returns the rows written,
+    /// or the error message.
+    pub(crate) async fn run_recorded<F>(
+        &self,
+        job: Job,
+        partition: &str,
+        work: F,
+    ) -> Result<Result<i64, String>, WarehouseError>
+    where
+        F: std::future::Future<Output = Result<(i64, i64), JobError>>,
+    {
+        let attempts = self
+            .warehouse
+            .ledger_start(job, partition, self.clock.now())
+            .await?;
+        let started = Instant::now();
+        let outcome = work.await;
+        let duration_ms = started.elapsed().as_millis() as i64;
+        let finished = self.clock.now();
+        match outcome {
+            Ok((rows_in, rows_out)) => {
+                self.warehouse
+                    .ledger_finish(
+                        job,
+                        partition,
+                        Ok((rows_in, rows_out)),
+                        finished,
+                        duration_ms,
+                        None,
+                    )
+                    .await?;
+                tracing::debug!(
+                    job = job.name(),
+                    partition,
+                    rows_in,
+                    rows_out,
+                    duration_ms,
+                    "partition done"
+                );
+                Ok(Ok(rows_out))
+            }
+            Err(e) => {
+                let message = e.to_string();
+                let next = (attempts < self.config.max_attempts).then(|| {
+                    let factor = 2u32
+                        .saturating_pow(attempts.saturating_sub(1) as u32)
+                        .min(64);
+                    finished
+                        + Duration::from_std(self.config.retry_base * factor)
+                            .unwrap_or(Duration::minutes(5))
+                });
+                self.warehouse
+                    .ledger_finish(job, partition, Err(&message), finished, duration_ms, next)
+                    .await?;
+                tracing::warn!(job = job.name(), partition, attempts, error = %message, "partition failed");
+                Ok(Err(message))
+            }
+        }
+    }
+
+    /// The first day the pipeline covers, set on first use to `backfill_days` before today.
+    pub async fn ensure_start(&self, backfill_days: u32) -> Result<NaiveDate, WarehouseError> {
+        if let Some(v) = self.warehouse.setting(START_SETTING).await? {
+            if let Ok(d) = v.parse() {
+                return Ok(d);
+            }
+        }
+        let today = HourSlot::containing(self.clock.now()).date;
+        let start = today - Duration::days(backfill_days as i64);
+        self.warehouse
+            .set_setting(START_SETTING, &start.to_string())
+            .await?;
+        tracing::info!(%start, backfill_days, "first run: the pipeline starts from this day");
+        Ok(start)
+    }
+
+    /// Runs everything due from the pipeline's start day to now (what the scheduler and
+    /// start-up call). Skips if a reconciliation is already running in this process.
+    pub async fn reconcile(
+        &self,
+        backfill_days: u32,
+    ) -> Result<Option<RunSummary>, WarehouseError> {
+        let Ok(_guard) = self.running.try_lock() else {
+            tracing::debug!("reconciliation already running");
+            return Ok(None);
+        };
+        let start = self.ensure_start(backfill_days).await?;
+        let today = HourSlot::containing(self.clock.now()).date;
+        let summary = self
+            .run_days(start, today, RunOptions::default(), &|_| {})
+            .await?;
+        if summary.total_done() + summary.total_failed() > 0 {
+            tracing::info!(
+                done = summary.total_done(),
+                failed = summary.total_failed(),
+                rows = summary.rows,
+                "reconciliation finished"
+            );
+        }
+        Ok(Some(summary))
+    }
+
+    /// Backfill: the same code path over an explicit range of days. Moves the pipeline's
+    /// start earlier if needed so the scheduler keeps watching those days.
+    pub async fn backfill(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+        opts: RunOptions,
+        progress: &(dyn Fn(ProgressEvent) + Send + Sync),
+    ) -> Result<RunSummary, WarehouseError> {
+        let _guard = self.running.lock().await;
+        match self
+            .warehouse
+            .setting(START_SETTING)
+            .await?
+            .and_then(|v| v.parse::<NaiveDate>().ok())
+        {
+            Some(start) if start <= from => {}
+            _ => {
+                self.warehouse
+                    .set_setting(START_SETTING, &from.to_string())
+                    .await?
+            }
+        }
+        self.run_days(from, to, opts, progress).await
+    }
+
+    async fn run_days(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+        opts: RunOptions,
+        progress: &(dyn Fn(ProgressEvent) + Send + Sync),
+    ) -> Result<RunSummary, WarehouseError> {
+        let now = self.clock.now();
+        let latest = HourSlot::latest_available(now);
+        let to = to.min(latest.date);
+        let mut total = RunSummary::default();
+        if from > to {
+            return Ok(total);
+        }
+        progress(ProgressEvent::Planned {
+            days: (to - from).num_days() as u64 + 1,
+        });
+        let (lo_h, hi_h) = (format!("{from}T00"), format!("{to}T23"));
+        let mut collect = self
+            .warehouse
+            .ledger_states(Job::Collect, &lo_h, &hi_h)
+            .await?;
+        let mut ingest = self
+            .warehouse
+            .ledger_states(Job::Ingest, &lo_h, &hi_h)
+            .await?;
+        let transform = self
+            .warehouse
+            .ledger_states(Job::Transform, &from.to_string(), &to.to_string())
+            .await?;
+        let mut date = from;
+        while date <= to {
+            if self.stop_requested() {
+                total.interrupted = true;
+                break;
+            }
+            let day = self
+                .run_day(
+                    date,
+                    latest,
+                    now,
+                    opts,
+                    &mut collect,
+                    &mut ingest,
+                    &transform,
+                )
+                .await?;
+            total.merge(&day);
+            progress(ProgressEvent::DayDone { date, summary: day });
+            date = match date.succ_opt() {
+                Some(d) => d,
+                None => break,
+            };
+        }
+        Ok(total)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn run_day(
+        &self,
+        date: NaiveDate,
+        latest: HourSlot,
+        now: DateTime<Utc>,
+        opts: RunOptions,
+        collect: &mut HashMap<String, PartitionState>,
+        ingest: &mut HashMap<String, PartitionState>,
+        transform: &HashMap<String, PartitionState>,
+    ) -> Result<RunSummary, WarehouseError> {
+        let mut summary = RunSummary::default();
+        let slots: Vec<HourSlot> = HourSlot::hours_of_day(date)
+            .filter(|s| *s <= latest)
+            .collect();
+        let done_state = PartitionState {
+            status: RunStatus::Done,
+            attempts: 1,
+            next_attempt_at: None,
+        };
+        let failed_state = PartitionState {
+            status: RunStatus::Failed,
+            attempts: 0,
+            next_attempt_at: None,
+        };
+        let exhausted = |s: Option<&PartitionState>| matches!(s, Some(p) if p.status == RunStatus::Failed && p.attempts >= self.config.max_attempts);
+
+        // 1. Collect every due hour, several at once.
+        let due: Vec<HourSlot> = slots
+            .iter()
+            .copied()
+            .filter(|s| self.is_due(collect.get(&s.key()), now, opts))
+            .collect();
+        let mut recollected = HashSet::new();
+        let results: Vec<(HourSlot, Result<Result<i64, String>, WarehouseError>)> =
+            stream::iter(due)
+                .map(|slot| async move {
+                    let key = slot.key();
+                    let r = self
+                        .run_recorded(Job::Collect, &key, async {
+                            self.collect(slot).await.map(|n| (n, n))
+                        })
+                        .await;
+                    (slot, r)
+                })
+                .buffer_unordered(self.config.concurrency.max(1))
+                .collect()
+                .await;
+        for (slot, r) in results {
+            let r = r?;
+            let ok = r.is_ok();
+            self.account(&mut summary, Job::Collect, &slot.key(), r);
+            collect.insert(slot.key(), if ok { done_state } else { failed_state });
+            if ok {
+                recollected.insert(slot);
+            }
+        }
+
+        // 2. Ingest every due hour whose collect is done (and every re-collected hour).
+        let mut reingested = false;
+        for slot in &slots {
+            if self.stop_requested() {
+                summary.interrupted = true;
+                return Ok(summary);
+            }
+            let key = slot.key();
+            let collected = collect
+                .get(&key)
+                .is_some_and(|s| s.status == RunStatus::Done);
+            if !collected {
+                continue;
+            }
+            if recollected.contains(slot) || self.is_due(ingest.get(&key), now, opts) {
+                let r = self
+                    .run_recorded(Job::Ingest, &key, self.ingest(*slot))
+                    .await?;
+                let ok = r.is_ok();
+                self.account(&mut summary, Job::Ingest, &key, r);
+                ingest.insert(key, if ok { done_state } else { failed_state });
+                reingested |= ok;
+            } else if exhausted(ingest.get(&key)) {
+                summary.exhausted += 1;
+            }
+        }
+        for slot in &slots {
+            if exhausted(collect.get(&slot.key())) {
+                summary.exhausted += 1;
+            }
+        }
+
+        // 3. Transform the day once it is over (03:00 the next morning) and complete.
+        let day_key = date.to_string();
+        if now >= transform_due_at(date) && slots.len() == HourSlot::hours_of_day(date).count() {
+            let complete = slots.iter().all(|s| {
+                ingest
+                    .get(&s.key())
+                    .is_some_and(|p| p.status == RunStatus::Done)
+            });
+            if !complete {
+                summary.blocked_days += 1;
+            } else if reingested || self.is_due(transform.get(&day_key), now, opts) {
+                if self.stop_requested() {
+                    summary.interrupted = true;
+                    return Ok(summary);
+                }
+                let r = self
+                    .run_recorded(Job::Transform, &day_key, self.transform(date))
+                    .await?;
+                self.account(&mut summary, Job::Transform, &day_key, r);
+            } else if exhausted(transform.get(&day_key)) {
+                summary.exhausted += 1;
+            }
+        }
+        Ok(summary)
+    }
+
+    fn account(&self, summary: &mut RunSummary, job: Job, partition: &str, r: Result<i64, String>) {
+        match r {
+            Ok(rows) => {
+                *summary.done.entry(job.name()).or_default() += 1;
+                summary.rows += rows;
+            }
+            Err(e) => {
+                *summary.failed.entry(job.name()).or_default() += 1;
+                if summary.errors.len() < 20 {
+                    summary
+                        .errors
+                        .push((job.name().to_string(), partition.to_string(), e));
+                }
+            }
+        }
+    }
+}
