@@ -34,8 +34,8 @@ fi
 # 3. sass (stylesheet) and binaryen (wasm-opt, release builds) from npm, in a fixed folder.
 NODE_DIR="$TOOLS/node"
 if [ ! -x "$NODE_DIR/node_modules/.bin/sass" ] || [ ! -x "$NODE_DIR/node_modules/.bin/wasm-opt" ] \
-   || ! grep -q "\"version\": \"$SASS_VERSION\"" "$NODE_DIR/node_modules/sass/package.json" 2>/dev/null \
-   || ! grep -q "\"version\": \"$BINARYEN_VERSION\"" "$NODE_DIR/node_modules/binaryen/package.json" 2>/dev/null; then
+   || [ "$(node -p "require('$NODE_DIR/node_modules/sass/package.json').version" 2>/dev/null)" != "$SASS_VERSION" ] \
+   || [ "$(node -p "require('$NODE_DIR/node_modules/binaryen/package.json').version" 2>/dev/null)" != "$BINARYEN_VERSION" ]; then
   log "installing sass@$SASS_VERSION and binaryen@$BINARYEN_VERSION from npm"
   mkdir -p "$NODE_DIR"
   (cd "$NODE_DIR" && [ -f package.json ] || echo '{"private":true}' > "$NODE_DIR/package.json")
@@ -43,7 +43,15 @@ if [ ! -x "$NODE_DIR/node_modules/.bin/sass" ] || [ ! -x "$NODE_DIR/node_modules
     "sass@$SASS_VERSION" "binaryen@$BINARYEN_VERSION"
 fi
 
-# 4. Browser and Playwright for the end-to-end tests (never `npx playwright install`).
+# 4. pyarrow, the foreign Parquet reader the tests check our lake files with.
+PY="$TOOLS/py"
+if [ ! -x "$PY/bin/python" ] || ! "$PY/bin/python" -c "import pyarrow" 2>/dev/null; then
+  log "installing pyarrow into $PY (foreign-reader test)"
+  python3 -m venv "$PY"
+  "$PY/bin/pip" install --quiet --disable-pip-version-check "pyarrow==26.0.1"
+fi
+
+# 5. Browser and Playwright for the end-to-end tests (never `npx playwright install`).
 if [ "$WANT_BROWSER" = "1" ]; then
   if [ ! -x /usr/bin/chromium ]; then
     log "installing Debian's chromium"

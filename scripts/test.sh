@@ -11,6 +11,12 @@ scripts/setup.sh
 
 # PostgreSQL for the warehouse tests: this machine kind runs it on 127.0.0.1:5432.
 export TEST_DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
+if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
+  log "PostgreSQL is not answering on 127.0.0.1:5432: trying to start it"
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n 1)" main start || true
+fi
+# The foreign Parquet reader (pyarrow) installed by setup.sh.
+export DATAMAG_PYTHON="${DATAMAG_PYTHON:-$DATAMAG_TOOLS/py/bin/python}"
 
 log "cargo fmt --check"
 cargo fmt --all --check

@@ -26,8 +26,78 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Serve the API and the dashboard (the default when no command is given).
+    /// Serve the API and the dashboard, and run the scheduled jobs (the default).
     Serve(ServeArgs),
+    /// Collect, ingest and transform every day of a range (same code as the scheduler).
+    Backfill(BackfillArgs),
+    /// Load historical CSV files (original column layout) through raw and the cleaning.
+    Import(ImportArgs),
+    /// Show the job ledger: counts per job and status, recent failures.
+    Status(StatusArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BackfillArgs {
+    /// First day (YYYY-MM-DD, Paris local).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub from: chrono::NaiveDate,
+
+    /// Last day, included (YYYY-MM-DD); days after now are skipped.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub to: chrono::NaiveDate,
+
+    /// Run partitions already done again (idempotent: changes nothing).
+    #[arg(long)]
+    pub force: bool,
+
+    /// Retry failed partitions now, even those out of attempts.
+    #[arg(long)]
+    pub retry_failed: bool,
+
+    #[command(flatten)]
+    pub pipeline: PipelineArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ImportArgs {
+    /// CSV files: `store_id,sensor_id,date,heure,nb_visiteurs` or
+    /// `store_id,date,heure,transactions,chiffre_affaires`.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub pipeline: PipelineArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub pipeline: PipelineArgs,
+}
+
+/// Where the pipeline keeps its data.
+#[derive(Debug, Clone, Args)]
+pub struct PipelineArgs {
+    /// Data directory: the SQLite warehouse and the local lake live here by default.
+    #[arg(long, env = "DATAMAG_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+
+    /// Warehouse database: `postgres://user:pass@host/db` or `sqlite://file.db`
+    /// (default: `<data dir>/warehouse.db`).
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// Lake location: `az://container/prefix`, `s3://bucket/prefix` or `file:///path`
+    /// (default: `<data dir>/lake`). Credentials come from AZURE_* / AWS_* variables.
+    #[arg(long, env = "DATAMAG_LAKE_URL")]
+    pub lake_url: Option<String>,
+
+    /// Days collected before today on the very first start.
+    #[arg(long, env = "DATAMAG_BACKFILL_DAYS", default_value_t = 21)]
+    pub backfill_days: u32,
+
+    #[command(flatten)]
+    pub chain: ChainArgs,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -44,8 +114,12 @@ pub struct ServeArgs {
     #[arg(long, env = "DATAMAG_SITE_ROOT", default_value = "site")]
     pub site_root: PathBuf,
 
+    /// Do not run the scheduled jobs in this process (API and dashboard only).
+    #[arg(long, env = "DATAMAG_NO_SCHEDULER")]
+    pub no_scheduler: bool,
+
     #[command(flatten)]
-    pub chain: ChainArgs,
+    pub pipeline: PipelineArgs,
 }
 
 impl ServeArgs {

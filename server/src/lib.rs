@@ -3,6 +3,8 @@
 
 pub mod api;
 pub mod cli;
+pub mod commands;
+pub mod pipeline_setup;
 pub mod telemetry;
 pub mod web;
 

@@ -10,10 +10,13 @@ fn main() -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    match cli
+    let command = cli
         .command
-        .unwrap_or(Command::Serve(ServeArgs::from_env_only()))
-    {
+        .unwrap_or_else(|| Command::Serve(ServeArgs::from_env_only()));
+    match command {
         Command::Serve(args) => runtime.block_on(datamag360::web::serve(args)),
+        Command::Backfill(args) => runtime.block_on(datamag360::commands::backfill(args)),
+        Command::Import(args) => runtime.block_on(datamag360::commands::import(args)),
+        Command::Status(args) => runtime.block_on(datamag360::commands::status(args)),
     }
 }

@@ -69,18 +69,10 @@ pub fn build_router(state: AppState) -> Router {
         .layer(TraceLayer::new_for_http())
 }
 
-/// Runs the server until SIGINT/SIGTERM.
+/// Runs the server (and, unless disabled, the scheduled jobs) until SIGINT/SIGTERM.
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let reference = args
-        .chain
-        .load()
-        .context("cannot load the stores and sensors")?;
-    tracing::info!(
-        stores = reference.stores().len(),
-        sensors = reference.sensor_count(),
-        "chain loaded"
-    );
-    let simulator = Arc::new(Simulator::new(Arc::new(reference)));
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let pipeline = crate::pipeline_setup::build(&args.pipeline, clock.clone()).await?;
     let addr = SocketAddr::new(args.host, args.port);
     let site_root = args.site_root.to_string_lossy().into_owned();
     if !args
@@ -95,7 +87,17 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
              (build it with scripts/build.sh or set DATAMAG_SITE_ROOT)"
         );
     }
-    let state = AppState::new(simulator, Arc::new(SystemClock), &site_root, addr);
+    let mut scheduler = if args.no_scheduler {
+        tracing::info!("scheduler disabled: this process serves only");
+        None
+    } else {
+        Some(
+            pipeline::jobs::scheduler::start(pipeline.clone(), args.pipeline.backfill_days)
+                .await
+                .context("cannot start the scheduler")?,
+        )
+    };
+    let state = AppState::new(pipeline.simulator.clone(), clock, &site_root, addr);
     let router = build_router(state);
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -105,6 +107,20 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("server error")?;
+    pipeline.request_stop();
+    if let Some(s) = scheduler.as_mut() {
+        if let Err(e) = s.shutdown().await {
+            tracing::warn!(error = %e, "scheduler shutdown");
+        }
+    }
+    // Wait (bounded) for a running job to reach a partition boundary.
+    if tokio::time::timeout(std::time::Duration::from_secs(30), pipeline.wait_idle())
+        .await
+        .is_err()
+    {
+        tracing::warn!("a job was still running after 30 s: abandoned (its partition will re-run)");
+    }
+    pipeline.warehouse.close().await;
     tracing::info!("stopped");
     Ok(())
 }

@@ -86,6 +86,11 @@ impl Pipeline {
         self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
     }
 
+    /// Resolves once no reconciliation or backfill is running in this process.
+    pub async fn wait_idle(&self) {
+        let _guard = self.running.lock().await;
+    }
+
     pub fn stop_requested(&self) -> bool {
         self.stop.load(std::sync::atomic::Ordering::SeqCst)
     }

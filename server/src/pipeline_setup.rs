@@ -1,0 +1,54 @@
+//! Builds the pipeline (chain, lake, warehouse) from the command line and environment.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use pipeline::{Clock, Lake, Pipeline, PipelineConfig, Simulator, Warehouse};
+
+use crate::cli::PipelineArgs;
+
+/// Opens the warehouse (applying migrations) and the lake.
+pub async fn build(args: &PipelineArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Pipeline> {
+    let reference = args
+        .chain
+        .load()
+        .context("cannot load the stores and sensors")?;
+    tracing::info!(
+        stores = reference.stores().len(),
+        sensors = reference.sensor_count(),
+        "chain loaded"
+    );
+    let simulator = Arc::new(Simulator::new(Arc::new(reference)));
+    let warehouse = match &args.database_url {
+        Some(url) => Warehouse::connect(url).await.with_context(|| {
+            format!(
+                "cannot open the warehouse {}",
+                pipeline::warehouse::redact(url)
+            )
+        })?,
+        None => Warehouse::open_in_dir(&args.data_dir)
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot open the SQLite warehouse in {}",
+                    args.data_dir.display()
+                )
+            })?,
+    };
+    let lake = match &args.lake_url {
+        Some(url) => Lake::from_url(url)?,
+        None => Lake::local(&args.data_dir.join("lake"))?,
+    };
+    tracing::info!(
+        warehouse = ?warehouse.backend(),
+        lake = lake.description(),
+        "pipeline storage ready"
+    );
+    Ok(Pipeline::new(
+        simulator,
+        lake,
+        warehouse,
+        clock,
+        PipelineConfig::default(),
+    ))
+}
