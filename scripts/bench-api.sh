@@ -120,14 +120,15 @@ for url in "http://127.0.0.1:$BARE_PORT/" "${TARGETS[1]#*|}"; do
   wrk -t"$THREADS" -c"$CONNS" -d"$WARMUP" "$url" >/dev/null
 done
 
-OTHER_BUILDS=$(pgrep -c -x 'rustc|cargo|cc1|ld|rust-lld' || true)
+compilers() { ps -eo comm= | grep -cxE 'rustc|cargo|clippy-driver|rustdoc|cc1|cc1plus|ld|ld.lld|rust-lld|wasm-opt' || true; }
+OTHER_BUILDS=$(compilers)
 log "load before the runs: $(uptime | sed 's/.*load average/load average/'); compiler processes: $OTHER_BUILDS"
 for t in "${TARGETS[@]}"; do
   name=${t%%|*}; url=${t#*|}
   log "wrk -t$THREADS -c$CONNS -d$DURATION --latency $name"
   wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "$url" >"$OUT/$name.wrk"
 done
-OTHER_BUILDS_AFTER=$(pgrep -c -x 'rustc|cargo|cc1|ld|rust-lld' || true)
+OTHER_BUILDS_AFTER=$(compilers)
 LOAD_AFTER=$(uptime | sed 's/.*load average/load average/')
 
 sleep 2
@@ -176,8 +177,9 @@ BARE_P99=$(to_ms "$(field "$OUT/bare.wrk" p99)")
     [ -z "$errs" ] || echo "        socket errors: $errs"
   done
   echo
-  echo "datamag360 VmRSS: $((RSS_START / 1024)) MiB after start-up, $((RSS_AFTER / 1024)) MiB idle after the load (peak VmHWM $((RSS_PEAK / 1024)) MiB)"
-  echo "bare_axum  VmRSS: $((BARE_RSS_START / 1024)) MiB after start-up, $((BARE_RSS_AFTER / 1024)) MiB after the load"
+  mb() { awk -v k="$1" 'BEGIN { printf "%.1f MB", k * 1024 / 1e6 }'; }
+  echo "datamag360 VmRSS: $(mb "$RSS_START") after start-up, $(mb "$RSS_AFTER") idle after the load (peak VmHWM $(mb "$RSS_PEAK"))"
+  echo "bare_axum  VmRSS: $(mb "$BARE_RSS_START") after start-up, $(mb "$BARE_RSS_AFTER") after the load"
   echo
   HOUR_RPS=$(field "$OUT/hour.wrk" rps)
   HOUR_P99=$(to_ms "$(field "$OUT/hour.wrk" p99)")
@@ -186,7 +188,7 @@ BARE_P99=$(to_ms "$(field "$OUT/bare.wrk" p99)")
   echo "  ≥ 20000 req/s at $CONNS connections:  $(printf '%.0f' "$HOUR_RPS")  $(verdict "$(awk -v a="$HOUR_RPS" 'BEGIN { print (a >= 20000) }')")"
   echo "  p99 < 2 ms:                       $HOUR_P99 ms  $(verdict "$(awk -v a="$HOUR_P99" 'BEGIN { print (a < 2) }')")"
   echo "  within 2× of bare axum (req/s):   $(awk -v a="$BARE_RPS" -v b="$HOUR_RPS" 'BEGIN { printf "%.2f×", a / b }')  $(verdict "$(awk -v a="$BARE_RPS" -v b="$HOUR_RPS" 'BEGIN { print (a <= 2 * b) }')")"
-  echo "  idle VmRSS < 80 MB:               $((RSS_AFTER / 1024)) MiB  $(verdict "$(awk -v a="$RSS_AFTER" 'BEGIN { print (a * 1024 < 80e6) }')")"
+  echo "  idle VmRSS < 80 MB:               $(mb "$RSS_AFTER")  $(verdict "$(awk -v a="$RSS_AFTER" 'BEGIN { print (a * 1024 < 80e6) }')")"
   echo
   echo "raw outputs: $OUT"
 } | tee "$OUT/summary.txt"

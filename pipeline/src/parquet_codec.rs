@@ -128,7 +128,7 @@ fn read_batches(bytes: Bytes, expected: &SchemaRef) -> Result<Vec<RecordBatch>, 
     Ok(batches)
 }
 
-fn column<'a>(batch: &'a RecordBatch, name: &str, to: &DataType) -> Result<ArrayRef, CodecError> {
+fn column(batch: &RecordBatch, name: &str, to: &DataType) -> Result<ArrayRef, CodecError> {
     let array = batch
         .column_by_name(name)
         .ok_or_else(|| CodecError::Schema(format!("missing column {name:?}")))?;

@@ -14,6 +14,10 @@ use crate::clock::{HourSlot, PARIS};
 use crate::warehouse::ledger::{Job, PartitionState, RunStatus};
 use crate::warehouse::WarehouseError;
 
+/// The outcome of one recorded run: rows written or the error message; the outer error is
+/// the ledger's own (database) failure.
+type Recorded = Result<Result<i64, String>, WarehouseError>;
+
 /// Setting key: the first day the pipeline is responsible for.
 pub const START_SETTING: &str = "pipeline_start";
 /// Local time after which the previous day is transformed.
@@ -335,20 +339,19 @@ impl Pipeline {
             .filter(|s| self.is_due(collect.get(&s.key()), now, opts))
             .collect();
         let mut recollected = HashSet::new();
-        let results: Vec<(HourSlot, Result<Result<i64, String>, WarehouseError>)> =
-            stream::iter(due)
-                .map(|slot| async move {
-                    let key = slot.key();
-                    let r = self
-                        .run_recorded(Job::Collect, &key, async {
-                            self.collect(slot).await.map(|n| (n, n))
-                        })
-                        .await;
-                    (slot, r)
-                })
-                .buffer_unordered(self.config.concurrency.max(1))
-                .collect()
-                .await;
+        let results: Vec<(HourSlot, Recorded)> = stream::iter(due)
+            .map(|slot| async move {
+                let key = slot.key();
+                let r = self
+                    .run_recorded(Job::Collect, &key, async {
+                        self.collect(slot).await.map(|n| (n, n))
+                    })
+                    .await;
+                (slot, r)
+            })
+            .buffer_unordered(self.config.concurrency.max(1))
+            .collect()
+            .await;
         for (slot, r) in results {
             let r = r?;
             let ok = r.is_ok();

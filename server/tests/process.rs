@@ -1,0 +1,224 @@
+//! The real binary as an operator runs it: first start on an empty data directory, and
+//! backfills stopped by SIGTERM or killed outright, then re-run.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use pipeline::warehouse::ledger::Job;
+use pipeline::Warehouse;
+
+const BIN: &str = env!("CARGO_BIN_EXE_datamag360");
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// A minimal HTTP GET: (status, body).
+fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    let status = response.split_whitespace().nth(1)?.parse().ok()?;
+    let body = response.split("\r\n\r\n").nth(1).unwrap_or("").to_string();
+    Some((status, body))
+}
+
+struct Guard(Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn signal(child: &Child, sig: &str) {
+    let status = Command::new("kill")
+        .args([sig, &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+}
+
+async fn warehouse(dir: &Path) -> Warehouse {
+    Warehouse::open_in_dir(dir).await.expect("warehouse")
+}
+
+async fn done(w: &Warehouse, job: &str) -> i64 {
+    w.ledger_summary()
+        .await
+        .expect("summary")
+        .into_iter()
+        .filter(|(j, s, _)| j == job && s == "done")
+        .map(|(_, _, n)| n)
+        .sum()
+}
+
+#[tokio::test]
+async fn first_start_serves_at_once_and_fills_recent_days_in_the_background() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    let child = Command::new(BIN)
+        .args(["serve", "--port", &port.to_string()])
+        .env("DATAMAG_DATA_DIR", dir.path())
+        .env("DATAMAG_SITE_ROOT", dir.path())
+        .env("DATAMAG_BACKFILL_DAYS", "7")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("server starts");
+    let mut guard = Guard(child);
+    let started = Instant::now();
+    while http_get(port, "/health").is_none() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "server up within 30 s"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let w = warehouse(dir.path()).await;
+    loop {
+        // The API keeps answering while the backfill runs.
+        let (status, _) = http_get(port, "/visiteurs?city_store=Lyon&year=2024&month=10&day=14")
+            .expect("API answers");
+        assert_eq!(status, 200);
+        if done(&w, "transform").await >= 7 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "first-run backfill within a minute"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let (rows, ..) = w.analytics_fingerprint().await.expect("fingerprint");
+    assert!(rows > 0, "analytics has data");
+    // SIGTERM: graceful stop, exit code 0, nothing left `running`.
+    signal(&guard.0, "-TERM");
+    let status = guard.0.wait().expect("exit");
+    assert!(status.success(), "{status:?}");
+    let running = w
+        .ledger_summary()
+        .await
+        .expect("summary")
+        .into_iter()
+        .filter(|(_, s, _)| s == "running")
+        .count();
+    assert_eq!(running, 0);
+    w.close().await;
+}
+
+fn backfill(dir: &Path, from: &str, to: &str) -> Child {
+    Command::new(BIN)
+        .args(["backfill", "--from", from, "--to", to])
+        .env("DATAMAG_DATA_DIR", dir)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("backfill starts")
+}
+
+async fn wait_for_progress(w: &Warehouse, min_ingests: i64) {
+    let started = Instant::now();
+    while done(w, "ingest").await < min_ingests {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "backfill progresses"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Every ingested hour holds all its rows: a lot is never half-written.
+async fn assert_consistent(w: &Warehouse, from: &str, to: &str) {
+    let states = w
+        .ledger_states(Job::Ingest, &format!("{from}T00"), &format!("{to}T23"))
+        .await
+        .expect("ledger");
+    let mut date: chrono::NaiveDate = from.parse().expect("date");
+    let to: chrono::NaiveDate = to.parse().expect("date");
+    while date <= to {
+        let (v, t) = w.raw_rows_for_date(date).await.expect("raw");
+        let ingested = states
+            .iter()
+            .filter(|(k, s)| {
+                k.starts_with(&date.to_string())
+                    && s.status == pipeline::warehouse::ledger::RunStatus::Done
+            })
+            .count();
+        if pipeline::simulator::is_open_day(date) {
+            assert_eq!(v.len() % 83, 0, "{date}: whole hours only");
+            assert_eq!(t.len() % 10, 0, "{date}: whole hours only");
+            assert!(v.len() / 83 >= ingested, "{date}");
+        }
+        date = date.succ_opt().expect("next");
+    }
+}
+
+#[tokio::test]
+async fn a_backfill_stopped_by_sigterm_or_killed_completes_on_rerun() {
+    for sig in ["-TERM", "-KILL"] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (from, to) = ("2024-01-01", "2024-02-29");
+        // Create the database first so the test can watch it.
+        let w = warehouse(dir.path()).await;
+        let child = backfill(dir.path(), from, to);
+        let mut guard = Guard(child);
+        wait_for_progress(&w, 100).await;
+        signal(&guard.0, sig);
+        let status = guard.0.wait().expect("exit");
+        if sig == "-TERM" {
+            // Stopped between partitions: exit reports the interruption, no `running` row.
+            let running = w
+                .ledger_summary()
+                .await
+                .expect("summary")
+                .into_iter()
+                .filter(|(_, s, _)| s == "running")
+                .count();
+            assert_eq!(running, 0, "graceful stop leaves no partition running");
+            assert!(status.success() || status.code().is_some());
+        }
+        assert_consistent(&w, from, to).await;
+        assert!(
+            done(&w, "ingest").await < 60 * 24,
+            "{sig}: stopped before the end"
+        );
+
+        let rerun = backfill(dir.path(), from, to)
+            .wait_with_output()
+            .expect("rerun");
+        assert!(rerun.status.success(), "{sig}: rerun succeeds");
+        let open_days = 23 + 21; // weekdays in January and February 2024
+        assert_eq!(
+            w.raw_counts().await.expect("counts"),
+            (open_days * 24 * 83, open_days * 24 * 10),
+            "{sig}"
+        );
+        let fp = w.analytics_fingerprint().await.expect("fingerprint");
+        assert_eq!(
+            (fp.0, fp.2),
+            (open_days * 83 * 11, open_days * 10 * 11),
+            "{sig}"
+        );
+        assert_eq!(done(&w, "transform").await, 60);
+        w.close().await;
+        drop(guard);
+    }
+}
