@@ -11,6 +11,7 @@ TOOLS="${DATAMAG_TOOLS:-$HOME/.cache/datamag360/tools}"
 WASM_BINDGEN_VERSION="0.2.130"
 SASS_VERSION="1.108.2"
 BINARYEN_VERSION="132.0.0"
+AZURITE_VERSION="3.35.0"
 
 WANT_BROWSER="${WANT_BROWSER:-1}"
 
@@ -41,6 +42,16 @@ if [ ! -x "$NODE_DIR/node_modules/.bin/sass" ] || [ ! -x "$NODE_DIR/node_modules
   (cd "$NODE_DIR" && [ -f package.json ] || echo '{"private":true}' > "$NODE_DIR/package.json")
   npm install --prefix "$NODE_DIR" --no-audit --no-fund --loglevel=error \
     "sass@$SASS_VERSION" "binaryen@$BINARYEN_VERSION"
+fi
+
+# 3b. Azurite, the Azure Blob Storage emulator the `az://` lake test runs against
+#     (bin: azurite-blob). 3.35.0 is the last release that runs on Node.js 20.
+if [ ! -x "$NODE_DIR/node_modules/.bin/azurite-blob" ] \
+   || [ "$(node -p "require('$NODE_DIR/node_modules/azurite/package.json').version" 2>/dev/null)" != "$AZURITE_VERSION" ]; then
+  log "installing azurite@$AZURITE_VERSION from npm"
+  mkdir -p "$NODE_DIR"
+  [ -f "$NODE_DIR/package.json" ] || echo '{"private":true}' > "$NODE_DIR/package.json"
+  npm install --prefix "$NODE_DIR" --no-audit --no-fund --loglevel=error --save-exact "azurite@$AZURITE_VERSION"
 fi
 
 # 4. pyarrow, the foreign Parquet reader the tests check our lake files with.

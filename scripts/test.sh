@@ -17,6 +17,8 @@ if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
 fi
 # The foreign Parquet reader (pyarrow) installed by setup.sh.
 export DATAMAG_PYTHON="${DATAMAG_PYTHON:-$DATAMAG_TOOLS/py/bin/python}"
+# The Azure Blob Storage emulator (Azurite) installed by setup.sh, for the az:// lake test.
+export DATAMAG_AZURITE="${DATAMAG_AZURITE:-$DATAMAG_TOOLS/node/node_modules/.bin/azurite-blob}"
 
 log "cargo fmt --check"
 cargo fmt --all --check

@@ -17,7 +17,7 @@ pub fn HomePage() -> impl IntoView {
 
     view! {
         <main class="page" data-hydrated=move || hydrated.get().to_string()>
-            <Header lang />
+            <crate::nav::Nav lang />
             <section class="hero">
                 <h1>"DataMag360"</h1>
                 <p class="lead">
@@ -47,31 +47,6 @@ pub fn HomePage() -> impl IntoView {
             </section>
             <ApiCard lang />
         </main>
-    }
-}
-
-#[component]
-fn Header(lang: Memo<Lang>) -> impl IntoView {
-    view! {
-        <header class="topbar">
-            <a class="brand" href="/">"DataMag360"</a>
-            <nav class="lang-switch" aria-label="Langue / Language">
-                <a
-                    href="?lang=fr"
-                    class:active=move || lang.get() == Lang::Fr
-                    hreflang="fr"
-                >
-                    "FR"
-                </a>
-                <a
-                    href="?lang=en"
-                    class:active=move || lang.get() == Lang::En
-                    hreflang="en"
-                >
-                    "EN"
-                </a>
-            </nav>
-        </header>
     }
 }
 

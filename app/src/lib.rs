@@ -3,11 +3,23 @@
 //! Compiled twice: with `ssr` inside the server binary (rendering and server functions)
 //! and with `hydrate` into the WebAssembly bundle that makes the page interactive.
 
+pub mod dashboard;
+pub mod format;
 pub mod home;
 pub mod i18n;
+pub mod nav;
+pub mod pipeline_page;
 pub mod server_fns;
 pub mod wire;
 
+#[cfg(feature = "ssr")]
+pub mod charts;
+#[cfg(feature = "ssr")]
+pub mod dashboard_data;
+#[cfg(feature = "ssr")]
+pub mod dashboard_filters;
+#[cfg(feature = "ssr")]
+pub mod pipeline_status;
 #[cfg(feature = "ssr")]
 pub mod services;
 
@@ -50,6 +62,8 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=NotFound>
                 <Route path=StaticSegment("") view=home::HomePage />
+                <Route path=StaticSegment("dashboard") view=dashboard::DashboardPage />
+                <Route path=StaticSegment("pipeline") view=pipeline_page::PipelinePage />
             </Routes>
         </Router>
     }

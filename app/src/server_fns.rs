@@ -101,3 +101,23 @@ mod backend {
         })
     }
 }
+
+/// The dashboard for the filters in the URL.
+#[server(endpoint = "dashboard")]
+pub async fn get_dashboard(
+    query: crate::wire::DashboardQuery,
+) -> Result<crate::wire::DashboardData, ServerFnError> {
+    let services = expect_context::<crate::services::Services>();
+    crate::dashboard_data::load(&services, query)
+        .await
+        .map_err(ServerFnError::new)
+}
+
+/// The pipeline page: ledger, missing partitions, quality figures.
+#[server(endpoint = "pipeline_status")]
+pub async fn get_pipeline_status() -> Result<crate::wire::PipelineStatus, ServerFnError> {
+    let services = expect_context::<crate::services::Services>();
+    crate::pipeline_status::load(&services)
+        .await
+        .map_err(ServerFnError::new)
+}

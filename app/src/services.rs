@@ -2,11 +2,28 @@
 
 use std::sync::Arc;
 
-use pipeline::{Clock, Simulator};
+use pipeline::{Clock, Simulator, Warehouse};
 
 /// Shared services, provided as Leptos context by the server for every request.
 #[derive(Clone, Debug)]
 pub struct Services {
     pub simulator: Arc<Simulator>,
     pub clock: Arc<dyn Clock>,
+    /// The warehouse the dashboard reads (absent in API-only tests).
+    pub warehouse: Option<Warehouse>,
+}
+
+impl Services {
+    pub fn new(simulator: Arc<Simulator>, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            simulator,
+            clock,
+            warehouse: None,
+        }
+    }
+
+    pub fn with_warehouse(mut self, warehouse: Warehouse) -> Self {
+        self.warehouse = Some(warehouse);
+        self
+    }
 }

@@ -65,9 +65,29 @@ impl Lake {
 
     /// A lake from a URL: `file:///path`, `az://container/prefix` (Azure Blob; account and
     /// key from `AZURE_STORAGE_ACCOUNT_NAME`, `AZURE_STORAGE_ACCOUNT_KEY`, or
-    /// `AZURE_STORAGE_USE_EMULATOR=true` for Azurite), `s3://bucket/prefix` (credentials
-    /// from `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_REGION`, `AWS_ENDPOINT`).
+    /// `AZURE_STORAGE_USE_EMULATOR=true` for Azurite, whose address object_store then
+    /// reads from `AZURITE_BLOB_STORAGE_URL`, default `http://127.0.0.1:10000`),
+    /// `s3://bucket/prefix` (credentials from `AWS_ACCESS_KEY_ID`,
+    /// `AWS_SECRET_ACCESS_KEY`, `AWS_REGION`, `AWS_ENDPOINT`). Every `AZURE_*` and
+    /// `AWS_*` variable is passed, lower-cased, as an object_store option.
     pub fn from_url(location: &str) -> Result<Self, LakeError> {
+        let env: Vec<(String, String)> = std::env::vars()
+            .filter(|(k, _)| k.starts_with("AZURE_") || k.starts_with("AWS_"))
+            .map(|(k, v)| (k.to_ascii_lowercase(), v))
+            .collect();
+        Self::from_url_with_options(location, env)
+    }
+
+    /// A lake from a URL with explicit object_store options (keys as object_store names
+    /// them, e.g. `azure_storage_account_name`, `azure_storage_account_key`,
+    /// `azure_storage_endpoint`, `azure_allow_http`, `aws_endpoint`); unknown keys are
+    /// ignored. The process environment is not read here.
+    pub fn from_url_with_options<I, K, V>(location: &str, options: I) -> Result<Self, LakeError>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<str>,
+        V: Into<String>,
+    {
         let config = |message: String| LakeError::Config {
             location: location.to_string(),
             message,
@@ -79,12 +99,15 @@ impl Lake {
                 .map_err(|_| config("not a local path".into()))?;
             return Self::local(&path);
         }
-        let env: Vec<(String, String)> = std::env::vars()
-            .filter(|(k, _)| k.starts_with("AZURE_") || k.starts_with("AWS_"))
-            .map(|(k, v)| (k.to_ascii_lowercase(), v))
-            .collect();
-        let (store, prefix) =
-            object_store::parse_url_opts(&url, env).map_err(|e| config(e.to_string()))?;
+        let (store, mut prefix) =
+            object_store::parse_url_opts(&url, options).map_err(|e| config(e.to_string()))?;
+        if url.scheme() == "az" {
+            // object_store 0.12 reads `az://` as `az://account/container/path` when it
+            // splits off the path (dropping its first segment), but its Azure builder takes
+            // the host as the container: with `az://container/prefix` the prefix would be
+            // lost and objects written at the container's root. The prefix is the path.
+            prefix = ObjectPath::from_url_path(url.path()).map_err(|e| config(e.to_string()))?;
+        }
         Ok(Self {
             store: Arc::from(store),
             prefix,
@@ -189,6 +212,27 @@ mod tests {
             Lake::partition_path(Feed::Transactions, slot),
             "transactions/date=2025-03-04/hour=09/data.parquet"
         );
+    }
+
+    #[test]
+    fn azure_url_keeps_its_whole_prefix() {
+        let options = [
+            ("azure_storage_account_name", "devstoreaccount1"),
+            ("azure_storage_account_key", "a2V5"),
+        ];
+        let lake = Lake::from_url_with_options("az://container/lake/sub", options).expect("lake");
+        assert_eq!(lake.prefix.as_ref(), "lake/sub");
+        let lake = Lake::from_url_with_options("az://container/lake", options).expect("lake");
+        assert_eq!(lake.prefix.as_ref(), "lake");
+        let slot =
+            HourSlot::new(NaiveDate::from_ymd_opt(2025, 3, 4).expect("date"), 9).expect("slot");
+        assert_eq!(
+            lake.full_path(Feed::Visiteurs, slot).as_ref(),
+            "lake/visiteurs/date=2025-03-04/hour=09/data.parquet"
+        );
+        let root = Lake::from_url_with_options("az://container", options).expect("lake");
+        assert_eq!(root.prefix.as_ref(), "");
+        assert_eq!(root.description(), "az://container");
     }
 
     #[tokio::test]

@@ -9,7 +9,7 @@ use axum::extract::FromRef;
 use axum::Router;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
-use pipeline::{Clock, Simulator, SystemClock};
+use pipeline::{Clock, SystemClock};
 use tower_http::trace::TraceLayer;
 
 use crate::api;
@@ -29,12 +29,7 @@ impl FromRef<AppState> for LeptosOptions {
 }
 
 impl AppState {
-    pub fn new(
-        simulator: Arc<Simulator>,
-        clock: Arc<dyn Clock>,
-        site_root: &str,
-        addr: SocketAddr,
-    ) -> Self {
+    pub fn new(services: Services, site_root: &str, addr: SocketAddr) -> Self {
         let leptos_options = LeptosOptions::builder()
             .output_name(app::OUTPUT_NAME)
             .site_root(site_root)
@@ -43,7 +38,7 @@ impl AppState {
             .build();
         Self {
             leptos_options,
-            services: Services { simulator, clock },
+            services,
         }
     }
 }
@@ -97,7 +92,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 .context("cannot start the scheduler")?,
         )
     };
-    let state = AppState::new(pipeline.simulator.clone(), clock, &site_root, addr);
+    let services =
+        Services::new(pipeline.simulator.clone(), clock).with_warehouse(pipeline.warehouse.clone());
+    let state = AppState::new(services, &site_root, addr);
     let router = build_router(state);
     let listener = tokio::net::TcpListener::bind(addr)
         .await

@@ -19,10 +19,10 @@ fn now() -> DateTime<Utc> {
 }
 
 fn services() -> Services {
-    Services {
-        simulator: Arc::new(Simulator::new(Arc::new(Reference::embedded()))),
-        clock: Arc::new(FixedClock::new(now())),
-    }
+    Services::new(
+        Arc::new(Simulator::new(Arc::new(Reference::embedded()))),
+        Arc::new(FixedClock::new(now())),
+    )
 }
 
 async fn get(uri: &str) -> (StatusCode, Value) {

@@ -9,6 +9,7 @@ use crate::lake::Lake;
 use crate::parquet_codec;
 use crate::records::{Feed, TransactionRow, VisitorRow};
 use crate::simulator::{is_open_day, Simulator};
+use crate::source::Source;
 
 /// The rows the simulator yields for one hour (empty on closed days, as the original's
 /// collector kept only real counts).
@@ -48,11 +49,19 @@ pub fn simulate_hour(sim: &Simulator, slot: HourSlot) -> (Vec<VisitorRow>, Vec<T
 }
 
 impl Pipeline {
-    /// Collects one hour; returns the number of rows written.
+    /// Collects one hour from the pipeline's [`Source`]; returns the number of rows
+    /// written.
     pub async fn collect(&self, slot: HourSlot) -> Result<i64, JobError> {
-        let sim = self.simulator.clone();
+        let (visitors, transactions) = match &self.source {
+            Source::Simulator => {
+                let sim = self.simulator.clone();
+                tokio::task::spawn_blocking(move || simulate_hour(&sim, slot))
+                    .await
+                    .map_err(|e| JobError::Other(format!("collect task failed: {e}")))?
+            }
+            Source::Http(http) => http.fetch_hour(self.simulator.reference(), slot).await?,
+        };
         let encoded = tokio::task::spawn_blocking(move || {
-            let (visitors, transactions) = simulate_hour(&sim, slot);
             let v =
                 parquet_codec::encode_visitors(&visitors).map_err(|source| JobError::Codec {
                     path: Lake::partition_path(Feed::Visiteurs, slot),
@@ -71,6 +80,7 @@ impl Pipeline {
         let (v, t, rows) = encoded;
         self.lake.put(Feed::Visiteurs, slot, v).await?;
         self.lake.put(Feed::Transactions, slot, t).await?;
+        tracing::debug!(partition = %slot.key(), rows, source = %self.source.describe(), "hour collected");
         Ok(rows)
     }
 }

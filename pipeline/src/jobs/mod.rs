@@ -14,6 +14,7 @@ use std::time::Duration;
 use crate::clock::Clock;
 use crate::lake::Lake;
 use crate::simulator::Simulator;
+use crate::source::Source;
 use crate::warehouse::Warehouse;
 
 pub use reconcile::{ProgressEvent, RunSummary};
@@ -47,6 +48,8 @@ pub struct Pipeline {
     pub warehouse: Warehouse,
     pub clock: Arc<dyn Clock>,
     pub config: PipelineConfig,
+    /// Where collect reads hours from (the simulator unless [`Pipeline::with_source`]).
+    pub source: Source,
     /// One reconciliation at a time in this process.
     pub(crate) running: Arc<tokio::sync::Mutex<()>>,
     /// Set on shutdown: runs stop between partitions, leaving the ledger consistent.
@@ -56,6 +59,7 @@ pub struct Pipeline {
 impl std::fmt::Debug for Pipeline {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Pipeline")
+            .field("source", &self.source)
             .field("lake", &self.lake)
             .field("warehouse", &self.warehouse.backend())
             .finish()
@@ -76,9 +80,17 @@ impl Pipeline {
             warehouse,
             clock,
             config,
+            source: Source::Simulator,
             running: Arc::new(tokio::sync::Mutex::new(())),
             stop: Arc::new(std::sync::atomic::AtomicBool::new(false)),
         }
+    }
+
+    /// Collects from `source` instead of the in-process simulator. The simulator's chain
+    /// (its reference) still names the stores and sensors asked for.
+    pub fn with_source(mut self, source: Source) -> Self {
+        self.source = source;
+        self
     }
 
     /// Asks running jobs to stop after the partition in hand.
@@ -107,6 +119,8 @@ pub enum JobError {
         #[source]
         source: crate::parquet_codec::CodecError,
     },
+    #[error(transparent)]
+    Source(#[from] crate::source::SourceError),
     #[error(transparent)]
     Warehouse(#[from] crate::warehouse::WarehouseError),
     #[error(transparent)]

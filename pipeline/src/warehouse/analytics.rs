@@ -36,6 +36,54 @@ pub struct QualityFigure {
     pub count: i64,
 }
 
+/// One store-hour of the rollup `analytics.store_hours`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoreHourRollup {
+    pub store_id: i32,
+    pub date: NaiveDate,
+    pub hour: u32,
+    /// All the store's sensors.
+    pub visitors: i64,
+    pub transactions: i64,
+    pub revenue: f64,
+}
+
+/// The store-hour rollup of a cleaned day (store-hours without transactions count 0).
+pub fn rollup(
+    visitors: &[CleanVisitor],
+    transactions: &[CleanTransaction],
+) -> Vec<StoreHourRollup> {
+    let mut map: std::collections::BTreeMap<(i32, NaiveDate, u32), StoreHourRollup> =
+        std::collections::BTreeMap::new();
+    for v in visitors {
+        map.entry((v.store_id, v.date, v.hour))
+            .or_insert_with(|| StoreHourRollup {
+                store_id: v.store_id,
+                date: v.date,
+                hour: v.hour,
+                visitors: 0,
+                transactions: 0,
+                revenue: 0.0,
+            })
+            .visitors += v.nb_visiteurs as i64;
+    }
+    for t in transactions {
+        let e = map
+            .entry((t.store_id, t.date, t.hour))
+            .or_insert_with(|| StoreHourRollup {
+                store_id: t.store_id,
+                date: t.date,
+                hour: t.hour,
+                visitors: 0,
+                transactions: 0,
+                revenue: 0.0,
+            });
+        e.transactions += t.nb_transactions as i64;
+        e.revenue += t.chiffre_affaires;
+    }
+    map.into_values().collect()
+}
+
 const SQLITE_CHUNK: usize = 4000;
 
 fn time_of(hour: u32) -> NaiveTime {
@@ -55,6 +103,7 @@ impl Warehouse {
         transactions: &[CleanTransaction],
         quality: &[QualityFigure],
     ) -> Result<(), WarehouseError> {
+        let rollup = rollup(visitors, transactions);
         match self {
             Warehouse::Sqlite(pool) => {
                 let mut tx = pool.begin().await?;
@@ -62,6 +111,7 @@ impl Warehouse {
                     "analytics.visiteurs",
                     "analytics.transactions",
                     "analytics.quality",
+                    "analytics.store_hours",
                 ] {
                     sqlx::query(&format!("DELETE FROM {table} WHERE date = ?1"))
                         .bind(date)
@@ -96,6 +146,20 @@ impl Warehouse {
                     });
                     qb.build().execute(&mut *tx).await?;
                 }
+                for chunk in rollup.chunks(SQLITE_CHUNK) {
+                    let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
+                        "INSERT INTO analytics.store_hours (store_id, date, hour, visitors, transactions, revenue) ",
+                    );
+                    qb.push_values(chunk, |mut b, r| {
+                        b.push_bind(r.store_id)
+                            .push_bind(r.date)
+                            .push_bind(r.hour as i64)
+                            .push_bind(r.visitors)
+                            .push_bind(r.transactions)
+                            .push_bind(r.revenue);
+                    });
+                    qb.build().execute(&mut *tx).await?;
+                }
                 for q in quality {
                     sqlx::query("INSERT INTO analytics.quality (date, feed, rule, count) VALUES (?1, ?2, ?3, ?4)")
                         .bind(date)
@@ -113,6 +177,7 @@ impl Warehouse {
                     "analytics.visiteurs",
                     "analytics.transactions",
                     "analytics.quality",
+                    "analytics.store_hours",
                 ] {
                     sqlx::query(&format!("DELETE FROM {table} WHERE date = $1"))
                         .bind(date)
@@ -144,6 +209,20 @@ impl Warehouse {
                     .bind(transactions.iter().map(|r| r.nb_transactions).collect::<Vec<_>>())
                     .bind(transactions.iter().map(|r| r.chiffre_affaires).collect::<Vec<_>>())
                     .bind(transactions.iter().map(|r| r.imputed).collect::<Vec<_>>())
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                if !rollup.is_empty() {
+                    sqlx::query(
+                        "INSERT INTO analytics.store_hours (store_id, date, hour, visitors, transactions, revenue) \
+                         SELECT * FROM UNNEST($1::int[], $2::date[], $3::smallint[], $4::bigint[], $5::bigint[], $6::float8[])",
+                    )
+                    .bind(rollup.iter().map(|r| r.store_id).collect::<Vec<_>>())
+                    .bind(rollup.iter().map(|r| r.date).collect::<Vec<_>>())
+                    .bind(rollup.iter().map(|r| r.hour as i16).collect::<Vec<_>>())
+                    .bind(rollup.iter().map(|r| r.visitors).collect::<Vec<_>>())
+                    .bind(rollup.iter().map(|r| r.transactions).collect::<Vec<_>>())
+                    .bind(rollup.iter().map(|r| r.revenue).collect::<Vec<_>>())
                     .execute(&mut *tx)
                     .await?;
                 }
@@ -206,5 +285,27 @@ impl Warehouse {
             .into_iter()
             .map(|(feed, rule, count)| QualityFigure { feed, rule, count })
             .collect())
+    }
+}
+
+impl Warehouse {
+    /// Quality figures of a range of days: (date, feed, rule, count).
+    pub async fn quality_range(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<(NaiveDate, String, String, i64)>, WarehouseError> {
+        let sql = "SELECT date, feed, rule, count FROM analytics.quality WHERE date >= $1 AND date <= $2 \
+                   ORDER BY date DESC, feed, rule";
+        Ok(match self {
+            Warehouse::Sqlite(p) => {
+                sqlx::query_as(&super::sqlite(sql))
+                    .bind(from)
+                    .bind(to)
+                    .fetch_all(p)
+                    .await?
+            }
+            Warehouse::Postgres(p) => sqlx::query_as(sql).bind(from).bind(to).fetch_all(p).await?,
+        })
     }
 }

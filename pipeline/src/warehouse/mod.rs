@@ -132,7 +132,7 @@ impl Warehouse {
 }
 
 /// Adapts `$1`-style SQL to SQLite's numbered `?1` parameters.
-pub(crate) fn sqlite(sql: &str) -> String {
+pub fn sqlite(sql: &str) -> String {
     sql.replace('$', "?")
 }
 

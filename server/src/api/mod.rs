@@ -2,6 +2,7 @@
 //! compatible, plus a bulk form (`/releves`), `/openapi.json` and `/health`.
 
 pub mod error;
+pub mod export;
 pub mod handlers;
 pub mod openapi;
 pub mod params;
@@ -17,5 +18,6 @@ pub fn router(services: Services) -> Router {
         .route("/releves", get(handlers::releves))
         .route("/health", get(handlers::health))
         .route("/openapi.json", get(openapi::openapi_json))
+        .route("/export.csv", get(export::export_csv))
         .with_state(services)
 }

@@ -1,0 +1,170 @@
+//! Turning the URL's filters into a KPI filter: defaults and validation (server side).
+//! The dashboard's server function and the CSV export both go through here.
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use pipeline::clock::HourSlot;
+use pipeline::kpi::KpiFilter;
+use pipeline::simulator::OPENING_HOURS;
+use pipeline::Reference;
+
+use crate::i18n::Lang;
+use crate::wire::DashboardQuery;
+
+/// Longest period one view may cover.
+pub const MAX_DAYS: i64 = 731;
+
+/// The last complete Monday–Sunday week before `now` (Paris time).
+pub fn last_complete_week(now: DateTime<Utc>) -> (NaiveDate, NaiveDate) {
+    let today = HourSlot::containing(now).date;
+    let monday_this_week = today - Duration::days(today.weekday().num_days_from_monday() as i64);
+    (
+        monday_this_week - Duration::days(7),
+        monday_this_week - Duration::days(1),
+    )
+}
+
+/// Resolves the query into a filter, or a message in the page's language.
+pub fn resolve(
+    q: &DashboardQuery,
+    reference: &Reference,
+    now: DateTime<Utc>,
+) -> Result<KpiFilter, String> {
+    let lang = Lang::from_code(Some(&q.lang));
+    let (default_from, default_to) = last_complete_week(now);
+    let parse = |s: &Option<String>, default: NaiveDate, name: &str| -> Result<NaiveDate, String> {
+        match s.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None => Ok(default),
+            Some(text) => text.parse().map_err(|_| {
+                lang.pick("Date invalide", "Invalid date").to_string()
+                    + &format!(" ({name} = {text:?}, AAAA-MM-JJ)")
+            }),
+        }
+    };
+    let from = parse(&q.from, default_from, "from")?;
+    let to = parse(&q.to, default_to, "to")?;
+    if from > to {
+        return Err(lang
+            .pick(
+                "La date de début est après la date de fin.",
+                "The start date is after the end date.",
+            )
+            .into());
+    }
+    if (to - from).num_days() + 1 > MAX_DAYS {
+        return Err(format!(
+            "{} {MAX_DAYS} {}",
+            lang.pick("Période trop longue : au plus", "Period too long: at most"),
+            lang.pick("jours.", "days.")
+        ));
+    }
+    let h0 = q.h0.unwrap_or(*OPENING_HOURS.start());
+    let h1 = q.h1.unwrap_or(*OPENING_HOURS.end());
+    if !OPENING_HOURS.contains(&h0) || !OPENING_HOURS.contains(&h1) || h0 > h1 {
+        return Err(lang
+            .pick(
+                "Plage horaire invalide : de 9h à 19h, début avant fin.",
+                "Invalid hour range: 9 to 19, start before end.",
+            )
+            .into());
+    }
+    let store_id = match q.store {
+        None | Some(0) => None,
+        Some(id) => match reference.store(id) {
+            Some(s) => Some(s.store_id),
+            None => {
+                return Err(format!(
+                    "{} {id}",
+                    lang.pick("Magasin inconnu :", "Unknown store:")
+                ))
+            }
+        },
+    };
+    let mut sensor_ids: Vec<u32> = match store_id {
+        Some(s) => {
+            let known: Vec<u32> = reference
+                .sensors_of(s)
+                .iter()
+                .map(|x| x.sensor_id)
+                .collect();
+            if let Some(bad) = q.sensors.iter().find(|id| !known.contains(id)) {
+                return Err(format!(
+                    "{} {bad}",
+                    lang.pick(
+                        "Capteur inconnu pour ce magasin :",
+                        "Unknown sensor for this store:"
+                    )
+                ));
+            }
+            q.sensors.clone()
+        }
+        None => Vec::new(),
+    };
+    sensor_ids.sort_unstable();
+    sensor_ids.dedup();
+    Ok(KpiFilter {
+        store_id,
+        sensor_ids,
+        from,
+        to,
+        hour_from: h0,
+        hour_to: h1,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_is_the_last_complete_week() {
+        // Friday 2026-11-27 → Monday 16 to Sunday 22 November.
+        let now = DateTime::parse_from_rfc3339("2026-11-27T10:00:00Z")
+            .expect("ts")
+            .with_timezone(&Utc);
+        let (a, b) = last_complete_week(now);
+        assert_eq!(
+            (a.to_string(), b.to_string()),
+            ("2026-11-16".into(), "2026-11-22".into())
+        );
+        let f = resolve(&DashboardQuery::default(), &Reference::embedded(), now).expect("filter");
+        assert_eq!(
+            (f.from, f.to, f.store_id, f.hour_from, f.hour_to),
+            (a, b, None, 9, 19)
+        );
+    }
+
+    #[test]
+    fn bad_filters_are_explained() {
+        let now = Utc::now();
+        let r = Reference::embedded();
+        let q = |f: fn(&mut DashboardQuery)| {
+            let mut q = DashboardQuery::default();
+            f(&mut q);
+            resolve(&q, &r, now)
+        };
+        assert!(q(|q| q.from = Some("2025-13-01".into())).is_err());
+        assert!(q(|q| {
+            q.from = Some("2025-03-10".into());
+            q.to = Some("2025-03-01".into())
+        })
+        .is_err());
+        assert!(q(|q| q.h0 = Some(8)).is_err());
+        assert!(q(|q| {
+            q.h0 = Some(15);
+            q.h1 = Some(10)
+        })
+        .is_err());
+        assert!(q(|q| q.store = Some(99)).is_err());
+        assert!(q(|q| {
+            q.store = Some(10);
+            q.sensors = vec![6]
+        })
+        .is_err());
+        let ok = q(|q| {
+            q.store = Some(10);
+            q.sensors = vec![5, 2, 2]
+        })
+        .expect("valid");
+        assert_eq!(ok.sensor_ids, vec![2, 5]);
+    }
+}

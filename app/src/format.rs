@@ -1,0 +1,91 @@
+//! Number and date formatting in French (first) or English.
+
+use crate::i18n::Lang;
+
+/// Groups thousands: `12 345` (fr, narrow no-break space) or `12,345` (en).
+pub fn int(n: i64, lang: Lang) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let sep = match lang {
+        Lang::Fr => '\u{202f}',
+        Lang::En => ',',
+    };
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(sep);
+        }
+        out.push(c);
+    }
+    if n < 0 {
+        format!("-{out}")
+    } else {
+        out
+    }
+}
+
+/// A decimal with `decimals` digits: `1 534,87` (fr) or `1,534.87` (en).
+pub fn decimal(x: f64, decimals: usize, lang: Lang) -> String {
+    let text = format!("{:.*}", decimals, x.abs());
+    let (whole, frac) = text.split_once('.').unwrap_or((&text, ""));
+    let whole: i64 = whole.parse().unwrap_or(0);
+    let mut out = int(whole, lang);
+    if decimals > 0 {
+        out.push(match lang {
+            Lang::Fr => ',',
+            Lang::En => '.',
+        });
+        out.push_str(frac);
+    }
+    if x < 0.0 && out.chars().any(|c| c.is_ascii_digit() && c != '0') {
+        format!("-{out}")
+    } else {
+        out
+    }
+}
+
+/// Euros: `1 534,87 €` (fr) or `€1,534.87` (en).
+pub fn euros(x: f64, lang: Lang) -> String {
+    match lang {
+        Lang::Fr => format!("{}\u{a0}€", decimal(x, 2, lang)),
+        Lang::En => format!("€{}", decimal(x, 2, lang)),
+    }
+}
+
+/// A ratio as a percentage: `22,5 %` (fr) or `22.5%` (en).
+pub fn percent(ratio: f64, lang: Lang) -> String {
+    match lang {
+        Lang::Fr => format!("{}\u{a0}%", decimal(ratio * 100.0, 1, lang)),
+        Lang::En => format!("{}%", decimal(ratio * 100.0, 1, lang)),
+    }
+}
+
+/// A signed relative change: `+12,0 %`.
+pub fn change(ratio: f64, lang: Lang) -> String {
+    let sign = if ratio > 0.0 { "+" } else { "" };
+    format!("{sign}{}", percent(ratio, lang))
+}
+
+/// `YYYY-MM-DD` → `14/10/2024` (fr) or `2024-10-14` (en).
+pub fn date(iso: &str, lang: Lang) -> String {
+    match (lang, iso.split('-').collect::<Vec<_>>().as_slice()) {
+        (Lang::Fr, [y, m, d]) => format!("{d}/{m}/{y}"),
+        _ => iso.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn french_and_english_numbers() {
+        assert_eq!(int(1234567, Lang::Fr), "1\u{202f}234\u{202f}567");
+        assert_eq!(int(999, Lang::En), "999");
+        assert_eq!(int(-1000, Lang::En), "-1,000");
+        assert_eq!(euros(1534.87, Lang::Fr), "1\u{202f}534,87\u{a0}€");
+        assert_eq!(euros(1534.87, Lang::En), "€1,534.87");
+        assert_eq!(percent(0.2254, Lang::Fr), "22,5\u{a0}%");
+        assert_eq!(change(-0.05, Lang::En), "-5.0%");
+        assert_eq!(date("2024-10-14", Lang::Fr), "14/10/2024");
+    }
+}

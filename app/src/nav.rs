@@ -1,0 +1,57 @@
+//! The header on every page: brand, navigation, language switch (keeps the other filters).
+
+use leptos::prelude::*;
+use leptos_router::hooks::{use_location, use_query_map};
+
+use crate::i18n::Lang;
+
+#[component]
+pub fn Nav(lang: Memo<Lang>) -> impl IntoView {
+    let query = use_query_map();
+    let location = use_location();
+    // Links keep the language; the switch keeps the page and its filters.
+    let with_lang = move |path: &'static str| {
+        move || match lang.get() {
+            Lang::Fr => path.to_string(),
+            Lang::En => format!("{path}?lang=en"),
+        }
+    };
+    let switch_to = move |target: Lang| {
+        move || {
+            let mut q = query.get();
+            q.remove("lang");
+            if target == Lang::En {
+                q.insert("lang", "en".to_string());
+            }
+            let qs = q.to_query_string();
+            let path = location.pathname.get();
+            if qs.is_empty() || qs == "?" {
+                path
+            } else if qs.starts_with('?') {
+                format!("{path}{qs}")
+            } else {
+                format!("{path}?{qs}")
+            }
+        }
+    };
+    view! {
+        <header class="topbar">
+            <a class="brand" href=with_lang("/")>
+                "DataMag360"
+            </a>
+            <nav class="main-nav" aria-label=move || lang.get().pick("Navigation principale", "Main navigation")>
+                <a href=with_lang("/dashboard")>{move || lang.get().pick("Tableau de bord", "Dashboard")}</a>
+                <a href=with_lang("/pipeline")>{move || lang.get().pick("Pipeline", "Pipeline")}</a>
+                <a href=with_lang("/")>{move || lang.get().pick("Simulateur", "Simulator")}</a>
+            </nav>
+            <nav class="lang-switch" aria-label="Langue / Language">
+                <a href=switch_to(Lang::Fr) class:active=move || lang.get() == Lang::Fr hreflang="fr">
+                    "FR"
+                </a>
+                <a href=switch_to(Lang::En) class:active=move || lang.get() == Lang::En hreflang="en">
+                    "EN"
+                </a>
+            </nav>
+        </header>
+    }
+}

@@ -1,0 +1,429 @@
+//! The KPI formulas and the queries behind them — the one place that defines them. The
+//! dashboard's server functions and the CSV export use this module.
+//!
+//! Conversion is a store-level figure: transactions are counted per store, so its
+//! visitors are all of the store's sensors, whatever the sensor filter shows.
+
+use std::collections::BTreeMap;
+
+use chrono::{Duration, NaiveDate, NaiveTime};
+use serde::{Deserialize, Serialize};
+
+use crate::simulator::OPENING_HOURS;
+use crate::warehouse::{sqlite, Warehouse, WarehouseError};
+
+/// What the dashboard looks at.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KpiFilter {
+    /// One store, or all stores when `None`.
+    pub store_id: Option<u32>,
+    /// Sensors of the selected store to count visitors on; empty means all.
+    pub sensor_ids: Vec<u32>,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// Opening hours shown, inclusive (9..=19).
+    pub hour_from: u32,
+    pub hour_to: u32,
+}
+
+impl KpiFilter {
+    /// Number of days covered.
+    pub fn days(&self) -> i64 {
+        (self.to - self.from).num_days() + 1
+    }
+
+    /// The period of the same length just before this one.
+    pub fn previous(&self) -> KpiFilter {
+        let len = Duration::days(self.days());
+        KpiFilter {
+            from: self.from - len,
+            to: self.to - len,
+            ..self.clone()
+        }
+    }
+
+    fn store_param(&self) -> i64 {
+        self.store_id.map(i64::from).unwrap_or(0)
+    }
+
+    fn hours(&self) -> (u32, u32) {
+        (
+            self.hour_from.max(*OPENING_HOURS.start()),
+            self.hour_to.min(*OPENING_HOURS.end()),
+        )
+    }
+
+    fn heure_bounds(&self) -> (NaiveTime, NaiveTime) {
+        let (a, b) = self.hours();
+        (
+            NaiveTime::from_hms_opt(a, 0, 0).unwrap_or(NaiveTime::MIN),
+            NaiveTime::from_hms_opt(b, 0, 0).unwrap_or(NaiveTime::MIN),
+        )
+    }
+
+    fn sensor_selected(&self, sensor_id: u32) -> bool {
+        self.sensor_ids.is_empty() || self.sensor_ids.contains(&sensor_id)
+    }
+}
+
+/// Sums over a filter.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Totals {
+    /// Visitors on the selected sensors.
+    pub visitors: i64,
+    /// Visitors on all sensors of the selected stores (conversion's denominator).
+    pub store_visitors: i64,
+    /// Sensors with at least one genuine (not imputed) count.
+    pub active_sensors: i64,
+    pub transactions: i64,
+    pub revenue: f64,
+}
+
+/// The dashboard's figures.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Kpis {
+    pub visitors: i64,
+    pub active_sensors: i64,
+    pub transactions: i64,
+    pub revenue: f64,
+    /// Σ transactions / Σ visitors (store level), in [0, 1].
+    pub conversion: Option<f64>,
+    /// Revenue / transactions.
+    pub average_ticket: Option<f64>,
+    /// Revenue / visitors (store level).
+    pub revenue_per_visitor: Option<f64>,
+}
+
+/// Σ transactions / Σ visitors; `None` without visitors. Never a mean of ratios.
+pub fn conversion(transactions: i64, visitors: i64) -> Option<f64> {
+    (visitors > 0).then(|| transactions as f64 / visitors as f64)
+}
+
+pub fn average_ticket(revenue: f64, transactions: i64) -> Option<f64> {
+    (transactions > 0).then(|| revenue / transactions as f64)
+}
+
+pub fn revenue_per_visitor(revenue: f64, visitors: i64) -> Option<f64> {
+    (visitors > 0).then(|| revenue / visitors as f64)
+}
+
+impl Kpis {
+    pub fn from_totals(t: &Totals) -> Self {
+        Kpis {
+            visitors: t.visitors,
+            active_sensors: t.active_sensors,
+            transactions: t.transactions,
+            revenue: t.revenue,
+            conversion: conversion(t.transactions, t.store_visitors),
+            average_ticket: average_ticket(t.revenue, t.transactions),
+            revenue_per_visitor: revenue_per_visitor(t.revenue, t.store_visitors),
+        }
+    }
+}
+
+/// Store-level sums for one (date, hour) or one store.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct StoreSums {
+    pub visitors: i64,
+    pub transactions: i64,
+    pub revenue: f64,
+}
+
+impl StoreSums {
+    fn add(&mut self, o: &StoreSums) {
+        self.visitors += o.visitors;
+        self.transactions += o.transactions;
+        self.revenue += o.revenue;
+    }
+
+    pub fn conversion(&self) -> Option<f64> {
+        conversion(self.transactions, self.visitors)
+    }
+}
+
+/// Everything the dashboard draws for one filter.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DashboardFigures {
+    pub totals: Totals,
+    /// Daily visitors per series: per sensor for one store, per store for all stores.
+    pub daily_series: BTreeMap<u32, BTreeMap<NaiveDate, i64>>,
+    /// Store-level sums per (date, hour).
+    pub by_date_hour: BTreeMap<(NaiveDate, u32), StoreSums>,
+    /// Store-level sums per store (all stores, for the ranking).
+    pub by_store: BTreeMap<u32, StoreSums>,
+}
+
+impl DashboardFigures {
+    pub fn by_date(&self) -> BTreeMap<NaiveDate, StoreSums> {
+        let mut m: BTreeMap<NaiveDate, StoreSums> = BTreeMap::new();
+        for ((d, _), s) in &self.by_date_hour {
+            m.entry(*d).or_default().add(s);
+        }
+        m
+    }
+
+    pub fn by_hour(&self) -> BTreeMap<u32, StoreSums> {
+        let mut m: BTreeMap<u32, StoreSums> = BTreeMap::new();
+        for ((_, h), s) in &self.by_date_hour {
+            m.entry(*h).or_default().add(s);
+        }
+        m
+    }
+}
+
+/// Hourly visitor rows for export: (date, hour, store, sensor, visitors, imputed).
+pub type ExportRow = (NaiveDate, u32, u32, u32, i64, bool);
+
+macro_rules! per_backend {
+    ($wh:expr, $sql:expr, |$q:ident, $pool:ident| $body:expr) => {
+        match $wh {
+            Warehouse::Sqlite($pool) => {
+                let owned = sqlite($sql);
+                let $q: &str = &owned;
+                $body
+            }
+            Warehouse::Postgres($pool) => {
+                let $q: &str = $sql;
+                $body
+            }
+        }
+    };
+}
+
+impl Warehouse {
+    /// Everything the dashboard needs for `f` (without the previous period).
+    pub async fn dashboard_figures(
+        &self,
+        f: &KpiFilter,
+    ) -> Result<DashboardFigures, WarehouseError> {
+        let mut out = DashboardFigures::default();
+        let (h0, h1) = f.hours();
+        let (t0, t1) = f.heure_bounds();
+        let store = f.store_param();
+
+        // Store-level sums per (date, hour) for the selected stores.
+        let sql = "SELECT date, CAST(hour AS BIGINT), CAST(SUM(visitors) AS BIGINT), \
+                   CAST(SUM(transactions) AS BIGINT), CAST(SUM(revenue) AS DOUBLE PRECISION) \
+                   FROM analytics.store_hours WHERE ($1 = 0 OR store_id = $1) AND date >= $2 AND date <= $3 \
+                   AND hour >= $4 AND hour <= $5 GROUP BY date, hour";
+        let rows: Vec<(NaiveDate, i64, i64, i64, f64)> =
+            per_backend!(self, sql, |q, p| sqlx::query_as(q)
+                .bind(store)
+                .bind(f.from)
+                .bind(f.to)
+                .bind(h0 as i64)
+                .bind(h1 as i64)
+                .fetch_all(p)
+                .await?);
+        for (d, h, v, t, r) in rows {
+            out.by_date_hour.insert(
+                (d, h as u32),
+                StoreSums {
+                    visitors: v,
+                    transactions: t,
+                    revenue: r,
+                },
+            );
+            out.totals.store_visitors += v;
+            out.totals.transactions += t;
+            out.totals.revenue += r;
+        }
+
+        // Store ranking over all stores.
+        let sql = "SELECT CAST(store_id AS BIGINT), CAST(SUM(visitors) AS BIGINT), CAST(SUM(transactions) AS BIGINT), \
+                   CAST(SUM(revenue) AS DOUBLE PRECISION) FROM analytics.store_hours \
+                   WHERE date >= $1 AND date <= $2 AND hour >= $3 AND hour <= $4 GROUP BY store_id";
+        let rows: Vec<(i64, i64, i64, f64)> = per_backend!(self, sql, |q, p| sqlx::query_as(q)
+            .bind(f.from)
+            .bind(f.to)
+            .bind(h0 as i64)
+            .bind(h1 as i64)
+            .fetch_all(p)
+            .await?);
+        for (s, v, t, r) in rows {
+            out.by_store.insert(
+                s as u32,
+                StoreSums {
+                    visitors: v,
+                    transactions: t,
+                    revenue: r,
+                },
+            );
+        }
+
+        // Daily visitors per sensor (one store) or per store (all stores).
+        match f.store_id {
+            Some(store_id) => {
+                let sql = "SELECT date, CAST(sensor_id AS BIGINT), CAST(SUM(nb_visiteurs) AS BIGINT) FROM analytics.visiteurs \
+                           WHERE store_id = $1 AND date >= $2 AND date <= $3 AND heure >= $4 AND heure <= $5 \
+                           GROUP BY date, sensor_id";
+                let rows: Vec<(NaiveDate, i64, i64)> = match self {
+                    Warehouse::Sqlite(p) => {
+                        sqlx::query_as(&sqlite(sql))
+                            .bind(store_id as i64)
+                            .bind(f.from)
+                            .bind(f.to)
+                            .bind(t0.format("%H:%M:%S").to_string())
+                            .bind(t1.format("%H:%M:%S").to_string())
+                            .fetch_all(p)
+                            .await?
+                    }
+                    Warehouse::Postgres(p) => {
+                        sqlx::query_as(sql)
+                            .bind(store_id as i64)
+                            .bind(f.from)
+                            .bind(f.to)
+                            .bind(t0)
+                            .bind(t1)
+                            .fetch_all(p)
+                            .await?
+                    }
+                };
+                for (d, sensor, v) in rows {
+                    let sensor = sensor as u32;
+                    if f.sensor_selected(sensor) {
+                        out.daily_series.entry(sensor).or_default().insert(d, v);
+                        out.totals.visitors += v;
+                    }
+                }
+            }
+            None => {
+                let sql = "SELECT date, CAST(store_id AS BIGINT), CAST(SUM(visitors) AS BIGINT) FROM analytics.store_hours \
+                           WHERE date >= $1 AND date <= $2 AND hour >= $3 AND hour <= $4 GROUP BY date, store_id";
+                let rows: Vec<(NaiveDate, i64, i64)> =
+                    per_backend!(self, sql, |q, p| sqlx::query_as(q)
+                        .bind(f.from)
+                        .bind(f.to)
+                        .bind(h0 as i64)
+                        .bind(h1 as i64)
+                        .fetch_all(p)
+                        .await?);
+                for (d, s, v) in rows {
+                    out.daily_series.entry(s as u32).or_default().insert(d, v);
+                }
+                out.totals.visitors = out.totals.store_visitors;
+            }
+        }
+
+        // Active sensors: at least one genuine count in the period.
+        let sql = "SELECT CAST(store_id AS BIGINT), CAST(sensor_id AS BIGINT) FROM analytics.visiteurs \
+                   WHERE ($1 = 0 OR store_id = $1) AND date >= $2 AND date <= $3 AND heure >= $4 AND heure <= $5 \
+                   AND imputed = FALSE AND nb_visiteurs > 0 GROUP BY store_id, sensor_id";
+        let rows: Vec<(i64, i64)> = match self {
+            Warehouse::Sqlite(p) => {
+                sqlx::query_as(&sqlite(sql))
+                    .bind(store)
+                    .bind(f.from)
+                    .bind(f.to)
+                    .bind(t0.format("%H:%M:%S").to_string())
+                    .bind(t1.format("%H:%M:%S").to_string())
+                    .fetch_all(p)
+                    .await?
+            }
+            Warehouse::Postgres(p) => {
+                sqlx::query_as(sql)
+                    .bind(store)
+                    .bind(f.from)
+                    .bind(f.to)
+                    .bind(t0)
+                    .bind(t1)
+                    .fetch_all(p)
+                    .await?
+            }
+        };
+        out.totals.active_sensors = rows
+            .iter()
+            .filter(|(_, sensor)| f.store_id.is_none() || f.sensor_selected(*sensor as u32))
+            .count() as i64;
+        Ok(out)
+    }
+
+    /// The filtered hourly visitor rows, for export, in (date, hour, store, sensor) order.
+    pub async fn export_rows(&self, f: &KpiFilter) -> Result<Vec<ExportRow>, WarehouseError> {
+        let (t0, t1) = f.heure_bounds();
+        let sql = "SELECT date, heure, CAST(store_id AS BIGINT), CAST(sensor_id AS BIGINT), CAST(nb_visiteurs AS BIGINT), imputed \
+                   FROM analytics.visiteurs WHERE ($1 = 0 OR store_id = $1) AND date >= $2 AND date <= $3 \
+                   AND heure >= $4 AND heure <= $5 ORDER BY date, heure, store_id, sensor_id";
+        let rows: Vec<(NaiveDate, NaiveTime, i64, i64, i64, bool)> = match self {
+            Warehouse::Sqlite(p) => {
+                sqlx::query_as(&sqlite(sql))
+                    .bind(f.store_param())
+                    .bind(f.from)
+                    .bind(f.to)
+                    .bind(t0.format("%H:%M:%S").to_string())
+                    .bind(t1.format("%H:%M:%S").to_string())
+                    .fetch_all(p)
+                    .await?
+            }
+            Warehouse::Postgres(p) => {
+                sqlx::query_as(sql)
+                    .bind(f.store_param())
+                    .bind(f.from)
+                    .bind(f.to)
+                    .bind(t0)
+                    .bind(t1)
+                    .fetch_all(p)
+                    .await?
+            }
+        };
+        use chrono::Timelike;
+        Ok(rows
+            .into_iter()
+            .filter(|r| f.store_id.is_none() || f.sensor_selected(r.3 as u32))
+            .map(|(d, t, s, c, v, i)| (d, t.hour(), s as u32, c as u32, v, i))
+            .collect())
+    }
+
+    /// First and last day present in analytics.
+    pub async fn analytics_range(&self) -> Result<Option<(NaiveDate, NaiveDate)>, WarehouseError> {
+        let sql = "SELECT MIN(date), MAX(date) FROM analytics.store_hours";
+        let row: (Option<NaiveDate>, Option<NaiveDate>) =
+            per_backend!(self, sql, |q, p| sqlx::query_as(q).fetch_one(p).await?);
+        Ok(row.0.zip(row.1))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conversion_is_a_ratio_of_sums_not_a_mean_of_ratios() {
+        // Hour A: 10 tx / 100 visitors (10 %); hour B: 90 tx / 300 visitors (30 %).
+        // Mean of ratios = 20 %; the right figure is 100 / 400 = 25 %.
+        assert_eq!(conversion(10 + 90, 100 + 300), Some(0.25));
+        assert_eq!(conversion(5, 0), None);
+        let k = Kpis::from_totals(&Totals {
+            visitors: 150,
+            store_visitors: 400,
+            active_sensors: 3,
+            transactions: 100,
+            revenue: 5000.0,
+        });
+        assert_eq!(
+            k.conversion,
+            Some(0.25),
+            "store-level visitors, not the sensor filter's"
+        );
+        assert_eq!(k.average_ticket, Some(50.0));
+        assert_eq!(k.revenue_per_visitor, Some(12.5));
+    }
+
+    #[test]
+    fn previous_period_has_the_same_length_just_before() {
+        let f = KpiFilter {
+            store_id: None,
+            sensor_ids: vec![],
+            from: "2025-03-10".parse().expect("date"),
+            to: "2025-03-16".parse().expect("date"),
+            hour_from: 9,
+            hour_to: 19,
+        };
+        let p = f.previous();
+        assert_eq!(
+            (p.from.to_string(), p.to.to_string()),
+            ("2025-03-03".into(), "2025-03-09".into())
+        );
+        assert_eq!(p.days(), 7);
+    }
+}
