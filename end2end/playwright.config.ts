@@ -1,4 +1,7 @@
 import { defineConfig } from "@playwright/test";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 
 // The server under test: the real datamag360 binary and the built site, given by
 // scripts/test.sh (DATAMAG_BIN, DATAMAG_SITE_ROOT). Debian's Chromium, never a download.
@@ -7,6 +10,14 @@ const bin = process.env.DATAMAG_BIN;
 if (!bin) {
   throw new Error("DATAMAG_BIN is not set: run the browser tests through scripts/test.sh");
 }
+
+// A fresh data directory, filled by the real pipeline (`datamag360 backfill`) before the
+// server starts. Set once in the main process; workers inherit it.
+if (!process.env.E2E_DATA_DIR) {
+  process.env.E2E_DATA_DIR = fs.mkdtempSync(path.join(os.tmpdir(), "datamag360-e2e-"));
+}
+const dataDir = process.env.E2E_DATA_DIR;
+const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
 
 export default defineConfig({
   testDir: "./tests",
@@ -34,7 +45,7 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: `"${bin}" serve --port ${port}`,
+    command: `"${bin}" backfill --from ${day(-42)} --to ${day(0)} && exec "${bin}" serve --port ${port}`,
     url: `http://127.0.0.1:${port}/health`,
     reuseExistingServer: false,
     timeout: 120_000,
@@ -42,6 +53,7 @@ export default defineConfig({
     stderr: "pipe",
     env: {
       DATAMAG_SITE_ROOT: process.env.DATAMAG_SITE_ROOT ?? "",
+      DATAMAG_DATA_DIR: dataDir,
       HOST: "127.0.0.1",
       RUST_LOG: "warn",
     },

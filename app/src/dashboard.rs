@@ -104,6 +104,20 @@ fn DashboardView(data: DashboardData, lang: Memo<Lang>) -> impl IntoView {
         None => true,
     };
     let hours: Vec<u32> = (9..=19).collect();
+    // Which filter these figures are for (tests wait on it while a new view loads).
+    let applied_key = format!(
+        "store={};sensors={};from={};to={};h0={};h1={}",
+        f.store.map(|s| s.to_string()).unwrap_or_default(),
+        f.sensors
+            .iter()
+            .map(|s| s.to_string())
+            .collect::<Vec<_>>()
+            .join(","),
+        f.from,
+        f.to,
+        f.h0,
+        f.h1
+    );
     let period_text = format!(
         "{} {} → {}, {}h–{}h · {} {} → {}",
         l.pick("Période", "Period"),
@@ -120,7 +134,12 @@ fn DashboardView(data: DashboardData, lang: Memo<Lang>) -> impl IntoView {
             {(l == Lang::En).then(|| view! { <input type="hidden" name="lang" value="en" /> })}
             <label>
                 {l.pick("Magasin", "Store")}
-                <select name="store" id="filter-store" on:change=move |_| store_changed.set(true)>
+                <select
+                    name="store"
+                    id="filter-store"
+                    prop:value=f.store.map(|s| s.to_string()).unwrap_or_default()
+                    on:change=move |_| store_changed.set(true)
+                >
                     <option value="" selected=f.store.is_none()>
                         {l.pick("Tous les magasins", "All stores")}
                     </option>
@@ -139,15 +158,15 @@ fn DashboardView(data: DashboardData, lang: Memo<Lang>) -> impl IntoView {
             </label>
             <label>
                 {l.pick("Du", "From")}
-                <input type="date" name="from" id="filter-from" value=f.from.clone() required />
+                <input type="date" name="from" id="filter-from" value=f.from.clone() prop:value=f.from.clone() required />
             </label>
             <label>
                 {l.pick("Au", "To")}
-                <input type="date" name="to" id="filter-to" value=f.to.clone() required />
+                <input type="date" name="to" id="filter-to" value=f.to.clone() prop:value=f.to.clone() required />
             </label>
             <label>
                 {l.pick("De", "Hours from")}
-                <select name="h0" id="filter-h0">
+                <select name="h0" id="filter-h0" prop:value=f.h0.to_string()>
                     {hours
                         .iter()
                         .map(|h| view! { <option value=h.to_string() selected=*h == f.h0>{format!("{h}h")}</option> })
@@ -156,7 +175,7 @@ fn DashboardView(data: DashboardData, lang: Memo<Lang>) -> impl IntoView {
             </label>
             <label>
                 {l.pick("À", "to")}
-                <select name="h1" id="filter-h1">
+                <select name="h1" id="filter-h1" prop:value=f.h1.to_string()>
                     {hours
                         .iter()
                         .map(|h| view! { <option value=h.to_string() selected=*h == f.h1>{format!("{h}h")}</option> })
@@ -180,6 +199,7 @@ fn DashboardView(data: DashboardData, lang: Memo<Lang>) -> impl IntoView {
                                                 name="sensors"
                                                 value=s.to_string()
                                                 checked=checked
+                                                prop:checked=checked
                                                 disabled=move || store_changed.get()
                                             />
                                             {s.to_string()}
@@ -212,7 +232,7 @@ fn DashboardView(data: DashboardData, lang: Memo<Lang>) -> impl IntoView {
                     </p>
                 }
             })}
-        <section class="kpi-grid" aria-label=l.pick("Indicateurs", "Indicators")>
+        <section class="kpi-grid" aria-label=l.pick("Indicateurs", "Indicators") data-applied=applied_key>
             {data
                 .kpis
                 .iter()

@@ -102,8 +102,8 @@ mod backend {
     }
 }
 
-/// The dashboard for the filters in the URL.
-#[server(endpoint = "dashboard")]
+/// The dashboard for the filters in the URL. JSON input: the query holds a list.
+#[server(endpoint = "dashboard", input = leptos::server_fn::codec::Json)]
 pub async fn get_dashboard(
     query: crate::wire::DashboardQuery,
 ) -> Result<crate::wire::DashboardData, ServerFnError> {

@@ -52,7 +52,7 @@ impl Source {
     pub fn describe(&self) -> String {
         match self {
             Source::Simulator => "simulator".to_string(),
-            Source::Http(http) => http.display_base.to_string(),
+            Source::Http(http) => http.base.shown.to_string(),
         }
     }
 }
@@ -124,9 +124,7 @@ const BULK_MISSING: u8 = 2;
 /// A server speaking the original API contract.
 #[derive(Clone)]
 pub struct HttpSource {
-    base_url: Url,
-    /// `base_url` without credentials, for messages and logs.
-    display_base: Url,
+    base: Arc<Base>,
     client: reqwest::Client,
     retry: RetryPolicy,
     concurrency: usize,
@@ -137,11 +135,18 @@ pub struct HttpSource {
 impl std::fmt::Debug for HttpSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("HttpSource")
-            .field("base_url", &self.display_base.as_str())
+            .field("base_url", &self.base.shown.as_str())
             .field("retry", &self.retry)
             .field("concurrency", &self.concurrency)
             .finish()
     }
+}
+
+/// The API root as given, and without credentials for messages and logs.
+#[derive(Debug)]
+struct Base {
+    url: Url,
+    shown: Url,
 }
 
 /// Per-request limits of the default client.
@@ -170,8 +175,10 @@ impl HttpSource {
             .build()
             .map_err(SourceError::Client)?;
         Ok(Self {
-            display_base: redact(&base),
-            base_url: base,
+            base: Arc::new(Base {
+                shown: redact(&base),
+                url: base,
+            }),
             client,
             retry: RetryPolicy::default(),
             concurrency: DEFAULT_CONCURRENCY,
@@ -201,7 +208,7 @@ impl HttpSource {
 
     /// The base URL without credentials.
     pub fn base_url(&self) -> &str {
-        self.display_base.as_str()
+        self.base.shown.as_str()
     }
 
     /// The rows of one hour for the chain `reference`, in the simulator's order.
@@ -249,7 +256,7 @@ impl HttpSource {
             | StatusCode::NOT_IMPLEMENTED => {
                 return Ok(Bulk::NotOffered {
                     url,
-                    reason: format!("HTTP {}", answer.status.as_u16()),
+                    reason: format!("HTTP {}{}", answer.status.as_u16(), detail(&answer.body)),
                 })
             }
             status => {
@@ -421,8 +428,8 @@ impl HttpSource {
         path: &str,
         params: &[(&'static str, String)],
     ) -> Result<(String, Answer), SourceError> {
-        let url = build_url(&self.base_url, path, params);
-        let shown = build_url(&self.display_base, path, params).to_string();
+        let url = build_url(&self.base.url, path, params);
+        let shown = build_url(&self.base.shown, path, params).to_string();
         let mut attempt = 1;
         loop {
             let outcome = self.attempt(url.clone()).await;
@@ -567,6 +574,21 @@ fn parse<'a, T: Deserialize<'a>>(url: &str, body: &'a [u8]) -> Result<T, SourceE
     })
 }
 
+/// `: <detail>` from an error body in the API's shape (`{"detail": "..."}`), shortened.
+fn detail(body: &[u8]) -> String {
+    #[derive(Deserialize)]
+    struct ErrorBody {
+        detail: String,
+    }
+    match serde_json::from_slice::<ErrorBody>(body) {
+        Ok(e) if !e.detail.trim().is_empty() => {
+            let text: String = e.detail.trim().chars().take(200).collect();
+            format!(": {text}")
+        }
+        _ => String::new(),
+    }
+}
+
 fn slot_date(slot: HourSlot) -> String {
     slot.date.format("%Y-%m-%d").to_string()
 }
@@ -678,7 +700,7 @@ mod tests {
     fn shown_urls_carry_no_credentials() {
         let source = HttpSource::new("https://user:secret@host/api?code=k3y").expect("source");
         assert_eq!(source.base_url(), "https://host/api?code=REDACTED");
-        let shown = build_url(&source.display_base, "releves", &date_params(slot()));
+        let shown = build_url(&source.base.shown, "releves", &date_params(slot()));
         assert!(!shown.as_str().contains("secret") && !shown.as_str().contains("k3y"));
         assert_eq!(
             redact_text("http://user:pw@ho st/"),

@@ -1,0 +1,214 @@
+import { test, expect, type Page, type ConsoleMessage } from "@playwright/test";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { expectedKpis, query } from "./db";
+
+const screenshots = path.join(__dirname, "..", "screenshots");
+
+function watchConsole(page: Page): string[] {
+  const problems: string[] = [];
+  page.on("console", (msg: ConsoleMessage) => {
+    if (msg.type() === "error" || msg.type() === "warning") problems.push(`${msg.type()}: ${msg.text()}`);
+  });
+  page.on("pageerror", (err) => problems.push(`pageerror: ${err.message}`));
+  return problems;
+}
+
+async function hydrated(page: Page) {
+  await expect(page.locator("main[data-hydrated='true']")).toHaveCount(1);
+}
+
+/** The KPI values shown, from their data-value attributes. */
+async function shownKpis(page: Page): Promise<Record<string, number | null>> {
+  const out: Record<string, number | null> = {};
+  for (const el of await page.locator(".kpi").all()) {
+    const id = (await el.getAttribute("data-kpi")) ?? "";
+    const v = (await el.getAttribute("data-value")) ?? "";
+    out[id] = v === "" ? null : Number(v);
+  }
+  return out;
+}
+
+function expectClose(shown: Record<string, number | null>, expected: Record<string, number | null>) {
+  for (const [k, v] of Object.entries(expected)) {
+    if (v === null) {
+      expect(shown[k], k).toBeNull();
+    } else {
+      expect(shown[k], k).not.toBeNull();
+      expect(Math.abs((shown[k] as number) - v), `${k}: shown ${shown[k]}, database ${v}`).toBeLessThan(1e-6 * Math.max(1, Math.abs(v)));
+    }
+  }
+}
+
+/** Waits until the figures shown are those of this filter (a new view loads in place). */
+async function waitApplied(page: Page, f: { from: string; to: string; store?: number; sensors?: number[]; h0?: number; h1?: number }) {
+  const key = `store=${f.store ?? ""};sensors=${(f.sensors ?? []).join(",")};from=${f.from};to=${f.to};h0=${f.h0 ?? 9};h1=${f.h1 ?? 19}`;
+  await expect(page.locator(".kpi-grid")).toHaveAttribute("data-applied", key);
+}
+
+async function appliedFilter(page: Page) {
+  return {
+    from: await page.locator("#filter-from").inputValue(),
+    to: await page.locator("#filter-to").inputValue(),
+  };
+}
+
+test("default view: the last complete week, KPIs equal the analytics tables", async ({ page }) => {
+  const problems = watchConsole(page);
+  await page.goto("/dashboard");
+  await hydrated(page);
+  const f = await appliedFilter(page);
+  const from = new Date(f.from + "T12:00:00Z");
+  expect(from.getUTCDay()).toBe(1); // a Monday
+  expect((Date.parse(f.to) - Date.parse(f.from)) / 86_400_000).toBe(6);
+  const shown = await shownKpis(page);
+  expect(shown.visitors).toBeGreaterThan(0);
+  expectClose(shown, expectedKpis(f));
+  for (const id of ["visitors", "revenue_hour", "conversion_day", "conversion_hour", "heatmap", "ranking"]) {
+    await expect(page.locator(`#chart-${id} svg`)).toHaveCount(1);
+  }
+  fs.mkdirSync(screenshots, { recursive: true });
+  await page.screenshot({ path: path.join(screenshots, "dashboard-desktop.png"), fullPage: true });
+  expect(problems).toEqual([]);
+});
+
+test("each filter changes the KPIs and charts, and they stay equal to the database", async ({ page }) => {
+  const problems = watchConsole(page);
+  await page.goto("/dashboard");
+  await hydrated(page);
+  const f = await appliedFilter(page);
+  const all = await shownKpis(page);
+  const chartBefore = await page.locator("#chart-visitors").innerHTML();
+
+  // Store: Lyon (id 2).
+  await page.locator("#filter-store").selectOption("2");
+  await page.locator("#apply-filters").click();
+  await expect(page).toHaveURL(/store=2/);
+  await expect(page.locator("#filter-sensors input")).toHaveCount(10);
+  await waitApplied(page, { ...f, store: 2 });
+  const lyon = await shownKpis(page);
+  expect(lyon.visitors).not.toBe(all.visitors);
+  expectClose(lyon, expectedKpis({ ...f, store: 2 }));
+  expect(await page.locator("#chart-visitors").innerHTML()).not.toBe(chartBefore);
+
+  // Sensors: keep 1 and 2 only. Visitors drop; conversion stays store-level.
+  for (const box of await page.locator("#filter-sensors input").all()) {
+    const v = await box.getAttribute("value");
+    if (v !== "1" && v !== "2") await box.uncheck();
+  }
+  await page.locator("#apply-filters").click();
+  await expect(page).toHaveURL(/sensors=1&sensors=2/);
+  await waitApplied(page, { ...f, store: 2, sensors: [1, 2] });
+  const two = await shownKpis(page);
+  expect(two.visitors as number).toBeLessThan(lyon.visitors as number);
+  expect(two.conversion).toBe(lyon.conversion);
+  expectClose(two, expectedKpis({ ...f, store: 2, sensors: [1, 2] }));
+
+  // Hours: 12h to 14h.
+  await page.locator("#filter-h0").selectOption("12");
+  await page.locator("#filter-h1").selectOption("14");
+  await page.locator("#apply-filters").click();
+  await expect(page).toHaveURL(/h0=12/);
+  await waitApplied(page, { ...f, store: 2, sensors: [1, 2], h0: 12, h1: 14 });
+  const noon = await shownKpis(page);
+  expect(noon.visitors as number).toBeLessThan(two.visitors as number);
+  expectClose(noon, expectedKpis({ ...f, store: 2, sensors: [1, 2], h0: 12, h1: 14 }));
+
+  // Dates: a single day.
+  await page.locator("#filter-to").fill(f.from);
+  await page.locator("#apply-filters").click();
+  await expect(page).toHaveURL(new RegExp(`to=${f.from}`));
+  await waitApplied(page, { from: f.from, to: f.from, store: 2, sensors: [1, 2], h0: 12, h1: 14 });
+  const oneDay = await shownKpis(page);
+  expect(oneDay.visitors as number).toBeLessThan(noon.visitors as number);
+  expectClose(oneDay, expectedKpis({ from: f.from, to: f.from, store: 2, sensors: [1, 2], h0: 12, h1: 14 }));
+
+  // The back button returns to the previous view.
+  await page.goBack();
+  await expect(page).toHaveURL(/h0=12/);
+  await waitApplied(page, { ...f, store: 2, sensors: [1, 2], h0: 12, h1: 14 });
+  await expect(page.locator("#filter-to")).toHaveValue(f.to);
+  expectClose(await shownKpis(page), expectedKpis({ ...f, store: 2, sensors: [1, 2], h0: 12, h1: 14 }));
+  expect(problems).toEqual([]);
+});
+
+test("a shared URL reopens the same view", async ({ browser }) => {
+  const [{ 0: from }] = query("SELECT MIN(date) FROM analytics.store_hours") as any;
+  const [{ 0: to }] = query("SELECT MAX(date) FROM analytics.store_hours") as any;
+  const url = `/dashboard?store=7&sensors=3&sensors=5&from=${from}&to=${to}&h0=10&h1=17`;
+  const page = await (await browser.newContext()).newPage();
+  const problems = watchConsole(page);
+  await page.goto(url);
+  await hydrated(page);
+  await expect(page.locator("#filter-store")).toHaveValue("7");
+  await expect(page.locator("#filter-from")).toHaveValue(from);
+  await expect(page.locator("#filter-h1")).toHaveValue("17");
+  await expect(page.locator("#filter-sensors input:checked")).toHaveCount(2);
+  await waitApplied(page, { from, to, store: 7, sensors: [3, 5], h0: 10, h1: 17 });
+  expectClose(await shownKpis(page), expectedKpis({ from, to, store: 7, sensors: [3, 5], h0: 10, h1: 17 }));
+  expect(problems).toEqual([]);
+});
+
+test("a period without data says so instead of drawing blank charts", async ({ page }) => {
+  await page.goto("/dashboard?from=2022-01-03&to=2022-01-07");
+  await hydrated(page);
+  await expect(page.locator("#chart-visitors .empty")).toContainText("Aucune donnée");
+  await expect(page.locator(".kpi[data-kpi='visitors']")).toHaveAttribute("data-value", "0");
+  await page.goto("/dashboard?from=2025-02-10&to=2025-02-01");
+  await expect(page.locator("#filter-error")).toContainText("après la date de fin");
+});
+
+test("the CSV export holds exactly the filtered rows", async ({ page }) => {
+  await page.goto("/dashboard?store=3&sensors=2&h0=9&h1=11");
+  await hydrated(page);
+  const f = await appliedFilter(page);
+  const download = page.waitForEvent("download");
+  await page.locator("#export-csv").click();
+  const file = await (await download).path();
+  const lines = fs.readFileSync(file!, "utf8").trim().split("\n");
+  expect(lines[0]).toBe("date,heure,store_id,city_store,sensor_id,nb_visiteurs,imputed");
+  const [[count, sum]] = query(
+    "SELECT COUNT(*), SUM(nb_visiteurs) FROM analytics.visiteurs WHERE store_id = 3 AND sensor_id = 2 AND date >= ? AND date <= ? AND heure >= '09:00:00' AND heure <= '11:00:00'",
+    [f.from, f.to],
+  );
+  expect(count).toBeGreaterThan(0);
+  expect(lines.length - 1).toBe(count);
+  const total = lines.slice(1).reduce((acc, l) => acc + Number(l.split(",")[5]), 0);
+  expect(total).toBe(sum);
+  expect(lines.slice(1).every((l) => l.includes(",3,Marseille,2,"))).toBe(true);
+});
+
+test("the pipeline page lists runs, completeness and quality", async ({ page }) => {
+  const problems = watchConsole(page);
+  await page.goto("/pipeline");
+  await hydrated(page);
+  await expect(page.locator("#ledger-summary")).toContainText("collect");
+  await expect(page.locator("#recent-runs tbody tr").first()).toBeVisible();
+  expect(await page.locator("#recent-runs tbody tr").count()).toBeGreaterThan(5);
+  const [[done]] = query("SELECT COUNT(*) FROM job_ledger WHERE job = 'transform' AND status = 'done'");
+  await expect(page.locator("#ledger-summary")).toContainText(String(done));
+  await expect(page.locator("#quality tbody tr").first()).toBeVisible();
+  await page.locator("#refresh").click();
+  await expect(page.locator("#recent-runs tbody tr").first()).toBeVisible();
+  fs.mkdirSync(screenshots, { recursive: true });
+  await page.screenshot({ path: path.join(screenshots, "pipeline-desktop.png"), fullPage: true });
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.screenshot({ path: path.join(screenshots, "pipeline-phone.png"), fullPage: true });
+  expect(problems).toEqual([]);
+});
+
+test("the dashboard works on a phone and in English", async ({ page }) => {
+  const problems = watchConsole(page);
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto("/dashboard?lang=en");
+  await hydrated(page);
+  await expect(page.getByRole("heading", { name: "Dashboard" })).toBeVisible();
+  await expect(page.locator(".kpi[data-kpi='conversion'] .kpi-label")).toHaveText("Conversion rate");
+  await page.locator("#filter-store").selectOption("1");
+  await page.locator("#apply-filters").click();
+  await expect(page).toHaveURL(/lang=en/);
+  await expect(page).toHaveURL(/store=1/);
+  fs.mkdirSync(screenshots, { recursive: true });
+  await page.screenshot({ path: path.join(screenshots, "dashboard-phone.png"), fullPage: true });
+  expect(problems).toEqual([]);
+});
