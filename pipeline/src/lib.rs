@@ -9,6 +9,7 @@ pub mod clock;
 pub mod jobs;
 pub mod kpi;
 pub mod lake;
+pub mod leadership;
 pub mod parquet_codec;
 pub mod records;
 pub mod reference;

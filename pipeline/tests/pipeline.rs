@@ -121,6 +121,8 @@ async fn an_interrupted_backfill_completes_on_rerun_without_loss_or_duplicates()
             .await
             .expect("ledger");
 
+        // A new process: the old one's job lock is gone with it.
+        p.leadership.release().await;
         let env2_pipeline = pipeline::Pipeline::new(
             p.simulator.clone(),
             p.lake.clone(),

@@ -34,6 +34,15 @@ pub enum Command {
     Import(ImportArgs),
     /// Show the job ledger: counts per job and status, recent failures.
     Status(StatusArgs),
+    /// Probe a running server's /health (exit code 0 when healthy): container health checks.
+    Healthcheck(HealthcheckArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct HealthcheckArgs {
+    /// Port of the server to probe (on 127.0.0.1).
+    #[arg(long, env = "PORT", default_value_t = 3000)]
+    pub port: u16,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -92,6 +101,11 @@ pub struct PipelineArgs {
     #[arg(long, env = "DATAMAG_LAKE_URL")]
     pub lake_url: Option<String>,
 
+    /// Collect from this server (original API: /releves, else /visiteurs + /transactions)
+    /// instead of the built-in simulator.
+    #[arg(long, env = "DATAMAG_SOURCE_URL")]
+    pub source_url: Option<String>,
+
     /// Days collected before today on the very first start.
     #[arg(long, env = "DATAMAG_BACKFILL_DAYS", default_value_t = 21)]
     pub backfill_days: u32,
@@ -113,6 +127,10 @@ pub struct ServeArgs {
     /// Folder holding the built site (`pkg/datamag360.js`, `.wasm`, `.css`).
     #[arg(long, env = "DATAMAG_SITE_ROOT", default_value = "site")]
     pub site_root: PathBuf,
+
+    /// Bearer token for the admin API (`POST /admin/...`); the admin API is off without it.
+    #[arg(long, env = "DATAMAG_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
 
     /// Do not run the scheduled jobs in this process (API and dashboard only).
     #[arg(long, env = "DATAMAG_NO_SCHEDULER")]

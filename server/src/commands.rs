@@ -10,7 +10,7 @@ use pipeline::jobs::ProgressEvent;
 use pipeline::warehouse::ledger::RunStatus;
 use pipeline::SystemClock;
 
-use crate::cli::{BackfillArgs, ImportArgs, StatusArgs};
+use crate::cli::{BackfillArgs, HealthcheckArgs, ImportArgs, StatusArgs};
 use crate::pipeline_setup;
 
 pub async fn backfill(args: BackfillArgs) -> anyhow::Result<()> {
@@ -191,5 +191,31 @@ pub async fn status(args: StatusArgs) -> anyhow::Result<()> {
         );
     }
     pipeline.warehouse.close().await;
+    Ok(())
+}
+
+/// GET http://127.0.0.1:PORT/health with a 5-second budget.
+pub async fn healthcheck(args: HealthcheckArgs) -> anyhow::Result<()> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let probe = async {
+        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", args.port)).await?;
+        stream
+            .write_all(b"GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            .await?;
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response).await?;
+        Ok::<_, std::io::Error>(response)
+    };
+    let response = tokio::time::timeout(std::time::Duration::from_secs(5), probe)
+        .await
+        .context("health check timed out")?
+        .context("cannot reach the server")?;
+    let text = String::from_utf8_lossy(&response);
+    anyhow::ensure!(
+        text.starts_with("HTTP/1.1 200"),
+        "unhealthy: {}",
+        text.lines().next().unwrap_or("")
+    );
+    println!("healthy");
     Ok(())
 }

@@ -1,9 +1,11 @@
 //! DataMag360 server: the REST API, the Leptos dashboard and (later) the job scheduler,
 //! assembled into one axum application.
 
+pub mod admin;
 pub mod api;
 pub mod cli;
 pub mod commands;
+pub mod metrics;
 pub mod pipeline_setup;
 pub mod telemetry;
 pub mod web;

@@ -18,5 +18,6 @@ fn main() -> anyhow::Result<()> {
         Command::Backfill(args) => runtime.block_on(datamag360::commands::backfill(args)),
         Command::Import(args) => runtime.block_on(datamag360::commands::import(args)),
         Command::Status(args) => runtime.block_on(datamag360::commands::status(args)),
+        Command::Healthcheck(args) => runtime.block_on(datamag360::commands::healthcheck(args)),
     }
 }

@@ -44,11 +44,11 @@ pub async fn build(args: &PipelineArgs, clock: Arc<dyn Clock>) -> anyhow::Result
         lake = lake.description(),
         "pipeline storage ready"
     );
-    Ok(Pipeline::new(
-        simulator,
-        lake,
-        warehouse,
-        clock,
-        PipelineConfig::default(),
-    ))
+    let mut pipeline = Pipeline::new(simulator, lake, warehouse, clock, PipelineConfig::default());
+    if let Some(url) = &args.source_url {
+        pipeline =
+            pipeline.with_source(pipeline::Source::http(url).context("invalid --source-url")?);
+        tracing::info!(source = %pipeline.source.describe(), "collecting over HTTP");
+    }
+    Ok(pipeline)
 }

@@ -10,7 +10,17 @@ use axum::Router;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use pipeline::{Clock, SystemClock};
+use std::time::Duration;
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::routing::get;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
+
+use crate::admin::AdminState;
+use crate::metrics::Metrics;
 
 use crate::api;
 use crate::cli::ServeArgs;
@@ -43,8 +53,19 @@ impl AppState {
     }
 }
 
-/// The whole application router.
-pub fn build_router(state: AppState) -> Router {
+/// Content Security Policy of the pages: everything from this origin; the inline
+/// hydration bootstrap script and WebAssembly compilation are allowed.
+const CSP: &str = "default-src 'self'; script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval'; \
+                   style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; \
+                   object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'";
+
+/// Public requests that take longer than this are answered 408.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Largest request body accepted.
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+/// The whole application router: API, pages, static site, metrics, and the admin API.
+pub fn build_router(state: AppState, admin: Option<AdminState>, metrics: Arc<Metrics>) -> Router {
     let routes = generate_route_list(app::App);
     let services = state.services.clone();
     let options = state.leptos_options.clone();
@@ -59,15 +80,52 @@ pub fn build_router(state: AppState) -> Router {
             app::shell,
         ))
         .with_state(state.clone());
-    api::router(state.services)
+    let public = api::router(state.services)
         .merge(pages)
+        .route(
+            "/metrics",
+            get(crate::metrics::metrics_text).with_state(metrics.clone()),
+        )
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ));
+    let mut router = public;
+    if let Some(admin) = admin {
+        router = router.merge(crate::admin::router(admin));
+    }
+    router
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("strict-origin-when-cross-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CSP),
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            metrics,
+            crate::metrics::track,
+        ))
         .layer(TraceLayer::new_for_http())
 }
 
 /// Runs the server (and, unless disabled, the scheduled jobs) until SIGINT/SIGTERM.
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let pipeline = crate::pipeline_setup::build(&args.pipeline, clock.clone()).await?;
+    let metrics = Arc::new(Metrics::default());
+    let pipeline = crate::pipeline_setup::build(&args.pipeline, clock.clone())
+        .await?
+        .with_observer(metrics.clone());
     let addr = SocketAddr::new(args.host, args.port);
     let site_root = args.site_root.to_string_lossy().into_owned();
     if !args
@@ -95,7 +153,20 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let services =
         Services::new(pipeline.simulator.clone(), clock).with_warehouse(pipeline.warehouse.clone());
     let state = AppState::new(services, &site_root, addr);
-    let router = build_router(state);
+    let token = args.admin_token.clone().filter(|t| !t.trim().is_empty());
+    match &token {
+        Some(t) if t.len() < 16 => {
+            anyhow::bail!("DATAMAG_ADMIN_TOKEN is too short: use at least 16 random characters")
+        }
+        Some(_) => tracing::info!("admin API enabled (bearer token)"),
+        None => tracing::info!("admin API disabled: set DATAMAG_ADMIN_TOKEN to enable it"),
+    }
+    let admin = AdminState {
+        pipeline: pipeline.clone(),
+        token: token.map(Arc::from),
+        backfill_days: args.pipeline.backfill_days,
+    };
+    let router = build_router(state, Some(admin), metrics);
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
@@ -117,6 +188,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     {
         tracing::warn!("a job was still running after 30 s: abandoned (its partition will re-run)");
     }
+    pipeline.leadership.release().await;
     pipeline.warehouse.close().await;
     tracing::info!("stopped");
     Ok(())

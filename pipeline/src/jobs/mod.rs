@@ -52,6 +52,10 @@ pub struct Pipeline {
     pub source: Source,
     /// One reconciliation at a time in this process.
     pub(crate) running: Arc<tokio::sync::Mutex<()>>,
+    /// One job runner among replicas (PostgreSQL advisory lock).
+    pub leadership: Arc<crate::leadership::Leadership>,
+    /// Told about every finished partition (metrics).
+    pub observer: Option<Arc<dyn JobObserver>>,
     /// Set on shutdown: runs stop between partitions, leaving the ledger consistent.
     pub(crate) stop: Arc<std::sync::atomic::AtomicBool>,
 }
@@ -82,6 +86,8 @@ impl Pipeline {
             config,
             source: Source::Simulator,
             running: Arc::new(tokio::sync::Mutex::new(())),
+            leadership: Arc::new(crate::leadership::Leadership::default()),
+            observer: None,
             stop: Arc::new(std::sync::atomic::AtomicBool::new(false)),
         }
     }
@@ -90,6 +96,12 @@ impl Pipeline {
     /// (its reference) still names the stores and sensors asked for.
     pub fn with_source(mut self, source: Source) -> Self {
         self.source = source;
+        self
+    }
+
+    /// Reports every finished partition to `observer` (e.g. Prometheus counters).
+    pub fn with_observer(mut self, observer: Arc<dyn JobObserver>) -> Self {
+        self.observer = Some(observer);
         self
     }
 
@@ -106,6 +118,11 @@ impl Pipeline {
     pub fn stop_requested(&self) -> bool {
         self.stop.load(std::sync::atomic::Ordering::SeqCst)
     }
+}
+
+/// Receives the outcome of every partition run.
+pub trait JobObserver: Send + Sync {
+    fn partition_finished(&self, job: &str, ok: bool, rows: i64, duration: std::time::Duration);
 }
 
 /// A job's failure, as recorded in the ledger.

@@ -137,8 +137,13 @@ impl Pipeline {
             .await?;
         let started = Instant::now();
         let outcome = work.await;
-        let duration_ms = started.elapsed().as_millis() as i64;
+        let elapsed = started.elapsed();
+        let duration_ms = elapsed.as_millis() as i64;
         let finished = self.clock.now();
+        if let Some(o) = &self.observer {
+            let rows = outcome.as_ref().map(|(_, out)| *out).unwrap_or(0);
+            o.partition_finished(job.name(), outcome.is_ok(), rows, elapsed);
+        }
         match outcome {
             Ok((rows_in, rows_out)) => {
                 self.warehouse
@@ -206,6 +211,10 @@ impl Pipeline {
             tracing::debug!("reconciliation already running");
             return Ok(None);
         };
+        if !self.leadership.acquire(&self.warehouse).await? {
+            tracing::debug!("another replica runs the jobs");
+            return Ok(None);
+        }
         let start = self.ensure_start(backfill_days).await?;
         let today = HourSlot::containing(self.clock.now()).date;
         let summary = self
@@ -222,8 +231,9 @@ impl Pipeline {
         Ok(Some(summary))
     }
 
-    /// Backfill: the same code path over an explicit range of days. Moves the pipeline's
-    /// start earlier if needed so the scheduler keeps watching those days.
+    /// Backfill: the same code path over an explicit range of days. It does not move the
+    /// scheduler's window (from the first-run day to now): a backfilled range's failures
+    /// stay in the ledger for `backfill --retry-failed`.
     pub async fn backfill(
         &self,
         from: NaiveDate,
@@ -232,18 +242,12 @@ impl Pipeline {
         progress: &(dyn Fn(ProgressEvent) + Send + Sync),
     ) -> Result<RunSummary, WarehouseError> {
         let _guard = self.running.lock().await;
-        match self
-            .warehouse
-            .setting(START_SETTING)
-            .await?
-            .and_then(|v| v.parse::<NaiveDate>().ok())
-        {
-            Some(start) if start <= from => {}
-            _ => {
-                self.warehouse
-                    .set_setting(START_SETTING, &from.to_string())
-                    .await?
-            }
+        if !self.leadership.acquire(&self.warehouse).await? {
+            return Err(WarehouseError::Data(
+                "another process holds the job lock (a running server replica): \
+                 trigger the backfill through its admin API, or stop it first"
+                    .into(),
+            ));
         }
         self.run_days(from, to, opts, progress).await
     }

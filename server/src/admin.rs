@@ -1,0 +1,155 @@
+//! The state-changing endpoints, behind a bearer token (`DATAMAG_ADMIN_TOKEN`):
+//! `POST /admin/reconcile` runs what is due now; `POST /admin/backfill` runs a range.
+//! Without a configured token the admin API refuses every request.
+
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::{header, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use chrono::NaiveDate;
+use pipeline::jobs::reconcile::RunOptions;
+use pipeline::Pipeline;
+use serde::Deserialize;
+
+use crate::api::error::ErrorBody;
+
+#[derive(Clone)]
+pub struct AdminState {
+    pub pipeline: Pipeline,
+    pub token: Option<Arc<str>>,
+    pub backfill_days: u32,
+}
+
+fn refuse(status: StatusCode, code: &'static str, detail: &str) -> Response {
+    (
+        status,
+        [(header::WWW_AUTHENTICATE, "Bearer")],
+        Json(ErrorBody {
+            detail: detail.to_string(),
+            code,
+            parameter: None,
+        }),
+    )
+        .into_response()
+}
+
+/// Constant-time comparison of two secrets.
+fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+async fn require_token(State(state): State<AdminState>, request: Request, next: Next) -> Response {
+    let Some(expected) = state.token.as_deref() else {
+        return refuse(
+            StatusCode::UNAUTHORIZED,
+            "admin_disabled",
+            "API d'administration désactivée : définissez DATAMAG_ADMIN_TOKEN sur le serveur.",
+        );
+    };
+    let given = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    match given {
+        Some(token) if same_secret(token.as_bytes(), expected.as_bytes()) => {
+            next.run(request).await
+        }
+        Some(_) => refuse(StatusCode::UNAUTHORIZED, "invalid_token", "Jeton invalide."),
+        None => refuse(
+            StatusCode::UNAUTHORIZED,
+            "missing_token",
+            "Authentification requise : en-tête « Authorization: Bearer <jeton> ».",
+        ),
+    }
+}
+
+async fn reconcile(State(state): State<AdminState>) -> Response {
+    match state.pipeline.reconcile(state.backfill_days).await {
+        Ok(Some(summary)) => (StatusCode::OK, Json(summary)).into_response(),
+        Ok(None) => refuse(
+            StatusCode::CONFLICT,
+            "busy_or_not_leader",
+            "Une exécution est déjà en cours, ou une autre instance exécute les tâches.",
+        ),
+        Err(e) => {
+            tracing::error!(error = %e, "admin reconcile failed");
+            refuse(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "reconcile_failed",
+                "L'exécution a échoué ; voir les journaux.",
+            )
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct BackfillBody {
+    from: NaiveDate,
+    to: NaiveDate,
+    #[serde(default)]
+    force: bool,
+    #[serde(default)]
+    retry_failed: bool,
+}
+
+async fn backfill(
+    State(state): State<AdminState>,
+    body: Result<Json<BackfillBody>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let Json(body) = match body {
+        Ok(b) => b,
+        Err(e) => return refuse(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+            &format!(
+                "Corps JSON attendu : {{\"from\": \"AAAA-MM-JJ\", \"to\": \"AAAA-MM-JJ\"}} ({e})."
+            ),
+        ),
+    };
+    if body.from > body.to || (body.to - body.from).num_days() > 3660 {
+        return refuse(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_range",
+            "Plage invalide : « from » doit précéder « to », sur au plus dix ans.",
+        );
+    }
+    let opts = RunOptions {
+        force: body.force,
+        retry_failed: body.retry_failed,
+    };
+    match state
+        .pipeline
+        .backfill(body.from, body.to, opts, &|_| {})
+        .await
+    {
+        Ok(summary) => (StatusCode::OK, Json(summary)).into_response(),
+        Err(pipeline::warehouse::WarehouseError::Data(message)) => {
+            refuse(StatusCode::CONFLICT, "not_leader", &message)
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "admin backfill failed");
+            refuse(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "backfill_failed",
+                "Le rattrapage a échoué ; voir les journaux.",
+            )
+        }
+    }
+}
+
+pub fn router(state: AdminState) -> Router {
+    Router::new()
+        .route("/admin/reconcile", post(reconcile))
+        .route("/admin/backfill", post(backfill))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            require_token,
+        ))
+        .with_state(state)
+}

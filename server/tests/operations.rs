@@ -1,0 +1,409 @@
+//! Operating the real binary: admin API behind a token, /metrics, security headers, and
+//! two replicas on one PostgreSQL database with exactly one running jobs.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_datamag360");
+const TOKEN: &str = "test-token-0123456789abcdef";
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+struct Reply {
+    status: u16,
+    headers: String,
+    body: String,
+}
+
+fn request(
+    port: u16,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&str>,
+) -> Option<Reply> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(120)))
+        .ok()?;
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
+    if let Some(t) = token {
+        head.push_str(&format!("Authorization: Bearer {t}\r\n"));
+    }
+    let body = body.unwrap_or("");
+    if method == "POST" {
+        head.push_str(&format!(
+            "Content-Type: application/json\r\nContent-Length: {}\r\n",
+            body.len()
+        ));
+    }
+    head.push_str("\r\n");
+    head.push_str(body);
+    stream.write_all(head.as_bytes()).ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    let (headers, body) = response.split_once("\r\n\r\n")?;
+    let status = headers.split_whitespace().nth(1)?.parse().ok()?;
+    Some(Reply {
+        status,
+        headers: headers.to_ascii_lowercase(),
+        body: body.to_string(),
+    })
+}
+
+struct Server {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(envs: &[(&str, &str)]) -> Server {
+    let port = free_port();
+    let mut cmd = Command::new(BIN);
+    cmd.args(["serve", "--port", &port.to_string()])
+        .env("RUST_LOG", "warn")
+        .env_remove("DATABASE_URL")
+        .env_remove("DATAMAG_ADMIN_TOKEN")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let child = cmd.spawn().expect("server starts");
+    let server = Server { child, port };
+    let started = Instant::now();
+    while request(port, "GET", "/health", None, None).is_none() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "server up within 30 s"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    server
+}
+
+#[test]
+fn admin_endpoints_require_the_bearer_token() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().to_string_lossy().into_owned();
+    let s = start(&[
+        ("DATAMAG_DATA_DIR", &data),
+        ("DATAMAG_BACKFILL_DAYS", "1"),
+        ("DATAMAG_ADMIN_TOKEN", TOKEN),
+    ]);
+    let r = request(s.port, "POST", "/admin/reconcile", None, None).expect("reply");
+    assert_eq!(r.status, 401, "{}", r.body);
+    assert!(r.body.contains("\"detail\""), "{}", r.body);
+    assert!(r.headers.contains("www-authenticate: bearer"));
+    let r = request(
+        s.port,
+        "POST",
+        "/admin/reconcile",
+        Some("wrong-token-0123456789"),
+        None,
+    )
+    .expect("reply");
+    assert_eq!(r.status, 401);
+    let r = request(
+        s.port,
+        "POST",
+        "/admin/backfill",
+        None,
+        Some(r#"{"from":"2025-01-06","to":"2025-01-06"}"#),
+    )
+    .expect("reply");
+    assert_eq!(r.status, 401);
+
+    // With the token: a backfill runs and reports what it did.
+    let r = request(
+        s.port,
+        "POST",
+        "/admin/backfill",
+        Some(TOKEN),
+        Some(r#"{"from":"2025-01-06","to":"2025-01-07"}"#),
+    )
+    .expect("reply");
+    assert_eq!(r.status, 200, "{}", r.body);
+    let summary: serde_json::Value = serde_json::from_str(&r.body).expect("json");
+    assert_eq!(summary["done"]["collect"], 48);
+    assert_eq!(summary["done"]["transform"], 2);
+    let r = request(
+        s.port,
+        "POST",
+        "/admin/backfill",
+        Some(TOKEN),
+        Some(r#"{"from":"2025-01-07","to":"2025-01-01"}"#),
+    )
+    .expect("reply");
+    assert_eq!(r.status, 422, "{}", r.body);
+    let r = request(
+        s.port,
+        "POST",
+        "/admin/backfill",
+        Some(TOKEN),
+        Some("not json"),
+    )
+    .expect("reply");
+    assert_eq!(r.status, 422, "{}", r.body);
+    let r = request(s.port, "POST", "/admin/reconcile", Some(TOKEN), None).expect("reply");
+    assert!(
+        r.status == 200 || r.status == 409,
+        "{}: {}",
+        r.status,
+        r.body
+    );
+
+    // The read API and the pages stay public.
+    assert_eq!(
+        request(
+            s.port,
+            "GET",
+            "/visiteurs?city_store=Paris&year=2025&month=1&day=6",
+            None,
+            None
+        )
+        .expect("reply")
+        .status,
+        200
+    );
+    assert_eq!(
+        request(s.port, "GET", "/dashboard", None, None)
+            .expect("reply")
+            .status,
+        200
+    );
+}
+
+#[test]
+fn the_admin_api_is_off_without_a_configured_token() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().to_string_lossy().into_owned();
+    let s = start(&[("DATAMAG_DATA_DIR", &data), ("DATAMAG_BACKFILL_DAYS", "1")]);
+    let r = request(s.port, "POST", "/admin/reconcile", Some(TOKEN), None).expect("reply");
+    assert_eq!(r.status, 401);
+    assert!(r.body.contains("admin_disabled"), "{}", r.body);
+}
+
+#[test]
+fn metrics_and_security_headers() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().to_string_lossy().into_owned();
+    let s = start(&[
+        ("DATAMAG_DATA_DIR", &data),
+        ("DATAMAG_BACKFILL_DAYS", "1"),
+        ("DATAMAG_ADMIN_TOKEN", TOKEN),
+    ]);
+    request(
+        s.port,
+        "GET",
+        "/visiteurs?city_store=Paris&year=2025&month=1&day=6&hour=10",
+        None,
+        None,
+    )
+    .expect("reply");
+    request(s.port, "GET", "/visiteurs?city_store=Nowhere", None, None).expect("reply");
+    let r = request(
+        s.port,
+        "POST",
+        "/admin/backfill",
+        Some(TOKEN),
+        Some(r#"{"from":"2025-01-06","to":"2025-01-06"}"#),
+    )
+    .expect("reply");
+    assert_eq!(r.status, 200, "{}", r.body);
+    let m = request(s.port, "GET", "/metrics", None, None).expect("reply");
+    assert_eq!(m.status, 200);
+    for needle in [
+        "datamag360_http_requests_total{method=\"GET\",route=\"/visiteurs\",status=\"200\"} 1",
+        "datamag360_http_requests_total{method=\"GET\",route=\"/visiteurs\",status=\"404\"} 1",
+        "datamag360_job_runs_total{job=\"collect\",status=\"done\"}",
+        "datamag360_job_runs_total{job=\"ingest\",status=\"failed\"}",
+        "datamag360_job_rows_total{job=\"ingest\"}",
+        "datamag360_job_failures_total{job=\"transform\"} 0",
+        "datamag360_http_request_duration_seconds_bucket",
+    ] {
+        assert!(m.body.contains(needle), "missing {needle} in\n{}", m.body);
+    }
+    let collected: u64 = m
+        .body
+        .lines()
+        .find(|l| l.starts_with("datamag360_job_runs_total{job=\"collect\",status=\"done\"}"))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .expect("collect counter");
+    assert!(collected >= 24, "{collected}");
+
+    let page = request(s.port, "GET", "/", None, None).expect("reply");
+    for header in [
+        "x-content-type-options: nosniff",
+        "x-frame-options: deny",
+        "referrer-policy: strict-origin-when-cross-origin",
+        "content-security-policy: default-src 'self'",
+    ] {
+        assert!(
+            page.headers.contains(header),
+            "missing {header}:\n{}",
+            page.headers
+        );
+    }
+}
+
+/// Two server processes on one PostgreSQL database and one lake: exactly one runs jobs;
+/// when it dies the other takes over; no partition runs twice, none is skipped.
+#[test]
+fn two_replicas_share_the_work_without_doing_it_twice() {
+    let admin_url = match std::env::var("TEST_DATABASE_URL") {
+        Ok(u) if !u.is_empty() => u,
+        _ => {
+            assert!(
+                std::env::var("CI").map_or(true, |v| v != "true"),
+                "TEST_DATABASE_URL must be set in CI"
+            );
+            eprintln!("TEST_DATABASE_URL not set: two-replica test skipped on this machine");
+            return;
+        }
+    };
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let db = format!("dm_replicas_{}", std::process::id());
+    let db_url = {
+        let mut u = url::Url::parse(&admin_url).expect("url");
+        u.set_path(&db);
+        u.to_string()
+    };
+    let exec = |sql: String| {
+        rt.block_on(async {
+            let pool = sqlx::PgPool::connect(&admin_url).await.expect("connect");
+            sqlx::query(&sql).execute(&pool).await.expect("sql");
+            pool.close().await;
+        })
+    };
+    exec(format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
+    exec(format!("CREATE DATABASE {db}"));
+    let lake = tempfile::tempdir().expect("tempdir");
+    let lake_url = format!("file://{}", lake.path().display());
+    let dirs = (
+        tempfile::tempdir().expect("tempdir"),
+        tempfile::tempdir().expect("tempdir"),
+    );
+    let common = |data: &str| -> Vec<(&'static str, String)> {
+        vec![
+            ("DATABASE_URL", db_url.clone()),
+            ("DATAMAG_LAKE_URL", lake_url.clone()),
+            ("DATAMAG_BACKFILL_DAYS", "2".into()),
+            ("DATAMAG_ADMIN_TOKEN", TOKEN.into()),
+            ("DATAMAG_DATA_DIR", data.to_string()),
+        ]
+    };
+    let env_a = common(&dirs.0.path().to_string_lossy());
+    let env_b = common(&dirs.1.path().to_string_lossy());
+    let as_refs = |v: &Vec<(&'static str, String)>| {
+        v.iter().map(|(k, v)| (*k, v.clone())).collect::<Vec<_>>()
+    };
+    let a_env = as_refs(&env_a);
+    let b_env = as_refs(&env_b);
+    let a = start(
+        &a_env
+            .iter()
+            .map(|(k, v)| (*k, v.as_str()))
+            .collect::<Vec<_>>(),
+    );
+    let b = start(
+        &b_env
+            .iter()
+            .map(|(k, v)| (*k, v.as_str()))
+            .collect::<Vec<_>>(),
+    );
+
+    let pool = rt
+        .block_on(sqlx::PgPool::connect(&db_url))
+        .expect("connect");
+    let ledger = || -> Vec<(String, String, String, i32)> {
+        rt.block_on(
+            sqlx::query_as("SELECT job, partition, status, attempts FROM job_ledger")
+                .fetch_all(&pool),
+        )
+        .expect("ledger")
+    };
+    // Wait for the start-up reconciliation (first 2 days + today so far) to finish.
+    let started = Instant::now();
+    loop {
+        let rows = ledger();
+        let transforms = rows
+            .iter()
+            .filter(|r| r.0 == "transform" && r.2 == "done")
+            .count();
+        if transforms >= 2 && rows.iter().all(|r| r.2 == "done") {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(90),
+            "start-up work done: {}",
+            rows.len()
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    // Exactly one is the runner: its reconcile answers 200, the other's 409.
+    let ra = request(a.port, "POST", "/admin/reconcile", Some(TOKEN), None)
+        .expect("reply")
+        .status;
+    let rb = request(b.port, "POST", "/admin/reconcile", Some(TOKEN), None)
+        .expect("reply")
+        .status;
+    assert!(
+        (ra, rb) == (200, 409) || (ra, rb) == (409, 200),
+        "a={ra} b={rb}"
+    );
+    let (leader, follower) = if ra == 200 { (a, b) } else { (b, a) };
+
+    // The runner dies; the other takes over on its next wake (here: an admin backfill).
+    let mut leader = leader;
+    let _ = leader.child.kill();
+    let _ = leader.child.wait();
+    let r = request(
+        follower.port,
+        "POST",
+        "/admin/backfill",
+        Some(TOKEN),
+        Some(r#"{"from":"2025-02-03","to":"2025-02-05"}"#),
+    )
+    .expect("reply");
+    assert_eq!(r.status, 200, "takeover: {}", r.body);
+
+    let rows = ledger();
+    assert!(rows.iter().all(|r| r.2 == "done"), "all done");
+    let twice: Vec<_> = rows.iter().filter(|r| r.3 != 1).collect();
+    assert!(
+        twice.is_empty(),
+        "partitions processed more than once: {twice:?}"
+    );
+    let feb: Vec<_> = rows
+        .iter()
+        .filter(|r| r.0 == "collect" && r.1.starts_with("2025-02-0"))
+        .collect();
+    assert_eq!(feb.len(), 3 * 24, "none skipped");
+    let (raw_v,): (i64,) = rt
+        .block_on(
+            sqlx::query_as(
+                "SELECT COUNT(*) FROM raw.visiteurs WHERE lot LIKE 'collect:2025-02-0%'",
+            )
+            .fetch_one(&pool),
+        )
+        .expect("count");
+    assert_eq!(raw_v, 3 * 24 * 83, "each hour's rows once");
+    drop(follower);
+    rt.block_on(pool.close());
+    exec(format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
+}
