@@ -14,6 +14,8 @@ BINARYEN_VERSION="132.0.0"
 AZURITE_VERSION="3.35.0"
 
 WANT_BROWSER="${WANT_BROWSER:-1}"
+# Test-only tools (Azurite, pyarrow); off for `run.sh` and the container build.
+WANT_TEST_TOOLS="${WANT_TEST_TOOLS:-$WANT_BROWSER}"
 
 log() { printf '\033[1;34m[setup]\033[0m %s\n' "$*" >&2; }
 mkdir -p "$TOOLS"
@@ -44,6 +46,7 @@ if [ ! -x "$NODE_DIR/node_modules/.bin/sass" ] || [ ! -x "$NODE_DIR/node_modules
     "sass@$SASS_VERSION" "binaryen@$BINARYEN_VERSION"
 fi
 
+if [ "$WANT_TEST_TOOLS" = "1" ]; then
 # 3b. Azurite, the Azure Blob Storage emulator the `az://` lake test runs against
 #     (bin: azurite-blob). 3.35.0 is the last release that runs on Node.js 20.
 if [ ! -x "$NODE_DIR/node_modules/.bin/azurite-blob" ] \
@@ -61,14 +64,16 @@ if [ ! -x "$PY/bin/python" ] || ! "$PY/bin/python" -c "import pyarrow" 2>/dev/nu
   python3 -m venv "$PY"
   "$PY/bin/pip" install --quiet --disable-pip-version-check "pyarrow==26.0.1"
 fi
+fi
 
 # 5. Browser and Playwright for the end-to-end tests (never `npx playwright install`).
 if [ "$WANT_BROWSER" = "1" ]; then
   if [ ! -x /usr/bin/chromium ]; then
     log "installing Debian's chromium"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq chromium >/dev/null
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+    $SUDO apt-get update -qq
+    $SUDO apt-get install -y -qq chromium >/dev/null
   fi
   # Playwright itself, at the version pinned in end2end/package-lock.json.
   E2E="$(cd "$(dirname "$0")/.." && pwd)/end2end"

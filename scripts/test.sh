@@ -40,4 +40,7 @@ log "browser tests (Playwright + Chromium against the real binary)"
   DATAMAG_BIN="$CARGO_TARGET_DIR/debug/datamag360" DATAMAG_SITE_ROOT="$SITE" \
     ./node_modules/.bin/playwright test
 )
+log "image contents smoke test (release build, binary + site only)"
+scripts/smoke-image.sh
+
 log "all tests passed in $(( $(date +%s) - START )) s"

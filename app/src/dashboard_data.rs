@@ -11,7 +11,7 @@ use crate::dashboard_filters;
 use crate::format;
 use crate::i18n::Lang;
 use crate::services::Services;
-use crate::wire::{AppliedFilter, ChartSvg, DashboardData, DashboardQuery, KpiCard, StoreInfo};
+use crate::wire::{AppliedFilter, ChartSvg, DashboardData, DashboardQuery, KpiCard};
 
 pub async fn load(services: &Services, q: DashboardQuery) -> Result<DashboardData, String> {
     let lang = Lang::from_code(Some(&q.lang));
@@ -23,15 +23,7 @@ pub async fn load(services: &Services, q: DashboardQuery) -> Result<DashboardDat
         )
         .to_string()
     })?;
-    let stores: Vec<StoreInfo> = reference
-        .stores()
-        .iter()
-        .map(|s| StoreInfo {
-            store_id: s.store_id,
-            city_store: s.city_store.clone(),
-            sensors: reference.sensors_of(s.store_id).len() as u32,
-        })
-        .collect();
+    let stores = services.store_infos();
     let range = warehouse
         .analytics_range()
         .await

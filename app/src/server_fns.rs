@@ -30,21 +30,11 @@ mod backend {
     use pipeline::availability::{self, Unavailable};
 
     use crate::services::Services;
-    use crate::wire::{HomeData, HourSnapshot, SensorValue, StoreInfo};
+    use crate::wire::{HomeData, HourSnapshot, SensorValue};
 
     pub fn home_data(services: &Services) -> HomeData {
-        let reference = services.simulator.reference();
-        let stores = reference
-            .stores()
-            .iter()
-            .map(|s| StoreInfo {
-                store_id: s.store_id,
-                city_store: s.city_store.clone(),
-                sensors: reference.sensors_of(s.store_id).len() as u32,
-            })
-            .collect();
         HomeData {
-            stores,
+            stores: services.store_infos(),
             default_date: availability::latest_complete_open_day(services.clock.now()).to_string(),
             first_date: pipeline::clock::first_available_date().to_string(),
         }

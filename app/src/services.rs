@@ -26,4 +26,18 @@ impl Services {
         self.warehouse = Some(warehouse);
         self
     }
+
+    /// The chain's stores as the pages list them.
+    pub fn store_infos(&self) -> Vec<crate::wire::StoreInfo> {
+        let reference = self.simulator.reference();
+        reference
+            .stores()
+            .iter()
+            .map(|s| crate::wire::StoreInfo {
+                store_id: s.store_id,
+                city_store: s.city_store.clone(),
+                sensors: reference.sensors_of(s.store_id).len() as u32,
+            })
+            .collect()
+    }
 }

@@ -53,6 +53,8 @@ impl KpiFilter {
         )
     }
 
+    /// The hour range as `heure` values (TIME on PostgreSQL; on SQLite sqlx binds a
+    /// NaiveTime as `HH:MM:SS` text, which compares like the stored text).
     fn heure_bounds(&self) -> (NaiveTime, NaiveTime) {
         let (a, b) = self.hours();
         (
@@ -257,28 +259,15 @@ impl Warehouse {
                 let sql = "SELECT date, CAST(sensor_id AS BIGINT), CAST(SUM(nb_visiteurs) AS BIGINT) FROM analytics.visiteurs \
                            WHERE store_id = $1 AND date >= $2 AND date <= $3 AND heure >= $4 AND heure <= $5 \
                            GROUP BY date, sensor_id";
-                let rows: Vec<(NaiveDate, i64, i64)> = match self {
-                    Warehouse::Sqlite(p) => {
-                        sqlx::query_as(&sqlite(sql))
-                            .bind(store_id as i64)
-                            .bind(f.from)
-                            .bind(f.to)
-                            .bind(t0.format("%H:%M:%S").to_string())
-                            .bind(t1.format("%H:%M:%S").to_string())
-                            .fetch_all(p)
-                            .await?
-                    }
-                    Warehouse::Postgres(p) => {
-                        sqlx::query_as(sql)
-                            .bind(store_id as i64)
-                            .bind(f.from)
-                            .bind(f.to)
-                            .bind(t0)
-                            .bind(t1)
-                            .fetch_all(p)
-                            .await?
-                    }
-                };
+                let rows: Vec<(NaiveDate, i64, i64)> =
+                    per_backend!(self, sql, |q, p| sqlx::query_as(q)
+                        .bind(store_id as i64)
+                        .bind(f.from)
+                        .bind(f.to)
+                        .bind(t0)
+                        .bind(t1)
+                        .fetch_all(p)
+                        .await?);
                 for (d, sensor, v) in rows {
                     let sensor = sensor as u32;
                     if f.sensor_selected(sensor) {
@@ -309,28 +298,14 @@ impl Warehouse {
         let sql = "SELECT CAST(store_id AS BIGINT), CAST(sensor_id AS BIGINT) FROM analytics.visiteurs \
                    WHERE ($1 = 0 OR store_id = $1) AND date >= $2 AND date <= $3 AND heure >= $4 AND heure <= $5 \
                    AND imputed = FALSE AND nb_visiteurs > 0 GROUP BY store_id, sensor_id";
-        let rows: Vec<(i64, i64)> = match self {
-            Warehouse::Sqlite(p) => {
-                sqlx::query_as(&sqlite(sql))
-                    .bind(store)
-                    .bind(f.from)
-                    .bind(f.to)
-                    .bind(t0.format("%H:%M:%S").to_string())
-                    .bind(t1.format("%H:%M:%S").to_string())
-                    .fetch_all(p)
-                    .await?
-            }
-            Warehouse::Postgres(p) => {
-                sqlx::query_as(sql)
-                    .bind(store)
-                    .bind(f.from)
-                    .bind(f.to)
-                    .bind(t0)
-                    .bind(t1)
-                    .fetch_all(p)
-                    .await?
-            }
-        };
+        let rows: Vec<(i64, i64)> = per_backend!(self, sql, |q, p| sqlx::query_as(q)
+            .bind(store)
+            .bind(f.from)
+            .bind(f.to)
+            .bind(t0)
+            .bind(t1)
+            .fetch_all(p)
+            .await?);
         out.totals.active_sensors = rows
             .iter()
             .filter(|(_, sensor)| f.store_id.is_none() || f.sensor_selected(*sensor as u32))
@@ -344,28 +319,15 @@ impl Warehouse {
         let sql = "SELECT date, heure, CAST(store_id AS BIGINT), CAST(sensor_id AS BIGINT), CAST(nb_visiteurs AS BIGINT), imputed \
                    FROM analytics.visiteurs WHERE ($1 = 0 OR store_id = $1) AND date >= $2 AND date <= $3 \
                    AND heure >= $4 AND heure <= $5 ORDER BY date, heure, store_id, sensor_id";
-        let rows: Vec<(NaiveDate, NaiveTime, i64, i64, i64, bool)> = match self {
-            Warehouse::Sqlite(p) => {
-                sqlx::query_as(&sqlite(sql))
-                    .bind(f.store_param())
-                    .bind(f.from)
-                    .bind(f.to)
-                    .bind(t0.format("%H:%M:%S").to_string())
-                    .bind(t1.format("%H:%M:%S").to_string())
-                    .fetch_all(p)
-                    .await?
-            }
-            Warehouse::Postgres(p) => {
-                sqlx::query_as(sql)
-                    .bind(f.store_param())
-                    .bind(f.from)
-                    .bind(f.to)
-                    .bind(t0)
-                    .bind(t1)
-                    .fetch_all(p)
-                    .await?
-            }
-        };
+        let rows: Vec<(NaiveDate, NaiveTime, i64, i64, i64, bool)> =
+            per_backend!(self, sql, |q, p| sqlx::query_as(q)
+                .bind(f.store_param())
+                .bind(f.from)
+                .bind(f.to)
+                .bind(t0)
+                .bind(t1)
+                .fetch_all(p)
+                .await?);
         use chrono::Timelike;
         Ok(rows
             .into_iter()

@@ -104,13 +104,15 @@ async fn backfill(
 ) -> Response {
     let Json(body) = match body {
         Ok(b) => b,
-        Err(e) => return refuse(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_body",
-            &format!(
+        Err(e) => {
+            return refuse(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_body",
+                &format!(
                 "Corps JSON attendu : {{\"from\": \"AAAA-MM-JJ\", \"to\": \"AAAA-MM-JJ\"}} ({e})."
             ),
-        ),
+            )
+        }
     };
     if body.from > body.to || (body.to - body.from).num_days() > 3660 {
         return refuse(
