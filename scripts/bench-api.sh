@@ -28,6 +28,7 @@ DURATION="${BENCH_DURATION:-10s}"
 THREADS="${BENCH_THREADS:-2}"
 CONNS="${BENCH_CONNECTIONS:-8}"
 WARMUP="${BENCH_WARMUP:-2s}"
+ROUNDS="${BENCH_ROUNDS:-3}"
 API_PORT="${BENCH_API_PORT:-3901}"
 BARE_PORT="${BENCH_BARE_PORT:-3902}"
 OUT="${BENCH_OUT:-$CARGO_TARGET_DIR/bench-api/$(date +%Y%m%d-%H%M%S)}"
@@ -53,6 +54,19 @@ for port in "$API_PORT" "$BARE_PORT"; do
   fi
 done
 
+# BENCH_PIN=1: both servers on the last CPU, wrk on the others (default: no pinning,
+# the scheduler shares all CPUs between the server's workers and wrk's threads).
+SERVER_PIN=()
+WRK_PIN=()
+PIN_NOTE="no CPU pinning: server workers and wrk threads share all $(nproc) CPUs"
+if [ "${BENCH_PIN:-0}" = 1 ]; then
+  last=$(( $(nproc) - 1 ))
+  [ "$last" -ge 1 ] || die "BENCH_PIN=1 needs at least 2 CPUs"
+  SERVER_PIN=(taskset -c "$last")
+  WRK_PIN=(taskset -c "0-$((last - 1))")
+  PIN_NOTE="pinned: servers on CPU $last, wrk on CPU 0-$((last - 1))"
+fi
+
 SERVER_PID=""
 BARE_PID=""
 cleanup() {
@@ -75,10 +89,10 @@ SCHEDULER_ENV=(DATAMAG_NO_SCHEDULER=true)
 [ "${BENCH_SCHEDULER:-0}" = 1 ] && SCHEDULER_ENV=(DATAMAG_NO_SCHEDULER=false)
 (cd "$OUT" && exec env -u DATABASE_URL -u DATAMAG_LAKE_URL RUST_LOG="${BENCH_RUST_LOG:-info}" \
   DATAMAG_DATA_DIR="$OUT/data" "${SCHEDULER_ENV[@]}" \
-  "$SERVER" serve --host 127.0.0.1 --port "$API_PORT" --site-root /tmp \
+  "${SERVER_PIN[@]}" "$SERVER" serve --host 127.0.0.1 --port "$API_PORT" --site-root /tmp \
   >"$OUT/server.log" 2>&1) &
 SERVER_PID=$!
-"$BARE" "$BARE_PORT" >"$OUT/bare.log" 2>&1 &
+"${SERVER_PIN[@]}" "$BARE" "$BARE_PORT" >"$OUT/bare.log" 2>&1 &
 BARE_PID=$!
 
 wait_for() { # url pid
@@ -104,7 +118,6 @@ TARGETS=(
   "hour|$API/visiteurs?city_store=Paris&year=2024&month=10&day=14&hour=12&sensor_id=9"
   "day|$API/visiteurs?city_store=Paris&year=2024&month=10&day=14"
   "health|$API/health"
-  "bare2|http://127.0.0.1:$BARE_PORT/"
 )
 
 # One request to each, shown, so that a benchmark of an error page does not go unnoticed.
@@ -117,19 +130,47 @@ done
 
 log "warm-up ($WARMUP each)"
 for url in "http://127.0.0.1:$BARE_PORT/" "${TARGETS[1]#*|}"; do
-  wrk -t"$THREADS" -c"$CONNS" -d"$WARMUP" "$url" >/dev/null
+  "${WRK_PIN[@]}" wrk -t"$THREADS" -c"$CONNS" -d"$WARMUP" "$url" >/dev/null
 done
 
 compilers() { ps -eo comm= | grep -cxE 'rustc|cargo|clippy-driver|rustdoc|cc1|cc1plus|ld|ld.lld|rust-lld|wasm-opt' || true; }
+# Processes other than ours using CPU during the runs (ps %CPU is a lifetime average, so
+# sample /proc twice instead): "pid comm cpu%" over the sampling interval.
+cpu_ticks() { # "pid comm utime+stime" for every process (comm may hold spaces)
+  cat /proc/[0-9]*/stat 2>/dev/null | awk '{
+    o = index($0, "("); for (p = length($0); p > o; p--) if (substr($0, p, 1) == ")") break
+    c = substr($0, o + 1, p - o - 1); gsub(/ /, "_", c)
+    split(substr($0, p + 2), f, " "); print $1, c, f[12] + f[13] }' | LC_ALL=C sort
+}
+busy_others() { # seconds
+  local a b
+  a=$(cpu_ticks || true)
+  sleep "$1"
+  b=$(cpu_ticks || true)
+  # Joined: pid comm ticks comm' ticks'. Ours (the servers, wrk, this script) are left out.
+  LC_ALL=C join <(echo "$a") <(echo "$b") | awk -v hz="$(getconf CLK_TCK)" -v s="$1" \
+    -v me="$SERVER_PID $BARE_PID $$ $BASHPID" 'BEGIN { split(me, m, " "); for (i in m) skip[m[i]] = 1 }
+    !skip[$1] && $4 != "wrk" && ($5 - $3) / hz / s > 0.05 {
+      printf "%s%s %s %.0f%%", sep, $1, $4, 100 * ($5 - $3) / hz / s; sep = ", " }' || true
+}
 OTHER_BUILDS=$(compilers)
-log "load before the runs: $(uptime | sed 's/.*load average/load average/'); compiler processes: $OTHER_BUILDS"
-for t in "${TARGETS[@]}"; do
-  name=${t%%|*}; url=${t#*|}
-  log "wrk -t$THREADS -c$CONNS -d$DURATION --latency $name"
-  wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "$url" >"$OUT/$name.wrk"
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+log "load average before the runs: $LOAD_BEFORE; compiler processes: $OTHER_BUILDS"
+OTHERS_LOG="$OUT/others.txt"
+: >"$OTHERS_LOG"
+for r in $(seq 1 "$ROUNDS"); do
+  for t in "${TARGETS[@]}"; do
+    name=${t%%|*}; url=${t#*|}
+    log "round $r/$ROUNDS: wrk -t$THREADS -c$CONNS -d$DURATION --latency $name"
+    busy_others 3 >>"$OTHERS_LOG.$name.$r" &
+    "${WRK_PIN[@]}" wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "$url" >"$OUT/$name.$r.wrk"
+    wait $! || true
+    others=$(cat "$OTHERS_LOG.$name.$r"); rm -f "$OTHERS_LOG.$name.$r"
+    [ -z "$others" ] || echo "$name round $r: $others" >>"$OTHERS_LOG"
+  done
 done
 OTHER_BUILDS_AFTER=$(compilers)
-LOAD_AFTER=$(uptime | sed 's/.*load average/load average/')
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
 sleep 2
 RSS_AFTER=$(rss_kib "$SERVER_PID" VmRSS)
@@ -141,53 +182,74 @@ to_ms() { awk -v v="$1" 'BEGIN {
   n = v + 0; u = v; sub(/^[0-9.]+/, "", u);
   if (u == "us") n /= 1000; else if (u == "s") n *= 1000; else if (u == "m") n *= 60000;
   printf "%.3f", n }'; }
-field() { # file key → value
+field() { # file key → value (latencies in ms)
   case "$2" in
-    rps) awk '/^Requests\/sec:/ { print $2 }' "$1" ;;
-    p50|p75|p90|p99) awk -v p="${2#p}%" '$1 == p { print $2 }' "$1" ;;
-    max) awk '$1 == "Latency" && NF >= 4 { print $4; exit }' "$1" ;;
-    non2xx) awk '/Non-2xx or 3xx responses:/ { print $NF }' "$1" ;;
+    rps) awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$1" ;;
+    p50|p75|p90|p99) to_ms "$(awk -v p="${2#p}%" '$1 == p { print $2 }' "$1")" ;;
+    max) to_ms "$(awk '$1 == "Latency" && NF >= 4 { print $4; exit }' "$1")" ;;
+    non2xx) awk '/Non-2xx or 3xx responses:/ { n = $NF } END { print n + 0 }' "$1" ;;
     errors) awk '/Socket errors:/ { sub(/.*Socket errors: /, ""); print }' "$1" ;;
   esac
 }
-BARE_RPS=$(field "$OUT/bare.wrk" rps)
-BARE_P99=$(to_ms "$(field "$OUT/bare.wrk" p99)")
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+maxof() { sort -g | tail -1; }
+over_rounds() { # name key reducer
+  for r in $(seq 1 "$ROUNDS"); do field "$OUT/$1.$r.wrk" "$2"; echo; done | grep . | "$3"
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+mb() { awk -v k="$1" 'BEGIN { printf "%.1f MB", k * 1024 / 1e6 }'; }
+verdict() { [ "$1" = 1 ] && echo met || echo MISSED; }
+BARE_RPS=$(over_rounds bare rps median)
+BARE_P99=$(over_rounds bare p99 median)
+HOUR_RPS=$(printf '%.0f' "$(over_rounds hour rps median)")
+HOUR_P99=$(printf '%.3f' "$(over_rounds hour p99 median)")
+HOUR_P99_WORST=$(over_rounds hour p99 maxof)
 
 {
   echo
   echo "DataMag360 API benchmark — $(date -Iseconds)"
   echo "machine: $(nproc) cores, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
-  echo "wrk -t$THREADS -c$CONNS -d$DURATION --latency, loopback; server and wrk share the machine"
-  echo "compiler processes running: $OTHER_BUILDS before, $OTHER_BUILDS_AFTER after; $LOAD_AFTER"
+  echo "wrk -t$THREADS -c$CONNS -d$DURATION --latency, loopback, $ROUNDS interleaved rounds; ${PIN_NOTE}"
+  echo "compiler processes: $OTHER_BUILDS before, $OTHER_BUILDS_AFTER after; load average $LOAD_BEFORE before, $LOAD_AFTER after"
+  if [ -s "$OTHERS_LOG" ]; then
+    echo "other processes busy (> 5% CPU) during the runs:"
+    sed 's/^/  /' "$OTHERS_LOG"
+  else
+    echo "no other process above 5% CPU during the runs"
+  fi
   echo
-  printf '%-7s %12s %9s %9s %9s %9s %9s %8s %10s %10s\n' \
-    run req/s p50_ms p75_ms p90_ms p99_ms max_ms non2xx 'vs bare' 'p99/bare'
-  for t in "${TARGETS[@]}"; do
-    name=${t%%|*}
-    f="$OUT/$name.wrk"
-    rps=$(field "$f" rps)
-    p99=$(to_ms "$(field "$f" p99)")
-    printf '%-7s %12.0f %9s %9s %9s %9s %9s %8s %9.2fx %9.2fx\n' "$name" "$rps" \
-      "$(to_ms "$(field "$f" p50)")" "$(to_ms "$(field "$f" p75)")" \
-      "$(to_ms "$(field "$f" p90)")" "$p99" "$(to_ms "$(field "$f" max)")" \
-      "$(field "$f" non2xx | grep . || echo 0)" \
-      "$(awk -v a="$rps" -v b="$BARE_RPS" 'BEGIN { print a / b }')" \
-      "$(awk -v a="$p99" -v b="$BARE_P99" 'BEGIN { print a / b }')"
-    errs=$(field "$f" errors)
-    [ -z "$errs" ] || echo "        socket errors: $errs"
+  echo "every run:"
+  printf '  %-9s %9s %8s %8s %8s %8s %9s %7s\n' run req/s p50_ms p75_ms p90_ms p99_ms max_ms non2xx
+  for r in $(seq 1 "$ROUNDS"); do
+    for t in "${TARGETS[@]}"; do
+      name=${t%%|*}; f="$OUT/$name.$r.wrk"
+      printf '  %-9s %9s %8s %8s %8s %8s %9s %7s\n' "$name.$r" "$(field "$f" rps)" \
+        "$(field "$f" p50)" "$(field "$f" p75)" "$(field "$f" p90)" "$(field "$f" p99)" \
+        "$(field "$f" max)" "$(field "$f" non2xx)"
+      errs=$(field "$f" errors)
+      [ -z "$errs" ] || echo "            socket errors: $errs"
+    done
   done
   echo
-  mb() { awk -v k="$1" 'BEGIN { printf "%.1f MB", k * 1024 / 1e6 }'; }
+  echo "median over the rounds (ratios to the bare axum handler's medians):"
+  printf '  %-7s %9s %8s %8s %9s %10s %9s\n' run req/s p50_ms p99_ms worst_p99 'req/s÷bare' 'p99÷bare'
+  for t in "${TARGETS[@]}"; do
+    name=${t%%|*}
+    rps=$(over_rounds "$name" rps median)
+    p99=$(over_rounds "$name" p99 median)
+    printf '  %-7s %9.0f %8.3f %8.3f %9.3f %10s %9s\n' "$name" "$rps" \
+      "$(over_rounds "$name" p50 median)" "$p99" "$(over_rounds "$name" p99 maxof)" \
+      "$(ratio "$rps" "$BARE_RPS")" "$(ratio "$p99" "$BARE_P99")"
+  done
+  echo
   echo "datamag360 VmRSS: $(mb "$RSS_START") after start-up, $(mb "$RSS_AFTER") idle after the load (peak VmHWM $(mb "$RSS_PEAK"))"
   echo "bare_axum  VmRSS: $(mb "$BARE_RSS_START") after start-up, $(mb "$BARE_RSS_AFTER") after the load"
   echo
-  HOUR_RPS=$(field "$OUT/hour.wrk" rps)
-  HOUR_P99=$(to_ms "$(field "$OUT/hour.wrk" p99)")
-  verdict() { [ "$1" = 1 ] && echo met || echo MISSED; }
-  echo "targets (hour = /visiteurs … hour=12&sensor_id=9):"
-  echo "  ≥ 20000 req/s at $CONNS connections:  $(printf '%.0f' "$HOUR_RPS")  $(verdict "$(awk -v a="$HOUR_RPS" 'BEGIN { print (a >= 20000) }')")"
-  echo "  p99 < 2 ms:                       $HOUR_P99 ms  $(verdict "$(awk -v a="$HOUR_P99" 'BEGIN { print (a < 2) }')")"
-  echo "  within 2× of bare axum (req/s):   $(awk -v a="$BARE_RPS" -v b="$HOUR_RPS" 'BEGIN { printf "%.2f×", a / b }')  $(verdict "$(awk -v a="$BARE_RPS" -v b="$HOUR_RPS" 'BEGIN { print (a <= 2 * b) }')")"
+  echo "targets (hour = /visiteurs?…&hour=12&sensor_id=9, medians over $ROUNDS rounds):"
+  echo "  ≥ 20000 req/s at $CONNS connections:  $HOUR_RPS  $(verdict "$(awk -v a="$HOUR_RPS" 'BEGIN { print (a >= 20000) }')")"
+  echo "  p99 < 2 ms:                       $HOUR_P99 ms (worst round $HOUR_P99_WORST ms)  $(verdict "$(awk -v a="$HOUR_P99" 'BEGIN { print (a < 2) }')")"
+  echo "  req/s within 2× of bare axum:     bare/hour = $(ratio "$BARE_RPS" "$HOUR_RPS")  $(verdict "$(awk -v a="$BARE_RPS" -v b="$HOUR_RPS" 'BEGIN { print (a <= 2 * b) }')")"
+  echo "  p99 within 2× of bare axum:       hour/bare = $(ratio "$HOUR_P99" "$BARE_P99")  $(verdict "$(awk -v a="$HOUR_P99" -v b="$BARE_P99" 'BEGIN { print (a <= 2 * b) }')")"
   echo "  idle VmRSS < 80 MB:               $(mb "$RSS_AFTER")  $(verdict "$(awk -v a="$RSS_AFTER" 'BEGIN { print (a * 1024 < 80e6) }')")"
   echo
   echo "raw outputs: $OUT"

@@ -32,7 +32,7 @@ log "build (debug)"
 SITE="$(scripts/build.sh | tail -n 1)"
 
 log "cargo test"
-cargo test --locked --workspace --exclude frontend
+cargo test --locked --workspace --exclude frontend --lib --bins --tests
 
 log "browser tests (Playwright + Chromium against the real binary)"
 (

@@ -28,7 +28,8 @@ const Q_SENSOR_DAILY: &str = "SELECT date, CAST(sensor_id AS BIGINT), CAST(SUM(n
     GROUP BY date, sensor_id";
 const Q_STORE_DAILY: &str = "SELECT date, CAST(store_id AS BIGINT), CAST(SUM(visitors) AS BIGINT) FROM analytics.store_hours \
     WHERE date >= $1 AND date <= $2 AND hour >= $3 AND hour <= $4 GROUP BY date, store_id";
-const Q_ACTIVE: &str = "SELECT CAST(store_id AS BIGINT), CAST(sensor_id AS BIGINT) FROM analytics.visiteurs \
+const Q_ACTIVE: &str =
+    "SELECT CAST(store_id AS BIGINT), CAST(sensor_id AS BIGINT) FROM analytics.visiteurs \
     WHERE ($1 = 0 OR store_id = $1) AND date >= $2 AND date <= $3 AND heure >= $4 AND heure <= $5 \
     AND imputed = FALSE AND nb_visiteurs > 0 GROUP BY store_id, sensor_id";
 
@@ -70,14 +71,20 @@ async fn main() {
     let cases = [
         ("all stores, 365 d", filter(None, vec![], 365)),
         ("one store, 365 d", filter(Some(store), vec![], 365)),
-        ("one store + sensors, 7 d", filter(Some(store), sensors.clone(), 7)),
+        (
+            "one store + sensors, 7 d",
+            filter(Some(store), sensors.clone(), 7),
+        ),
     ];
     let (t0, t1) = (
         NaiveTime::from_hms_opt(9, 0, 0).expect("9h"),
         NaiveTime::from_hms_opt(19, 0, 0).expect("19h"),
     );
     for (name, f) in &cases {
-        println!("== {name}: store {:?} sensors {:?} {} → {}", f.store_id, f.sensor_ids, f.from, f.to);
+        println!(
+            "== {name}: store {:?} sensors {:?} {} → {}",
+            f.store_id, f.sensor_ids, f.from, f.to
+        );
         let mut whole = Vec::new();
         let mut figs = None;
         for _ in 0..runs {
@@ -95,7 +102,10 @@ async fn main() {
             figs.daily_series.len()
         );
         let store_param = f.store_id.map(i64::from).unwrap_or(0);
-        let mut queries: Vec<(&str, &str)> = vec![("by date-hour (store_hours)", Q_DATE_HOUR), ("ranking (store_hours)", Q_RANKING)];
+        let mut queries: Vec<(&str, &str)> = vec![
+            ("by date-hour (store_hours)", Q_DATE_HOUR),
+            ("ranking (store_hours)", Q_RANKING),
+        ];
         queries.push(match f.store_id {
             Some(_) => ("sensor daily (visiteurs)", Q_SENSOR_DAILY),
             None => ("store daily (store_hours)", Q_STORE_DAILY),
@@ -108,10 +118,45 @@ async fn main() {
             for _ in 0..runs {
                 let s = Instant::now();
                 let rows = match sql {
-                    Q_DATE_HOUR => sqlx::query(&q).bind(store_param).bind(f.from).bind(f.to).bind(9i64).bind(19i64).fetch_all(pool).await,
-                    Q_RANKING | Q_STORE_DAILY => sqlx::query(&q).bind(f.from).bind(f.to).bind(9i64).bind(19i64).fetch_all(pool).await,
-                    Q_SENSOR_DAILY => sqlx::query(&q).bind(store_param).bind(f.from).bind(f.to).bind(t0).bind(t1).fetch_all(pool).await,
-                    _ => sqlx::query(&q).bind(store_param).bind(f.from).bind(f.to).bind(t0).bind(t1).fetch_all(pool).await,
+                    Q_DATE_HOUR => {
+                        sqlx::query(&q)
+                            .bind(store_param)
+                            .bind(f.from)
+                            .bind(f.to)
+                            .bind(9i64)
+                            .bind(19i64)
+                            .fetch_all(pool)
+                            .await
+                    }
+                    Q_RANKING | Q_STORE_DAILY => {
+                        sqlx::query(&q)
+                            .bind(f.from)
+                            .bind(f.to)
+                            .bind(9i64)
+                            .bind(19i64)
+                            .fetch_all(pool)
+                            .await
+                    }
+                    Q_SENSOR_DAILY => {
+                        sqlx::query(&q)
+                            .bind(store_param)
+                            .bind(f.from)
+                            .bind(f.to)
+                            .bind(t0)
+                            .bind(t1)
+                            .fetch_all(pool)
+                            .await
+                    }
+                    _ => {
+                        sqlx::query(&q)
+                            .bind(store_param)
+                            .bind(f.from)
+                            .bind(f.to)
+                            .bind(t0)
+                            .bind(t1)
+                            .fetch_all(pool)
+                            .await
+                    }
                 }
                 .expect("query");
                 times.push(s.elapsed());

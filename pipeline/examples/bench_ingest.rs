@@ -31,7 +31,11 @@ use pipeline::{Reference, Simulator, Warehouse};
 
 type Lot = (String, Vec<VisitorRow>, Vec<TransactionRow>);
 
-fn open_hours(sim: &Simulator, from: NaiveDate, n: usize) -> Vec<(HourSlot, Vec<VisitorRow>, Vec<TransactionRow>)> {
+fn open_hours(
+    sim: &Simulator,
+    from: NaiveDate,
+    n: usize,
+) -> Vec<(HourSlot, Vec<VisitorRow>, Vec<TransactionRow>)> {
     let mut out = Vec::with_capacity(n);
     let mut date = from;
     while out.len() < n {
@@ -80,25 +84,44 @@ async fn run(warehouse: &Warehouse, name: &str, lots: &[Lot]) {
 async fn main() {
     let url = std::env::var("BENCH_DATABASE_URL")
         .expect("set BENCH_DATABASE_URL (postgres://… or sqlite://…)");
-    let small: usize = std::env::var("BENCH_SMALL_LOTS").ok().and_then(|s| s.parse().ok()).unwrap_or(480);
-    let mid: usize = std::env::var("BENCH_MID_LOTS").ok().and_then(|s| s.parse().ok()).unwrap_or(24);
-    let big_rows: usize = std::env::var("BENCH_BIG_ROWS").ok().and_then(|s| s.parse().ok()).unwrap_or(500_000);
+    let small: usize = std::env::var("BENCH_SMALL_LOTS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(480);
+    let mid: usize = std::env::var("BENCH_MID_LOTS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(24);
+    let big_rows: usize = std::env::var("BENCH_BIG_ROWS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(500_000);
     let warehouse = Warehouse::connect(&url).await.expect("connect");
-    println!("backend {:?}: {}", warehouse.backend(), pipeline::warehouse::redact(&url));
+    println!(
+        "backend {:?}: {}",
+        warehouse.backend(),
+        pipeline::warehouse::redact(&url)
+    );
 
     let t = Instant::now();
     let default_sim = Simulator::new(Arc::new(Reference::embedded()));
-    let big_sim = Simulator::new(Arc::new(Reference::synthetic(1000, 360).expect("synthetic")));
+    let big_sim = Simulator::new(Arc::new(
+        Reference::synthetic(1000, 360).expect("synthetic"),
+    ));
     let day0 = NaiveDate::from_ymd_opt(2024, 1, 1).expect("date");
 
     let small_lots: Vec<Lot> = open_hours(&default_sim, day0, small)
         .into_iter()
         .map(|(s, v, t)| (format!("bench:hour10:{}", s.key()), v, t))
         .collect();
-    let mid_lots: Vec<Lot> = open_hours(&big_sim, NaiveDate::from_ymd_opt(2024, 3, 4).expect("date"), mid)
-        .into_iter()
-        .map(|(s, v, t)| (format!("bench:hour1000:{}", s.key()), v, t))
-        .collect();
+    let mid_lots: Vec<Lot> = open_hours(
+        &big_sim,
+        NaiveDate::from_ymd_opt(2024, 3, 4).expect("date"),
+        mid,
+    )
+    .into_iter()
+    .map(|(s, v, t)| (format!("bench:hour1000:{}", s.key()), v, t))
+    .collect();
     // The import file: consecutive 1,000-store hours from another month until 500k visitor rows.
     let (mut fv, mut ft) = (Vec::with_capacity(big_rows + 10_000), Vec::new());
     let mut date = NaiveDate::from_ymd_opt(2024, 6, 3).expect("date");

@@ -21,10 +21,15 @@ use std::time::{Duration, Instant};
 use chrono::{NaiveDate, TimeZone, Utc};
 use pipeline::clock::HourSlot;
 use pipeline::jobs::collect::simulate_hour;
-use pipeline::{cleaning, FixedClock, Lake, Pipeline, PipelineConfig, Reference, Simulator, Warehouse};
+use pipeline::{
+    cleaning, FixedClock, Lake, Pipeline, PipelineConfig, Reference, Simulator, Warehouse,
+};
 
 fn stats(name: &str, mut d: Vec<Duration>) {
-    let all: Vec<String> = d.iter().map(|x| format!("{:.0}", x.as_secs_f64() * 1e3)).collect();
+    let all: Vec<String> = d
+        .iter()
+        .map(|x| format!("{:.0}", x.as_secs_f64() * 1e3))
+        .collect();
     d.sort();
     println!(
         "{name:<28} median {:>8.1} ms  min {:>8.1} ms  max {:>8.1} ms   runs [{}]",
@@ -42,7 +47,9 @@ async fn main() {
     let dir = args
         .next()
         .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| std::env::temp_dir().join(format!("bench-transform-{}", std::process::id())));
+        .unwrap_or_else(|| {
+            std::env::temp_dir().join(format!("bench-transform-{}", std::process::id()))
+        });
     let only_clean = std::env::var("BENCH_ONLY").is_ok_and(|v| v == "clean");
 
     let reference = Arc::new(Reference::synthetic(1000, 360).expect("synthetic chain"));
@@ -55,8 +62,14 @@ async fn main() {
             (slot, v, t)
         })
         .collect();
-    let visitors: Vec<_> = hours.iter().flat_map(|(_, v, _)| v.iter().cloned()).collect();
-    let transactions: Vec<_> = hours.iter().flat_map(|(_, _, t)| t.iter().cloned()).collect();
+    let visitors: Vec<_> = hours
+        .iter()
+        .flat_map(|(_, v, _)| v.iter().cloned())
+        .collect();
+    let transactions: Vec<_> = hours
+        .iter()
+        .flat_map(|(_, _, t)| t.iter().cloned())
+        .collect();
     println!(
         "chain: {} stores, {} sensors; {date}: {} hours, {} visitor rows, {} sales rows (simulated in {:.0} ms)",
         reference.stores().len(),
@@ -87,7 +100,11 @@ async fn main() {
         .unwrap_or_else(|_| format!("sqlite://{}", dir.join("warehouse.db").display()));
     std::fs::create_dir_all(&dir).expect("dir");
     let warehouse = Warehouse::connect(&url).await.expect("warehouse");
-    println!("warehouse {:?}: {}", warehouse.backend(), pipeline::warehouse::redact(&url));
+    println!(
+        "warehouse {:?}: {}",
+        warehouse.backend(),
+        pipeline::warehouse::redact(&url)
+    );
     // Raw rows of the bench day and of the Wednesday before (the phases' day).
     let date_c = date - chrono::Duration::days(7);
     let s = Instant::now();
@@ -107,8 +124,13 @@ async fn main() {
             .expect("raw");
         lots += 1;
     }
-    println!("raw load ({lots} ingest lots, 2 days): {:.0} ms", s.elapsed().as_secs_f64() * 1e3);
-    let clock = Arc::new(FixedClock::new(Utc.with_ymd_and_hms(2024, 3, 14, 3, 0, 0).unwrap()));
+    println!(
+        "raw load ({lots} ingest lots, 2 days): {:.0} ms",
+        s.elapsed().as_secs_f64() * 1e3
+    );
+    let clock = Arc::new(FixedClock::new(
+        Utc.with_ymd_and_hms(2024, 3, 14, 3, 0, 0).unwrap(),
+    ));
     let pipeline = Pipeline::new(
         sim.clone(),
         Lake::local(&dir.join("lake")).expect("lake"),
@@ -122,11 +144,13 @@ async fn main() {
         let (rin, rout) = pipeline.transform(date).await.expect("transform");
         full.push(s.elapsed());
         if i == 0 {
-            println!("transform: {rin} rows in, {rout} rows out; first run {:.1} ms", full[0].as_secs_f64() * 1e3);
+            println!(
+                "transform: {rin} rows in, {rout} rows out; first run {:.1} ms",
+                full[0].as_secs_f64() * 1e3
+            );
         }
     }
     stats("(b) Pipeline::transform", full);
-
 
     // (c) the job's phases, one by one (run 1 writes an empty day — the nightly case; later runs replace it).
     let (mut load, mut cl, mut write) = (vec![], vec![], vec![]);

@@ -1,7 +1,7 @@
 //! The lake's Parquet files are readable by pyarrow with the original's column names and
 //! types. The interpreter comes from DATAMAG_PYTHON (set by scripts/test.sh).
 
-mod common;
+use crate::common;
 
 use common::{sqlite_env, utc};
 use pipeline::jobs::reconcile::RunOptions;

@@ -1,6 +1,6 @@
 //! The pipeline suite, run on every backend (SQLite and PostgreSQL).
 
-mod common;
+use crate::common;
 
 use bytes::Bytes;
 use chrono::{Duration, NaiveDate};

@@ -1,5 +1,4 @@
 //! Test support: the same suite runs on SQLite and on PostgreSQL.
-#![allow(dead_code)]
 
 use std::sync::Arc;
 

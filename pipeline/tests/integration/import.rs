@@ -1,7 +1,7 @@
 //! Importing historical CSV files: messy values parsed, garbage lines reported by number,
 //! re-import idempotent, days cleaned into analytics — on every backend.
 
-mod common;
+use crate::common;
 
 use common::{envs, utc};
 

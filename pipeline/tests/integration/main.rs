@@ -1,0 +1,11 @@
+//! The pipeline's integration suite, one test binary (each binary links polars, arrow and
+//! sqlx: one link instead of six).
+
+#[allow(dead_code)]
+mod common;
+
+mod azure_lake;
+mod cleaning_accuracy;
+mod foreign_reader;
+mod import;
+mod pipeline_suite;
