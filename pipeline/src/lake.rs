@@ -88,8 +88,12 @@ impl Lake {
         K: AsRef<str>,
         V: Into<String>,
     {
+        // Never echo credentials: the location as shown is the URL without its secrets.
+        let shown = Url::parse(location)
+            .map(|u| redact(&u))
+            .unwrap_or_else(|_| "<unparseable lake URL>".to_string());
         let config = |message: String| LakeError::Config {
-            location: location.to_string(),
+            location: shown.clone(),
             message,
         };
         let url = Url::parse(location).map_err(|e| config(e.to_string()))?;
