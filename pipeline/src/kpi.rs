@@ -42,6 +42,16 @@ impl KpiFilter {
         }
     }
 
+    /// The store condition: an equality the indexes can use, or a tautology on `$1` (0)
+    /// for all stores (the parameter is bound either way).
+    fn store_cond(&self) -> &'static str {
+        if self.store_id.is_some() {
+            "store_id = $1"
+        } else {
+            "$1 = 0"
+        }
+    }
+
     fn store_param(&self) -> i64 {
         self.store_id.map(i64::from).unwrap_or(0)
     }
@@ -202,12 +212,15 @@ impl Warehouse {
         let (h0, h1) = f.hours();
         let (t0, t1) = f.heure_bounds();
         let store = f.store_param();
+        let store_cond = f.store_cond();
 
         // Store-level sums per (date, hour) for the selected stores.
-        let sql = "SELECT date, CAST(hour AS BIGINT), CAST(SUM(visitors) AS BIGINT), \
+        let sql = &format!(
+            "SELECT date, CAST(hour AS BIGINT), CAST(SUM(visitors) AS BIGINT), \
                    CAST(SUM(transactions) AS BIGINT), CAST(SUM(revenue) AS DOUBLE PRECISION) \
-                   FROM analytics.store_hours WHERE ($1 = 0 OR store_id = $1) AND date >= $2 AND date <= $3 \
-                   AND hour >= $4 AND hour <= $5 GROUP BY date, hour";
+                   FROM analytics.store_hours WHERE {store_cond} AND date >= $2 AND date <= $3 \
+                   AND hour >= $4 AND hour <= $5 GROUP BY date, hour"
+        );
         let rows: Vec<(NaiveDate, i64, i64, i64, f64)> =
             per_backend!(self, sql, |q, p| sqlx::query_as(q)
                 .bind(store)
@@ -295,9 +308,9 @@ impl Warehouse {
         }
 
         // Active sensors: at least one genuine count in the period.
-        let sql = "SELECT CAST(store_id AS BIGINT), CAST(sensor_id AS BIGINT) FROM analytics.visiteurs \
-                   WHERE ($1 = 0 OR store_id = $1) AND date >= $2 AND date <= $3 AND heure >= $4 AND heure <= $5 \
-                   AND imputed = FALSE AND nb_visiteurs > 0 GROUP BY store_id, sensor_id";
+        let sql = &format!("SELECT CAST(store_id AS BIGINT), CAST(sensor_id AS BIGINT) FROM analytics.visiteurs \
+                   WHERE {store_cond} AND date >= $2 AND date <= $3 AND heure >= $4 AND heure <= $5 \
+                   AND imputed = FALSE AND nb_visiteurs > 0 GROUP BY store_id, sensor_id");
         let rows: Vec<(i64, i64)> = per_backend!(self, sql, |q, p| sqlx::query_as(q)
             .bind(store)
             .bind(f.from)
@@ -316,9 +329,10 @@ impl Warehouse {
     /// The filtered hourly visitor rows, for export, in (date, hour, store, sensor) order.
     pub async fn export_rows(&self, f: &KpiFilter) -> Result<Vec<ExportRow>, WarehouseError> {
         let (t0, t1) = f.heure_bounds();
-        let sql = "SELECT date, heure, CAST(store_id AS BIGINT), CAST(sensor_id AS BIGINT), CAST(nb_visiteurs AS BIGINT), imputed \
-                   FROM analytics.visiteurs WHERE ($1 = 0 OR store_id = $1) AND date >= $2 AND date <= $3 \
-                   AND heure >= $4 AND heure <= $5 ORDER BY date, heure, store_id, sensor_id";
+        let store_cond = f.store_cond();
+        let sql = &format!("SELECT date, heure, CAST(store_id AS BIGINT), CAST(sensor_id AS BIGINT), CAST(nb_visiteurs AS BIGINT), imputed \
+                   FROM analytics.visiteurs WHERE {store_cond} AND date >= $2 AND date <= $3 \
+                   AND heure >= $4 AND heure <= $5 ORDER BY date, heure, store_id, sensor_id");
         let rows: Vec<(NaiveDate, NaiveTime, i64, i64, i64, bool)> =
             per_backend!(self, sql, |q, p| sqlx::query_as(q)
                 .bind(f.store_param())
@@ -338,7 +352,9 @@ impl Warehouse {
 
     /// First and last day present in analytics.
     pub async fn analytics_range(&self) -> Result<Option<(NaiveDate, NaiveDate)>, WarehouseError> {
-        let sql = "SELECT MIN(date), MAX(date) FROM analytics.store_hours";
+        // Two subqueries: each is a single index probe (MIN and MAX together scan).
+        let sql = "SELECT (SELECT MIN(date) FROM analytics.store_hours), \
+                   (SELECT MAX(date) FROM analytics.store_hours)";
         let row: (Option<NaiveDate>, Option<NaiveDate>) =
             per_backend!(self, sql, |q, p| sqlx::query_as(q).fetch_one(p).await?);
         Ok(row.0.zip(row.1))

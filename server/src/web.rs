@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::routing::get;
+use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -112,6 +113,12 @@ pub fn build_router(state: AppState, admin: Option<AdminState>, metrics: Arc<Met
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CSP),
         ))
+        // Built assets are replaced whole on deploy; let browsers revalidate them cheaply.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-cache"),
+        ))
+        .layer(CompressionLayer::new())
         .layer(axum::middleware::from_fn_with_state(
             metrics,
             crate::metrics::track,
