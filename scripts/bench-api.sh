@@ -11,15 +11,19 @@
 #   hour      /visiteurs?city_store=Paris&year=2024&month=10&day=14&hour=12&sensor_id=9
 #   day       /visiteurs?city_store=Paris&year=2024&month=10&day=14  (all sensors, 9h–20h)
 #   health    /health
-#   bare2     the baseline again, to show drift during the run
+#   hourgz    hour again with `Accept-Encoding: gzip` (the response is then compressed)
+# in BENCH_ROUNDS interleaved rounds (default 3; medians are reported, since on a shared
+# 2-CPU machine one run can land in a different scheduling regime than the next)
 # and prints a summary (req/s, latency percentiles, non-2xx, ratio to the baseline) plus the
 # server's resident memory (VmRSS) after start-up and after the load. Both servers are
 # killed on exit. Raw wrk outputs are kept in $BENCH_OUT (printed at the end).
 #
-# Knobs (environment): BENCH_DURATION (10s), BENCH_THREADS (2), BENCH_CONNECTIONS (8),
-# BENCH_WARMUP (2s), BENCH_NO_BUILD=1 (use the binaries already built), BENCH_SCHEDULER=1
-# (keep the server's scheduled jobs on), BENCH_RUST_LOG (info), BENCH_API_PORT (3901),
-# BENCH_BARE_PORT (3902), BENCH_OUT, CARGO_TARGET_DIR.
+# Knobs (environment): BENCH_DURATION (10s), BENCH_ROUNDS (3), BENCH_THREADS (2),
+# BENCH_CONNECTIONS (8), BENCH_WARMUP (2s), BENCH_NO_BUILD=1 (use the binaries already
+# built), BENCH_PIN=1 (servers on the last CPU, wrk on the others), BENCH_SCHEDULER=1 (keep
+# the server's scheduled jobs on), BENCH_RUST_LOG (info), BENCH_API_PORT (3901),
+# BENCH_BARE_PORT (3902), BENCH_OUT, CARGO_TARGET_DIR; TOKIO_WORKER_THREADS reaches both
+# servers' runtimes. The summary also lists other processes that used > 5 % CPU meanwhile.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -118,13 +122,20 @@ TARGETS=(
   "hour|$API/visiteurs?city_store=Paris&year=2024&month=10&day=14&hour=12&sensor_id=9"
   "day|$API/visiteurs?city_store=Paris&year=2024&month=10&day=14"
   "health|$API/health"
+  # The same request from a client that accepts gzip (browsers, most HTTP libraries):
+  # the server's compression layer then gzips the ~100-byte body.
+  "hourgz|$API/visiteurs?city_store=Paris&year=2024&month=10&day=14&hour=12&sensor_id=9"
 )
+declare -A HEADER=([hourgz]="Accept-Encoding: gzip")
+hdr() { if [ -n "${HEADER[$1]:-}" ]; then printf '%s\n' -H "${HEADER[$1]}"; fi; }
 
 # One request to each, shown, so that a benchmark of an error page does not go unnoticed.
 for t in "${TARGETS[@]}"; do
   name=${t%%|*}; url=${t#*|}
-  code=$(curl -s -o "$OUT/$name.body" -w '%{http_code}' "$url")
-  log "$name → HTTP $code $(head -c 160 "$OUT/$name.body")"
+  mapfile -t h < <(hdr "$name")
+  code=$(curl -s "${h[@]}" -D "$OUT/$name.headers" -o "$OUT/$name.body" -w '%{http_code}' "$url")
+  enc=$(awk -F': *' 'tolower($1) == "content-encoding" { sub(/\r$/, "", $2); print " [" $2 "]" }' "$OUT/$name.headers")
+  log "$name → HTTP $code$enc $(tr -c '[:print:]' '?' <"$OUT/$name.body" | head -c 160)"
   [ "$code" = 200 ] || die "$name answered HTTP $code"
 done
 
@@ -163,7 +174,8 @@ for r in $(seq 1 "$ROUNDS"); do
     name=${t%%|*}; url=${t#*|}
     log "round $r/$ROUNDS: wrk -t$THREADS -c$CONNS -d$DURATION --latency $name"
     busy_others 3 >>"$OTHERS_LOG.$name.$r" &
-    "${WRK_PIN[@]}" wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "$url" >"$OUT/$name.$r.wrk"
+    mapfile -t h < <(hdr "$name")
+    "${WRK_PIN[@]}" wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "${h[@]}" "$url" >"$OUT/$name.$r.wrk"
     wait $! || true
     others=$(cat "$OTHERS_LOG.$name.$r"); rm -f "$OTHERS_LOG.$name.$r"
     [ -z "$others" ] || echo "$name round $r: $others" >>"$OTHERS_LOG"
