@@ -135,7 +135,11 @@ for t in "${TARGETS[@]}"; do
   mapfile -t h < <(hdr "$name")
   code=$(curl -s "${h[@]}" -D "$OUT/$name.headers" -o "$OUT/$name.body" -w '%{http_code}' "$url")
   enc=$(awk -F': *' 'tolower($1) == "content-encoding" { sub(/\r$/, "", $2); print " [" $2 "]" }' "$OUT/$name.headers")
-  log "$name → HTTP $code$enc $(tr -c '[:print:]' '?' <"$OUT/$name.body" | head -c 160)"
+  if [ -n "$enc" ]; then
+    log "$name → HTTP $code, $(wc -c <"$OUT/$name.body") bytes$enc"
+  else
+    log "$name → HTTP $code $(head -c 160 "$OUT/$name.body")"
+  fi
   [ "$code" = 200 ] || die "$name answered HTTP $code"
 done
 
