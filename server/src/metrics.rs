@@ -156,7 +156,8 @@ pub async fn track(State(metrics): State<Arc<Metrics>>, request: Request, next: 
             if path.starts_with("/pkg/") {
                 "/pkg/*".to_string()
             } else if path.starts_with("/api/") {
-                path.to_string()
+                // Unknown server-function paths share one label: no unbounded label set.
+                "/api/*".to_string()
             } else {
                 "other".to_string()
             }

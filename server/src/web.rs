@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::routing::get;
+use tower_http::compression::predicate::SizeAbove;
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -118,7 +119,8 @@ pub fn build_router(state: AppState, admin: Option<AdminState>, metrics: Arc<Met
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-cache"),
         ))
-        .layer(CompressionLayer::new())
+        // Small bodies (most API answers) are not worth compressing.
+        .layer(CompressionLayer::new().compress_when(SizeAbove::new(1024)))
         .layer(axum::middleware::from_fn_with_state(
             metrics,
             crate::metrics::track,
