@@ -63,7 +63,7 @@ pub async fn load(services: &Services, q: DashboardQuery) -> Result<DashboardDat
         .await
         .map_err(|e| e.to_string())?;
     let previous = warehouse
-        .dashboard_figures(&filter.previous())
+        .period_totals(&filter.previous())
         .await
         .map_err(|e| e.to_string())?;
     let store_sensors = filter
@@ -87,7 +87,7 @@ pub async fn load(services: &Services, q: DashboardQuery) -> Result<DashboardDat
         store_sensors,
         kpis: kpi_cards(
             &Kpis::from_totals(&current.totals),
-            &Kpis::from_totals(&previous.totals),
+            &Kpis::from_totals(&previous),
             lang,
         ),
         charts: charts_for(&filter, &current, &names, lang),
@@ -217,18 +217,34 @@ fn charts_for(
         })
         .collect();
     let title = match f.store_id {
-        Some(_) => lang.pick(
-            "Visiteurs par capteur et par jour",
-            "Visitors per sensor per day",
-        ),
-        None => lang.pick(
-            "Visiteurs par magasin et par jour",
-            "Visitors per store per day",
-        ),
+        Some(_) => lang
+            .pick(
+                "Visiteurs par capteur et par jour",
+                "Visitors per sensor per day",
+            )
+            .to_string(),
+        None if fig.series_of > fig.daily_series.len() => match lang {
+            Lang::Fr => format!(
+                "Visiteurs par jour des {} magasins les plus fréquentés (sur {})",
+                fig.daily_series.len(),
+                format::int(fig.series_of as i64, lang)
+            ),
+            Lang::En => format!(
+                "Visitors per day of the {} busiest stores (of {})",
+                fig.daily_series.len(),
+                format::int(fig.series_of as i64, lang)
+            ),
+        },
+        None => lang
+            .pick(
+                "Visiteurs par magasin et par jour",
+                "Visitors per store per day",
+            )
+            .to_string(),
     };
     out.push(ChartSvg {
         id: "visitors".into(),
-        title: title.into(),
+        title,
         svg: charts::daily_lines(&series, lang.pick("Visiteurs", "Visitors"), lang),
         empty_message: empty.clone(),
     });

@@ -1,37 +1,20 @@
-//! Where the dashboard's time goes in the warehouse: `Warehouse::dashboard_figures` as a
-//! whole and each of its SQL queries alone, on a SQLite data dir.
+//! Where the dashboard's time goes in the warehouse: `Warehouse::dashboard_figures` (the
+//! period's figures and charts) and `Warehouse::period_totals` (the previous period's
+//! KPIs) — the two calls of the dashboard server function — on a SQLite or PostgreSQL
+//! warehouse.
 //!
-//!   cargo run --release -p pipeline --example bench_dashboard_queries -- DIR TO [RUNS] [STORE] [SENSORS]
+//!   cargo run --release -p pipeline --example bench_dashboard_queries -- DIR|URL TO [RUNS] [STORE] [SENSORS] [H0-H1]
 //!
-//! TO is the last day (YYYY-MM-DD). Filters: all stores over the 365 days ending TO,
-//! STORE (default 1) over the same year, STORE with SENSORS (comma-separated, default
-//! `1,2`) over the 7 days ending TO; hours 9–19. The dashboard server function runs
-//! `dashboard_figures` twice (the period and the previous one); this times one call.
-//! The SQL below is a copy of pipeline/src/kpi.rs (keep them in step).
+//! DIR is a data dir (its `warehouse.db`), or a `postgres://` URL. TO is the last day
+//! (YYYY-MM-DD). Filters: all stores over the 365 days ending TO, STORE (default 1) over
+//! the same year, STORE with SENSORS (comma-separated, default `1,2`) over the 7 days
+//! ending TO; hours H0-H1 (default 9-19).
 
 use std::time::{Duration, Instant};
 
-use chrono::{NaiveDate, NaiveTime};
+use chrono::NaiveDate;
 use pipeline::kpi::KpiFilter;
-use pipeline::warehouse::sqlite;
 use pipeline::Warehouse;
-
-const Q_DATE_HOUR: &str = "SELECT date, CAST(hour AS BIGINT), CAST(SUM(visitors) AS BIGINT), \
-    CAST(SUM(transactions) AS BIGINT), CAST(SUM(revenue) AS DOUBLE PRECISION) \
-    FROM analytics.store_hours WHERE ($1 = 0 OR store_id = $1) AND date >= $2 AND date <= $3 \
-    AND hour >= $4 AND hour <= $5 GROUP BY date, hour";
-const Q_RANKING: &str = "SELECT CAST(store_id AS BIGINT), CAST(SUM(visitors) AS BIGINT), CAST(SUM(transactions) AS BIGINT), \
-    CAST(SUM(revenue) AS DOUBLE PRECISION) FROM analytics.store_hours \
-    WHERE date >= $1 AND date <= $2 AND hour >= $3 AND hour <= $4 GROUP BY store_id";
-const Q_SENSOR_DAILY: &str = "SELECT date, CAST(sensor_id AS BIGINT), CAST(SUM(nb_visiteurs) AS BIGINT) FROM analytics.visiteurs \
-    WHERE store_id = $1 AND date >= $2 AND date <= $3 AND heure >= $4 AND heure <= $5 \
-    GROUP BY date, sensor_id";
-const Q_STORE_DAILY: &str = "SELECT date, CAST(store_id AS BIGINT), CAST(SUM(visitors) AS BIGINT) FROM analytics.store_hours \
-    WHERE date >= $1 AND date <= $2 AND hour >= $3 AND hour <= $4 GROUP BY date, store_id";
-const Q_ACTIVE: &str =
-    "SELECT CAST(store_id AS BIGINT), CAST(sensor_id AS BIGINT) FROM analytics.visiteurs \
-    WHERE ($1 = 0 OR store_id = $1) AND date >= $2 AND date <= $3 AND heure >= $4 AND heure <= $5 \
-    AND imputed = FALSE AND nb_visiteurs > 0 GROUP BY store_id, sensor_id";
 
 fn med(mut d: Vec<Duration>) -> String {
     d.sort();
@@ -56,17 +39,25 @@ async fn main() {
         .split(',')
         .filter_map(|x| x.parse().ok())
         .collect();
-    let warehouse = Warehouse::open_in_dir(&dir).await.expect("warehouse");
-    let Warehouse::Sqlite(pool) = &warehouse else {
-        panic!("SQLite only")
-    };
+    let (h0, h1) = args
+        .get(5)
+        .and_then(|s| s.split_once('-'))
+        .and_then(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?)))
+        .unwrap_or((9, 19));
+    let target = &args[0];
+    let warehouse = if target.starts_with("postgres") {
+        Warehouse::connect(target).await
+    } else {
+        Warehouse::open_in_dir(&dir).await
+    }
+    .expect("warehouse");
     let filter = |store_id: Option<u32>, sensor_ids: Vec<u32>, days: i64| KpiFilter {
         store_id,
         sensor_ids,
         from: to - chrono::Duration::days(days - 1),
         to,
-        hour_from: 9,
-        hour_to: 19,
+        hour_from: h0,
+        hour_to: h1,
     };
     let cases = [
         ("all stores, 365 d", filter(None, vec![], 365)),
@@ -76,10 +67,6 @@ async fn main() {
             filter(Some(store), sensors.clone(), 7),
         ),
     ];
-    let (t0, t1) = (
-        NaiveTime::from_hms_opt(9, 0, 0).expect("9h"),
-        NaiveTime::from_hms_opt(19, 0, 0).expect("19h"),
-    );
     for (name, f) in &cases {
         println!(
             "== {name}: store {:?} sensors {:?} {} → {}",
@@ -101,69 +88,19 @@ async fn main() {
             figs.by_date_hour.len(),
             figs.daily_series.len()
         );
-        let store_param = f.store_id.map(i64::from).unwrap_or(0);
-        let mut queries: Vec<(&str, &str)> = vec![
-            ("by date-hour (store_hours)", Q_DATE_HOUR),
-            ("ranking (store_hours)", Q_RANKING),
-        ];
-        queries.push(match f.store_id {
-            Some(_) => ("sensor daily (visiteurs)", Q_SENSOR_DAILY),
-            None => ("store daily (store_hours)", Q_STORE_DAILY),
-        });
-        queries.push(("active sensors (visiteurs)", Q_ACTIVE));
-        for (qname, sql) in queries {
-            let q = sqlite(sql);
-            let mut times = Vec::new();
-            let mut n = 0;
-            for _ in 0..runs {
-                let s = Instant::now();
-                let rows = match sql {
-                    Q_DATE_HOUR => {
-                        sqlx::query(&q)
-                            .bind(store_param)
-                            .bind(f.from)
-                            .bind(f.to)
-                            .bind(9i64)
-                            .bind(19i64)
-                            .fetch_all(pool)
-                            .await
-                    }
-                    Q_RANKING | Q_STORE_DAILY => {
-                        sqlx::query(&q)
-                            .bind(f.from)
-                            .bind(f.to)
-                            .bind(9i64)
-                            .bind(19i64)
-                            .fetch_all(pool)
-                            .await
-                    }
-                    Q_SENSOR_DAILY => {
-                        sqlx::query(&q)
-                            .bind(store_param)
-                            .bind(f.from)
-                            .bind(f.to)
-                            .bind(t0)
-                            .bind(t1)
-                            .fetch_all(pool)
-                            .await
-                    }
-                    _ => {
-                        sqlx::query(&q)
-                            .bind(store_param)
-                            .bind(f.from)
-                            .bind(f.to)
-                            .bind(t0)
-                            .bind(t1)
-                            .fetch_all(pool)
-                            .await
-                    }
-                }
-                .expect("query");
-                times.push(s.elapsed());
-                n = rows.len();
-            }
-            println!("  {qname:<28} {}   ({n} rows)", med(times));
+        let previous = f.previous();
+        let mut times = Vec::new();
+        let mut totals = None;
+        for _ in 0..runs {
+            let s = Instant::now();
+            totals = Some(warehouse.period_totals(&previous).await.expect("totals"));
+            times.push(s.elapsed());
         }
+        println!(
+            "  period_totals (previous)     {}   (visitors {:?})",
+            med(times),
+            totals.map(|t| t.visitors)
+        );
     }
     warehouse.close().await;
 }

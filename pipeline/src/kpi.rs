@@ -10,7 +10,7 @@ use chrono::{Duration, NaiveDate, NaiveTime};
 use serde::{Deserialize, Serialize};
 
 use crate::simulator::OPENING_HOURS;
-use crate::warehouse::{sqlite, Warehouse, WarehouseError};
+use crate::warehouse::{rollups, sqlite, Warehouse, WarehouseError};
 
 /// What the dashboard looks at.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -153,12 +153,19 @@ impl StoreSums {
     }
 }
 
+/// The all-stores chart draws this many stores (the busiest): one line per store of a
+/// 1,000-store chain would be unreadable (and megabytes of SVG).
+pub const STORE_SERIES_CAP: usize = 10;
+
 /// Everything the dashboard draws for one filter.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DashboardFigures {
     pub totals: Totals,
-    /// Daily visitors per series: per sensor for one store, per store for all stores.
+    /// Daily visitors per series: per sensor for one store; for all stores, per store for
+    /// the [`STORE_SERIES_CAP`] busiest stores of the period.
     pub daily_series: BTreeMap<u32, BTreeMap<NaiveDate, i64>>,
+    /// How many series there were before the cap (stores with data, or sensors shown).
+    pub series_of: usize,
     /// Store-level sums per (date, hour).
     pub by_date_hour: BTreeMap<(NaiveDate, u32), StoreSums>,
     /// Store-level sums per store (all stores, for the ranking).
@@ -203,127 +210,220 @@ macro_rules! per_backend {
 }
 
 impl Warehouse {
-    /// Everything the dashboard needs for `f` (without the previous period).
+    /// Everything the dashboard draws for `f`.
     pub async fn dashboard_figures(
         &self,
         f: &KpiFilter,
     ) -> Result<DashboardFigures, WarehouseError> {
+        self.period_figures(f, true).await
+    }
+
+    /// The totals of `f` alone (for the previous period's KPIs).
+    pub async fn period_totals(&self, f: &KpiFilter) -> Result<Totals, WarehouseError> {
+        Ok(self.period_figures(f, false).await?.totals)
+    }
+
+    /// Reads the rollups: store-hours (one store) or chain-hours (all stores) for the
+    /// store-level figures, sensor-days for visitors per sensor and active sensors, and,
+    /// with `charts`, store-days for the ranking and the per-store lines.
+    async fn period_figures(
+        &self,
+        f: &KpiFilter,
+        charts: bool,
+    ) -> Result<DashboardFigures, WarehouseError> {
         let mut out = DashboardFigures::default();
         let (h0, h1) = f.hours();
-        let (t0, t1) = f.heure_bounds();
-        let store = f.store_param();
-        let store_cond = f.store_cond();
+        if h0 > h1 || f.from > f.to {
+            return Ok(out);
+        }
+        out.by_date_hour = self.store_sums_by_date_hour(f).await?;
+        for s in out.by_date_hour.values() {
+            out.totals.store_visitors += s.visitors;
+            out.totals.transactions += s.transactions;
+            out.totals.revenue += s.revenue;
+        }
+        match f.store_id {
+            Some(store_id) => {
+                out.daily_series = self.sensor_daily_visitors(f, store_id).await?;
+                out.totals.visitors = out.daily_series.values().flat_map(|d| d.values()).sum();
+            }
+            None => out.totals.visitors = out.totals.store_visitors,
+        }
+        out.totals.active_sensors = self.active_sensors(f).await?;
+        if charts {
+            out.by_store = self.store_ranking(f).await?;
+            if f.store_id.is_none() {
+                out.series_of = out.by_store.len();
+                let mut busiest: Vec<(u32, i64)> =
+                    out.by_store.iter().map(|(s, x)| (*s, x.visitors)).collect();
+                busiest.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+                busiest.truncate(STORE_SERIES_CAP);
+                let ids: Vec<u32> = busiest.into_iter().map(|(s, _)| s).collect();
+                out.daily_series = self.store_daily_visitors(f, &ids).await?;
+            } else {
+                out.series_of = out.daily_series.len();
+            }
+        }
+        Ok(out)
+    }
 
-        // Store-level sums per (date, hour) for the selected stores.
+    /// Store-level sums per (date, hour): `store_hours` for one store, `chain_hours` for all.
+    async fn store_sums_by_date_hour(
+        &self,
+        f: &KpiFilter,
+    ) -> Result<BTreeMap<(NaiveDate, u32), StoreSums>, WarehouseError> {
+        let (h0, h1) = f.hours();
+        let table = if f.store_id.is_some() {
+            "analytics.store_hours"
+        } else {
+            "analytics.chain_hours"
+        };
+        let store_cond = f.store_cond();
         let sql = &format!(
             "SELECT date, CAST(hour AS BIGINT), CAST(SUM(visitors) AS BIGINT), \
-                   CAST(SUM(transactions) AS BIGINT), CAST(SUM(revenue) AS DOUBLE PRECISION) \
-                   FROM analytics.store_hours WHERE {store_cond} AND date >= $2 AND date <= $3 \
-                   AND hour >= $4 AND hour <= $5 GROUP BY date, hour"
+             CAST(SUM(transactions) AS BIGINT), CAST(SUM(revenue) AS DOUBLE PRECISION) \
+             FROM {table} WHERE {store_cond} AND date >= $2 AND date <= $3 \
+             AND hour >= $4 AND hour <= $5 GROUP BY date, hour"
         );
         let rows: Vec<(NaiveDate, i64, i64, i64, f64)> =
             per_backend!(self, sql, |q, p| sqlx::query_as(q)
-                .bind(store)
+                .bind(f.store_param())
                 .bind(f.from)
                 .bind(f.to)
                 .bind(h0 as i64)
                 .bind(h1 as i64)
                 .fetch_all(p)
                 .await?);
-        for (d, h, v, t, r) in rows {
-            out.by_date_hour.insert(
-                (d, h as u32),
-                StoreSums {
+        Ok(rows
+            .into_iter()
+            .map(|(d, h, v, t, r)| {
+                let sums = StoreSums {
                     visitors: v,
                     transactions: t,
                     revenue: r,
-                },
-            );
-            out.totals.store_visitors += v;
-            out.totals.transactions += t;
-            out.totals.revenue += r;
-        }
+                };
+                ((d, h as u32), sums)
+            })
+            .collect())
+    }
 
-        // Store ranking over all stores.
-        let sql = "SELECT CAST(store_id AS BIGINT), CAST(SUM(visitors) AS BIGINT), CAST(SUM(transactions) AS BIGINT), \
-                   CAST(SUM(revenue) AS DOUBLE PRECISION) FROM analytics.store_hours \
-                   WHERE date >= $1 AND date <= $2 AND hour >= $3 AND hour <= $4 GROUP BY store_id";
+    /// Daily visitors of the selected sensors of one store.
+    async fn sensor_daily_visitors(
+        &self,
+        f: &KpiFilter,
+        store_id: u32,
+    ) -> Result<BTreeMap<u32, BTreeMap<NaiveDate, i64>>, WarehouseError> {
+        let (h0, h1) = f.hours();
+        let v = rollups::range_expr('v', h0, h1);
+        let sql = &format!(
+            "SELECT date, CAST(sensor_id AS BIGINT), CAST({v} AS BIGINT) FROM analytics.sensor_days \
+             WHERE store_id = $1 AND date >= $2 AND date <= $3"
+        );
+        let rows: Vec<(NaiveDate, i64, i64)> = per_backend!(self, sql, |q, p| sqlx::query_as(q)
+            .bind(store_id as i64)
+            .bind(f.from)
+            .bind(f.to)
+            .fetch_all(p)
+            .await?);
+        let mut out: BTreeMap<u32, BTreeMap<NaiveDate, i64>> = BTreeMap::new();
+        for (d, sensor, v) in rows {
+            let sensor = sensor as u32;
+            if f.sensor_selected(sensor) {
+                out.entry(sensor).or_default().insert(d, v);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Daily visitors of the given stores (all their sensors).
+    async fn store_daily_visitors(
+        &self,
+        f: &KpiFilter,
+        stores: &[u32],
+    ) -> Result<BTreeMap<u32, BTreeMap<NaiveDate, i64>>, WarehouseError> {
+        if stores.is_empty() {
+            return Ok(BTreeMap::new());
+        }
+        let (h0, h1) = f.hours();
+        let v = rollups::range_expr('v', h0, h1);
+        // Store ids are integers: listing them inline is safe.
+        let ids = stores
+            .iter()
+            .map(u32::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = &format!(
+            "SELECT date, CAST(store_id AS BIGINT), CAST({v} AS BIGINT) FROM analytics.store_days \
+             WHERE store_id IN ({ids}) AND date >= $1 AND date <= $2"
+        );
+        let rows: Vec<(NaiveDate, i64, i64)> = per_backend!(self, sql, |q, p| sqlx::query_as(q)
+            .bind(f.from)
+            .bind(f.to)
+            .fetch_all(p)
+            .await?);
+        let mut out: BTreeMap<u32, BTreeMap<NaiveDate, i64>> = BTreeMap::new();
+        for (d, s, v) in rows {
+            out.entry(s as u32).or_default().insert(d, v);
+        }
+        Ok(out)
+    }
+
+    /// Store-level sums per store over the period, for every store (the ranking).
+    async fn store_ranking(
+        &self,
+        f: &KpiFilter,
+    ) -> Result<BTreeMap<u32, StoreSums>, WarehouseError> {
+        let (h0, h1) = f.hours();
+        let (v, t, r) = (
+            rollups::range_expr('v', h0, h1),
+            rollups::range_expr('t', h0, h1),
+            rollups::range_expr('r', h0, h1),
+        );
+        let sql = &format!(
+            "SELECT CAST(store_id AS BIGINT), CAST(SUM({v}) AS BIGINT), CAST(SUM({t}) AS BIGINT), \
+             CAST(SUM({r}) AS DOUBLE PRECISION) FROM analytics.store_days \
+             WHERE date >= $1 AND date <= $2 GROUP BY store_id"
+        );
         let rows: Vec<(i64, i64, i64, f64)> = per_backend!(self, sql, |q, p| sqlx::query_as(q)
             .bind(f.from)
             .bind(f.to)
-            .bind(h0 as i64)
-            .bind(h1 as i64)
             .fetch_all(p)
             .await?);
-        for (s, v, t, r) in rows {
-            out.by_store.insert(
-                s as u32,
-                StoreSums {
+        Ok(rows
+            .into_iter()
+            .map(|(s, v, t, r)| {
+                let sums = StoreSums {
                     visitors: v,
                     transactions: t,
                     revenue: r,
-                },
-            );
-        }
+                };
+                (s as u32, sums)
+            })
+            .collect())
+    }
 
-        // Daily visitors per sensor (one store) or per store (all stores).
-        match f.store_id {
-            Some(store_id) => {
-                let sql = "SELECT date, CAST(sensor_id AS BIGINT), CAST(SUM(nb_visiteurs) AS BIGINT) FROM analytics.visiteurs \
-                           WHERE store_id = $1 AND date >= $2 AND date <= $3 AND heure >= $4 AND heure <= $5 \
-                           GROUP BY date, sensor_id";
-                let rows: Vec<(NaiveDate, i64, i64)> =
-                    per_backend!(self, sql, |q, p| sqlx::query_as(q)
-                        .bind(store_id as i64)
-                        .bind(f.from)
-                        .bind(f.to)
-                        .bind(t0)
-                        .bind(t1)
-                        .fetch_all(p)
-                        .await?);
-                for (d, sensor, v) in rows {
-                    let sensor = sensor as u32;
-                    if f.sensor_selected(sensor) {
-                        out.daily_series.entry(sensor).or_default().insert(d, v);
-                        out.totals.visitors += v;
-                    }
-                }
-            }
-            None => {
-                let sql = "SELECT date, CAST(store_id AS BIGINT), CAST(SUM(visitors) AS BIGINT) FROM analytics.store_hours \
-                           WHERE date >= $1 AND date <= $2 AND hour >= $3 AND hour <= $4 GROUP BY date, store_id";
-                let rows: Vec<(NaiveDate, i64, i64)> =
-                    per_backend!(self, sql, |q, p| sqlx::query_as(q)
-                        .bind(f.from)
-                        .bind(f.to)
-                        .bind(h0 as i64)
-                        .bind(h1 as i64)
-                        .fetch_all(p)
-                        .await?);
-                for (d, s, v) in rows {
-                    out.daily_series.entry(s as u32).or_default().insert(d, v);
-                }
-                out.totals.visitors = out.totals.store_visitors;
-            }
-        }
-
-        // Active sensors: at least one genuine count in the period.
-        let sql = &format!("SELECT CAST(store_id AS BIGINT), CAST(sensor_id AS BIGINT) FROM analytics.visiteurs \
-                   WHERE {store_cond} AND date >= $2 AND date <= $3 AND heure >= $4 AND heure <= $5 \
-                   AND imputed = FALSE AND nb_visiteurs > 0 GROUP BY store_id, sensor_id");
+    /// Sensors (of the selection) with at least one genuine, non-zero count in the period
+    /// and hours: one probe of `sensor_days` per known sensor.
+    async fn active_sensors(&self, f: &KpiFilter) -> Result<i64, WarehouseError> {
+        let (h0, h1) = f.hours();
+        let store_cond = f.store_cond();
+        let sql = &format!(
+            "SELECT CAST(store_id AS BIGINT), CAST(sensor_id AS BIGINT) FROM analytics.sensors s \
+             WHERE {store_cond} AND EXISTS (SELECT 1 FROM analytics.sensor_days d \
+               WHERE d.store_id = s.store_id AND d.sensor_id = s.sensor_id \
+               AND d.date >= $2 AND d.date <= $3 AND (d.genuine & $4) <> 0)"
+        );
         let rows: Vec<(i64, i64)> = per_backend!(self, sql, |q, p| sqlx::query_as(q)
-            .bind(store)
+            .bind(f.store_param())
             .bind(f.from)
             .bind(f.to)
-            .bind(t0)
-            .bind(t1)
+            .bind(rollups::genuine_mask(h0, h1))
             .fetch_all(p)
             .await?);
-        out.totals.active_sensors = rows
+        Ok(rows
             .iter()
             .filter(|(_, sensor)| f.store_id.is_none() || f.sensor_selected(*sensor as u32))
-            .count() as i64;
-        Ok(out)
+            .count() as i64)
     }
 
     /// The filtered hourly visitor rows, for export, in (date, hour, store, sensor) order.

@@ -1,11 +1,12 @@
 //! `analytics.visiteurs`, `analytics.transactions` and `analytics.quality`: clean, typed
-//! rows. A day is always replaced whole, in one transaction, so a re-run never duplicates.
+//! rows. A day is always replaced whole, with its rollups (`store_hours` here, the day-level
+//! ones in `rollups`), in one transaction, so a re-run never duplicates.
 
 use chrono::{NaiveDate, NaiveTime};
 use serde::{Deserialize, Serialize};
 use sqlx::{QueryBuilder, Sqlite};
 
-use super::{Warehouse, WarehouseError};
+use super::{rollups, Warehouse, WarehouseError};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CleanVisitor {
@@ -169,6 +170,7 @@ impl Warehouse {
                         .execute(&mut *tx)
                         .await?;
                 }
+                rollups::refresh_sqlite(&mut tx, date, date).await?;
                 tx.commit().await?;
             }
             Warehouse::Postgres(pool) => {
@@ -235,6 +237,7 @@ impl Warehouse {
                         .execute(&mut *tx)
                         .await?;
                 }
+                rollups::refresh_postgres(&mut tx, date, date).await?;
                 tx.commit().await?;
             }
         }

@@ -5,6 +5,7 @@
 pub mod analytics;
 pub mod ledger;
 pub mod raw;
+pub mod rollups;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -80,7 +81,7 @@ impl Warehouse {
             Warehouse::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await?,
             Warehouse::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
         }
-        Ok(())
+        self.build_rollups_once().await
     }
 
     pub fn backend(&self) -> Backend {

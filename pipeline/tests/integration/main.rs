@@ -6,6 +6,7 @@ mod common;
 
 mod azure_lake;
 mod cleaning_accuracy;
+mod dashboard_figures;
 mod foreign_reader;
 mod import;
 mod pipeline_suite;

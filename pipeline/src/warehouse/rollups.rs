@@ -1,0 +1,268 @@
+//! The dashboard's day-level rollups (`analytics.sensor_days`, `.store_days`,
+//! `.chain_hours`, `.sensors`; see migrations 0004): how they are derived from the analytics
+//! rows, and how a query reads an hour range out of their cumulative hour columns.
+//!
+//! They are rebuilt for a date range by SQL over `analytics.visiteurs` and
+//! `analytics.store_hours`, inside the transaction that writes those rows (the nightly
+//! transform), and once for all dates when a warehouse written before they existed is
+//! opened.
+
+use chrono::NaiveDate;
+use std::fmt::Write;
+
+use super::{sqlite, Backend, Warehouse, WarehouseError};
+use crate::simulator::OPENING_HOURS;
+
+/// The `pipeline_settings` key recording that the rollups cover every analytics day.
+const BUILT_KEY: &str = "rollups_version";
+const BUILT_VERSION: &str = "1";
+
+/// PostgreSQL transaction lock serialising rollup rebuilds ("DM360ROL").
+const PG_LOCK_KEY: i64 = 0x444D_3336_3052_4F4C;
+
+fn hours() -> impl Iterator<Item = u32> {
+    OPENING_HOURS
+}
+
+/// The SQL expression for the sum of a cumulative hour family (`v`, `t` or `r`) over the
+/// hours [h0, h1] of one row: `v19`, or `(v19 - v11)` when the range starts after opening.
+/// The hours are clamped to the opening hours; the caller checks h0 <= h1.
+pub(crate) fn range_expr(family: char, h0: u32, h1: u32) -> String {
+    let first = *OPENING_HOURS.start();
+    let h1 = h1.min(*OPENING_HOURS.end());
+    if h0 <= first {
+        format!("{family}{h1:02}")
+    } else {
+        format!("({family}{h1:02} - {family}{:02})", h0 - 1)
+    }
+}
+
+/// The `genuine` bits of the hours [h0, h1].
+pub(crate) fn genuine_mask(h0: u32, h1: u32) -> i32 {
+    hours()
+        .filter(|h| (h0..=h1).contains(h))
+        .fold(0, |m, h| m | (1 << (h - OPENING_HOURS.start())))
+}
+
+/// `SUM(CASE WHEN hour <= 09 THEN x ELSE 0 END) AS v09, …` for each opening hour.
+fn cumulative_columns(out: &mut String, family: char, hour: &str, value: &str) {
+    for h in hours() {
+        let _ = write!(
+            out,
+            ", SUM(CASE WHEN {hour} <= {h} THEN {value} ELSE 0 END) AS {family}{h:02}"
+        );
+    }
+}
+
+fn column_list(family: char) -> String {
+    hours().map(|h| format!(", {family}{h:02}")).collect()
+}
+
+/// The statements that rebuild the rollups of the dates [$1, $2], in order.
+fn refresh_statements(backend: Backend) -> Vec<String> {
+    let first = *OPENING_HOURS.start();
+    let last = *OPENING_HOURS.end();
+    let hour_of_heure = match backend {
+        Backend::Sqlite => "CAST(substr(heure, 1, 2) AS INTEGER)",
+        Backend::Postgres => "CAST(EXTRACT(HOUR FROM heure) AS INTEGER)",
+    };
+    let mut sensor_days = format!(
+        "INSERT INTO analytics.sensor_days (store_id, sensor_id, date{}, genuine) \
+         SELECT store_id, sensor_id, date",
+        column_list('v')
+    );
+    cumulative_columns(&mut sensor_days, 'v', "h", "nb_visiteurs");
+    let _ = write!(
+        sensor_days,
+        ", SUM(CASE WHEN imputed = FALSE AND nb_visiteurs > 0 THEN 1 << (h - {first}) ELSE 0 END) \
+         FROM (SELECT store_id, sensor_id, date, {hour_of_heure} AS h, nb_visiteurs, imputed \
+               FROM analytics.visiteurs WHERE date >= $1 AND date <= $2) v \
+         WHERE h >= {first} AND h <= {last} GROUP BY store_id, sensor_id, date"
+    );
+    let mut store_days = format!(
+        "INSERT INTO analytics.store_days (store_id, date{}{}{}) SELECT store_id, date",
+        column_list('v'),
+        column_list('t'),
+        column_list('r')
+    );
+    cumulative_columns(&mut store_days, 'v', "hour", "visitors");
+    cumulative_columns(&mut store_days, 't', "hour", "transactions");
+    cumulative_columns(&mut store_days, 'r', "hour", "revenue");
+    let _ = write!(
+        store_days,
+        " FROM analytics.store_hours WHERE date >= $1 AND date <= $2 \
+          AND hour >= {first} AND hour <= {last} GROUP BY store_id, date"
+    );
+    let statements = vec![
+        "DELETE FROM analytics.sensor_days WHERE date >= $1 AND date <= $2".to_string(),
+        "DELETE FROM analytics.store_days WHERE date >= $1 AND date <= $2".to_string(),
+        "DELETE FROM analytics.chain_hours WHERE date >= $1 AND date <= $2".to_string(),
+        sensor_days,
+        store_days,
+        "INSERT INTO analytics.chain_hours (date, hour, visitors, transactions, revenue) \
+         SELECT date, hour, SUM(visitors), SUM(transactions), SUM(revenue) \
+         FROM analytics.store_hours WHERE date >= $1 AND date <= $2 GROUP BY date, hour"
+            .to_string(),
+        "INSERT INTO analytics.sensors (store_id, sensor_id) \
+         SELECT DISTINCT store_id, sensor_id FROM analytics.sensor_days \
+         WHERE date >= $1 AND date <= $2 ON CONFLICT (store_id, sensor_id) DO NOTHING"
+            .to_string(),
+    ];
+    match backend {
+        Backend::Sqlite => statements.iter().map(|s| sqlite(s)).collect(),
+        Backend::Postgres => statements,
+    }
+}
+
+/// Rebuilds the rollups of [from, to] inside an open SQLite transaction.
+pub(crate) async fn refresh_sqlite(
+    tx: &mut sqlx::SqliteConnection,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<(), WarehouseError> {
+    for sql in refresh_statements(Backend::Sqlite) {
+        sqlx::query(&sql)
+            .bind(from)
+            .bind(to)
+            .execute(&mut *tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Rebuilds the rollups of [from, to] inside an open PostgreSQL transaction (which then
+/// holds the rollup lock until it ends).
+pub(crate) async fn refresh_postgres(
+    tx: &mut sqlx::PgConnection,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<(), WarehouseError> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(PG_LOCK_KEY)
+        .execute(&mut *tx)
+        .await?;
+    for sql in refresh_statements(Backend::Postgres) {
+        sqlx::query(&sql)
+            .bind(from)
+            .bind(to)
+            .execute(&mut *tx)
+            .await?;
+    }
+    Ok(())
+}
+
+impl Warehouse {
+    /// Builds the rollups of every analytics day once, for a warehouse whose analytics rows
+    /// were written before the rollups existed (a new warehouse has none: this only records
+    /// that). Safe when several processes open the warehouse at once.
+    pub(crate) async fn build_rollups_once(&self) -> Result<(), WarehouseError> {
+        if self.setting(BUILT_KEY).await?.as_deref() == Some(BUILT_VERSION) {
+            return Ok(());
+        }
+        let started = std::time::Instant::now();
+        let range_sql = "SELECT MIN(date), MAX(date) FROM analytics.store_hours";
+        let set_sql = "INSERT INTO pipeline_settings (key, value) VALUES ($1, $2) \
+                       ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+        let range = match self {
+            Warehouse::Sqlite(pool) => {
+                // BEGIN IMMEDIATE: one writer at a time, so a second process waits, then
+                // finds the setting written.
+                let mut conn = pool.acquire().await?;
+                sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
+                let result = async {
+                    let done: Option<String> =
+                        sqlx::query_scalar("SELECT value FROM pipeline_settings WHERE key = ?1")
+                            .bind(BUILT_KEY)
+                            .fetch_optional(&mut *conn)
+                            .await?;
+                    if done.as_deref() == Some(BUILT_VERSION) {
+                        return Ok(None);
+                    }
+                    let range: (Option<NaiveDate>, Option<NaiveDate>) =
+                        sqlx::query_as(range_sql).fetch_one(&mut *conn).await?;
+                    if let (Some(from), Some(to)) = range {
+                        refresh_sqlite(&mut conn, from, to).await?;
+                    }
+                    sqlx::query(&sqlite(set_sql))
+                        .bind(BUILT_KEY)
+                        .bind(BUILT_VERSION)
+                        .execute(&mut *conn)
+                        .await?;
+                    Ok::<_, WarehouseError>(Some(range))
+                }
+                .await;
+                match result {
+                    Ok(r) => {
+                        sqlx::query("COMMIT").execute(&mut *conn).await?;
+                        r
+                    }
+                    Err(e) => {
+                        let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+                        return Err(e);
+                    }
+                }
+            }
+            Warehouse::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(PG_LOCK_KEY)
+                    .execute(&mut *tx)
+                    .await?;
+                let done: Option<String> =
+                    sqlx::query_scalar("SELECT value FROM pipeline_settings WHERE key = $1")
+                        .bind(BUILT_KEY)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                if done.as_deref() == Some(BUILT_VERSION) {
+                    return Ok(());
+                }
+                let range: (Option<NaiveDate>, Option<NaiveDate>) =
+                    sqlx::query_as(range_sql).fetch_one(&mut *tx).await?;
+                if let (Some(from), Some(to)) = range {
+                    refresh_postgres(&mut tx, from, to).await?;
+                }
+                sqlx::query(set_sql)
+                    .bind(BUILT_KEY)
+                    .bind(BUILT_VERSION)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Some(range)
+            }
+        };
+        if let Some((Some(from), Some(to))) = range {
+            tracing::info!(
+                %from, %to, elapsed_ms = started.elapsed().as_millis() as u64,
+                "dashboard rollups built from the existing analytics rows"
+            );
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_hour_range_is_one_subtraction_of_cumulative_columns() {
+        assert_eq!(range_expr('v', 9, 19), "v19");
+        assert_eq!(range_expr('v', 0, 23), "v19", "clamped to opening hours");
+        assert_eq!(range_expr('r', 12, 14), "(r14 - r11)");
+        assert_eq!(genuine_mask(9, 19), 0b111_1111_1111);
+        assert_eq!(genuine_mask(10, 11), 0b110);
+        assert_eq!(genuine_mask(0, 23), 0b111_1111_1111);
+    }
+
+    #[test]
+    fn the_refresh_sql_names_every_opening_hour_column() {
+        for backend in [Backend::Sqlite, Backend::Postgres] {
+            let all = refresh_statements(backend).join("\n");
+            for h in OPENING_HOURS {
+                for family in ['v', 't', 'r'] {
+                    assert!(all.contains(&format!("{family}{h:02}")), "{family}{h:02}");
+                }
+            }
+        }
+    }
+}

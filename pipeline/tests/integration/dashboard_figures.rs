@@ -1,0 +1,242 @@
+//! The dashboard's figures come from rollups (store-hours, sensor-days, store-days,
+//! chain-hours): they must equal what the hourly analytics rows say, for every kind of
+//! filter, on both backends — and a warehouse written before the rollups existed gets them
+//! built when it is opened.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{NaiveDate, NaiveTime, Timelike};
+use pipeline::jobs::reconcile::RunOptions;
+use pipeline::kpi::{KpiFilter, StoreSums, Totals};
+use pipeline::Warehouse;
+
+use crate::common::{envs, utc};
+
+fn d(s: &str) -> NaiveDate {
+    s.parse().expect("date")
+}
+
+/// Every analytics row, read with plain SQL: visitors (store, sensor, date, hour, count,
+/// imputed) and transactions (store, date, hour, count, revenue).
+type VisitorRow = (i64, i64, NaiveDate, NaiveTime, i64, bool);
+type TransactionRow = (i64, NaiveDate, NaiveTime, i64, f64);
+
+async fn hourly_rows(wh: &Warehouse) -> (Vec<VisitorRow>, Vec<TransactionRow>) {
+    let v = "SELECT CAST(store_id AS BIGINT), CAST(sensor_id AS BIGINT), date, heure, \
+             CAST(nb_visiteurs AS BIGINT), imputed FROM analytics.visiteurs";
+    let t = "SELECT CAST(store_id AS BIGINT), date, heure, CAST(nb_transactions AS BIGINT), \
+             chiffre_affaires FROM analytics.transactions";
+    match wh {
+        Warehouse::Sqlite(p) => (
+            sqlx::query_as(v).fetch_all(p).await.expect("visitors"),
+            sqlx::query_as(t).fetch_all(p).await.expect("transactions"),
+        ),
+        Warehouse::Postgres(p) => (
+            sqlx::query_as(v).fetch_all(p).await.expect("visitors"),
+            sqlx::query_as(t).fetch_all(p).await.expect("transactions"),
+        ),
+    }
+}
+
+/// What the figures must be, by brute force over the hourly rows.
+struct Expected {
+    totals: Totals,
+    by_store: BTreeMap<u32, StoreSums>,
+    daily: BTreeMap<u32, BTreeMap<NaiveDate, i64>>,
+    by_date_hour: BTreeMap<(NaiveDate, u32), StoreSums>,
+}
+
+fn expected(f: &KpiFilter, v: &[VisitorRow], t: &[TransactionRow]) -> Expected {
+    let in_period = |date: &NaiveDate, heure: &NaiveTime| {
+        *date >= f.from && *date <= f.to && (f.hour_from..=f.hour_to).contains(&heure.hour())
+    };
+    let store_ok = |s: i64| f.store_id.is_none_or(|x| x as i64 == s);
+    let sensor_ok = |s: i64| f.sensor_ids.is_empty() || f.sensor_ids.contains(&(s as u32));
+    let mut e = Expected {
+        totals: Totals::default(),
+        by_store: BTreeMap::new(),
+        daily: BTreeMap::new(),
+        by_date_hour: BTreeMap::new(),
+    };
+    let mut active = BTreeSet::new();
+    for (store, sensor, date, heure, n, imputed) in v {
+        if !in_period(date, heure) {
+            continue;
+        }
+        e.by_store.entry(*store as u32).or_default().visitors += n;
+        if !store_ok(*store) {
+            continue;
+        }
+        e.totals.store_visitors += n;
+        e.by_date_hour
+            .entry((*date, heure.hour()))
+            .or_default()
+            .visitors += n;
+        let selected = f.store_id.is_none() || sensor_ok(*sensor);
+        if selected {
+            e.totals.visitors += n;
+            if !imputed && *n > 0 {
+                active.insert((*store, *sensor));
+            }
+        }
+        if f.store_id.is_some() && selected {
+            *e.daily
+                .entry(*sensor as u32)
+                .or_default()
+                .entry(*date)
+                .or_default() += n;
+        }
+    }
+    for (store, date, heure, n, revenue) in t {
+        if !in_period(date, heure) {
+            continue;
+        }
+        let s = e.by_store.entry(*store as u32).or_default();
+        s.transactions += n;
+        s.revenue += revenue;
+        if !store_ok(*store) {
+            continue;
+        }
+        e.totals.transactions += n;
+        e.totals.revenue += revenue;
+        let x = e.by_date_hour.entry((*date, heure.hour())).or_default();
+        x.transactions += n;
+        x.revenue += revenue;
+    }
+    e.totals.active_sensors = active.len() as i64;
+    e
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-6 * a.abs().max(1.0)
+}
+
+fn sums_match(a: &StoreSums, b: &StoreSums) -> bool {
+    a.visitors == b.visitors && a.transactions == b.transactions && close(a.revenue, b.revenue)
+}
+
+async fn check(wh: &Warehouse, label: &str, filters: &[KpiFilter]) {
+    let (v, t) = hourly_rows(wh).await;
+    assert!(!v.is_empty() && !t.is_empty(), "{label}: no analytics rows");
+    for f in filters {
+        let e = expected(f, &v, &t);
+        let got = wh.dashboard_figures(f).await.expect("figures");
+        let ctx = format!("{label} {f:?}");
+        let g = &got.totals;
+        assert_eq!(
+            (
+                g.visitors,
+                g.store_visitors,
+                g.transactions,
+                g.active_sensors
+            ),
+            (
+                e.totals.visitors,
+                e.totals.store_visitors,
+                e.totals.transactions,
+                e.totals.active_sensors
+            ),
+            "{ctx}"
+        );
+        assert!(close(g.revenue, e.totals.revenue), "{ctx}: revenue");
+        let totals = wh.period_totals(f).await.expect("totals");
+        assert_eq!(&totals, g, "{ctx}: period_totals = the figures' totals");
+        assert_eq!(got.by_store.len(), e.by_store.len(), "{ctx}: ranking");
+        for (store, s) in &e.by_store {
+            assert!(
+                got.by_store.get(store).is_some_and(|x| sums_match(x, s)),
+                "{ctx}: store {store}: {:?} vs {s:?}",
+                got.by_store.get(store)
+            );
+        }
+        assert_eq!(got.by_date_hour.len(), e.by_date_hour.len(), "{ctx}");
+        for (k, s) in &e.by_date_hour {
+            assert!(
+                got.by_date_hour.get(k).is_some_and(|x| sums_match(x, s)),
+                "{ctx}: {k:?}"
+            );
+        }
+        if f.store_id.is_some() {
+            assert_eq!(got.daily_series, e.daily, "{ctx}: per-sensor days");
+        } else {
+            // The busiest stores' daily lines: each one equals its hourly rows.
+            assert_eq!(got.series_of, e.by_store.len(), "{ctx}");
+            assert_eq!(
+                got.daily_series.len(),
+                e.by_store.len().min(pipeline::kpi::STORE_SERIES_CAP),
+                "{ctx}"
+            );
+            for (store, days) in &got.daily_series {
+                let total: i64 = days.values().sum();
+                assert_eq!(total, e.by_store[store].visitors, "{ctx}: store {store}");
+            }
+        }
+    }
+}
+
+fn filters() -> Vec<KpiFilter> {
+    let f = |store_id: Option<u32>, sensor_ids: Vec<u32>, from: &str, to: &str, h: (u32, u32)| {
+        KpiFilter {
+            store_id,
+            sensor_ids,
+            from: d(from),
+            to: d(to),
+            hour_from: h.0,
+            hour_to: h.1,
+        }
+    };
+    vec![
+        f(None, vec![], "2025-03-03", "2025-03-16", (9, 19)),
+        f(None, vec![], "2025-03-05", "2025-03-11", (12, 14)),
+        f(Some(1), vec![], "2025-03-03", "2025-03-16", (9, 19)),
+        f(Some(1), vec![1, 2], "2025-03-04", "2025-03-12", (10, 10)),
+        f(Some(3), vec![], "2025-03-10", "2025-03-16", (18, 19)),
+        // Outside the data: all zero, no error.
+        f(None, vec![], "2024-01-01", "2024-01-07", (9, 19)),
+    ]
+}
+
+#[tokio::test]
+async fn dashboard_figures_from_rollups_equal_the_hourly_rows() {
+    for env in envs(utc("2025-03-20T12:00:00Z")).await {
+        let p = &env.pipeline;
+        let report = p
+            .backfill(
+                d("2025-03-03"),
+                d("2025-03-16"),
+                RunOptions::default(),
+                &|_| {},
+            )
+            .await
+            .expect("backfill");
+        assert_eq!(report.total_failed(), 0, "{}", env.label);
+        check(&p.warehouse, &env.label, &filters()).await;
+
+        // A warehouse from before the rollups: empty them and forget they were built;
+        // opening it again (migrate) rebuilds them from the analytics rows.
+        let wipe = [
+            "DELETE FROM analytics.sensor_days",
+            "DELETE FROM analytics.store_days",
+            "DELETE FROM analytics.chain_hours",
+            "DELETE FROM analytics.sensors",
+            "DELETE FROM pipeline_settings WHERE key = 'rollups_version'",
+        ];
+        for sql in wipe {
+            match &p.warehouse {
+                Warehouse::Sqlite(pool) => sqlx::query(sql).execute(pool).await.map(|_| ()),
+                Warehouse::Postgres(pool) => sqlx::query(sql).execute(pool).await.map(|_| ()),
+            }
+            .expect("wipe rollups");
+        }
+        let f = &filters()[0];
+        let emptied = p.warehouse.dashboard_figures(f).await.expect("figures");
+        assert_eq!(
+            emptied.totals.active_sensors, 0,
+            "{}: rollups wiped",
+            env.label
+        );
+        p.warehouse.migrate().await.expect("migrate");
+        check(&p.warehouse, &env.label, &filters()).await;
+        env.close().await;
+    }
+}
