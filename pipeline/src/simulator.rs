@@ -93,6 +93,13 @@ pub struct StoreHour {
     pub visitors: i64,
 }
 
+/// The chain's values for one hour (see [`Simulator::chain_hour`]).
+#[derive(Debug, Clone)]
+pub struct ChainHour<'a> {
+    pub readings: Vec<(&'a Store, &'a Sensor, SensorReading)>,
+    pub sales: Vec<(&'a Store, StoreHour)>,
+}
+
 /// The simulator over one chain.
 #[derive(Debug, Clone)]
 pub struct Simulator {
@@ -106,6 +113,33 @@ impl Simulator {
 
     pub fn reference(&self) -> &Reference {
         &self.reference
+    }
+
+    /// The whole chain for one local hour: every sensor's reading and every store's sales,
+    /// in reference order; empty on a closed day. The collector and the `/releves`
+    /// endpoint both read an hour through this.
+    pub fn chain_hour(&self, date: NaiveDate, hour: u32) -> ChainHour<'_> {
+        let mut out = ChainHour {
+            readings: Vec::new(),
+            sales: Vec::new(),
+        };
+        if !is_open_day(date) {
+            return out;
+        }
+        let reference = &*self.reference;
+        out.readings.reserve(reference.sensor_count());
+        out.sales.reserve(reference.stores().len());
+        for store in reference.stores() {
+            for sensor in reference.sensors_of(store.store_id) {
+                if let Some(r) = self.sensor_reading(store, sensor, date, hour) {
+                    out.readings.push((store, sensor, r));
+                }
+            }
+            if let Some(s) = self.store_hour(store, date, hour) {
+                out.sales.push((store, s));
+            }
+        }
+        out
     }
 
     /// A sensor's reading for one local hour, or `None` on a closed (weekend) day.

@@ -1,50 +1,42 @@
 //! Collect: one Paris hour from the source into the lake, both feeds. Re-running it
 //! overwrites the same two objects.
 
-use chrono::Datelike;
-
 use super::{JobError, Pipeline};
 use crate::clock::HourSlot;
 use crate::lake::Lake;
 use crate::parquet_codec;
 use crate::records::{Feed, TransactionRow, VisitorRow};
-use crate::simulator::{is_open_day, Simulator};
+use crate::simulator::Simulator;
 use crate::source::Source;
 
 /// The rows the simulator yields for one hour (empty on closed days, as the original's
 /// collector kept only real counts).
 pub fn simulate_hour(sim: &Simulator, slot: HourSlot) -> (Vec<VisitorRow>, Vec<TransactionRow>) {
-    let reference = sim.reference();
-    if !is_open_day(slot.date) {
-        return (Vec::new(), Vec::new());
-    }
+    let hour = sim.chain_hour(slot.date, slot.hour);
     let date = slot.date.format("%Y-%m-%d").to_string();
     let heure = slot.heure();
-    let mut visitors = Vec::with_capacity(reference.sensor_count());
-    let mut transactions = Vec::with_capacity(reference.stores().len());
-    for store in reference.stores() {
-        for sensor in reference.sensors_of(store.store_id) {
-            if let Some(r) = sim.sensor_reading(store, sensor, slot.date, slot.hour) {
-                visitors.push(VisitorRow {
-                    store_id: store.store_id as i64,
-                    sensor_id: sensor.sensor_id as i64,
-                    date: date.clone(),
-                    heure: heure.clone(),
-                    nb_visiteurs: r.value,
-                });
-            }
-        }
-        if let Some(s) = sim.store_hour(store, slot.date, slot.hour) {
-            transactions.push(TransactionRow {
-                store_id: store.store_id as i64,
-                date: date.clone(),
-                heure: heure.clone(),
-                transactions: Some(s.transactions),
-                chiffre_affaires: Some(s.chiffre_affaires),
-            });
-        }
-    }
-    debug_assert!(slot.date.year() > 0);
+    let visitors = hour
+        .readings
+        .iter()
+        .map(|(store, sensor, r)| VisitorRow {
+            store_id: store.store_id as i64,
+            sensor_id: sensor.sensor_id as i64,
+            date: date.clone(),
+            heure: heure.clone(),
+            nb_visiteurs: r.value,
+        })
+        .collect();
+    let transactions = hour
+        .sales
+        .iter()
+        .map(|(store, s)| TransactionRow {
+            store_id: store.store_id as i64,
+            date: date.clone(),
+            heure: heure.clone(),
+            transactions: Some(s.transactions),
+            chiffre_affaires: Some(s.chiffre_affaires),
+        })
+        .collect();
     (visitors, transactions)
 }
 

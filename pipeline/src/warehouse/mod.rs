@@ -81,7 +81,7 @@ impl Warehouse {
             Warehouse::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await?,
             Warehouse::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
         }
-        self.build_rollups_once().await
+        self.build_missing_rollups().await
     }
 
     pub fn backend(&self) -> Backend {

@@ -4,18 +4,15 @@
 //!
 //! They are rebuilt for a date range by SQL over `analytics.visiteurs` and
 //! `analytics.store_hours`, inside the transaction that writes those rows (the nightly
-//! transform), and once for all dates when a warehouse written before they existed is
-//! opened.
+//! transform). When a warehouse is opened, days that have analytics rows but no rollups
+//! (written before the rollups existed, or by an older binary) get theirs, a day per
+//! transaction. They live in the analytics database, beside the rows they summarise.
 
 use chrono::NaiveDate;
 use std::fmt::Write;
 
 use super::{sqlite, Backend, Warehouse, WarehouseError};
 use crate::simulator::OPENING_HOURS;
-
-/// The `pipeline_settings` key recording that the rollups cover every analytics day.
-const BUILT_KEY: &str = "rollups_version";
-const BUILT_VERSION: &str = "1";
 
 /// PostgreSQL transaction lock serialising rollup rebuilds ("DM360ROL").
 const PG_LOCK_KEY: i64 = 0x444D_3336_3052_4F4C;
@@ -151,91 +148,76 @@ pub(crate) async fn refresh_postgres(
     Ok(())
 }
 
+/// Days with store-hours but no chain-hours: one index probe per distinct day (a
+/// recursive walk of the dates, since neither engine skip-scans an index).
+const MISSING_DAYS_SQL: &str = "WITH RECURSIVE days(day) AS ( \
+       SELECT MIN(date) FROM analytics.store_hours \
+       UNION ALL \
+       SELECT (SELECT MIN(date) FROM analytics.store_hours WHERE date > day) FROM days \
+       WHERE day IS NOT NULL) \
+     SELECT day FROM days WHERE day IS NOT NULL AND NOT EXISTS \
+       (SELECT 1 FROM analytics.chain_hours c WHERE c.date = days.day)";
+
 impl Warehouse {
-    /// Builds the rollups of every analytics day once, for a warehouse whose analytics rows
-    /// were written before the rollups existed (a new warehouse has none: this only records
-    /// that). Safe when several processes open the warehouse at once.
-    pub(crate) async fn build_rollups_once(&self) -> Result<(), WarehouseError> {
-        if self.setting(BUILT_KEY).await?.as_deref() == Some(BUILT_VERSION) {
-            return Ok(());
+    /// Rebuilds the rollups of [from, to] from the analytics rows, a day per transaction;
+    /// returns the number of days rebuilt.
+    pub async fn rebuild_rollups(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<usize, WarehouseError> {
+        let mut n = 0;
+        for day in from.iter_days().take_while(|d| *d <= to) {
+            self.rebuild_rollups_of_day(day).await?;
+            n += 1;
         }
-        let started = std::time::Instant::now();
-        let range_sql = "SELECT MIN(date), MAX(date) FROM analytics.store_hours";
-        let set_sql = "INSERT INTO pipeline_settings (key, value) VALUES ($1, $2) \
-                       ON CONFLICT (key) DO UPDATE SET value = excluded.value";
-        let range = match self {
+        Ok(n)
+    }
+
+    async fn rebuild_rollups_of_day(&self, day: NaiveDate) -> Result<(), WarehouseError> {
+        match self {
             Warehouse::Sqlite(pool) => {
-                // BEGIN IMMEDIATE: one writer at a time, so a second process waits, then
-                // finds the setting written.
-                let mut conn = pool.acquire().await?;
-                sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
-                let result = async {
-                    let done: Option<String> =
-                        sqlx::query_scalar("SELECT value FROM pipeline_settings WHERE key = ?1")
-                            .bind(BUILT_KEY)
-                            .fetch_optional(&mut *conn)
-                            .await?;
-                    if done.as_deref() == Some(BUILT_VERSION) {
-                        return Ok(None);
-                    }
-                    let range: (Option<NaiveDate>, Option<NaiveDate>) =
-                        sqlx::query_as(range_sql).fetch_one(&mut *conn).await?;
-                    if let (Some(from), Some(to)) = range {
-                        refresh_sqlite(&mut conn, from, to).await?;
-                    }
-                    sqlx::query(&sqlite(set_sql))
-                        .bind(BUILT_KEY)
-                        .bind(BUILT_VERSION)
-                        .execute(&mut *conn)
-                        .await?;
-                    Ok::<_, WarehouseError>(Some(range))
-                }
-                .await;
-                match result {
-                    Ok(r) => {
-                        sqlx::query("COMMIT").execute(&mut *conn).await?;
-                        r
-                    }
-                    Err(e) => {
-                        let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
-                        return Err(e);
-                    }
-                }
+                // IMMEDIATE: take the write lock first, as the transform does.
+                let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+                refresh_sqlite(&mut tx, day, day).await?;
+                tx.commit().await?;
             }
             Warehouse::Postgres(pool) => {
                 let mut tx = pool.begin().await?;
-                sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                    .bind(PG_LOCK_KEY)
-                    .execute(&mut *tx)
-                    .await?;
-                let done: Option<String> =
-                    sqlx::query_scalar("SELECT value FROM pipeline_settings WHERE key = $1")
-                        .bind(BUILT_KEY)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                if done.as_deref() == Some(BUILT_VERSION) {
-                    return Ok(());
-                }
-                let range: (Option<NaiveDate>, Option<NaiveDate>) =
-                    sqlx::query_as(range_sql).fetch_one(&mut *tx).await?;
-                if let (Some(from), Some(to)) = range {
-                    refresh_postgres(&mut tx, from, to).await?;
-                }
-                sqlx::query(set_sql)
-                    .bind(BUILT_KEY)
-                    .bind(BUILT_VERSION)
-                    .execute(&mut *tx)
-                    .await?;
+                refresh_postgres(&mut tx, day, day).await?;
                 tx.commit().await?;
-                Some(range)
             }
-        };
-        if let Some((Some(from), Some(to))) = range {
-            tracing::info!(
-                %from, %to, elapsed_ms = started.elapsed().as_millis() as u64,
-                "dashboard rollups built from the existing analytics rows"
-            );
         }
+        Ok(())
+    }
+
+    /// Builds the rollups of the days that have analytics rows but none (see the module
+    /// doc); a new or up-to-date warehouse costs one probe per day.
+    pub(crate) async fn build_missing_rollups(&self) -> Result<(), WarehouseError> {
+        let missing: Vec<Option<NaiveDate>> = match self {
+            Warehouse::Sqlite(p) => sqlx::query_scalar(MISSING_DAYS_SQL).fetch_all(p).await?,
+            Warehouse::Postgres(p) => sqlx::query_scalar(MISSING_DAYS_SQL).fetch_all(p).await?,
+        };
+        let missing: Vec<NaiveDate> = missing.into_iter().flatten().collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let started = std::time::Instant::now();
+        tracing::info!(
+            days = missing.len(),
+            "building the dashboard rollups of days written before they existed"
+        );
+        for (i, day) in missing.iter().enumerate() {
+            self.rebuild_rollups_of_day(*day).await?;
+            if (i + 1) % 100 == 0 {
+                tracing::info!(done = i + 1, of = missing.len(), "dashboard rollups");
+            }
+        }
+        tracing::info!(
+            days = missing.len(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "dashboard rollups built"
+        );
         Ok(())
     }
 }

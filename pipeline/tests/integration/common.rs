@@ -49,6 +49,7 @@ pub fn postgres_url() -> Option<String> {
 }
 
 async fn make(
+    reference: Arc<Reference>,
     warehouse: Warehouse,
     dir: tempfile::TempDir,
     now: DateTime<Utc>,
@@ -57,7 +58,7 @@ async fn make(
 ) -> Env {
     let clock = FixedClock::new(now);
     let lake = Lake::local(&dir.path().join("lake")).expect("lake");
-    let simulator = Arc::new(Simulator::new(Arc::new(Reference::embedded())));
+    let simulator = Arc::new(Simulator::new(reference));
     let pipeline = Pipeline::new(
         simulator,
         lake,
@@ -75,14 +76,18 @@ async fn make(
 }
 
 pub async fn sqlite_env(now: DateTime<Utc>) -> Env {
+    sqlite_env_with(now, Arc::new(Reference::embedded())).await
+}
+
+async fn sqlite_env_with(now: DateTime<Utc>, reference: Arc<Reference>) -> Env {
     let dir = tempfile::tempdir().expect("tempdir");
     let warehouse = Warehouse::open_in_dir(&dir.path().join("db"))
         .await
         .expect("sqlite warehouse");
-    make(warehouse, dir, now, "sqlite", None).await
+    make(reference, warehouse, dir, now, "sqlite", None).await
 }
 
-pub async fn postgres_env(now: DateTime<Utc>) -> Option<Env> {
+async fn postgres_env(now: DateTime<Utc>, reference: Arc<Reference>) -> Option<Env> {
     let admin = postgres_url()?;
     let pool = sqlx::PgPool::connect(&admin)
         .await
@@ -99,7 +104,17 @@ pub async fn postgres_env(now: DateTime<Utc>) -> Option<Env> {
         .await
         .expect("postgres warehouse");
     let dir = tempfile::tempdir().expect("tempdir");
-    Some(make(warehouse, dir, now, "postgres", Some((admin, db))).await)
+    Some(
+        make(
+            reference,
+            warehouse,
+            dir,
+            now,
+            "postgres",
+            Some((admin, db)),
+        )
+        .await,
+    )
 }
 
 fn rand_suffix() -> u64 {
@@ -114,8 +129,13 @@ fn rand_suffix() -> u64 {
 
 /// Every backend available here: SQLite always, PostgreSQL when configured.
 pub async fn envs(now: DateTime<Utc>) -> Vec<Env> {
-    let mut v = vec![sqlite_env(now).await];
-    if let Some(pg) = postgres_env(now).await {
+    envs_with(now, Arc::new(Reference::embedded())).await
+}
+
+/// Every backend available here, for another chain than the embedded one.
+pub async fn envs_with(now: DateTime<Utc>, reference: Arc<Reference>) -> Vec<Env> {
+    let mut v = vec![sqlite_env_with(now, reference.clone()).await];
+    if let Some(pg) = postgres_env(now, reference).await {
         v.push(pg);
     }
     v

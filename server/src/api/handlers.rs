@@ -268,33 +268,28 @@ pub async fn releves(
     let date = params.required_date()?;
     let hour = params.required_int("hour", 0, 23)?;
     ensure_available(date, Some(hour), services.clock.now())?;
-    let sim = &services.simulator;
-    let reference = sim.reference();
-    let mut visiteurs = Vec::with_capacity(reference.sensor_count());
-    let mut transactions = Vec::with_capacity(reference.stores().len());
     let is_closed = !pipeline::simulator::is_open_day(date);
-    if !is_closed {
-        for store in reference.stores() {
-            for sensor in reference.sensors_of(store.store_id) {
-                if let Some(r) = sim.sensor_reading(store, sensor, date, hour) {
-                    visiteurs.push(VisiteurRow {
-                        store_id: store.store_id,
-                        city_store: store.city_store.clone(),
-                        sensor_id: sensor.sensor_id,
-                        nb_visiteurs: r.value,
-                    });
-                }
-            }
-            if let Some(sales) = sim.store_hour(store, date, hour) {
-                transactions.push(TransactionRow {
-                    store_id: store.store_id,
-                    city_store: store.city_store.clone(),
-                    transactions: sales.transactions,
-                    chiffre_affaires: sales.chiffre_affaires,
-                });
-            }
-        }
-    }
+    let chain = services.simulator.chain_hour(date, hour);
+    let visiteurs = chain
+        .readings
+        .iter()
+        .map(|(store, sensor, r)| VisiteurRow {
+            store_id: store.store_id,
+            city_store: store.city_store.clone(),
+            sensor_id: sensor.sensor_id,
+            nb_visiteurs: r.value,
+        })
+        .collect();
+    let transactions = chain
+        .sales
+        .iter()
+        .map(|(store, sales)| TransactionRow {
+            store_id: store.store_id,
+            city_store: store.city_store.clone(),
+            transactions: sales.transactions,
+            chiffre_affaires: sales.chiffre_affaires,
+        })
+        .collect();
     Ok(Json(RelevesResponse {
         date: date.to_string(),
         heure: format!("{hour:02}:00:00"),

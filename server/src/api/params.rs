@@ -41,7 +41,7 @@ impl Params {
     pub fn store<'r>(&self, reference: &'r Reference) -> Result<&'r Store, ApiError> {
         let city = self
             .get("city_store")
-            .ok_or(ApiError::missing("city_store"))?;
+            .ok_or_else(|| ApiError::missing("city_store"))?;
         let city = city.trim();
         if city.is_empty() {
             return Err(ApiError::invalid(
@@ -79,10 +79,15 @@ impl Params {
             return Ok(None);
         };
         let out_of_range = || {
+            let expected = if max == u32::MAX {
+                format!("un entier à partir de {min}")
+            } else {
+                format!("un entier entre {min} et {max}")
+            };
             ApiError::invalid(
                 name,
                 format!(
-                    "Le paramètre « {name} » doit être un entier entre {min} et {max} (reçu : « {} »).",
+                    "Le paramètre « {name} » doit être {expected} (reçu : « {} »).",
                     truncate(text)
                 ),
             )
@@ -98,7 +103,8 @@ impl Params {
     }
 
     pub fn required_int(&self, name: &'static str, min: u32, max: u32) -> Result<u32, ApiError> {
-        self.int(name, min, max)?.ok_or(ApiError::missing(name))
+        self.int(name, min, max)?
+            .ok_or_else(|| ApiError::missing(name))
     }
 
     /// `year`, `month` and `day`: all three or none.
@@ -131,7 +137,7 @@ impl Params {
                 return Err(ApiError::missing(name));
             }
         }
-        self.date()?.ok_or(ApiError::missing("year"))
+        self.date()?.ok_or_else(|| ApiError::missing("year"))
     }
 
     /// The optional `hour` (0..=23), which needs a date.
