@@ -67,6 +67,47 @@ CREATE TABLE analytics.store_days (
 );
 CREATE INDEX store_days_store_date ON analytics.store_days (store_id, date);
 
+-- One row per store and calendar month (`month` is its first day): the sums of the
+-- month's store_days, so a year-long ranking reads 12 rows per store plus the edge days.
+CREATE TABLE analytics.store_months (
+    store_id INTEGER NOT NULL,
+    month    DATE NOT NULL,
+    v09 BIGINT NOT NULL,
+    v10 BIGINT NOT NULL,
+    v11 BIGINT NOT NULL,
+    v12 BIGINT NOT NULL,
+    v13 BIGINT NOT NULL,
+    v14 BIGINT NOT NULL,
+    v15 BIGINT NOT NULL,
+    v16 BIGINT NOT NULL,
+    v17 BIGINT NOT NULL,
+    v18 BIGINT NOT NULL,
+    v19 BIGINT NOT NULL,
+    t09 BIGINT NOT NULL,
+    t10 BIGINT NOT NULL,
+    t11 BIGINT NOT NULL,
+    t12 BIGINT NOT NULL,
+    t13 BIGINT NOT NULL,
+    t14 BIGINT NOT NULL,
+    t15 BIGINT NOT NULL,
+    t16 BIGINT NOT NULL,
+    t17 BIGINT NOT NULL,
+    t18 BIGINT NOT NULL,
+    t19 BIGINT NOT NULL,
+    r09 DOUBLE PRECISION NOT NULL,
+    r10 DOUBLE PRECISION NOT NULL,
+    r11 DOUBLE PRECISION NOT NULL,
+    r12 DOUBLE PRECISION NOT NULL,
+    r13 DOUBLE PRECISION NOT NULL,
+    r14 DOUBLE PRECISION NOT NULL,
+    r15 DOUBLE PRECISION NOT NULL,
+    r16 DOUBLE PRECISION NOT NULL,
+    r17 DOUBLE PRECISION NOT NULL,
+    r18 DOUBLE PRECISION NOT NULL,
+    r19 DOUBLE PRECISION NOT NULL,
+    PRIMARY KEY (month, store_id)
+);
+
 -- The whole chain per date and hour (the all-stores view's hourly figures).
 CREATE TABLE analytics.chain_hours (
     date         DATE NOT NULL,

@@ -67,6 +67,47 @@ CREATE TABLE analytics.store_days (
 ) WITHOUT ROWID;
 CREATE INDEX analytics.store_days_store_date ON store_days (store_id, date);
 
+-- One row per store and calendar month (`month` is its first day): the sums of the
+-- month's store_days, so a year-long ranking reads 12 rows per store plus the edge days.
+CREATE TABLE analytics.store_months (
+    store_id INTEGER NOT NULL,
+    month    TEXT NOT NULL,
+    v09 INTEGER NOT NULL,
+    v10 INTEGER NOT NULL,
+    v11 INTEGER NOT NULL,
+    v12 INTEGER NOT NULL,
+    v13 INTEGER NOT NULL,
+    v14 INTEGER NOT NULL,
+    v15 INTEGER NOT NULL,
+    v16 INTEGER NOT NULL,
+    v17 INTEGER NOT NULL,
+    v18 INTEGER NOT NULL,
+    v19 INTEGER NOT NULL,
+    t09 INTEGER NOT NULL,
+    t10 INTEGER NOT NULL,
+    t11 INTEGER NOT NULL,
+    t12 INTEGER NOT NULL,
+    t13 INTEGER NOT NULL,
+    t14 INTEGER NOT NULL,
+    t15 INTEGER NOT NULL,
+    t16 INTEGER NOT NULL,
+    t17 INTEGER NOT NULL,
+    t18 INTEGER NOT NULL,
+    t19 INTEGER NOT NULL,
+    r09 REAL NOT NULL,
+    r10 REAL NOT NULL,
+    r11 REAL NOT NULL,
+    r12 REAL NOT NULL,
+    r13 REAL NOT NULL,
+    r14 REAL NOT NULL,
+    r15 REAL NOT NULL,
+    r16 REAL NOT NULL,
+    r17 REAL NOT NULL,
+    r18 REAL NOT NULL,
+    r19 REAL NOT NULL,
+    PRIMARY KEY (month, store_id)
+) WITHOUT ROWID;
+
 -- The whole chain per date and hour (the all-stores view's hourly figures).
 CREATE TABLE analytics.chain_hours (
     date         TEXT NOT NULL,

@@ -368,27 +368,51 @@ impl Warehouse {
         Ok(out)
     }
 
-    /// Store-level sums per store over the period, for every store (the ranking).
+    /// Store-level sums per store over the period, for every store (the ranking): whole
+    /// months from `store_months`, the days around them from `store_days`.
     async fn store_ranking(
         &self,
         f: &KpiFilter,
     ) -> Result<BTreeMap<u32, StoreSums>, WarehouseError> {
         let (h0, h1) = f.hours();
-        let (v, t, r) = (
+        let cols = format!(
+            "store_id, {} AS v, {} AS t, {} AS r",
             rollups::range_expr('v', h0, h1),
             rollups::range_expr('t', h0, h1),
             rollups::range_expr('r', h0, h1),
         );
+        let split = rollups::split_months(f.from, f.to);
+        // Bound in this order: months (first, last), then each edge range.
+        let mut dates: Vec<NaiveDate> = Vec::new();
+        let mut parts: Vec<String> = Vec::new();
+        if let Some((m0, m1)) = split.months {
+            parts.push(format!(
+                "SELECT {cols} FROM analytics.store_months WHERE month >= ${} AND month <= ${}",
+                dates.len() + 1,
+                dates.len() + 2
+            ));
+            dates.extend([m0, m1]);
+        }
+        for (a, b) in &split.edge_days {
+            parts.push(format!(
+                "SELECT {cols} FROM analytics.store_days WHERE date >= ${} AND date <= ${}",
+                dates.len() + 1,
+                dates.len() + 2
+            ));
+            dates.extend([*a, *b]);
+        }
         let sql = &format!(
-            "SELECT CAST(store_id AS BIGINT), CAST(SUM({v}) AS BIGINT), CAST(SUM({t}) AS BIGINT), \
-             CAST(SUM({r}) AS DOUBLE PRECISION) FROM analytics.store_days \
-             WHERE date >= $1 AND date <= $2 GROUP BY store_id"
+            "SELECT CAST(store_id AS BIGINT), CAST(SUM(v) AS BIGINT), CAST(SUM(t) AS BIGINT), \
+             CAST(SUM(r) AS DOUBLE PRECISION) FROM ({}) AS periods GROUP BY store_id",
+            parts.join(" UNION ALL ")
         );
-        let rows: Vec<(i64, i64, i64, f64)> = per_backend!(self, sql, |q, p| sqlx::query_as(q)
-            .bind(f.from)
-            .bind(f.to)
-            .fetch_all(p)
-            .await?);
+        let rows: Vec<(i64, i64, i64, f64)> = per_backend!(self, sql, |q, p| {
+            let mut query = sqlx::query_as(q);
+            for d in &dates {
+                query = query.bind(*d);
+            }
+            query.fetch_all(p).await?
+        });
         Ok(rows
             .into_iter()
             .map(|(s, v, t, r)| {

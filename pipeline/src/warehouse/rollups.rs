@@ -8,7 +8,7 @@
 //! (written before the rollups existed, or by an older binary) get theirs, a day per
 //! transaction. They live in the analytics database, beside the rows they summarise.
 
-use chrono::NaiveDate;
+use chrono::{Datelike, Months, NaiveDate};
 use std::fmt::Write;
 
 use super::{sqlite, Backend, Warehouse, WarehouseError};
@@ -55,8 +55,16 @@ fn column_list(family: char) -> String {
     hours().map(|h| format!(", {family}{h:02}")).collect()
 }
 
+/// What a refresh statement binds: the dates [from, to], or the months around them
+/// (first day of from's month, last day of to's month).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Bounds {
+    Days,
+    Months,
+}
+
 /// The statements that rebuild the rollups of the dates [$1, $2], in order.
-fn refresh_statements(backend: Backend) -> Vec<String> {
+fn refresh_statements(backend: Backend) -> Vec<(Bounds, String)> {
     let first = *OPENING_HOURS.start();
     let last = *OPENING_HOURS.end();
     let hour_of_heure = match backend {
@@ -90,24 +98,131 @@ fn refresh_statements(backend: Backend) -> Vec<String> {
         " FROM analytics.store_hours WHERE date >= $1 AND date <= $2 \
           AND hour >= {first} AND hour <= {last} GROUP BY store_id, date"
     );
+    // A month's first day: its store-days grouped under it.
+    let month_of = match backend {
+        Backend::Sqlite => "date(date, 'start of month')",
+        Backend::Postgres => "CAST(date_trunc('month', date) AS DATE)",
+    };
+    let all_columns = format!(
+        "{}{}{}",
+        column_list('v'),
+        column_list('t'),
+        column_list('r')
+    );
+    let sums: String = all_columns
+        .split(", ")
+        .filter(|c| !c.is_empty())
+        .map(|c| format!(", SUM({c})"))
+        .collect();
+    let store_months = format!(
+        "INSERT INTO analytics.store_months (store_id, month{all_columns}) \
+         SELECT store_id, {month_of}{sums} FROM analytics.store_days \
+         WHERE date >= $1 AND date <= $2 GROUP BY store_id, {month_of}"
+    );
     let statements = vec![
-        "DELETE FROM analytics.sensor_days WHERE date >= $1 AND date <= $2".to_string(),
-        "DELETE FROM analytics.store_days WHERE date >= $1 AND date <= $2".to_string(),
-        "DELETE FROM analytics.chain_hours WHERE date >= $1 AND date <= $2".to_string(),
-        sensor_days,
-        store_days,
-        "INSERT INTO analytics.chain_hours (date, hour, visitors, transactions, revenue) \
-         SELECT date, hour, SUM(visitors), SUM(transactions), SUM(revenue) \
-         FROM analytics.store_hours WHERE date >= $1 AND date <= $2 GROUP BY date, hour"
-            .to_string(),
-        "INSERT INTO analytics.sensors (store_id, sensor_id) \
-         SELECT DISTINCT store_id, sensor_id FROM analytics.sensor_days \
-         WHERE date >= $1 AND date <= $2 ON CONFLICT (store_id, sensor_id) DO NOTHING"
-            .to_string(),
+        (
+            Bounds::Days,
+            "DELETE FROM analytics.sensor_days WHERE date >= $1 AND date <= $2".to_string(),
+        ),
+        (
+            Bounds::Days,
+            "DELETE FROM analytics.store_days WHERE date >= $1 AND date <= $2".to_string(),
+        ),
+        (
+            Bounds::Days,
+            "DELETE FROM analytics.chain_hours WHERE date >= $1 AND date <= $2".to_string(),
+        ),
+        (Bounds::Days, sensor_days),
+        (Bounds::Days, store_days),
+        (
+            Bounds::Days,
+            "INSERT INTO analytics.chain_hours (date, hour, visitors, transactions, revenue) \
+             SELECT date, hour, SUM(visitors), SUM(transactions), SUM(revenue) \
+             FROM analytics.store_hours WHERE date >= $1 AND date <= $2 GROUP BY date, hour"
+                .to_string(),
+        ),
+        (
+            Bounds::Days,
+            "INSERT INTO analytics.sensors (store_id, sensor_id) \
+             SELECT DISTINCT store_id, sensor_id FROM analytics.sensor_days \
+             WHERE date >= $1 AND date <= $2 ON CONFLICT (store_id, sensor_id) DO NOTHING"
+                .to_string(),
+        ),
+        (
+            Bounds::Months,
+            "DELETE FROM analytics.store_months WHERE month >= $1 AND month <= $2".to_string(),
+        ),
+        (Bounds::Months, store_months),
     ];
     match backend {
-        Backend::Sqlite => statements.iter().map(|s| sqlite(s)).collect(),
+        Backend::Sqlite => statements
+            .into_iter()
+            .map(|(b, s)| (b, sqlite(&s)))
+            .collect(),
         Backend::Postgres => statements,
+    }
+}
+
+/// The first day of `d`'s month.
+pub(crate) fn month_start(d: NaiveDate) -> NaiveDate {
+    d.with_day(1).unwrap_or(d)
+}
+
+/// The last day of `d`'s month.
+pub(crate) fn month_end(d: NaiveDate) -> NaiveDate {
+    month_start(d)
+        .checked_add_months(Months::new(1))
+        .and_then(|m| m.pred_opt())
+        .unwrap_or(d)
+}
+
+fn bounds(b: Bounds, from: NaiveDate, to: NaiveDate) -> (NaiveDate, NaiveDate) {
+    match b {
+        Bounds::Days => (from, to),
+        Bounds::Months => (month_start(from), month_end(to)),
+    }
+}
+
+/// How a period splits for the month rollup: the whole months inside [from, to] (as their
+/// first days, inclusive) and the days outside them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct MonthSplit {
+    pub months: Option<(NaiveDate, NaiveDate)>,
+    pub edge_days: Vec<(NaiveDate, NaiveDate)>,
+}
+
+pub(crate) fn split_months(from: NaiveDate, to: NaiveDate) -> MonthSplit {
+    let first_full = if from == month_start(from) {
+        from
+    } else {
+        month_start(from)
+            .checked_add_months(Months::new(1))
+            .unwrap_or(from)
+    };
+    let last_full = if to == month_end(to) {
+        month_start(to)
+    } else {
+        month_start(to)
+            .checked_sub_months(Months::new(1))
+            .unwrap_or(to)
+    };
+    if first_full > last_full || month_end(last_full) > to || first_full < from {
+        return MonthSplit {
+            months: None,
+            edge_days: vec![(from, to)],
+        };
+    }
+    let mut edge_days = Vec::new();
+    if from < first_full {
+        edge_days.push((from, first_full.pred_opt().unwrap_or(from)));
+    }
+    let after = month_end(last_full).succ_opt().unwrap_or(to);
+    if after <= to {
+        edge_days.push((after, to));
+    }
+    MonthSplit {
+        months: Some((first_full, last_full)),
+        edge_days,
     }
 }
 
@@ -117,12 +232,9 @@ pub(crate) async fn refresh_sqlite(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<(), WarehouseError> {
-    for sql in refresh_statements(Backend::Sqlite) {
-        sqlx::query(&sql)
-            .bind(from)
-            .bind(to)
-            .execute(&mut *tx)
-            .await?;
+    for (b, sql) in refresh_statements(Backend::Sqlite) {
+        let (a, z) = bounds(b, from, to);
+        sqlx::query(&sql).bind(a).bind(z).execute(&mut *tx).await?;
     }
     Ok(())
 }
@@ -138,12 +250,9 @@ pub(crate) async fn refresh_postgres(
         .bind(PG_LOCK_KEY)
         .execute(&mut *tx)
         .await?;
-    for sql in refresh_statements(Backend::Postgres) {
-        sqlx::query(&sql)
-            .bind(from)
-            .bind(to)
-            .execute(&mut *tx)
-            .await?;
+    for (b, sql) in refresh_statements(Backend::Postgres) {
+        let (a, z) = bounds(b, from, to);
+        sqlx::query(&sql).bind(a).bind(z).execute(&mut *tx).await?;
     }
     Ok(())
 }
@@ -236,10 +345,41 @@ mod tests {
         assert_eq!(genuine_mask(0, 23), 0b111_1111_1111);
     }
 
+    fn d(s: &str) -> NaiveDate {
+        s.parse().expect("date")
+    }
+
+    #[test]
+    fn a_period_splits_into_whole_months_and_edge_days() {
+        let s = split_months(d("2025-11-27"), d("2026-11-26"));
+        assert_eq!(s.months, Some((d("2025-12-01"), d("2026-10-01"))));
+        assert_eq!(
+            s.edge_days,
+            vec![
+                (d("2025-11-27"), d("2025-11-30")),
+                (d("2026-11-01"), d("2026-11-26"))
+            ]
+        );
+        let s = split_months(d("2025-01-01"), d("2025-02-28"));
+        assert_eq!(s.months, Some((d("2025-01-01"), d("2025-02-01"))));
+        assert!(s.edge_days.is_empty());
+        let s = split_months(d("2025-03-10"), d("2025-03-16"));
+        assert_eq!(s.months, None);
+        assert_eq!(s.edge_days, vec![(d("2025-03-10"), d("2025-03-16"))]);
+        let s = split_months(d("2025-02-15"), d("2025-03-31"));
+        assert_eq!(s.months, Some((d("2025-03-01"), d("2025-03-01"))));
+        assert_eq!(s.edge_days, vec![(d("2025-02-15"), d("2025-02-28"))]);
+        assert_eq!(month_end(d("2024-02-10")), d("2024-02-29"));
+    }
+
     #[test]
     fn the_refresh_sql_names_every_opening_hour_column() {
         for backend in [Backend::Sqlite, Backend::Postgres] {
-            let all = refresh_statements(backend).join("\n");
+            let all = refresh_statements(backend)
+                .into_iter()
+                .map(|(_, s)| s)
+                .collect::<Vec<_>>()
+                .join("\n");
             for h in OPENING_HOURS {
                 for family in ['v', 't', 'r'] {
                     assert!(all.contains(&format!("{family}{h:02}")), "{family}{h:02}");

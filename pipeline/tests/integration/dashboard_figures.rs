@@ -1,5 +1,5 @@
 //! The dashboard's figures come from rollups (store-hours, sensor-days, store-days,
-//! chain-hours): they must equal what the hourly analytics rows say, for every kind of
+//! store-months, chain-hours): they must equal what the hourly analytics rows say, for every kind of
 //! filter, on both backends — and a warehouse written before the rollups existed gets them
 //! built when it is opened.
 
@@ -199,6 +199,10 @@ fn filters() -> Vec<KpiFilter> {
         f(Some(1), vec![], "2025-03-03", "2025-03-16", (9, 19)),
         f(Some(1), vec![1, 2], "2025-03-04", "2025-03-12", (10, 10)),
         f(Some(3), vec![], "2025-03-10", "2025-03-16", (18, 19)),
+        // Whole months (store_months) with edge days (store_days) around them.
+        f(None, vec![], "2025-01-29", "2025-03-16", (9, 19)),
+        f(Some(2), vec![], "2025-02-01", "2025-02-28", (12, 15)),
+        f(None, vec![], "2025-01-31", "2025-03-01", (10, 18)),
         // Outside the data: all zero, no error.
         f(None, vec![], "2024-01-01", "2024-01-07", (9, 19)),
     ]
@@ -210,7 +214,7 @@ async fn dashboard_figures_from_rollups_equal_the_hourly_rows() {
         let p = &env.pipeline;
         let report = p
             .backfill(
-                d("2025-03-03"),
+                d("2025-01-29"),
                 d("2025-03-16"),
                 RunOptions::default(),
                 &|_| {},
@@ -235,10 +239,10 @@ async fn dashboard_figures_from_rollups_equal_the_hourly_rows() {
         execute(&p.warehouse, imputed_after_9).await;
         let rebuilt = p
             .warehouse
-            .rebuild_rollups(d("2025-03-03"), d("2025-03-16"))
+            .rebuild_rollups(d("2025-01-29"), d("2025-03-16"))
             .await
             .expect("rebuild");
-        assert_eq!(rebuilt, 14);
+        assert_eq!(rebuilt, 47);
         let f = |h0, h1| KpiFilter {
             store_id: Some(1),
             sensor_ids: vec![],
@@ -265,7 +269,13 @@ async fn dashboard_figures_from_rollups_equal_the_hourly_rows() {
 
         // A warehouse from before the rollups (or days written by an older binary): days
         // with analytics rows but no rollups get them when the warehouse is opened.
-        for table in ["sensor_days", "store_days", "chain_hours", "sensors"] {
+        for table in [
+            "sensor_days",
+            "store_days",
+            "store_months",
+            "chain_hours",
+            "sensors",
+        ] {
             execute(&p.warehouse, &format!("DELETE FROM analytics.{table}")).await;
         }
         let emptied = p
