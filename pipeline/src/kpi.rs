@@ -193,6 +193,14 @@ impl DashboardFigures {
 /// Hourly visitor rows for export: (date, hour, store, sensor, visitors, imputed).
 pub type ExportRow = (NaiveDate, u32, u32, u32, i64, bool);
 
+/// Store or sensor ids listed inline in SQL (integers: nothing to escape).
+fn id_list(ids: &[u32]) -> String {
+    ids.iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 macro_rules! per_backend {
     ($wh:expr, $sql:expr, |$q:ident, $pool:ident| $body:expr) => {
         match $wh {
@@ -215,22 +223,66 @@ impl Warehouse {
         &self,
         f: &KpiFilter,
     ) -> Result<DashboardFigures, WarehouseError> {
-        self.period_figures(f, true).await
+        self.period_figures(f).await
     }
 
-    /// The totals of `f` alone (for the previous period's KPIs).
+    /// The totals of `f` alone (for the previous period's KPIs): the same sums as
+    /// [`Warehouse::dashboard_figures`]'s totals, each fetched as one row.
     pub async fn period_totals(&self, f: &KpiFilter) -> Result<Totals, WarehouseError> {
-        Ok(self.period_figures(f, false).await?.totals)
+        let mut t = Totals::default();
+        let (h0, h1) = f.hours();
+        if h0 > h1 || f.from > f.to {
+            return Ok(t);
+        }
+        let table = if f.store_id.is_some() {
+            "analytics.store_hours"
+        } else {
+            "analytics.chain_hours"
+        };
+        let store_cond = f.store_cond();
+        let sql = &format!(
+            "SELECT CAST(COALESCE(SUM(visitors), 0) AS BIGINT), \
+             CAST(COALESCE(SUM(transactions), 0) AS BIGINT), \
+             CAST(COALESCE(SUM(revenue), 0) AS DOUBLE PRECISION) \
+             FROM {table} WHERE {store_cond} AND date >= $2 AND date <= $3 \
+             AND hour >= $4 AND hour <= $5"
+        );
+        let (v, tx, r): (i64, i64, f64) = per_backend!(self, sql, |q, p| sqlx::query_as(q)
+            .bind(f.store_param())
+            .bind(f.from)
+            .bind(f.to)
+            .bind(h0 as i64)
+            .bind(h1 as i64)
+            .fetch_one(p)
+            .await?);
+        t.store_visitors = v;
+        t.transactions = tx;
+        t.revenue = r;
+        t.visitors = match f.store_id {
+            Some(store_id) if !f.sensor_ids.is_empty() => {
+                let v = rollups::range_expr('v', h0, h1);
+                let sql = &format!(
+                    "SELECT CAST(COALESCE(SUM({v}), 0) AS BIGINT) FROM analytics.sensor_days \
+                     WHERE store_id = $1 AND date >= $2 AND date <= $3 AND sensor_id IN ({})",
+                    id_list(&f.sensor_ids)
+                );
+                per_backend!(self, sql, |q, p| sqlx::query_scalar(q)
+                    .bind(store_id as i64)
+                    .bind(f.from)
+                    .bind(f.to)
+                    .fetch_one(p)
+                    .await?)
+            }
+            _ => v,
+        };
+        t.active_sensors = self.active_sensors(f).await?;
+        Ok(t)
     }
 
     /// Reads the rollups: store-hours (one store) or chain-hours (all stores) for the
-    /// store-level figures, sensor-days for visitors per sensor and active sensors, and,
-    /// with `charts`, store-days for the ranking and the per-store lines.
-    async fn period_figures(
-        &self,
-        f: &KpiFilter,
-        charts: bool,
-    ) -> Result<DashboardFigures, WarehouseError> {
+    /// store-level figures, sensor-days for visitors per sensor and active sensors,
+    /// store-months and store-days for the ranking and the per-store lines.
+    async fn period_figures(&self, f: &KpiFilter) -> Result<DashboardFigures, WarehouseError> {
         let mut out = DashboardFigures::default();
         let (h0, h1) = f.hours();
         if h0 > h1 || f.from > f.to {
@@ -250,19 +302,17 @@ impl Warehouse {
             None => out.totals.visitors = out.totals.store_visitors,
         }
         out.totals.active_sensors = self.active_sensors(f).await?;
-        if charts {
-            out.by_store = self.store_ranking(f).await?;
-            if f.store_id.is_none() {
-                out.series_of = out.by_store.len();
-                let mut busiest: Vec<(u32, i64)> =
-                    out.by_store.iter().map(|(s, x)| (*s, x.visitors)).collect();
-                busiest.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-                busiest.truncate(STORE_SERIES_CAP);
-                let ids: Vec<u32> = busiest.into_iter().map(|(s, _)| s).collect();
-                out.daily_series = self.store_daily_visitors(f, &ids).await?;
-            } else {
-                out.series_of = out.daily_series.len();
-            }
+        out.by_store = self.store_ranking(f).await?;
+        if f.store_id.is_none() {
+            out.series_of = out.by_store.len();
+            let mut busiest: Vec<(u32, i64)> =
+                out.by_store.iter().map(|(s, x)| (*s, x.visitors)).collect();
+            busiest.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+            busiest.truncate(STORE_SERIES_CAP);
+            let ids: Vec<u32> = busiest.into_iter().map(|(s, _)| s).collect();
+            out.daily_series = self.store_daily_visitors(f, &ids).await?;
+        } else {
+            out.series_of = out.daily_series.len();
         }
         Ok(out)
     }
@@ -346,12 +396,7 @@ impl Warehouse {
         }
         let (h0, h1) = f.hours();
         let v = rollups::range_expr('v', h0, h1);
-        // Store ids are integers: listing them inline is safe.
-        let ids = stores
-            .iter()
-            .map(u32::to_string)
-            .collect::<Vec<_>>()
-            .join(", ");
+        let ids = id_list(stores);
         let sql = &format!(
             "SELECT date, CAST(store_id AS BIGINT), CAST({v} AS BIGINT) FROM analytics.store_days \
              WHERE store_id IN ({ids}) AND date >= $1 AND date <= $2"
@@ -427,27 +472,28 @@ impl Warehouse {
     }
 
     /// Sensors (of the selection) with at least one genuine, non-zero count in the period
-    /// and hours: one probe of `sensor_days` per known sensor.
+    /// and hours: one probe of `sensor_days` per known sensor, counted in SQL.
     async fn active_sensors(&self, f: &KpiFilter) -> Result<i64, WarehouseError> {
         let (h0, h1) = f.hours();
         let store_cond = f.store_cond();
+        let sensor_cond = if f.store_id.is_some() && !f.sensor_ids.is_empty() {
+            format!("AND sensor_id IN ({})", id_list(&f.sensor_ids))
+        } else {
+            String::new()
+        };
         let sql = &format!(
-            "SELECT CAST(store_id AS BIGINT), CAST(sensor_id AS BIGINT) FROM analytics.sensors s \
-             WHERE {store_cond} AND EXISTS (SELECT 1 FROM analytics.sensor_days d \
+            "SELECT COUNT(*) FROM analytics.sensors s WHERE {store_cond} {sensor_cond} \
+             AND EXISTS (SELECT 1 FROM analytics.sensor_days d \
                WHERE d.store_id = s.store_id AND d.sensor_id = s.sensor_id \
                AND d.date >= $2 AND d.date <= $3 AND (d.genuine & $4) <> 0)"
         );
-        let rows: Vec<(i64, i64)> = per_backend!(self, sql, |q, p| sqlx::query_as(q)
+        Ok(per_backend!(self, sql, |q, p| sqlx::query_scalar(q)
             .bind(f.store_param())
             .bind(f.from)
             .bind(f.to)
             .bind(rollups::genuine_mask(h0, h1))
-            .fetch_all(p)
-            .await?);
-        Ok(rows
-            .iter()
-            .filter(|(_, sensor)| f.store_id.is_none() || f.sensor_selected(*sensor as u32))
-            .count() as i64)
+            .fetch_one(p)
+            .await?))
     }
 
     /// The filtered hourly visitor rows, for export, in (date, hour, store, sensor) order.
