@@ -58,12 +58,8 @@ pub async fn load(services: &Services, q: DashboardQuery) -> Result<DashboardDat
             });
         }
     };
-    let current = warehouse
-        .dashboard_figures(&filter)
-        .await
-        .map_err(|e| e.to_string())?;
-    let previous = warehouse
-        .period_totals(&filter.previous())
+    let (current, previous) = warehouse
+        .dashboard_with_previous(&filter)
         .await
         .map_err(|e| e.to_string())?;
     let store_sensors = filter

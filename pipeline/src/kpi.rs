@@ -226,6 +226,18 @@ impl Warehouse {
         self.period_figures(f).await
     }
 
+    /// The figures of `f` and the totals of the period before it, queried concurrently
+    /// (two pool connections): what the dashboard shows.
+    pub async fn dashboard_with_previous(
+        &self,
+        f: &KpiFilter,
+    ) -> Result<(DashboardFigures, Totals), WarehouseError> {
+        let previous = f.previous();
+        let (current, previous) =
+            tokio::join!(self.dashboard_figures(f), self.period_totals(&previous));
+        Ok((current?, previous?))
+    }
+
     /// The totals of `f` alone (for the previous period's KPIs): the same sums as
     /// [`Warehouse::dashboard_figures`]'s totals, each fetched as one row.
     pub async fn period_totals(&self, f: &KpiFilter) -> Result<Totals, WarehouseError> {
