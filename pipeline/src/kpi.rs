@@ -52,6 +52,21 @@ impl KpiFilter {
         }
     }
 
+    /// The store-level hourly rollup to read: one store's rows, or the whole chain's.
+    fn store_level_table(&self) -> &'static str {
+        if self.store_id.is_some() {
+            "analytics.store_hours"
+        } else {
+            "analytics.chain_hours"
+        }
+    }
+
+    /// True when the filter selects no day or no opening hour.
+    fn selects_nothing(&self) -> bool {
+        let (h0, h1) = self.hours();
+        h0 > h1 || self.from > self.to
+    }
+
     fn store_param(&self) -> i64 {
         self.store_id.map(i64::from).unwrap_or(0)
     }
@@ -142,6 +157,15 @@ pub struct StoreSums {
 }
 
 impl StoreSums {
+    /// From a query row: (visitors, transactions, revenue).
+    fn from_row(visitors: i64, transactions: i64, revenue: f64) -> Self {
+        StoreSums {
+            visitors,
+            transactions,
+            revenue,
+        }
+    }
+
     fn add(&mut self, o: &StoreSums) {
         self.visitors += o.visitors;
         self.transactions += o.transactions;
@@ -218,14 +242,6 @@ macro_rules! per_backend {
 }
 
 impl Warehouse {
-    /// Everything the dashboard draws for `f`.
-    pub async fn dashboard_figures(
-        &self,
-        f: &KpiFilter,
-    ) -> Result<DashboardFigures, WarehouseError> {
-        self.period_figures(f).await
-    }
-
     /// The figures of `f` and the totals of the period before it, queried concurrently
     /// (two pool connections): what the dashboard shows.
     pub async fn dashboard_with_previous(
@@ -242,15 +258,11 @@ impl Warehouse {
     /// [`Warehouse::dashboard_figures`]'s totals, each fetched as one row.
     pub async fn period_totals(&self, f: &KpiFilter) -> Result<Totals, WarehouseError> {
         let mut t = Totals::default();
-        let (h0, h1) = f.hours();
-        if h0 > h1 || f.from > f.to {
+        if f.selects_nothing() {
             return Ok(t);
         }
-        let table = if f.store_id.is_some() {
-            "analytics.store_hours"
-        } else {
-            "analytics.chain_hours"
-        };
+        let (h0, h1) = f.hours();
+        let table = f.store_level_table();
         let store_cond = f.store_cond();
         let sql = &format!(
             "SELECT CAST(COALESCE(SUM(visitors), 0) AS BIGINT), \
@@ -291,13 +303,16 @@ impl Warehouse {
         Ok(t)
     }
 
-    /// Reads the rollups: store-hours (one store) or chain-hours (all stores) for the
-    /// store-level figures, sensor-days for visitors per sensor and active sensors,
-    /// store-months and store-days for the ranking and the per-store lines.
-    async fn period_figures(&self, f: &KpiFilter) -> Result<DashboardFigures, WarehouseError> {
+    /// Everything the dashboard draws for `f`, from the rollups: store-hours (one store)
+    /// or chain-hours (all stores) for the store-level figures, sensor-days for visitors
+    /// per sensor and active sensors, store-months and store-days for the ranking and the
+    /// per-store lines.
+    pub async fn dashboard_figures(
+        &self,
+        f: &KpiFilter,
+    ) -> Result<DashboardFigures, WarehouseError> {
         let mut out = DashboardFigures::default();
-        let (h0, h1) = f.hours();
-        if h0 > h1 || f.from > f.to {
+        if f.selects_nothing() {
             return Ok(out);
         }
         out.by_date_hour = self.store_sums_by_date_hour(f).await?;
@@ -335,11 +350,7 @@ impl Warehouse {
         f: &KpiFilter,
     ) -> Result<BTreeMap<(NaiveDate, u32), StoreSums>, WarehouseError> {
         let (h0, h1) = f.hours();
-        let table = if f.store_id.is_some() {
-            "analytics.store_hours"
-        } else {
-            "analytics.chain_hours"
-        };
+        let table = f.store_level_table();
         let store_cond = f.store_cond();
         let sql = &format!(
             "SELECT date, CAST(hour AS BIGINT), CAST(SUM(visitors) AS BIGINT), \
@@ -358,14 +369,7 @@ impl Warehouse {
                 .await?);
         Ok(rows
             .into_iter()
-            .map(|(d, h, v, t, r)| {
-                let sums = StoreSums {
-                    visitors: v,
-                    transactions: t,
-                    revenue: r,
-                };
-                ((d, h as u32), sums)
-            })
+            .map(|(d, h, v, t, r)| ((d, h as u32), StoreSums::from_row(v, t, r)))
             .collect())
     }
 
@@ -472,14 +476,7 @@ impl Warehouse {
         });
         Ok(rows
             .into_iter()
-            .map(|(s, v, t, r)| {
-                let sums = StoreSums {
-                    visitors: v,
-                    transactions: t,
-                    revenue: r,
-                };
-                (s as u32, sums)
-            })
+            .map(|(s, v, t, r)| (s as u32, StoreSums::from_row(v, t, r)))
             .collect())
     }
 

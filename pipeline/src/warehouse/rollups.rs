@@ -1,5 +1,5 @@
 //! The dashboard's day-level rollups (`analytics.sensor_days`, `.store_days`,
-//! `.chain_hours`, `.sensors`; see migrations 0004): how they are derived from the analytics
+//! `.store_months`, `.chain_hours`, `.sensors`; see migrations 0004): how they are derived from the analytics
 //! rows, and how a query reads an hour range out of their cumulative hour columns.
 //!
 //! They are rebuilt for a date range by SQL over `analytics.visiteurs` and
@@ -84,11 +84,10 @@ fn refresh_statements(backend: Backend) -> Vec<(Bounds, String)> {
                FROM analytics.visiteurs WHERE date >= $1 AND date <= $2) v \
          WHERE h >= {first} AND h <= {last} GROUP BY store_id, sensor_id, date"
     );
+    // The store rollups' value columns: `, v09, …, v19, t09, …, r19`.
+    let store_columns: String = ['v', 't', 'r'].into_iter().map(column_list).collect();
     let mut store_days = format!(
-        "INSERT INTO analytics.store_days (store_id, date{}{}{}) SELECT store_id, date",
-        column_list('v'),
-        column_list('t'),
-        column_list('r')
+        "INSERT INTO analytics.store_days (store_id, date{store_columns}) SELECT store_id, date"
     );
     cumulative_columns(&mut store_days, 'v', "hour", "visitors");
     cumulative_columns(&mut store_days, 't', "hour", "transactions");
@@ -103,19 +102,12 @@ fn refresh_statements(backend: Backend) -> Vec<(Bounds, String)> {
         Backend::Sqlite => "date(date, 'start of month')",
         Backend::Postgres => "CAST(date_trunc('month', date) AS DATE)",
     };
-    let all_columns = format!(
-        "{}{}{}",
-        column_list('v'),
-        column_list('t'),
-        column_list('r')
-    );
-    let sums: String = all_columns
-        .split(", ")
-        .filter(|c| !c.is_empty())
-        .map(|c| format!(", SUM({c})"))
+    let sums: String = ['v', 't', 'r']
+        .into_iter()
+        .flat_map(|family| hours().map(move |h| format!(", SUM({family}{h:02})")))
         .collect();
     let store_months = format!(
-        "INSERT INTO analytics.store_months (store_id, month{all_columns}) \
+        "INSERT INTO analytics.store_months (store_id, month{store_columns}) \
          SELECT store_id, {month_of}{sums} FROM analytics.store_days \
          WHERE date >= $1 AND date <= $2 GROUP BY store_id, {month_of}"
     );
