@@ -51,9 +51,18 @@ impl Leadership {
         self.held.lock().await.is_some()
     }
 
-    /// Gives the lock up (shutdown).
+    /// Gives the lock up (shutdown). Unlocks explicitly before closing: PostgreSQL only
+    /// drops a closed session's locks once its backend has exited, which can be after
+    /// another replica (or the next command) has already asked for the lock.
     pub async fn release(&self) {
-        if let Some(conn) = self.held.lock().await.take() {
+        if let Some(mut conn) = self.held.lock().await.take() {
+            if let Err(e) = sqlx::query("SELECT pg_advisory_unlock($1)")
+                .bind(LOCK_KEY)
+                .execute(&mut conn)
+                .await
+            {
+                tracing::warn!(error = %e, "could not unlock the job lock; closing its connection");
+            }
             let _ = conn.close().await;
         }
     }
