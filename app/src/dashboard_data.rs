@@ -1,17 +1,27 @@
 //! Server side of the dashboard: figures from the warehouse (pipeline::kpi), KPI cards
-//! with their change, and the plotters charts.
+//! with their change against the comparison period, and the charts' data.
 
 use std::collections::BTreeMap;
 
-use chrono::{Datelike, NaiveDate};
-use pipeline::kpi::{DashboardFigures, KpiFilter, Kpis};
+use chrono::{Datelike, Duration, NaiveDate, Weekday};
+use pipeline::clock::HourSlot;
+use pipeline::kpi::{Comparison, DashboardFigures, KpiFilter, Kpis};
+use pipeline::simulator::is_open_day;
+use pipeline::warehouse::ledger::{Job, RunStatus};
 
-use crate::charts;
 use crate::dashboard_filters;
 use crate::format;
 use crate::i18n::Lang;
 use crate::services::Services;
-use crate::wire::{AppliedFilter, ChartSvg, DashboardData, DashboardQuery, KpiCard};
+use crate::wire::{
+    AppliedFilter, ChangeState, ChartData, ChartKind, ChartSeries, DashboardData, DashboardQuery,
+    KpiCard, Preparing, Unit,
+};
+
+/// Series drawn by default; the others wait behind the legend.
+const SHOWN_SERIES: usize = 10;
+/// Stores listed in the ranking (plus the selected one when it is further down).
+const RANKED_STORES: usize = 15;
 
 pub async fn load(services: &Services, q: DashboardQuery) -> Result<DashboardData, String> {
     let lang = Lang::from_code(Some(&q.lang));
@@ -28,73 +38,91 @@ pub async fn load(services: &Services, q: DashboardQuery) -> Result<DashboardDat
         .analytics_range()
         .await
         .map_err(|e| e.to_string())?;
-    let (data_from, data_to) = match range {
-        Some((a, b)) => (Some(a.to_string()), Some(b.to_string())),
-        None => (None, None),
-    };
     let now = services.clock.now();
-    let filter = match dashboard_filters::resolve(&q, reference, now) {
+    let today = HourSlot::containing(now).date;
+    let (default_from, default_to) = dashboard_filters::last_complete_week(now);
+    let mut out = DashboardData {
+        filter: AppliedFilter {
+            store: q.store.filter(|s| *s != 0),
+            sensors: q.sensors.clone(),
+            from: q.from.clone().unwrap_or_else(|| default_from.to_string()),
+            to: q.to.clone().unwrap_or_else(|| default_to.to_string()),
+            h0: q.h0.unwrap_or(9),
+            h1: q.h1.unwrap_or(19),
+            compare: dashboard_filters::comparison(&q).code().to_string(),
+            previous_from: None,
+            previous_to: None,
+        },
+        stores,
+        store_sensors: Vec::new(),
+        kpis: Vec::new(),
+        charts: Vec::new(),
+        data_from: range.map(|r| r.0.to_string()),
+        data_to: range.map(|r| r.1.to_string()),
+        today: today.to_string(),
+        default_from: default_from.to_string(),
+        default_to: default_to.to_string(),
+        error: None,
+        error_field: None,
+        preparing: None,
+    };
+    if let Some(s) = out.filter.store {
+        out.store_sensors = reference
+            .sensors_of(s)
+            .iter()
+            .map(|x| x.sensor_id)
+            .collect();
+    }
+    let filter = match dashboard_filters::resolve_detailed(&q, reference, now) {
         Ok(f) => f,
-        Err(message) => {
-            // Show the form with the defaults and the message.
-            let f = dashboard_filters::resolve(
-                &DashboardQuery {
-                    lang: q.lang.clone(),
-                    ..Default::default()
-                },
-                reference,
-                now,
-            )
-            .map_err(|e| e.to_string())?;
-            return Ok(DashboardData {
-                filter: applied(&f),
-                stores,
-                store_sensors: Vec::new(),
-                kpis: Vec::new(),
-                charts: Vec::new(),
-                data_from,
-                data_to,
-                error: Some(message),
-            });
+        Err(e) => {
+            // The form keeps what the user asked for; the message points at the field.
+            out.error = Some(e.message);
+            out.error_field = Some(e.field.to_string());
+            return Ok(out);
         }
     };
+    let cmp_mode = dashboard_filters::comparison(&q);
+    let cmp = filter.compared(cmp_mode);
     let (current, previous) = warehouse
-        .dashboard_with_previous(&filter)
+        .dashboard_with_comparison(&filter, cmp.as_ref())
         .await
         .map_err(|e| e.to_string())?;
-    let store_sensors = filter
-        .store_id
-        .map(|s| {
-            reference
-                .sensors_of(s)
-                .iter()
-                .map(|x| x.sensor_id)
-                .collect()
-        })
-        .unwrap_or_default();
+    out.filter = applied(&filter, cmp_mode, cmp.as_ref());
+    out.preparing = preparing(services, &filter, range, today).await;
+    let partial = |k: &KpiFilter| !covered(k, range);
+    let change_state = if !has_open_day(&filter) {
+        ChangeState::Closed
+    } else {
+        match &cmp {
+            None => ChangeState::None,
+            Some(c) if partial(c) || partial(&filter) => ChangeState::Partial,
+            Some(_) => ChangeState::Change,
+        }
+    };
+    out.kpis = kpi_cards(
+        &Kpis::from_totals(&current.totals),
+        previous.as_ref().map(|p| Kpis::from_totals(&p.totals)),
+        change_state,
+        lang,
+    );
     let names: BTreeMap<u32, String> = reference
         .stores()
         .iter()
         .map(|s| (s.store_id, s.city_store.clone()))
         .collect();
-    Ok(DashboardData {
-        filter: applied(&filter),
-        stores,
-        store_sensors,
-        kpis: kpi_cards(
-            &Kpis::from_totals(&current.totals),
-            &Kpis::from_totals(&previous),
-            lang,
-        ),
-        charts: charts_for(&filter, &current, &names, lang),
-        data_from,
-        data_to,
-        error: None,
-    })
+    out.charts = charts_for(
+        &filter,
+        cmp.as_ref(),
+        &current,
+        previous.as_ref(),
+        &names,
+        lang,
+    );
+    Ok(out)
 }
 
-fn applied(f: &KpiFilter) -> AppliedFilter {
-    let p = f.previous();
+fn applied(f: &KpiFilter, mode: Comparison, cmp: Option<&KpiFilter>) -> AppliedFilter {
     AppliedFilter {
         store: f.store_id,
         sensors: f.sensor_ids.clone(),
@@ -102,251 +130,618 @@ fn applied(f: &KpiFilter) -> AppliedFilter {
         to: f.to.to_string(),
         h0: f.hour_from,
         h1: f.hour_to,
-        previous_from: p.from.to_string(),
-        previous_to: p.to.to_string(),
+        compare: mode.code().to_string(),
+        previous_from: cmp.map(|c| c.from.to_string()),
+        previous_to: cmp.map(|c| c.to.to_string()),
     }
 }
 
-fn kpi_cards(cur: &Kpis, prev: &Kpis, lang: Lang) -> Vec<KpiCard> {
-    let card =
-        |id: &str, label: &str, value: Option<f64>, previous: Option<f64>, display: String| {
-            let change = match (value, previous) {
-                (Some(v), Some(p)) if p != 0.0 => Some((v - p) / p),
-                _ => None,
-            };
-            KpiCard {
-                id: id.to_string(),
-                label: label.to_string(),
-                value,
-                display,
-                previous,
-                change,
-                change_display: change
+fn open_days(f: &KpiFilter) -> impl Iterator<Item = NaiveDate> + '_ {
+    f.from
+        .iter_days()
+        .take_while(move |d| *d <= f.to)
+        .filter(|d| is_open_day(*d))
+}
+
+fn has_open_day(f: &KpiFilter) -> bool {
+    open_days(f).next().is_some()
+}
+
+/// True when every open day of the period lies within the data's range.
+fn covered(f: &KpiFilter, range: Option<(NaiveDate, NaiveDate)>) -> bool {
+    let Some((a, b)) = range else {
+        return false;
+    };
+    open_days(f).all(|d| d >= a && d <= b)
+}
+
+/// The first backfill's progress over the period, while it still lacks figures.
+async fn preparing(
+    services: &Services,
+    f: &KpiFilter,
+    range: Option<(NaiveDate, NaiveDate)>,
+    today: NaiveDate,
+) -> Option<Preparing> {
+    if covered(f, range) {
+        return None;
+    }
+    let last_due = today - Duration::days(1);
+    let to = f.to.min(last_due);
+    if f.from > to {
+        return None;
+    }
+    let w = services.warehouse.as_ref()?;
+    let states = w
+        .ledger_states(Job::Transform, &f.from.to_string(), &to.to_string())
+        .await
+        .ok()?;
+    // Only days the pipeline has planned (it has a ledger row for them) count.
+    if states.is_empty() {
+        return None;
+    }
+    let total = (to - f.from).num_days() + 1;
+    let done = states
+        .values()
+        .filter(|s| s.status == RunStatus::Done)
+        .count() as i64;
+    (done < total).then_some(Preparing {
+        days_done: done as u32,
+        days_total: total as u32,
+    })
+}
+
+fn kpi_cards(cur: &Kpis, prev: Option<Kpis>, state: ChangeState, lang: Lang) -> Vec<KpiCard> {
+    let closed = state == ChangeState::Closed;
+    let card = |id: &str,
+                label: &str,
+                value: Option<f64>,
+                previous: Option<f64>,
+                display: String,
+                fmt: &dyn Fn(f64) -> String| {
+        let change = match (state, value, previous) {
+            (ChangeState::Change, Some(v), Some(p)) if p != 0.0 => Some((v - p) / p),
+            _ => None,
+        };
+        let change_state = match state {
+            ChangeState::Change if change.is_none() => ChangeState::None,
+            s => s,
+        };
+        KpiCard {
+            id: id.to_string(),
+            label: label.to_string(),
+            value,
+            display: if closed {
+                lang.pick("fermé", "closed").to_string()
+            } else {
+                display
+            },
+            previous,
+            previous_display: previous.map(fmt).unwrap_or_default(),
+            change,
+            change_state,
+            change_display: match change_state {
+                ChangeState::Change => change
                     .map(|c| format::change(c, lang))
                     .unwrap_or_else(|| "—".into()),
-            }
-        };
+                ChangeState::None => "—".into(),
+                ChangeState::Partial => lang
+                    .pick("n/a — données partielles", "n/a — partial data")
+                    .into(),
+                ChangeState::Closed => lang.pick("fermé", "closed").into(),
+            },
+        }
+    };
     let dash = || "—".to_string();
+    let int = |v: f64| format::int(v.round() as i64, lang);
+    let eur = |v: f64| format::euros(v, lang);
+    let pct = |v: f64| format::percent(v, lang);
+    let p = prev.unwrap_or_default();
+    let has_prev = prev.is_some();
+    let pv = |v: f64| has_prev.then_some(v);
+    let po = |v: Option<f64>| if has_prev { v } else { None };
     vec![
         card(
             "visitors",
             lang.pick("Visiteurs", "Visitors"),
             Some(cur.visitors as f64),
-            Some(prev.visitors as f64),
+            pv(p.visitors as f64),
             format::int(cur.visitors, lang),
+            &int,
         ),
         card(
             "active_sensors",
             lang.pick("Capteurs actifs", "Active sensors"),
             Some(cur.active_sensors as f64),
-            Some(prev.active_sensors as f64),
+            pv(p.active_sensors as f64),
             format::int(cur.active_sensors, lang),
+            &int,
         ),
         card(
             "transactions",
             lang.pick("Transactions", "Transactions"),
             Some(cur.transactions as f64),
-            Some(prev.transactions as f64),
+            pv(p.transactions as f64),
             format::int(cur.transactions, lang),
+            &int,
         ),
         card(
             "revenue",
             lang.pick("Chiffre d'affaires", "Revenue"),
             Some(cur.revenue),
-            Some(prev.revenue),
+            pv(p.revenue),
             format::euros(cur.revenue, lang),
+            &eur,
         ),
         card(
             "conversion",
             lang.pick("Taux de conversion", "Conversion rate"),
             cur.conversion,
-            prev.conversion,
-            cur.conversion
-                .map(|c| format::percent(c, lang))
-                .unwrap_or_else(dash),
+            po(p.conversion),
+            cur.conversion.map(pct).unwrap_or_else(dash),
+            &pct,
         ),
         card(
             "average_ticket",
             lang.pick("Panier moyen", "Average ticket"),
             cur.average_ticket,
-            prev.average_ticket,
-            cur.average_ticket
-                .map(|v| format::euros(v, lang))
-                .unwrap_or_else(dash),
+            po(p.average_ticket),
+            cur.average_ticket.map(eur).unwrap_or_else(dash),
+            &eur,
         ),
         card(
             "revenue_per_visitor",
             lang.pick("CA par visiteur", "Revenue per visitor"),
             cur.revenue_per_visitor,
-            prev.revenue_per_visitor,
-            cur.revenue_per_visitor
-                .map(|v| format::euros(v, lang))
-                .unwrap_or_else(dash),
+            po(p.revenue_per_visitor),
+            cur.revenue_per_visitor.map(eur).unwrap_or_else(dash),
+            &eur,
         ),
     ]
 }
 
+fn weekday_name(d: Weekday, lang: Lang) -> &'static str {
+    let fr = [
+        "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche",
+    ];
+    let en = [
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+    ];
+    let i = d.num_days_from_monday() as usize;
+    match lang {
+        Lang::Fr => fr[i],
+        Lang::En => en[i],
+    }
+}
+
+fn short_date(d: NaiveDate, lang: Lang) -> String {
+    match lang {
+        Lang::Fr => format!("{:02}/{:02}", d.day(), d.month()),
+        Lang::En => format!("{:02}-{:02}", d.month(), d.day()),
+    }
+}
+
+fn full_date(d: NaiveDate, lang: Lang) -> String {
+    format!(
+        "{} {}",
+        weekday_name(d.weekday(), lang),
+        format::date(&d.to_string(), lang)
+    )
+}
+
+fn hour_label(h: u32) -> String {
+    format!("{h}h")
+}
+
+fn hour_full(h: u32, lang: Lang) -> String {
+    match lang {
+        Lang::Fr => format!("{h}h–{}h", h + 1),
+        Lang::En => format!("{h}:00–{}:00", h + 1),
+    }
+}
+
+fn period_text(f: &KpiFilter, lang: Lang) -> String {
+    format!(
+        "{} → {}",
+        format::date(&f.from.to_string(), lang),
+        format::date(&f.to.to_string(), lang)
+    )
+}
+
 fn charts_for(
     f: &KpiFilter,
+    cmp: Option<&KpiFilter>,
     fig: &DashboardFigures,
+    prev: Option<&DashboardFigures>,
     names: &BTreeMap<u32, String>,
     lang: Lang,
-) -> Vec<ChartSvg> {
+) -> Vec<ChartData> {
     let empty = lang
         .pick(
             "Aucune donnée pour ces filtres.",
             "No data for these filters.",
         )
         .to_string();
+    let shift = cmp.map(|c| f.from - c.from).unwrap_or_default();
+    let previous_label = cmp.map(|c| {
+        format!(
+            "{} {}",
+            lang.pick("Période de comparaison :", "Comparison period:"),
+            period_text(c, lang)
+        )
+    });
+    let period = period_text(f, lang);
+    let hours: Vec<u32> = (f.hour_from..=f.hour_to).collect();
+    let days: Vec<NaiveDate> = open_days(f).collect();
+    let single_day = f.is_single_day();
+    let base = |id: &str, kind, unit, title: String, description: String| ChartData {
+        id: id.into(),
+        kind,
+        title,
+        description,
+        unit,
+        x: Vec::new(),
+        x_full: Vec::new(),
+        x_keys: Vec::new(),
+        x_links: Vec::new(),
+        series: Vec::new(),
+        previous_label: previous_label.clone(),
+        highlight_x: None,
+        empty_message: empty.clone(),
+    };
+    let day_axis = |c: &mut ChartData| {
+        c.x = days.iter().map(|d| short_date(*d, lang)).collect();
+        c.x_full = days.iter().map(|d| full_date(*d, lang)).collect();
+        c.x_keys = days.iter().map(|d| d.to_string()).collect();
+        c.x_links = days
+            .iter()
+            .map(|d| Some(format!("from={d}&to={d}")))
+            .collect();
+    };
+    let hour_axis = |c: &mut ChartData| {
+        c.x = hours.iter().map(|h| hour_label(*h)).collect();
+        c.x_full = hours.iter().map(|h| hour_full(*h, lang)).collect();
+        c.x_keys = hours.iter().map(|h| h.to_string()).collect();
+        c.x_links = vec![None; hours.len()];
+    };
+    let series_label = |key: u32| match f.store_id {
+        Some(_) => format!("{} {key}", lang.pick("Capteur", "Sensor")),
+        None => names.get(&key).cloned().unwrap_or_else(|| key.to_string()),
+    };
     let mut out = Vec::new();
 
-    // 1. Visitors per sensor (one store) or per store (all stores) over time.
-    let series: Vec<(String, BTreeMap<NaiveDate, f64>)> = fig
-        .daily_series
-        .iter()
-        .map(|(key, values)| {
-            let label = match f.store_id {
-                Some(_) => format!("{} {key}", lang.pick("Capteur", "Sensor")),
-                None => names.get(key).cloned().unwrap_or_else(|| key.to_string()),
-            };
-            (label, values.iter().map(|(d, v)| (*d, *v as f64)).collect())
-        })
-        .collect();
-    let title = match f.store_id {
-        Some(_) => lang
-            .pick(
-                "Visiteurs par capteur et par jour",
-                "Visitors per sensor per day",
-            )
-            .to_string(),
-        None if fig.series_of > fig.daily_series.len() => match lang {
+    // 1. Visitors per sensor (one store) or per store (all stores): per day, or per hour
+    //    of a single day.
+    let what = match f.store_id {
+        Some(_) => lang.pick("par capteur", "per sensor"),
+        None => lang.pick("par magasin", "per store"),
+    };
+    let (title, unit_word) = if single_day {
+        (
+            match lang {
+                Lang::Fr => format!("Visiteurs {what} et par heure"),
+                Lang::En => format!("Visitors {what} per hour"),
+            },
+            lang.pick("heure", "hour"),
+        )
+    } else {
+        (
+            match lang {
+                Lang::Fr => format!("Visiteurs {what} et par jour"),
+                Lang::En => format!("Visitors {what} per day"),
+            },
+            lang.pick("jour ouvert", "open day"),
+        )
+    };
+    let title = if f.store_id.is_none() && fig.series_of > fig.daily_series.len() {
+        match lang {
             Lang::Fr => format!(
-                "Visiteurs par jour des {} magasins les plus fréquentés (sur {})",
+                "{title} (les {} plus fréquentés sur {})",
                 fig.daily_series.len(),
                 format::int(fig.series_of as i64, lang)
             ),
             Lang::En => format!(
-                "Visitors per day of the {} busiest stores (of {})",
+                "{title} (the {} busiest of {})",
                 fig.daily_series.len(),
                 format::int(fig.series_of as i64, lang)
             ),
-        },
-        None => lang
-            .pick(
-                "Visiteurs par magasin et par jour",
-                "Visitors per store per day",
-            )
-            .to_string(),
+        }
+    } else {
+        title
     };
-    out.push(ChartSvg {
-        id: "visitors".into(),
+    let mut visitors = base(
+        "visitors",
+        ChartKind::Lines,
+        Unit::Count,
         title,
-        svg: charts::daily_lines(&series, lang.pick("Visiteurs", "Visitors"), lang),
-        empty_message: empty.clone(),
-    });
+        match lang {
+            Lang::Fr => format!(
+                "Nombre de visiteurs comptés {what}, un point par {unit_word}, du {period} ; \
+                 un clic sur un jour ouvre sa vue horaire."
+            ),
+            Lang::En => format!(
+                "Visitors counted {what}, one point per {unit_word}, {period}; \
+                 click a day to open its hourly view."
+            ),
+        },
+    );
+    if single_day {
+        hour_axis(&mut visitors);
+        for (i, (key, by_hour)) in fig.hourly_series.iter().enumerate() {
+            let prev_hours = prev.and_then(|p| p.hourly_series.get(key));
+            visitors.series.push(ChartSeries {
+                key: key.to_string(),
+                label: series_label(*key),
+                values: hours
+                    .iter()
+                    .map(|h| by_hour.get(h).map(|v| *v as f64))
+                    .collect(),
+                previous: match prev_hours {
+                    Some(p) => hours.iter().map(|h| p.get(h).map(|v| *v as f64)).collect(),
+                    None => Vec::new(),
+                },
+                visible: i < SHOWN_SERIES,
+                highlight: false,
+            });
+        }
+    } else {
+        day_axis(&mut visitors);
+        for (i, (key, by_day)) in fig.daily_series.iter().enumerate() {
+            let prev_days = prev.and_then(|p| p.daily_series.get(key));
+            visitors.series.push(ChartSeries {
+                key: key.to_string(),
+                label: series_label(*key),
+                values: days
+                    .iter()
+                    .map(|d| by_day.get(d).map(|v| *v as f64))
+                    .collect(),
+                previous: match prev_days {
+                    Some(p) => days
+                        .iter()
+                        .map(|d| p.get(&(*d - shift)).map(|v| *v as f64))
+                        .collect(),
+                    None => Vec::new(),
+                },
+                visible: i < SHOWN_SERIES,
+                highlight: false,
+            });
+        }
+    }
+    out.push(visitors);
 
     // 2. Revenue per hour of day.
     let by_hour = fig.by_hour();
-    let revenue: Vec<(String, f64)> = by_hour
-        .iter()
-        .map(|(h, s)| (format!("{h}h"), s.revenue))
-        .collect();
-    out.push(ChartSvg {
-        id: "revenue_hour".into(),
-        title: lang
-            .pick("Chiffre d'affaires par heure (€)", "Revenue per hour (€)")
+    let prev_by_hour = prev.map(|p| p.by_hour());
+    let mut revenue = base(
+        "revenue_hour",
+        ChartKind::Bars,
+        Unit::Euros,
+        lang.pick("Chiffre d'affaires par heure", "Revenue per hour")
             .into(),
-        svg: charts::bars(
-            &revenue,
-            "€",
-            &|v| format::int(v as i64, lang),
-            plotters::style::RGBColor(224, 122, 31),
-        ),
-        empty_message: empty.clone(),
+        match lang {
+            Lang::Fr => format!(
+                "Chiffre d'affaires total de chaque heure d'ouverture sur la période du {period} ; \
+                 le trait noir marque la période de comparaison."
+            ),
+            Lang::En => format!(
+                "Total revenue of each opening hour over {period}; \
+                 the black tick marks the comparison period."
+            ),
+        },
+    );
+    hour_axis(&mut revenue);
+    revenue.series.push(ChartSeries {
+        key: "revenue".into(),
+        label: lang.pick("Chiffre d'affaires", "Revenue").into(),
+        values: hours
+            .iter()
+            .map(|h| by_hour.get(h).map(|s| s.revenue))
+            .collect(),
+        previous: prev_by_hour
+            .as_ref()
+            .map(|p| hours.iter().map(|h| p.get(h).map(|s| s.revenue)).collect())
+            .unwrap_or_default(),
+        visible: true,
+        highlight: false,
     });
+    out.push(revenue);
 
-    // 3. Conversion per day and per hour (Σ transactions / Σ visitors).
-    let per_day: BTreeMap<NaiveDate, f64> = fig
-        .by_date()
-        .into_iter()
-        .filter_map(|(d, s)| s.conversion().map(|c| (d, c * 100.0)))
-        .collect();
-    out.push(ChartSvg {
-        id: "conversion_day".into(),
-        title: lang
-            .pick(
-                "Taux de conversion par jour (%)",
-                "Conversion rate per day (%)",
-            )
+    // 3. Conversion per day (Σ transactions / Σ visitors).
+    let by_date = fig.by_date();
+    let prev_by_date = prev.map(|p| p.by_date());
+    let mut conv_day = base(
+        "conversion_day",
+        ChartKind::Lines,
+        Unit::Ratio,
+        lang.pick("Taux de conversion par jour", "Conversion rate per day")
             .into(),
-        svg: charts::daily_lines(
-            &[(lang.pick("Conversion", "Conversion").to_string(), per_day)],
-            "%",
-            lang,
-        ),
-        empty_message: empty.clone(),
+        match lang {
+            Lang::Fr => format!(
+                "Transactions divisées par les visiteurs du magasin, chaque jour ouvert du {period}."
+            ),
+            Lang::En => format!("Transactions divided by the store's visitors, each open day, {period}."),
+        },
+    );
+    day_axis(&mut conv_day);
+    conv_day.series.push(ChartSeries {
+        key: "conversion".into(),
+        label: lang.pick("Conversion", "Conversion").into(),
+        values: days
+            .iter()
+            .map(|d| by_date.get(d).and_then(|s| s.conversion()))
+            .collect(),
+        previous: prev_by_date
+            .as_ref()
+            .map(|p| {
+                days.iter()
+                    .map(|d| p.get(&(*d - shift)).and_then(|s| s.conversion()))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        visible: true,
+        highlight: false,
     });
-    let per_hour: Vec<(String, f64)> = by_hour
-        .iter()
-        .filter_map(|(h, s)| s.conversion().map(|c| (format!("{h}h"), c * 100.0)))
-        .collect();
-    out.push(ChartSvg {
-        id: "conversion_hour".into(),
-        title: lang
-            .pick(
-                "Taux de conversion par heure (%)",
-                "Conversion rate per hour (%)",
-            )
-            .into(),
-        svg: charts::bars(
-            &per_hour,
-            "%",
-            &|v| format::decimal(v, 0, lang),
-            plotters::style::RGBColor(46, 139, 87),
-        ),
-        empty_message: empty.clone(),
-    });
+    out.push(conv_day);
 
-    // 4. Weekday × hour traffic (store level).
-    let mut cells: BTreeMap<(u32, u32), f64> = BTreeMap::new();
+    // 4. Conversion per hour.
+    let mut conv_hour = base(
+        "conversion_hour",
+        ChartKind::Bars,
+        Unit::Ratio,
+        lang.pick("Taux de conversion par heure", "Conversion rate per hour")
+            .into(),
+        match lang {
+            Lang::Fr => format!(
+                "Transactions divisées par les visiteurs pour chaque heure d'ouverture, du {period}."
+            ),
+            Lang::En => format!("Transactions divided by visitors for each opening hour, {period}."),
+        },
+    );
+    hour_axis(&mut conv_hour);
+    conv_hour.series.push(ChartSeries {
+        key: "conversion".into(),
+        label: lang.pick("Conversion", "Conversion").into(),
+        values: hours
+            .iter()
+            .map(|h| by_hour.get(h).and_then(|s| s.conversion()))
+            .collect(),
+        previous: prev_by_hour
+            .as_ref()
+            .map(|p| {
+                hours
+                    .iter()
+                    .map(|h| p.get(h).and_then(|s| s.conversion()))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        visible: true,
+        highlight: false,
+    });
+    out.push(conv_hour);
+
+    // 5. Weekday × hour traffic (store level), Monday to Friday.
+    let mut cells: BTreeMap<(u32, u32), i64> = BTreeMap::new();
     for ((d, h), s) in &fig.by_date_hour {
         *cells
             .entry((d.weekday().num_days_from_monday(), *h))
-            .or_default() += s.visitors as f64;
+            .or_default() += s.visitors;
     }
-    out.push(ChartSvg {
-        id: "heatmap".into(),
-        title: lang
-            .pick(
-                "Affluence par jour de semaine et heure",
-                "Traffic by weekday and hour",
-            )
-            .into(),
-        svg: charts::heatmap(&cells, lang),
-        empty_message: empty.clone(),
-    });
+    let mut heat = base(
+        "heatmap",
+        ChartKind::Heatmap,
+        Unit::Count,
+        lang.pick(
+            "Affluence par jour de semaine et heure",
+            "Traffic by weekday and hour",
+        )
+        .into(),
+        match lang {
+            Lang::Fr => format!(
+                "Visiteurs cumulés de chaque jour de semaine et heure sur la période du {period} ; \
+                 plus la case est foncée, plus il y a de monde."
+            ),
+            Lang::En => format!(
+                "Visitors added up per weekday and hour over {period}; the darker the cell, the busier."
+            ),
+        },
+    );
+    hour_axis(&mut heat);
+    heat.previous_label = None;
+    for wd in 0..5u32 {
+        let day = Weekday::try_from(wd as u8).unwrap_or(Weekday::Mon);
+        heat.series.push(ChartSeries {
+            key: wd.to_string(),
+            label: weekday_name(day, lang).into(),
+            values: hours
+                .iter()
+                .map(|h| cells.get(&(wd, *h)).map(|v| *v as f64))
+                .collect(),
+            previous: Vec::new(),
+            visible: true,
+            highlight: false,
+        });
+    }
+    out.push(heat);
 
-    // 5. Stores ranked by conversion.
-    let mut ranked: Vec<(String, f64)> = fig
+    // 6. Stores ranked by conversion; the selected store highlighted (and listed even
+    //    when it is further down).
+    let mut ranked: Vec<(u32, f64)> = fig
         .by_store
         .iter()
-        .filter_map(|(id, s)| {
-            s.conversion()
-                .map(|c| (names.get(id).cloned().unwrap_or_else(|| id.to_string()), c))
-        })
+        .filter_map(|(id, s)| s.conversion().map(|c| (*id, c)))
         .collect();
-    ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
-    ranked.truncate(15);
-    out.push(ChartSvg {
-        id: "ranking".into(),
-        title: lang
-            .pick(
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    let total_ranked = ranked.len();
+    let selected_pos = f
+        .store_id
+        .and_then(|s| ranked.iter().position(|(id, _)| *id == s));
+    let mut shown: Vec<(usize, (u32, f64))> = ranked
+        .iter()
+        .copied()
+        .enumerate()
+        .take(RANKED_STORES)
+        .collect();
+    if let Some(p) = selected_pos.filter(|p| *p >= RANKED_STORES) {
+        shown.push((p, ranked[p]));
+    }
+    let mut ranking = base(
+        "ranking",
+        ChartKind::Ranking,
+        Unit::Ratio,
+        if total_ranked > shown.len() {
+            match lang {
+                Lang::Fr => format!(
+                    "Magasins classés par taux de conversion ({} premiers sur {})",
+                    RANKED_STORES,
+                    format::int(total_ranked as i64, lang)
+                ),
+                Lang::En => format!(
+                    "Stores ranked by conversion rate (top {} of {})",
+                    RANKED_STORES,
+                    format::int(total_ranked as i64, lang)
+                ),
+            }
+        } else {
+            lang.pick(
                 "Magasins classés par taux de conversion",
                 "Stores ranked by conversion rate",
             )
-            .into(),
-        svg: charts::ranking(&ranked, &|v| format::percent(v, lang)),
-        empty_message: empty,
+            .into()
+        },
+        match lang {
+            Lang::Fr => format!(
+                "Taux de conversion de chaque magasin du {period}, du meilleur au moins bon ; \
+                 un clic sur un magasin ouvre sa vue."
+            ),
+            Lang::En => format!(
+                "Conversion rate of each store, {period}, best first; click a store to open its view."
+            ),
+        },
+    );
+    ranking.previous_label = None;
+    for (i, (rank, (id, _))) in shown.iter().enumerate() {
+        let name = names.get(id).cloned().unwrap_or_else(|| id.to_string());
+        ranking.x.push(name.clone());
+        ranking.x_full.push(format!("{}. {name}", rank + 1));
+        ranking.x_keys.push(id.to_string());
+        ranking.x_links.push(Some(format!("store={id}")));
+        if f.store_id == Some(*id) {
+            ranking.highlight_x = Some(i);
+        }
+    }
+    ranking.series.push(ChartSeries {
+        key: "conversion".into(),
+        label: lang.pick("Conversion", "Conversion").into(),
+        values: shown.iter().map(|(_, (_, c))| Some(*c)).collect(),
+        previous: Vec::new(),
+        visible: true,
+        highlight: false,
     });
+    out.push(ranking);
     out
 }

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use pipeline::clock::HourSlot;
-use pipeline::kpi::KpiFilter;
+use pipeline::kpi::{Comparison, KpiFilter};
 use pipeline::simulator::OPENING_HOURS;
 use pipeline::Reference;
 
@@ -23,12 +23,39 @@ pub fn last_complete_week(now: DateTime<Utc>) -> (NaiveDate, NaiveDate) {
     )
 }
 
+/// A filter the user can fix: the field it is about and a message in the page's language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FilterError {
+    /// `from`, `to`, `h0`, `h1`, `store` or `sensors`.
+    pub field: &'static str,
+    pub message: String,
+}
+
 /// Resolves the query into a filter, or a message in the page's language.
 pub fn resolve(
     q: &DashboardQuery,
     reference: &Reference,
     now: DateTime<Utc>,
 ) -> Result<KpiFilter, String> {
+    resolve_detailed(q, reference, now).map_err(|e| e.message)
+}
+
+/// The comparison asked for in the query (`cmp`); the weekday-aligned previous period by
+/// default and for values it does not know.
+pub fn comparison(q: &DashboardQuery) -> Comparison {
+    q.cmp
+        .as_deref()
+        .and_then(Comparison::from_code)
+        .unwrap_or_default()
+}
+
+/// [`resolve`], saying which field is wrong.
+pub fn resolve_detailed(
+    q: &DashboardQuery,
+    reference: &Reference,
+    now: DateTime<Utc>,
+) -> Result<KpiFilter, FilterError> {
+    let err = |field: &'static str, message: String| FilterError { field, message };
     let lang = Lang::from_code(Some(&q.lang));
     let (default_from, default_to) = last_complete_week(now);
     let parse = |s: &Option<String>, default: NaiveDate, name: &str| -> Result<NaiveDate, String> {
@@ -36,50 +63,63 @@ pub fn resolve(
             None => Ok(default),
             Some(text) => text.parse().map_err(|_| {
                 lang.pick("Date invalide", "Invalid date").to_string()
-                    + &format!(" ({name} = {text:?}, AAAA-MM-JJ)")
+                    + &format!(
+                        " ({name} = {text:?}, {})",
+                        lang.pick("AAAA-MM-JJ", "YYYY-MM-DD")
+                    )
             }),
         }
     };
-    let from = parse(&q.from, default_from, "from")?;
-    let to = parse(&q.to, default_to, "to")?;
+    let from = parse(&q.from, default_from, "from").map_err(|m| err("from", m))?;
+    let to = parse(&q.to, default_to, "to").map_err(|m| err("to", m))?;
     if from > to {
-        return Err(lang
-            .pick(
+        return Err(err(
+            "to",
+            lang.pick(
                 "La date de début est après la date de fin.",
                 "The start date is after the end date.",
             )
-            .into());
+            .into(),
+        ));
     }
     if (to - from).num_days() + 1 > MAX_DAYS {
-        return Err(format!(
-            "{} {MAX_DAYS} {}",
-            lang.pick("Période trop longue : au plus", "Period too long: at most"),
-            lang.pick("jours.", "days.")
+        return Err(err(
+            "from",
+            format!(
+                "{} {MAX_DAYS} {}",
+                lang.pick("Période trop longue : au plus", "Period too long: at most"),
+                lang.pick("jours.", "days.")
+            ),
         ));
     }
     let h0 = q.h0.unwrap_or(*OPENING_HOURS.start());
     let h1 = q.h1.unwrap_or(*OPENING_HOURS.end());
     if !OPENING_HOURS.contains(&h0) || !OPENING_HOURS.contains(&h1) || h0 > h1 {
-        return Err(lang
-            .pick(
+        return Err(err(
+            "h1",
+            lang.pick(
                 "Plage horaire invalide : de 9h à 19h, début avant fin.",
                 "Invalid hour range: 9 to 19, start before end.",
             )
-            .into());
+            .into(),
+        ));
     }
     let store_id = match q.store {
         None | Some(0) => None,
         Some(id) => match reference.store(id) {
             Some(s) => Some(s.store_id),
             None => {
-                return Err(format!(
-                    "{} {id}",
-                    lang.pick("Magasin inconnu :", "Unknown store:")
+                return Err(err(
+                    "store",
+                    format!("{} {id}", lang.pick("Magasin inconnu :", "Unknown store:")),
                 ))
             }
         },
     };
+    // Sensor boxes sent by the plain form for another store than the one chosen now.
+    let stale_sensors = q.sensors_for.is_some() && q.sensors_for != store_id;
     let mut sensor_ids: Vec<u32> = match store_id {
+        Some(_) if stale_sensors => Vec::new(),
         Some(s) => {
             let known: Vec<u32> = reference
                 .sensors_of(s)
@@ -87,12 +127,15 @@ pub fn resolve(
                 .map(|x| x.sensor_id)
                 .collect();
             if let Some(bad) = q.sensors.iter().find(|id| !known.contains(id)) {
-                return Err(format!(
-                    "{} {bad}",
-                    lang.pick(
-                        "Capteur inconnu pour ce magasin :",
-                        "Unknown sensor for this store:"
-                    )
+                return Err(err(
+                    "sensors",
+                    format!(
+                        "{} {bad}",
+                        lang.pick(
+                            "Capteur inconnu pour ce magasin :",
+                            "Unknown sensor for this store:"
+                        )
+                    ),
                 ));
             }
             q.sensors.clone()

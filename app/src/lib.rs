@@ -3,6 +3,10 @@
 //! Compiled twice: with `ssr` inside the server binary (rendering and server functions)
 //! and with `hydrate` into the WebAssembly bundle that makes the page interactive.
 
+#![recursion_limit = "256"]
+
+pub mod chart_view;
+pub mod charts;
 pub mod dashboard;
 pub mod format;
 pub mod home;
@@ -12,8 +16,6 @@ pub mod pipeline_page;
 pub mod server_fns;
 pub mod wire;
 
-#[cfg(feature = "ssr")]
-pub mod charts;
 #[cfg(feature = "ssr")]
 pub mod dashboard_data;
 #[cfg(feature = "ssr")]
@@ -27,7 +29,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    StaticSegment,
+    SsrMode, StaticSegment,
 };
 
 /// Name of the built site files: `/pkg/datamag360.js`, `_bg.wasm` and `.css`.
@@ -62,7 +64,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=NotFound>
                 <Route path=StaticSegment("") view=home::HomePage />
-                <Route path=StaticSegment("dashboard") view=dashboard::DashboardPage />
+                <Route path=StaticSegment("dashboard") view=dashboard::DashboardPage ssr=SsrMode::Async />
                 <Route path=StaticSegment("pipeline") view=pipeline_page::PipelinePage />
             </Routes>
         </Router>

@@ -51,6 +51,11 @@ pub struct DashboardQuery {
     pub to: Option<String>,
     pub h0: Option<u32>,
     pub h1: Option<u32>,
+    /// Comparison: `prev` (default), `year` or `none`.
+    pub cmp: Option<String>,
+    /// The store the sensor boxes were drawn for (`for_store`, sent by the plain HTML form):
+    /// when the user picked another store, those sensors no longer apply.
+    pub sensors_for: Option<u32>,
     /// `fr` or `en`
     pub lang: String,
 }
@@ -64,11 +69,27 @@ pub struct AppliedFilter {
     pub to: String,
     pub h0: u32,
     pub h1: u32,
-    pub previous_from: String,
-    pub previous_to: String,
+    /// `prev`, `year` or `none`.
+    pub compare: String,
+    /// The comparison period, unless `compare` is `none`.
+    pub previous_from: Option<String>,
+    pub previous_to: Option<String>,
 }
 
-/// One KPI with its change against the previous period.
+/// How a KPI's change reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ChangeState {
+    /// A percentage (`change` holds it).
+    Change,
+    /// No comparison asked for, or nothing to divide by.
+    None,
+    /// The comparison period lies partly or wholly outside the data.
+    Partial,
+    /// The period holds closed days only.
+    Closed,
+}
+
+/// One KPI with its change against the comparison period.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KpiCard {
     /// Stable id: visitors, active_sensors, transactions, revenue, conversion,
@@ -78,18 +99,89 @@ pub struct KpiCard {
     pub value: Option<f64>,
     pub display: String,
     pub previous: Option<f64>,
+    pub previous_display: String,
     /// Relative change, e.g. 0.12 for +12 %.
     pub change: Option<f64>,
+    pub change_state: ChangeState,
     pub change_display: String,
 }
 
-/// A chart drawn on the server (SVG), or the reason it is empty.
+/// What a chart draws.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ChartKind {
+    /// Lines over time (days, or hours of one day).
+    Lines,
+    /// Vertical bars over categories.
+    Bars,
+    /// Horizontal bars, one per store, best first.
+    Ranking,
+    /// Rows (series) × columns (x) coloured by value.
+    Heatmap,
+}
+
+/// The unit of a chart's values (how they are formatted).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Unit {
+    Count,
+    Euros,
+    /// A ratio in [0, 1], shown as a percentage.
+    Ratio,
+}
+
+/// One series of a chart: values aligned with the chart's `x`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ChartSvg {
+pub struct ChartSeries {
+    /// Stable key: a sensor or store id, or the measure's name.
+    pub key: String,
+    pub label: String,
+    pub values: Vec<Option<f64>>,
+    /// The comparison period's values at the same positions (empty without comparison).
+    pub previous: Vec<Option<f64>>,
+    /// Drawn by default (at most ten series are).
+    pub visible: bool,
+    /// The store the user is looking at.
+    pub highlight: bool,
+}
+
+/// A chart's data; the page draws it (plotters, on the server and in the browser).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChartData {
     pub id: String,
+    pub kind: ChartKind,
     pub title: String,
-    pub svg: Option<String>,
+    /// One sentence saying what the chart shows (accessible description).
+    pub description: String,
+    pub unit: Unit,
+    /// Labels along x as on the axis (`16/11`, `9h`, a store's name).
+    pub x: Vec<String>,
+    /// Full labels for tooltips and the data table (`lundi 16/11/2026`).
+    pub x_full: Vec<String>,
+    /// Machine keys of the x positions: `YYYY-MM-DD`, an hour, a store id.
+    pub x_keys: Vec<String>,
+    /// Drill-down per x position: the dashboard query to open (`from=…&to=…`, `store=3`).
+    pub x_links: Vec<Option<String>>,
+    pub series: Vec<ChartSeries>,
+    /// What the dashed lines are (`période précédente : 09/11/2026 → 15/11/2026`).
+    pub previous_label: Option<String>,
+    /// The x position to highlight (the ranking's selected store).
+    pub highlight_x: Option<usize>,
     pub empty_message: String,
+}
+
+impl ChartData {
+    /// True when no series has a value.
+    pub fn is_empty(&self) -> bool {
+        self.series
+            .iter()
+            .all(|s| s.values.iter().all(Option::is_none))
+    }
+}
+
+/// The first backfill's progress, while the period has no figures yet.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Preparing {
+    pub days_done: u32,
+    pub days_total: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -99,12 +191,20 @@ pub struct DashboardData {
     /// Sensor ids of the selected store.
     pub store_sensors: Vec<u32>,
     pub kpis: Vec<KpiCard>,
-    pub charts: Vec<ChartSvg>,
+    pub charts: Vec<ChartData>,
     /// First and last day with analytics data.
     pub data_from: Option<String>,
     pub data_to: Option<String>,
+    /// Today in Paris and the default period (the last complete week), `YYYY-MM-DD`.
+    pub today: String,
+    pub default_from: String,
+    pub default_to: String,
     /// A problem with the filters, in the page's language.
     pub error: Option<String>,
+    /// The field the problem is about (`from`, `to`, `h0`, `store`, `sensors`…).
+    pub error_field: Option<String>,
+    /// Set while the pipeline is still preparing the period's figures.
+    pub preparing: Option<Preparing>,
 }
 
 /// One ledger row for the pipeline page.

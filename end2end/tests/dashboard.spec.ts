@@ -1,57 +1,8 @@
-import { test, expect, type Page, type ConsoleMessage } from "@playwright/test";
+import { test, expect } from "@playwright/test";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { expectedKpis, query } from "./db";
-
-const screenshots = path.join(__dirname, "..", "screenshots");
-
-function watchConsole(page: Page): string[] {
-  const problems: string[] = [];
-  page.on("console", (msg: ConsoleMessage) => {
-    if (msg.type() === "error" || msg.type() === "warning") problems.push(`${msg.type()}: ${msg.text()}`);
-  });
-  page.on("pageerror", (err) => problems.push(`pageerror: ${err.message}`));
-  return problems;
-}
-
-async function hydrated(page: Page) {
-  await expect(page.locator("main[data-hydrated='true']")).toHaveCount(1);
-}
-
-/** The KPI values shown, from their data-value attributes. */
-async function shownKpis(page: Page): Promise<Record<string, number | null>> {
-  const out: Record<string, number | null> = {};
-  for (const el of await page.locator(".kpi").all()) {
-    const id = (await el.getAttribute("data-kpi")) ?? "";
-    const v = (await el.getAttribute("data-value")) ?? "";
-    out[id] = v === "" ? null : Number(v);
-  }
-  return out;
-}
-
-function expectClose(shown: Record<string, number | null>, expected: Record<string, number | null>) {
-  for (const [k, v] of Object.entries(expected)) {
-    if (v === null) {
-      expect(shown[k], k).toBeNull();
-    } else {
-      expect(shown[k], k).not.toBeNull();
-      expect(Math.abs((shown[k] as number) - v), `${k}: shown ${shown[k]}, database ${v}`).toBeLessThan(1e-6 * Math.max(1, Math.abs(v)));
-    }
-  }
-}
-
-/** Waits until the figures shown are those of this filter (a new view loads in place). */
-async function waitApplied(page: Page, f: { from: string; to: string; store?: number; sensors?: number[]; h0?: number; h1?: number }) {
-  const key = `store=${f.store ?? ""};sensors=${(f.sensors ?? []).join(",")};from=${f.from};to=${f.to};h0=${f.h0 ?? 9};h1=${f.h1 ?? 19}`;
-  await expect(page.locator(".kpi-grid")).toHaveAttribute("data-applied", key);
-}
-
-async function appliedFilter(page: Page) {
-  return {
-    from: await page.locator("#filter-from").inputValue(),
-    to: await page.locator("#filter-to").inputValue(),
-  };
-}
+import { appliedFilter, expectClose, hydrated, screenshots, shownKpis, waitApplied, watchConsole } from "./helpers";
 
 test("default view: the last complete week, KPIs equal the analytics tables", async ({ page }) => {
   const problems = watchConsole(page);
@@ -155,7 +106,10 @@ test("a period without data says so instead of drawing blank charts", async ({ p
   await expect(page.locator("#chart-visitors .empty")).toContainText("Aucune donnée");
   await expect(page.locator(".kpi[data-kpi='visitors']")).toHaveAttribute("data-value", "0");
   await page.goto("/dashboard?from=2025-02-10&to=2025-02-01");
-  await expect(page.locator("#filter-error")).toContainText("après la date de fin");
+  await expect(page.locator("#to-error")).toContainText("après la date de fin");
+  // The form keeps what the URL asked for.
+  await expect(page.locator("#filter-from")).toHaveValue("2025-02-10");
+  await expect(page.locator("#filter-to")).toHaveValue("2025-02-01");
 });
 
 test("the CSV export holds exactly the filtered rows", async ({ page }) => {
@@ -204,6 +158,9 @@ test("the dashboard works on a phone and in English", async ({ page }) => {
   await hydrated(page);
   await expect(page.getByRole("heading", { name: "Dashboard" })).toBeVisible();
   await expect(page.locator(".kpi[data-kpi='conversion'] .kpi-label")).toHaveText("Conversion rate");
+  // On a phone the filters fold into a one-line summary.
+  await expect(page.locator("#filter-store")).toBeHidden();
+  await page.locator(".filters-summary").click();
   await page.locator("#filter-store").selectOption("1");
   await page.locator("#apply-filters").click();
   await expect(page).toHaveURL(/lang=en/);

@@ -32,14 +32,40 @@ impl KpiFilter {
         (self.to - self.from).num_days() + 1
     }
 
-    /// The period of the same length just before this one.
+    /// The period just before this one, aligned on weekdays: shifted back by the smallest
+    /// whole number of weeks that clears it (a Monday–Wednesday is compared with the
+    /// Monday–Wednesday before; a 10-day period with the same 10 days two weeks earlier).
     pub fn previous(&self) -> KpiFilter {
-        let len = Duration::days(self.days());
+        let weeks = (self.days() + 6) / 7;
+        self.shifted_back(weeks * 7)
+    }
+
+    /// The same period one year earlier, 364 days back so that weekdays align.
+    pub fn year_before(&self) -> KpiFilter {
+        self.shifted_back(364)
+    }
+
+    /// The period `c` compares this one with, if any.
+    pub fn compared(&self, c: Comparison) -> Option<KpiFilter> {
+        match c {
+            Comparison::Previous => Some(self.previous()),
+            Comparison::LastYear => Some(self.year_before()),
+            Comparison::None => None,
+        }
+    }
+
+    fn shifted_back(&self, days: i64) -> KpiFilter {
+        let d = Duration::days(days);
         KpiFilter {
-            from: self.from - len,
-            to: self.to - len,
+            from: self.from - d,
+            to: self.to - d,
             ..self.clone()
         }
+    }
+
+    /// True when the period is a single day (the dashboard then shows hours).
+    pub fn is_single_day(&self) -> bool {
+        self.from == self.to
     }
 
     /// The store condition: an equality the indexes can use, or a tautology on `$1` (0)
@@ -90,6 +116,37 @@ impl KpiFilter {
 
     fn sensor_selected(&self, sensor_id: u32) -> bool {
         self.sensor_ids.is_empty() || self.sensor_ids.contains(&sensor_id)
+    }
+}
+
+/// What a period is compared with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Comparison {
+    /// The weeks just before, aligned on weekdays ([`KpiFilter::previous`]).
+    #[default]
+    Previous,
+    /// 364 days earlier ([`KpiFilter::year_before`]).
+    LastYear,
+    None,
+}
+
+impl Comparison {
+    /// The URL value: `prev`, `year` or `none`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Comparison::Previous => "prev",
+            Comparison::LastYear => "year",
+            Comparison::None => "none",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        match code.trim() {
+            "prev" | "previous" => Some(Comparison::Previous),
+            "year" => Some(Comparison::LastYear),
+            "none" => Some(Comparison::None),
+            _ => None,
+        }
     }
 }
 
@@ -194,6 +251,8 @@ pub struct DashboardFigures {
     pub by_date_hour: BTreeMap<(NaiveDate, u32), StoreSums>,
     /// Store-level sums per store (all stores, for the ranking).
     pub by_store: BTreeMap<u32, StoreSums>,
+    /// For a single day: visitors per series (the keys of `daily_series`) and hour.
+    pub hourly_series: BTreeMap<u32, BTreeMap<u32, i64>>,
 }
 
 impl DashboardFigures {
@@ -243,7 +302,7 @@ macro_rules! per_backend {
 
 impl Warehouse {
     /// The figures of `f` and the totals of the period before it, queried concurrently
-    /// (two pool connections): what the dashboard shows.
+    /// (two pool connections).
     pub async fn dashboard_with_previous(
         &self,
         f: &KpiFilter,
@@ -252,6 +311,105 @@ impl Warehouse {
         let (current, previous) =
             tokio::join!(self.dashboard_figures(f), self.period_totals(&previous));
         Ok((current?, previous?))
+    }
+
+    /// What the dashboard shows: the figures of `f` and, for the comparison period `cmp`,
+    /// its totals, store-level sums per (date, hour) and the same series as `f`'s (so the
+    /// charts can draw them dashed beside the current ones).
+    pub async fn dashboard_with_comparison(
+        &self,
+        f: &KpiFilter,
+        cmp: Option<&KpiFilter>,
+    ) -> Result<(DashboardFigures, Option<DashboardFigures>), WarehouseError> {
+        let Some(c) = cmp else {
+            return Ok((self.dashboard_figures(f).await?, None));
+        };
+        let (current, totals, by_date_hour) = tokio::join!(
+            self.dashboard_figures(f),
+            self.period_totals(c),
+            self.store_sums_by_date_hour(c)
+        );
+        let current = current?;
+        let mut other = DashboardFigures {
+            totals: totals?,
+            by_date_hour: if c.selects_nothing() {
+                BTreeMap::new()
+            } else {
+                by_date_hour?
+            },
+            ..Default::default()
+        };
+        if !c.selects_nothing() {
+            let ids: Vec<u32> = current.daily_series.keys().copied().collect();
+            other.daily_series = match c.store_id {
+                Some(store_id) => self.sensor_daily_visitors(c, store_id).await?,
+                None => self.store_daily_visitors(c, &ids).await?,
+            };
+            other.daily_series.retain(|k, _| ids.contains(k));
+            if c.is_single_day() {
+                other.hourly_series = self.hourly_visitors(c, &ids).await?;
+            }
+        }
+        Ok((current, Some(other)))
+    }
+
+    /// Visitors per hour of one day for the given series: sensors of the filter's store,
+    /// or stores (all their sensors) for all stores. From the cumulative hour columns.
+    async fn hourly_visitors(
+        &self,
+        f: &KpiFilter,
+        ids: &[u32],
+    ) -> Result<BTreeMap<u32, BTreeMap<u32, i64>>, WarehouseError> {
+        let mut out: BTreeMap<u32, BTreeMap<u32, i64>> = BTreeMap::new();
+        if ids.is_empty() {
+            return Ok(out);
+        }
+        let (h0, h1) = f.hours();
+        let first = *OPENING_HOURS.start();
+        let cols: Vec<String> = (first..=h1)
+            .map(|h| format!("CAST(v{h:02} AS BIGINT)"))
+            .collect();
+        let (table, key, cond) = match f.store_id {
+            Some(_) => ("analytics.sensor_days", "sensor_id", "store_id = $2 AND"),
+            None => ("analytics.store_days", "store_id", "$2 = 0 AND"),
+        };
+        let sql = &format!(
+            "SELECT CAST({key} AS BIGINT), {} FROM {table} WHERE {cond} date = $1 AND {key} IN ({})",
+            cols.join(", "),
+            id_list(ids)
+        );
+        let rows: Vec<Vec<i64>> = per_backend!(self, sql, |q, p| {
+            use sqlx::Row;
+            let rows = sqlx::query(q)
+                .bind(f.from)
+                .bind(f.store_param())
+                .fetch_all(p)
+                .await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in rows {
+                let mut v = Vec::with_capacity(cols.len() + 1);
+                for i in 0..=cols.len() {
+                    v.push(r.try_get::<i64, _>(i)?);
+                }
+                out.push(v);
+            }
+            out
+        });
+        for row in rows {
+            let Some((&key, cumulative)) = row.split_first() else {
+                continue;
+            };
+            let series = out.entry(key as u32).or_default();
+            let mut before = 0;
+            for (i, c) in cumulative.iter().enumerate() {
+                let h = first + i as u32;
+                if h >= h0 {
+                    series.insert(h, c - before);
+                }
+                before = *c;
+            }
+        }
+        Ok(out)
     }
 
     /// The totals of `f` alone (for the previous period's KPIs): the same sums as
@@ -340,6 +498,10 @@ impl Warehouse {
             out.daily_series = self.store_daily_visitors(f, &ids).await?;
         } else {
             out.series_of = out.daily_series.len();
+        }
+        if f.is_single_day() {
+            let ids: Vec<u32> = out.daily_series.keys().copied().collect();
+            out.hourly_series = self.hourly_visitors(f, &ids).await?;
         }
         Ok(out)
     }
@@ -582,5 +744,36 @@ mod tests {
             ("2025-03-03".into(), "2025-03-09".into())
         );
         assert_eq!(p.days(), 7);
+    }
+
+    #[test]
+    fn comparisons_align_weekdays() {
+        let f = |from: &str, to: &str| KpiFilter {
+            store_id: None,
+            sensor_ids: vec![],
+            from: from.parse().expect("date"),
+            to: to.parse().expect("date"),
+            hour_from: 9,
+            hour_to: 19,
+        };
+        let s = |k: KpiFilter| (k.from.to_string(), k.to.to_string());
+        // Monday–Wednesday → the Monday–Wednesday before, not Friday–Sunday.
+        let mon_wed = f("2025-03-10", "2025-03-12");
+        assert_eq!(
+            s(mon_wed.previous()),
+            ("2025-03-03".into(), "2025-03-05".into())
+        );
+        // Ten days → the same weekdays two weeks earlier.
+        assert_eq!(
+            s(f("2025-03-10", "2025-03-19").previous()),
+            ("2025-02-24".into(), "2025-03-05".into())
+        );
+        // Last year: 364 days back, a Monday again.
+        let y = mon_wed.year_before();
+        assert_eq!(s(y.clone()), ("2024-03-11".into(), "2024-03-13".into()));
+        assert_eq!(chrono::Datelike::weekday(&y.from), chrono::Weekday::Mon);
+        assert!(mon_wed.compared(Comparison::None).is_none());
+        assert_eq!(Comparison::from_code("year"), Some(Comparison::LastYear));
+        assert_eq!(Comparison::from_code("bogus"), None);
     }
 }
