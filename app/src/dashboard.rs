@@ -554,9 +554,9 @@ where
                 form_error.set(None);
             };
             Some(view! {
+                <input type="hidden" name="for_store" value=store.to_string() />
                 <fieldset class="sensors" id="filter-sensors" aria-invalid=invalid("sensors")>
                     <legend>{lang.pick("Capteurs", "Sensors")}</legend>
-                    <input type="hidden" name="for_store" value=store.to_string() />
                     <div class="sensor-tools">
                         <button type="button" class="link" id="sensors-all" on:click=all_on>{lang.pick("Tous", "All")}</button>
                         <button type="button" class="link" id="sensors-none" on:click=none_on>{lang.pick("Aucun", "None")}</button>

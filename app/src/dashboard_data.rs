@@ -175,9 +175,17 @@ async fn preparing(
         .ledger_states(Job::Transform, &f.from.to_string(), &to.to_string())
         .await
         .ok()?;
-    // Only days the pipeline has planned (it has a ledger row for them) count.
+    // Only days the pipeline has planned count: it has a ledger row for them, or it has
+    // started (ledger rows exist) and written no analytics yet.
     if states.is_empty() {
-        return None;
+        let started = range.is_none()
+            && w.ledger_summary()
+                .await
+                .map(|s| !s.is_empty())
+                .unwrap_or(false);
+        if !started {
+            return None;
+        }
     }
     let total = (to - f.from).num_days() + 1;
     let done = states

@@ -189,3 +189,43 @@ test("without JavaScript the dashboard shows its figures from the server", async
   expectClose(await shownKpis(page), expectedKpis({ ...f, store: 7 }));
   await context.close();
 });
+
+test("during the first start's backfill the dashboard says the data is being prepared", async ({ browser }) => {
+  // A second server on a fresh data directory: its first start backfills in the
+  // background. A 300-store synthetic chain keeps that busy for a while.
+  const { spawn } = await import("node:child_process");
+  const fs = await import("node:fs");
+  const os = await import("node:os");
+  const path = await import("node:path");
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "datamag360-first-"));
+  const port = 3918;
+  const server = spawn(process.env.DATAMAG_BIN as string, ["serve", "--port", String(port)], {
+    env: {
+      ...process.env,
+      DATAMAG_DATA_DIR: dir,
+      DATAMAG_SYNTHETIC_STORES: "300",
+      DATAMAG_BACKFILL_DAYS: "21",
+      HOST: "127.0.0.1",
+      RUST_LOG: "warn",
+    },
+    stdio: "ignore",
+  });
+  try {
+    const page = await (await browser.newContext()).newPage();
+    await expect
+      .poll(async () => (await page.request.get(`http://127.0.0.1:${port}/health`).catch(() => null))?.status() ?? 0, {
+        timeout: 30_000,
+      })
+      .toBe(200);
+    await page.goto(`http://127.0.0.1:${port}/dashboard`);
+    await hydrated(page);
+    await expect(page.locator("#preparing")).toContainText("Données en préparation");
+    await expect(page.locator("#preparing progress")).toHaveCount(1);
+    for (const el of await page.locator(".kpi .kpi-change").all()) {
+      expect(await el.innerText()).not.toMatch(/−|-\s*100/);
+    }
+  } finally {
+    server.kill("SIGTERM");
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -124,10 +124,13 @@ fn sums_match(a: &StoreSums, b: &StoreSums) -> bool {
 }
 
 async fn check(wh: &Warehouse, label: &str, filters: &[KpiFilter]) {
-    let (v, t) = hourly_rows(wh).await;
-    assert!(!v.is_empty() && !t.is_empty(), "{label}: no analytics rows");
+    let (v, tr) = hourly_rows(wh).await;
+    assert!(
+        !v.is_empty() && !tr.is_empty(),
+        "{label}: no analytics rows"
+    );
     for f in filters {
-        let e = expected(f, &v, &t);
+        let e = expected(f, &v, &tr);
         let got = wh.dashboard_figures(f).await.expect("figures");
         let ctx = format!("{label} {f:?}");
         let g = &got.totals;
@@ -194,7 +197,67 @@ async fn check(wh: &Warehouse, label: &str, filters: &[KpiFilter]) {
                 .collect();
             assert_eq!(got.daily_series, want, "{ctx}: busiest stores per day");
         }
+        // One day: visitors per series and hour, for the series drawn.
+        if f.is_single_day() {
+            let mut want: BTreeMap<u32, BTreeMap<u32, i64>> = BTreeMap::new();
+            for (store, sensor, date, heure, n, _) in &v {
+                let key = match f.store_id {
+                    Some(s) if *store as u32 == s && sensor_selected(f, *sensor) => *sensor as u32,
+                    None => *store as u32,
+                    _ => continue,
+                };
+                if *date == f.from
+                    && (f.hour_from..=f.hour_to).contains(&heure.hour())
+                    && got.daily_series.contains_key(&key)
+                {
+                    *want
+                        .entry(key)
+                        .or_default()
+                        .entry(heure.hour())
+                        .or_default() += n;
+                }
+            }
+            assert!(!want.is_empty() || e.totals.visitors == 0, "{ctx}");
+            assert_eq!(got.hourly_series, want, "{ctx}: hours of the day");
+        } else {
+            assert!(got.hourly_series.is_empty(), "{ctx}");
+        }
+        // The comparison period: the same totals and sums as its own figures, and the
+        // same series as the current period.
+        let c = f.previous();
+        let (cur, other) = wh
+            .dashboard_with_comparison(f, Some(&c))
+            .await
+            .expect("comparison");
+        let other = other.expect("comparison figures");
+        let direct = wh.dashboard_figures(&c).await.expect("figures");
+        assert_eq!(cur.totals.visitors, got.totals.visitors, "{ctx}");
+        assert_eq!(
+            (other.totals.visitors, other.totals.transactions),
+            (direct.totals.visitors, direct.totals.transactions),
+            "{ctx}: comparison totals"
+        );
+        assert_eq!(other.by_date_hour.len(), direct.by_date_hour.len(), "{ctx}");
+        assert!(other
+            .daily_series
+            .keys()
+            .all(|k| cur.daily_series.contains_key(k)));
+        let ce = expected(&c, &v, &tr);
+        for (k, series) in &other.daily_series {
+            for (day, n) in series {
+                let e = &ce;
+                let want = match c.store_id {
+                    Some(_) => e.daily.get(k).and_then(|d| d.get(day)),
+                    None => e.store_daily.get(k).and_then(|d| d.get(day)),
+                };
+                assert_eq!(Some(n), want, "{ctx}: comparison {k} {day}");
+            }
+        }
     }
+}
+
+fn sensor_selected(f: &KpiFilter, sensor: i64) -> bool {
+    f.sensor_ids.is_empty() || f.sensor_ids.contains(&(sensor as u32))
 }
 
 fn filters() -> Vec<KpiFilter> {
@@ -218,6 +281,9 @@ fn filters() -> Vec<KpiFilter> {
         f(None, vec![], "2025-01-29", "2025-03-16", (9, 19)),
         f(Some(2), vec![], "2025-02-01", "2025-02-28", (12, 15)),
         f(None, vec![], "2025-01-31", "2025-03-01", (10, 18)),
+        // One day: the hourly view.
+        f(Some(1), vec![1, 2], "2025-03-05", "2025-03-05", (11, 15)),
+        f(None, vec![], "2025-03-06", "2025-03-06", (9, 19)),
         // Outside the data: all zero, no error.
         f(None, vec![], "2024-01-01", "2024-01-07", (9, 19)),
     ]
