@@ -116,8 +116,9 @@ test("a click on a ranking bar opens that store, a click on a day its hours, and
   await page.mouse.up();
   await expect(page).toHaveURL(new RegExp(`store=${store}(&|$)`));
   await waitApplied(page, { ...f, store: Number(store) });
-  // The store is highlighted in the ranking and named in the filters.
+  // The store is highlighted in the ranking (orange bar) and named in the filters.
   await expect(page.locator("#filter-store")).toHaveValue(store);
+  await expect(page.locator("#chart-ranking svg rect[fill='#FF7F0E' i]")).toHaveCount(1);
 
   // A day of the visitors chart opens its hourly view.
   const day = await hoverPlot(page, "visitors", 0.5, 0.45);
