@@ -100,7 +100,7 @@ fn queries(reference: &Reference) -> Vec<Query> {
                 date,
                 hour: Some(hour),
             },
-            2 | 3 | 4 => Query {
+            2..=4 => Query {
                 kind: "visiteurs",
                 city,
                 sensor: Some(1 + g.below(sensors) as u32),
