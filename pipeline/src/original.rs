@@ -21,6 +21,20 @@ const MATRIX_A: u32 = 0x9908_b0df;
 const UPPER_MASK: u32 = 0x8000_0000;
 const LOWER_MASK: u32 = 0x7fff_ffff;
 
+/// MT19937's `init_genrand(19650218)`, where every `init_by_array` starts.
+const INIT_GENRAND: [u32; N] = {
+    let mut mt = [0u32; N];
+    mt[0] = 19_650_218;
+    let mut i = 1;
+    while i < N {
+        mt[i] = 1_812_433_253u32
+            .wrapping_mul(mt[i - 1] ^ (mt[i - 1] >> 30))
+            .wrapping_add(i as u32);
+        i += 1;
+    }
+    mt
+};
+
 /// CPython's `random.Random` after `seed(int)`: MT19937 and the few methods the original
 /// used. The state is twisted lazily, one word at a time, so a value that needs only a
 /// handful of outputs does not pay for the whole 624-word twist (the result is identical:
@@ -47,14 +61,8 @@ impl PyRandom {
         } else {
             &words[..used]
         };
-        let mut mt = [0u32; N];
-        // init_genrand(19650218)
-        mt[0] = 19_650_218;
-        for i in 1..N {
-            mt[i] = 1_812_433_253u32
-                .wrapping_mul(mt[i - 1] ^ (mt[i - 1] >> 30))
-                .wrapping_add(i as u32);
-        }
+        // init_genrand(19650218), the same for every seed: computed at compile time.
+        let mut mt = INIT_GENRAND;
         // init_by_array(key)
         let (mut i, mut j) = (1usize, 0usize);
         for _ in 0..N.max(key.len()) {
