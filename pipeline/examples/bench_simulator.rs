@@ -11,6 +11,8 @@
 //! Throughput is reported as values produced per second (the target figure) and as calls
 //! per second, for the best and the median of RUNS runs (default 15) after one warm-up
 //! run. Single-threaded: pin it with `taskset -c 1` for steadier numbers.
+//! `DATAMAG_SIMULATOR=original` measures the `original` profile (SHA-256 + MT19937 seeding
+//! per value) instead of the default one.
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -126,7 +128,12 @@ fn main() {
         .map(|s| s.parse().expect("RUNS must be a positive integer"))
         .unwrap_or(15)
         .max(1);
-    let sim = Simulator::new(Arc::new(Reference::embedded()));
+    let profile: pipeline::Profile = std::env::var("DATAMAG_SIMULATOR")
+        .ok()
+        .map(|s| s.parse().expect("DATAMAG_SIMULATOR: default or original"))
+        .unwrap_or_default();
+    println!("simulator profile: {profile}");
+    let sim = Simulator::with_profile(Arc::new(Reference::embedded()), profile);
     let days = year_days(2024);
     println!(
         "chain: {} stores, {} sensors; year 2024: {} days; {runs} runs (+1 warm-up)",

@@ -4,6 +4,9 @@
 //!
 //! Every value is a pure function of (store, sensor, local date, local hour): the random
 //! stream is seeded from those fields, so one hour always yields one answer.
+//!
+//! Two profiles ([`Profile`]): `default` (the rules above, defects fixed) and `original`
+//! (the original service's numbers exactly, quirks included; see [`crate::original`]).
 
 use std::ops::RangeInclusive;
 use std::sync::Arc;
@@ -100,15 +103,68 @@ pub struct ChainHour<'a> {
     pub sales: Vec<(&'a Store, StoreHour)>,
 }
 
+/// Which rules produce the numbers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Profile {
+    /// SEED.md's rules with the original's defects fixed: hour 19 open, transactions
+    /// derived from the sensors' own store-hour visitors.
+    #[default]
+    Default,
+    /// The original service's values exactly (SHA-256-seeded CPython `random`), with its
+    /// quirks: 19h reads as night, transactions drawn apart from the visitors.
+    Original,
+}
+
+impl Profile {
+    pub const ALL: [Profile; 2] = [Profile::Default, Profile::Original];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Profile::Default => "default",
+            Profile::Original => "original",
+        }
+    }
+}
+
+impl std::fmt::Display for Profile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Profile {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "default" => Ok(Profile::Default),
+            "original" => Ok(Profile::Original),
+            other => Err(format!(
+                "unknown simulator profile {other:?} (expected \"default\" or \"original\")"
+            )),
+        }
+    }
+}
+
 /// The simulator over one chain.
 #[derive(Debug, Clone)]
 pub struct Simulator {
     reference: Arc<Reference>,
+    profile: Profile,
 }
 
 impl Simulator {
+    /// The default profile.
     pub fn new(reference: Arc<Reference>) -> Self {
-        Self { reference }
+        Self::with_profile(reference, Profile::Default)
+    }
+
+    pub fn with_profile(reference: Arc<Reference>, profile: Profile) -> Self {
+        Self { reference, profile }
+    }
+
+    pub fn profile(&self) -> Profile {
+        self.profile
     }
 
     pub fn reference(&self) -> &Reference {
@@ -150,6 +206,9 @@ impl Simulator {
         date: NaiveDate,
         hour: u32,
     ) -> Option<SensorReading> {
+        if self.profile == Profile::Original {
+            return original_reading(store, sensor, date, hour);
+        }
         let day_coef = weekday_coef(date)?;
         Some(reading(store, sensor, date, hour, day_coef))
     }
@@ -157,6 +216,16 @@ impl Simulator {
     /// A store's sales for one local hour, or `None` on a closed day. Outside opening
     /// hours the store sells nothing.
     pub fn store_hour(&self, store: &Store, date: NaiveDate, hour: u32) -> Option<StoreHour> {
+        if self.profile == Profile::Original {
+            let sensors = self.reference.sensors_of(store.store_id);
+            let (transactions, chiffre_affaires, visitors) =
+                crate::original::store_sales(store, sensors, date, hour)?;
+            return Some(StoreHour {
+                transactions,
+                chiffre_affaires,
+                visitors,
+            });
+        }
         let day_coef = weekday_coef(date)?;
         if hour_coef(hour).is_none() {
             return Some(StoreHour {
@@ -185,6 +254,33 @@ impl Simulator {
             visitors,
         })
     }
+}
+
+/// A reading under the `original` profile. The original draws no genuine count behind
+/// a fault, so a faulty reading's `true_value` is 0 there; genuine ones carry their value.
+fn original_reading(
+    store: &Store,
+    sensor: &Sensor,
+    date: NaiveDate,
+    hour: u32,
+) -> Option<SensorReading> {
+    use crate::original::RawCount;
+    let (raw, value) = crate::original::sensor_value(store, sensor, date, hour)?;
+    let fault = match raw {
+        RawCount::Night(_) | RawCount::Genuine(_) => Fault::None,
+        RawCount::Missing => Fault::Missing,
+        RawCount::High(_) => Fault::HighOutlier,
+        RawCount::Low(_) => Fault::LowOutlier,
+    };
+    let true_value = match fault {
+        Fault::None => value.unwrap_or(0),
+        _ => 0,
+    };
+    Some(SensorReading {
+        value,
+        true_value,
+        fault,
+    })
 }
 
 fn reading(
@@ -282,6 +378,45 @@ mod tests {
         assert!(a.is_some());
         let other = s.sensor_reading(&store, &sensor, date(2024, 10, 14), 13);
         assert_ne!(a, other);
+    }
+
+    /// The `original` profile answers every test vector checked against the original
+    /// service (data/original_vectors.csv, from SEED.md's reference folder).
+    #[test]
+    fn original_profile_reproduces_the_original_vectors() {
+        let s = Simulator::with_profile(Arc::new(Reference::embedded()), Profile::Original);
+        let r = s.reference();
+        let text = include_str!("../data/original_vectors.csv");
+        let mut checked = 0;
+        for line in text.lines().skip(1).filter(|l| !l.trim().is_empty()) {
+            let f: Vec<&str> = line.split(',').collect();
+            let store = r.store_by_city(f[1]).expect("known store");
+            let date: NaiveDate = f[3].parse().expect("date");
+            let hour: u32 = f[4].parse().expect("hour");
+            let got = match f[0] {
+                "visiteurs" => {
+                    let sensor = r
+                        .sensor(store.store_id, f[2].parse().expect("sensor"))
+                        .expect("known sensor");
+                    match s.sensor_reading(store, sensor, date, hour) {
+                        None => "-1".to_string(),
+                        Some(reading) => reading
+                            .value
+                            .map_or_else(|| "null".to_string(), |v| v.to_string()),
+                    }
+                }
+                _ => match s.store_hour(store, date, hour) {
+                    None => "-1;-1".to_string(),
+                    Some(h) if h.transactions == 0 && h.chiffre_affaires == 0.0 => {
+                        "0;0".to_string()
+                    }
+                    Some(h) => format!("{};{}", h.transactions, h.chiffre_affaires),
+                },
+            };
+            assert_eq!(got, f[5], "{line}");
+            checked += 1;
+        }
+        assert!(checked >= 20, "{checked} vectors");
     }
 
     #[test]

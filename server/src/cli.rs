@@ -4,6 +4,7 @@
 use std::net::IpAddr;
 use std::path::PathBuf;
 
+use clap::builder::TypedValueParser;
 use clap::{Args, Parser, Subcommand};
 
 use crate::telemetry::LogFormat;
@@ -105,6 +106,13 @@ pub struct PipelineArgs {
     /// instead of the built-in simulator.
     #[arg(long, env = "DATAMAG_SOURCE_URL")]
     pub source_url: Option<String>,
+
+    /// Simulator profile: `default` (the original's rules, its defects fixed) or
+    /// `original` (the original service's numbers exactly, quirks included).
+    #[arg(long = "simulator", env = "DATAMAG_SIMULATOR", default_value = "default",
+          value_parser = clap::builder::PossibleValuesParser::new(["default", "original"])
+              .map(|s| s.parse::<pipeline::Profile>().unwrap_or_default()))]
+    pub simulator: pipeline::Profile,
 
     /// Days collected before today on the very first start.
     #[arg(long, env = "DATAMAG_BACKFILL_DAYS", default_value_t = 21)]

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use prometheus_client::encoding::text::encode;
@@ -16,7 +16,7 @@ use prometheus_client::registry::Registry;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
-    method: String,
+    method: &'static str,
     route: String,
     status: u16,
 }
@@ -109,9 +109,9 @@ impl Metrics {
         Ok(out)
     }
 
-    fn record_request(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
+    fn record_request(&self, method: &'static str, route: &str, status: u16, elapsed: Duration) {
         let labels = RequestLabels {
-            method: method.to_string(),
+            method,
             route: route.to_string(),
             status,
         };
@@ -142,11 +142,29 @@ impl pipeline::jobs::JobObserver for Metrics {
     }
 }
 
+/// The `method` label: the standard methods by name, any other one as `other` (clients
+/// can send any token as a method; each would otherwise make new series).
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::OPTIONS => "OPTIONS",
+        Method::TRACE => "TRACE",
+        Method::CONNECT => "CONNECT",
+        _ => "other",
+    }
+}
+
 /// Middleware counting every request by its route pattern (not the raw path, to keep the
-/// label set small).
+/// label set small): unmatched paths share `other` (or `/pkg/*`, `/api/*`), unknown
+/// methods share `other`, so the series count is bounded whatever clients send.
 pub async fn track(State(metrics): State<Arc<Metrics>>, request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = request.method().to_string();
+    let method = method_label(request.method());
     let route = request
         .extensions()
         .get::<MatchedPath>()
@@ -164,7 +182,7 @@ pub async fn track(State(metrics): State<Arc<Metrics>>, request: Request, next: 
         });
     let response = next.run(request).await;
     metrics.record_request(
-        &method,
+        method,
         &route,
         response.status().as_u16(),
         started.elapsed(),

@@ -18,7 +18,8 @@ pub async fn build(args: &PipelineArgs, clock: Arc<dyn Clock>) -> anyhow::Result
         sensors = reference.sensor_count(),
         "chain loaded"
     );
-    let simulator = Arc::new(Simulator::new(Arc::new(reference)));
+    let simulator = Arc::new(Simulator::with_profile(Arc::new(reference), args.simulator));
+    tracing::info!(profile = %args.simulator, "simulator ready");
     let warehouse = match &args.database_url {
         Some(url) => Warehouse::connect(url).await.with_context(|| {
             format!(

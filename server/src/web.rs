@@ -1,11 +1,17 @@
 //! The axum application: REST API + Leptos pages + static site, and the serve loop.
 
+use std::collections::HashSet;
+use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use anyhow::Context;
 use app::services::Services;
-use axum::extract::FromRef;
+use axum::body::Body;
+use axum::extract::{FromRef, Request, State};
+use axum::http::Uri;
+use axum::response::{IntoResponse, Response};
 use axum::Router;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -69,6 +75,11 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 /// The whole application router: API, pages, static site, metrics, and the admin API.
 pub fn build_router(state: AppState, admin: Option<AdminState>, metrics: Arc<Metrics>) -> Router {
     let routes = generate_route_list(app::App);
+    // Every path the router serves exactly: a trailing slash on one of them redirects.
+    let mut known: HashSet<String> = routes.iter().map(|r| r.path().to_string()).collect();
+    known.extend(api::PATHS.iter().map(|p| p.to_string()));
+    known.extend(["/metrics", "/docs", "/redoc"].map(String::from));
+    let known = Arc::new(known);
     let services = state.services.clone();
     let options = state.leptos_options.clone();
     let pages: Router = Router::new()
@@ -78,11 +89,10 @@ pub fn build_router(state: AppState, admin: Option<AdminState>, metrics: Arc<Met
             move || provide_context(services.clone()),
             move || app::shell(options.clone()),
         )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
-            app::shell,
-        ))
+        .fallback(page_fallback(state.services.clone(), known))
         .with_state(state.clone());
     let public = api::router(state.services)
+        .merge(api::docs::router())
         .merge(pages)
         .route(
             "/metrics",
@@ -97,6 +107,8 @@ pub fn build_router(state: AppState, admin: Option<AdminState>, metrics: Arc<Met
         router = router.merge(crate::admin::router(admin));
     }
     router
+        // Every route's 405 carries a JSON body (axum still sets `Allow`).
+        .method_not_allowed_fallback(api::error::method_not_allowed)
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
@@ -126,6 +138,76 @@ pub fn build_router(state: AppState, admin: Option<AdminState>, metrics: Arc<Met
             crate::metrics::track,
         ))
         .layer(TraceLayer::new_for_http())
+}
+
+/// What answers a path no route matched: a 307 to the canonical form of a path that has
+/// one (a trailing slash on a served path, dot segments, doubled slashes), else a static
+/// file of the site, else the app's 404 page, rendered with the same context as the pages
+/// (without it, a page that reads the services would panic and drop the connection).
+fn page_fallback(
+    services: Services,
+    known: Arc<HashSet<String>>,
+) -> impl Fn(
+    Uri,
+    State<AppState>,
+    Request<Body>,
+) -> Pin<Box<dyn Future<Output = Response> + Send + 'static>>
+       + Clone
+       + Send
+       + Sync
+       + 'static {
+    let render = leptos_axum::file_and_error_handler_with_context::<AppState, _>(
+        move || provide_context(services.clone()),
+        app::shell,
+    );
+    move |uri: Uri, state: State<AppState>, request: Request<Body>| {
+        let render = render.clone();
+        let known = known.clone();
+        Box::pin(async move {
+            if let Some(location) = canonical_location(uri.path(), uri.query(), &known) {
+                if let Ok(value) = HeaderValue::from_str(&location) {
+                    return (StatusCode::TEMPORARY_REDIRECT, [(header::LOCATION, value)])
+                        .into_response();
+                }
+            }
+            render(uri, state, request).await
+        })
+    }
+}
+
+/// Where a non-canonical path should go, with its query: dot segments resolved, empty
+/// segments dropped, and a trailing slash removed when the path without it is served.
+/// `None` when the path is already canonical (or has no canonical served form).
+pub fn canonical_location(
+    path: &str,
+    query: Option<&str>,
+    known: &HashSet<String>,
+) -> Option<String> {
+    let mut segments: Vec<&str> = Vec::new();
+    for segment in path.split('/') {
+        match segment {
+            "" | "." => {}
+            ".." => {
+                segments.pop();
+            }
+            s => segments.push(s),
+        }
+    }
+    let resolved = format!("/{}", segments.join("/"));
+    let slash = path.len() > 1 && path.ends_with('/');
+    let target = if resolved != "/" && slash && !known.contains(&resolved) {
+        // A trailing slash on an unknown path: keep it, only clean what precedes.
+        format!("{resolved}/")
+    } else {
+        resolved
+    };
+    if target == path {
+        return None;
+    }
+    Some(match query {
+        Some(q) => format!("{target}?{q}"),
+        None => target,
+    })
 }
 
 /// Runs the server (and, unless disabled, the scheduled jobs) until SIGINT/SIGTERM.
@@ -229,4 +311,34 @@ async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutdown requested, finishing in-flight requests");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_locations() {
+        let known: HashSet<String> = ["/", "/dashboard", "/visiteurs"]
+            .map(String::from)
+            .into_iter()
+            .collect();
+        let at = |p: &str, q: Option<&str>| canonical_location(p, q, &known);
+        assert_eq!(at("/dashboard/", None).as_deref(), Some("/dashboard"));
+        assert_eq!(
+            at("/visiteurs/", Some("city_store=Paris")).as_deref(),
+            Some("/visiteurs?city_store=Paris")
+        );
+        assert_eq!(at("/./dashboard", None).as_deref(), Some("/dashboard"));
+        assert_eq!(at("/..", None).as_deref(), Some("/"));
+        assert_eq!(at("/x/..", None).as_deref(), Some("/"));
+        assert_eq!(at("/../../x", None).as_deref(), Some("/x"));
+        assert_eq!(at("//evil.example", None).as_deref(), Some("/evil.example"));
+        assert_eq!(at("/a//b/", None).as_deref(), Some("/a/b/"));
+        // Already canonical, or a trailing slash with nothing served without it.
+        assert_eq!(at("/", None), None);
+        assert_eq!(at("/dashboard", None), None);
+        assert_eq!(at("/nowhere/", None), None);
+        assert_eq!(at("/nowhere", None), None);
+    }
 }

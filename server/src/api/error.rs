@@ -86,3 +86,15 @@ impl IntoResponse for ApiError {
         (self.status, Json(self.body)).into_response()
     }
 }
+
+/// The body of every 405: which methods exist is in the `Allow` header axum adds.
+pub async fn method_not_allowed(method: axum::http::Method) -> Response {
+    let shown: String = method.as_str().chars().take(20).collect();
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        None,
+        format!("Méthode {shown} non autorisée sur cette adresse (voir l'en-tête Allow)."),
+    )
+    .into_response()
+}

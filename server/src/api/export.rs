@@ -26,9 +26,9 @@ fn error(status: StatusCode, code: &'static str, detail: String) -> Response {
 fn parse(raw: Option<&str>) -> Result<DashboardQuery, String> {
     let mut q = DashboardQuery::default();
     let int = |k: &str, v: &str| -> Result<u32, String> {
-        v.trim()
-            .parse()
-            .map_err(|_| format!("Le paramètre « {k} » doit être un entier (reçu : « {v} »)."))
+        super::params::lax_int(v)
+            .and_then(|n| u32::try_from(n).ok())
+            .ok_or_else(|| format!("Le paramètre « {k} » doit être un entier (reçu : « {v} »)."))
     };
     for (k, v) in form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
         match k.as_ref() {

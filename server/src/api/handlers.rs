@@ -25,25 +25,44 @@ pub struct VisiteursResponse {
     pub visiteurs: Option<i64>,
 }
 
-/// Answer of `GET /transactions`.
+/// Answer of `GET /transactions`: one object whatever the day. On a weekend `message`
+/// is present and both figures are `-1`; outside opening hours both are `0`.
 #[derive(Debug, Serialize, ToSchema)]
-#[serde(untagged)]
-pub enum TransactionsResponse {
-    Open {
-        #[schema(example = 23)]
-        transactions: i64,
-        /// Revenue in euros, rounded to cents.
-        #[schema(example = 1534.87)]
-        chiffre_affaires: f64,
-    },
-    Closed {
-        #[schema(example = "Magasin fermé le week-end")]
-        message: String,
-        #[schema(example = -1)]
-        transactions: i64,
-        #[schema(example = -1)]
-        chiffre_affaires: i64,
-    },
+pub struct TransactionsResponse {
+    /// Only on a closed day: `Magasin fermé le week-end`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "Magasin fermé le week-end")]
+    pub message: Option<String>,
+    /// Tickets; `-1` when the store is closed.
+    #[schema(example = 23, minimum = -1)]
+    pub transactions: i64,
+    /// Revenue in euros, rounded to cents; `-1` when the store is closed. Written as an
+    /// integer (`-1`, `0`) when it is one, as the original did.
+    #[schema(value_type = f64, example = 1534.87, minimum = -1)]
+    pub chiffre_affaires: serde_json::Number,
+}
+
+impl TransactionsResponse {
+    fn closed() -> Self {
+        Self {
+            message: Some("Magasin fermé le week-end".into()),
+            transactions: -1,
+            chiffre_affaires: serde_json::Number::from(-1),
+        }
+    }
+
+    fn sales(transactions: i64, chiffre_affaires: f64) -> Self {
+        let chiffre_affaires = if chiffre_affaires == 0.0 {
+            serde_json::Number::from(0)
+        } else {
+            serde_json::Number::from_f64(chiffre_affaires).unwrap_or_else(|| 0.into())
+        };
+        Self {
+            message: None,
+            transactions,
+            chiffre_affaires,
+        }
+    }
 }
 
 /// One sensor's count in `GET /releves`.
@@ -89,17 +108,26 @@ pub struct HealthResponse {
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)] // documents the query; parsing is done by `Params`
 pub struct VisiteursQuery {
-    /// Store city, case-insensitive (e.g. `Paris`, `PARIS`).
+    /// Store city, case-insensitive (e.g. `Paris`, `PARIS`); surrounding spaces ignored.
+    #[param(min_length = 1, pattern = r".*\S.*", example = "Paris")]
     city_store: String,
-    /// Year (with `month` and `day`, or none of the three: then the latest available hour).
+    /// Year, with `month` and `day` (all three or none). Data starts on 2021-01-01;
+    /// later than today answers 404.
+    #[param(minimum = 2021, maximum = 9999, example = 2024)]
     year: Option<u32>,
-    /// Month 1–12.
+    /// Month 1–12, with `year` and `day`.
+    #[param(minimum = 1, maximum = 12, example = 10)]
     month: Option<u32>,
-    /// Day 1–31.
+    /// Day of the month 1–31 (and a date that exists), with `year` and `month`.
+    #[param(minimum = 1, maximum = 31, example = 14)]
     day: Option<u32>,
-    /// Local hour 0–23 (Europe/Paris); without it, the day total over opening hours 9–19.
+    /// Local hour 0–23 (Europe/Paris); needs a date. Without it, the day total over
+    /// opening hours 9–19 (today: the running total so far).
+    #[param(minimum = 0, maximum = 23, example = 12)]
     hour: Option<u32>,
-    /// Sensor number within the store; without it, all the store's sensors.
+    /// Sensor number within the store (1 to the store's sensor count); without it, all
+    /// the store's sensors.
+    #[param(minimum = 1, example = 9)]
     sensor_id: Option<u32>,
 }
 
@@ -108,12 +136,20 @@ pub struct VisiteursQuery {
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)] // documents the query; parsing is done by `Params`
 pub struct TransactionsQuery {
-    /// Store city, case-insensitive.
+    /// Store city, case-insensitive; surrounding spaces ignored.
+    #[param(min_length = 1, pattern = r".*\S.*", example = "Paris")]
     city_store: String,
+    /// Year; data starts on 2021-01-01, later than today answers 404.
+    #[param(minimum = 2021, maximum = 9999, example = 2024)]
     year: u32,
+    /// Month 1–12.
+    #[param(minimum = 1, maximum = 12, example = 10)]
     month: u32,
+    /// Day of the month 1–31 (and a date that exists).
+    #[param(minimum = 1, maximum = 31, example = 14)]
     day: u32,
     /// Local hour 0–23 (Europe/Paris).
+    #[param(minimum = 0, maximum = 23, example = 12)]
     hour: u32,
 }
 
@@ -122,10 +158,17 @@ pub struct TransactionsQuery {
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)] // documents the query; parsing is done by `Params`
 pub struct RelevesQuery {
+    /// Year; data starts on 2021-01-01, later than today answers 404.
+    #[param(minimum = 2021, maximum = 9999, example = 2024)]
     year: u32,
+    /// Month 1–12.
+    #[param(minimum = 1, maximum = 12, example = 10)]
     month: u32,
+    /// Day of the month 1–31 (and a date that exists).
+    #[param(minimum = 1, maximum = 31, example = 14)]
     day: u32,
     /// Local hour 0–23 (Europe/Paris).
+    #[param(minimum = 0, maximum = 23, example = 12)]
     hour: u32,
 }
 
@@ -134,11 +177,20 @@ pub struct RelevesQuery {
     get,
     path = "/visiteurs",
     params(VisiteursQuery),
+    description = "Rules across parameters: `year`, `month` and `day` come all three or not at all \
+                   (else 422 `partial_date`); `hour` needs a date (else 422 `hour_without_date`); \
+                   the date must exist (else 422 `invalid_date`).\n\n\
+                   Forms: with `hour`, that hour; without it, the day's opening hours 9–19 summed. \
+                   Without `sensor_id`, all the store's sensors summed. Sums skip missing readings. \
+                   Without a date, or with today's date and no `hour`: today's running total, \
+                   hours 9 up to the last complete hour. A weekend day answers `is_closed: true`, \
+                   `visiteurs: -1`. Dates before 2021-01-01, after today, or hours later than \
+                   the last complete hour answer 404.",
     responses(
         (status = 200, description = "Count, closed day (`-1`) or missing reading (`null`)", body = VisiteursResponse),
         (status = 400, description = "Repeated parameter", body = ErrorBody),
         (status = 404, description = "Unknown store or sensor, or date not available", body = ErrorBody),
-        (status = 422, description = "Missing or malformed parameter", body = ErrorBody),
+        (status = 422, description = "Missing or malformed parameter, or a cross-parameter rule broken", body = ErrorBody),
     )
 )]
 pub async fn visiteurs(
@@ -152,59 +204,100 @@ pub async fn visiteurs(
     let hour = params.hour(date.is_some())?;
     let sensor = params.sensor(reference, store)?;
     let now = services.clock.now();
-    let (date, hour) = match date {
-        Some(date) => (date, hour),
+    let today = HourSlot::containing(now).date;
+    let latest = HourSlot::latest_available(now);
+    let date = date.unwrap_or(today);
+    // Which hours: one, the whole day, or today's complete hours so far.
+    let hours = match hour {
+        Some(h) => {
+            ensure_available(date, Some(h), now)?;
+            Hours::One(h)
+        }
+        None if date == today => {
+            let last = (latest.date == today).then_some(latest.hour);
+            Hours::SoFar(last)
+        }
         None => {
-            let latest = HourSlot::latest_available(now);
-            (latest.date, Some(latest.hour))
+            ensure_available(date, None, now)?;
+            Hours::Day
         }
     };
-    ensure_available(date, hour, now)?;
-
+    if !pipeline::simulator::is_open_day(date) {
+        return Ok(Json(VisiteursResponse {
+            message: "Magasin fermé!".into(),
+            is_closed: true,
+            visiteurs: Some(-1),
+        }));
+    }
     let sensors: &[Sensor] = match sensor {
         Some(s) => std::slice::from_ref(s),
         None => reference.sensors_of(store.store_id),
     };
-    let hours = match hour {
-        Some(h) => h..=h,
-        None => OPENING_HOURS,
+    let range = match hours {
+        Hours::One(h) => h..=h,
+        Hours::Day => OPENING_HOURS,
+        Hours::SoFar(Some(last)) => *OPENING_HOURS.start()..=last.min(*OPENING_HOURS.end()),
+        // Before any hour of today is complete: an empty sum.
+        Hours::SoFar(None) => {
+            let end = *OPENING_HOURS.end();
+            (end + 1)..=end
+        }
     };
-    let mut total: Option<i64> = None;
-    for h in hours {
+    // One sensor for one hour is a reading (possibly missing: null); every other form is
+    // a sum of the readings that arrived.
+    let single = sensor.is_some() && matches!(hours, Hours::One(_));
+    let mut total: i64 = 0;
+    let mut missing = false;
+    for h in range {
         for sensor in sensors {
-            let Some(reading) = services.simulator.sensor_reading(store, sensor, date, h) else {
-                return Ok(Json(VisiteursResponse {
-                    message: "Magasin fermé!".into(),
-                    is_closed: true,
-                    visiteurs: Some(-1),
-                }));
-            };
-            if let Some(v) = reading.value {
-                total = Some(total.unwrap_or(0) + v);
+            match services
+                .simulator
+                .sensor_reading(store, sensor, date, h)
+                .and_then(|r| r.value)
+            {
+                Some(v) => total += v,
+                None => missing = true,
             }
         }
     }
+    let visiteurs = (!(single && missing)).then_some(total);
     Ok(Json(VisiteursResponse {
-        message: visitors_message(store, sensor, date, hour, total),
+        message: visitors_message(store, sensor, date, hours, visiteurs),
         is_closed: false,
-        visiteurs: total,
+        visiteurs,
     }))
+}
+
+/// The hours a `/visiteurs` answer covers.
+#[derive(Debug, Clone, Copy)]
+enum Hours {
+    One(u32),
+    /// The whole day's opening hours.
+    Day,
+    /// Today up to the last complete hour (`None`: no hour of today is complete yet).
+    SoFar(Option<u32>),
 }
 
 fn visitors_message(
     store: &Store,
     sensor: Option<&Sensor>,
     date: NaiveDate,
-    hour: Option<u32>,
+    hours: Hours,
     total: Option<i64>,
 ) -> String {
     let who = match sensor {
         Some(s) => format!("capteur {}", s.sensor_id),
         None => "tous les capteurs".to_string(),
     };
-    let when = match hour {
-        Some(h) => format!("le {} à {h:02}h", date.format("%d/%m/%Y")),
-        None => format!("le {} (journée, 9h–20h)", date.format("%d/%m/%Y")),
+    let day = date.format("%d/%m/%Y");
+    let when = match hours {
+        Hours::One(h) => format!("le {day} à {h:02}h"),
+        Hours::Day => format!("le {day} (journée, 9h–20h)"),
+        Hours::SoFar(Some(last)) if last >= *OPENING_HOURS.start() => format!(
+            "le {day} (en cours : 9h–{}h)",
+            last.min(*OPENING_HOURS.end()) + 1
+        ),
+        Hours::SoFar(_) => format!("le {day} (en cours : aucune heure d'ouverture écoulée)"),
     };
     match total {
         Some(v) => format!("{}, {who}, {when} : {v} visiteurs", store.city_store),
@@ -217,11 +310,15 @@ fn visitors_message(
     get,
     path = "/transactions",
     params(TransactionsQuery),
+    description = "All five parameters are required. The date must exist (else 422 \
+                   `invalid_date`). A weekend day answers `message` with both figures `-1`; \
+                   hours outside 9–19 answer `0` and `0`. Dates before 2021-01-01, after \
+                   today, or hours later than the last complete hour answer 404.",
     responses(
-        (status = 200, description = "Sales, or `-1` when the store is closed", body = TransactionsResponse),
+        (status = 200, description = "Sales; `-1` and a `message` when the store is closed", body = TransactionsResponse),
         (status = 400, description = "Repeated parameter", body = ErrorBody),
         (status = 404, description = "Unknown store, or date not available", body = ErrorBody),
-        (status = 422, description = "Missing or malformed parameter", body = ErrorBody),
+        (status = 422, description = "Missing or malformed parameter, or a date that does not exist", body = ErrorBody),
     )
 )]
 pub async fn transactions(
@@ -235,15 +332,8 @@ pub async fn transactions(
     ensure_available(date, Some(hour), services.clock.now())?;
     Ok(Json(
         match services.simulator.store_hour(store, date, hour) {
-            Some(sales) => TransactionsResponse::Open {
-                transactions: sales.transactions,
-                chiffre_affaires: sales.chiffre_affaires,
-            },
-            None => TransactionsResponse::Closed {
-                message: "Magasin fermé le week-end".into(),
-                transactions: -1,
-                chiffre_affaires: -1,
-            },
+            Some(sales) => TransactionsResponse::sales(sales.transactions, sales.chiffre_affaires),
+            None => TransactionsResponse::closed(),
         },
     ))
 }
@@ -253,6 +343,9 @@ pub async fn transactions(
     get,
     path = "/releves",
     params(RelevesQuery),
+    description = "All four parameters are required; the date must exist (else 422 \
+                   `invalid_date`). Dates before 2021-01-01, after today, or hours later than \
+                   the last complete hour answer 404.",
     responses(
         (status = 200, description = "All readings of the hour; empty lists when closed", body = RelevesResponse),
         (status = 400, description = "Repeated parameter", body = ErrorBody),

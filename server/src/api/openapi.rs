@@ -11,7 +11,10 @@ use super::handlers;
     info(
         title = "DataMag360 API",
         description = "Store-traffic simulator API, compatible with the original DataMag360 \
-                       (`/visiteurs`, `/transactions`). All dates and hours are Europe/Paris local time."
+                       (`/visiteurs`, `/transactions`). All dates and hours are Europe/Paris local time. \
+                       Integer parameters are read as the original read them: surrounding spaces, a \
+                       leading `+` and an all-zero fraction (`12.0`) are accepted; `1.5` or `1e3` are not. \
+                       Errors answer `{\"detail\": \"<French message>\", \"code\": \"...\"}`."
     ),
     paths(
         handlers::visiteurs,

@@ -92,12 +92,8 @@ impl Params {
                 ),
             )
         };
-        let trimmed = text.trim();
-        if trimmed.is_empty() || !trimmed.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(out_of_range());
-        }
-        match trimmed.parse::<u32>() {
-            Ok(v) if (min..=max).contains(&v) => Ok(Some(v)),
+        match lax_int(text).map(u32::try_from) {
+            Some(Ok(v)) if (min..=max).contains(&v) => Ok(Some(v)),
             _ => Err(out_of_range()),
         }
     }
@@ -210,6 +206,35 @@ pub fn ensure_available(
     })
 }
 
+/// An integer as the original API (pydantic's lax mode) accepted it: surrounding
+/// whitespace, an optional sign, decimal digits, and an optional fractional part made only
+/// of zeros (`12`, ` +12 `, `12.0`, `12.00`, `12.`, `-0`). `None` for anything else
+/// (`1.5`, `1e3`, `0x10`, `１２`, empty) and for values beyond `i64`.
+pub fn lax_int(text: &str) -> Option<i64> {
+    let t = text.trim();
+    let (negative, t) = match t.as_bytes().first() {
+        Some(b'+') => (false, &t[1..]),
+        Some(b'-') => (true, &t[1..]),
+        _ => (false, t),
+    };
+    let digits = match t.split_once('.') {
+        Some((whole, fraction)) if fraction.bytes().all(|b| b == b'0') => whole,
+        Some(_) => return None,
+        None => t,
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    // Leading zeros cannot overflow: strip them before parsing.
+    let significant = digits.trim_start_matches('0');
+    let magnitude: i64 = if significant.is_empty() {
+        0
+    } else {
+        significant.parse().ok()?
+    };
+    Some(if negative { -magnitude } else { magnitude })
+}
+
 /// Keeps echoed user input short in messages.
 fn truncate(text: &str) -> String {
     const MAX: usize = 40;
@@ -218,5 +243,56 @@ fn truncate(text: &str) -> String {
     } else {
         let cut: String = text.chars().take(MAX).collect();
         format!("{cut}…")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::lax_int;
+
+    #[test]
+    fn integers_are_read_as_the_original_read_them() {
+        for (text, want) in [
+            ("12", 12),
+            ("+12", 12),
+            (" 12 ", 12),
+            ("\t7\n", 7),
+            ("1.0", 1),
+            ("2024.0", 2024),
+            ("12.00", 12),
+            ("12.", 12),
+            ("007", 7),
+            ("-0", 0),
+            ("-3", -3),
+            ("+0.000", 0),
+            ("000000000000000000000000000000000001", 1),
+        ] {
+            assert_eq!(lax_int(text), Some(want), "{text:?}");
+        }
+        for text in [
+            "",
+            " ",
+            "+",
+            "-",
+            ".",
+            ".0",
+            "1.5",
+            "1.01",
+            "1e3",
+            "1E3",
+            "0x10",
+            "１２",
+            "1_000",
+            "1 2",
+            "++1",
+            "+-1",
+            "12a",
+            "NaN",
+            "inf",
+            "1.0.0",
+            "99999999999999999999",
+        ] {
+            assert_eq!(lax_int(text), None, "{text:?}");
+        }
     }
 }

@@ -146,11 +146,199 @@ async fn day_and_store_totals_add_up_the_hours_and_sensors() {
 }
 
 #[tokio::test]
-async fn without_a_date_the_latest_available_hour_is_served() {
-    // now = 14:00 Paris on a Sunday: latest hour 13h, closed.
-    let (status, body) = get("/visiteurs?city_store=Paris").await;
+async fn without_a_date_or_today_a_weekend_answers_closed() {
+    // now = 14:00 Paris on a Sunday: closed, not a 404.
+    for uri in [
+        "/visiteurs?city_store=Paris",
+        "/visiteurs?city_store=Paris&sensor_id=2",
+        "/visiteurs?city_store=Paris&year=2025&month=6&day=15",
+    ] {
+        let (status, body) = get(uri).await;
+        assert_eq!(status, StatusCode::OK, "{uri}: {body}");
+        assert_eq!(
+            body,
+            serde_json::json!({"message": "Magasin fermé!", "is_closed": true, "visiteurs": -1}),
+            "{uri}"
+        );
+    }
+}
+
+async fn get_at(now: &str, uri: &str) -> (StatusCode, Value) {
+    let now = DateTime::parse_from_rfc3339(now)
+        .expect("timestamp")
+        .with_timezone(&Utc);
+    let services = Services::new(
+        Arc::new(Simulator::new(Arc::new(Reference::embedded()))),
+        Arc::new(FixedClock::new(now)),
+    );
+    let response = datamag360::api::router(services)
+        .oneshot(Request::get(uri).body(Body::empty()).expect("request"))
+        .await
+        .expect("router answers");
+    let status = response.status();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    (status, serde_json::from_slice(&bytes).expect("JSON"))
+}
+
+/// Without a date, and for today without an hour: today's running total, hours 9 up to
+/// the last complete hour (the original answered today's total so far too).
+#[tokio::test]
+async fn today_is_the_running_total_up_to_the_last_complete_hour() {
+    // Monday 2025-06-16 14:20 Paris: hours 9..=13 are complete.
+    let now = "2025-06-16T12:20:00Z";
+    let mut store_sum = 0;
+    let mut sensor_sum = 0;
+    for hour in 9..=13 {
+        let (status, h) = get_at(
+            now,
+            &format!("/visiteurs?city_store=Lyon&year=2025&month=6&day=16&hour={hour}"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{h}");
+        store_sum += h["visiteurs"].as_i64().expect("a store sum");
+        let (_, s) = get_at(
+            now,
+            &format!("/visiteurs?city_store=Lyon&year=2025&month=6&day=16&hour={hour}&sensor_id=4"),
+        )
+        .await;
+        sensor_sum += s["visiteurs"].as_i64().unwrap_or(0);
+    }
+    for uri in [
+        "/visiteurs?city_store=Lyon",
+        "/visiteurs?city_store=Lyon&year=2025&month=6&day=16",
+    ] {
+        let (status, body) = get_at(now, uri).await;
+        assert_eq!(status, StatusCode::OK, "{uri}: {body}");
+        assert_eq!(body["is_closed"], false);
+        assert_eq!(body["visiteurs"].as_i64(), Some(store_sum), "{uri}: {body}");
+        assert!(body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("en cours")));
+    }
+    let (_, one) = get_at(now, "/visiteurs?city_store=Lyon&sensor_id=4").await;
+    assert_eq!(one["visiteurs"].as_i64(), Some(sensor_sum), "{one}");
+    // The hour in progress is still not served.
+    let (status, body) = get_at(
+        now,
+        "/visiteurs?city_store=Lyon&year=2025&month=6&day=16&hour=14",
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    // Before any opening hour is complete: 0 so far.
+    let (status, early) = get_at("2025-06-16T07:30:00Z", "/visiteurs?city_store=Lyon").await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(body["is_closed"], true);
+    assert_eq!(early["visiteurs"], 0, "{early}");
+}
+
+/// Integers as the original (pydantic's lax mode) read them.
+#[tokio::test]
+async fn integers_are_read_as_the_original_read_them() {
+    let (_, plain) =
+        get("/visiteurs?city_store=Paris&year=2024&month=10&day=14&hour=12&sensor_id=9").await;
+    for uri in [
+        "/visiteurs?city_store=Paris&year=2024.0&month=10.0&day=14.00&hour=12.0&sensor_id=9.0",
+        "/visiteurs?city_store=Paris&year=%2B2024&month=%2B10&day=14&hour=%2B12&sensor_id=%2B9",
+        "/visiteurs?city_store=Paris&year=%202024%20&month=10&day=14&hour=12%20&sensor_id=%209",
+        "/visiteurs?city_store=Paris&year=2024&month=010&day=14&hour=12&sensor_id=9.",
+    ] {
+        let (status, body) = get(uri).await;
+        assert_eq!(status, StatusCode::OK, "{uri}: {body}");
+        assert_eq!(body, plain, "{uri}");
+    }
+    let (status, t) =
+        get("/transactions?city_store=Paris&year=2024.0&month=10.0&day=14.0&hour=12.0").await;
+    assert_eq!(status, StatusCode::OK, "{t}");
+    for (uri, parameter) in [
+        (
+            "/visiteurs?city_store=Paris&year=2024&month=10&day=14&hour=12&sensor_id=1.5",
+            "sensor_id",
+        ),
+        (
+            "/visiteurs?city_store=Paris&year=2024&month=10&day=14&hour=1e1",
+            "hour",
+        ),
+        (
+            "/visiteurs?city_store=Paris&year=2024&month=10&day=14&hour=12.01",
+            "hour",
+        ),
+        (
+            "/visiteurs?city_store=Paris&year=2024&month=10&day=1_4",
+            "day",
+        ),
+        (
+            "/transactions?city_store=Paris&year=2024&month=10&day=14&hour=0x0c",
+            "hour",
+        ),
+    ] {
+        let (status, body) = get(uri).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{uri}: {body}");
+        assert_eq!(body["parameter"], parameter, "{uri}: {body}");
+        assert!(body["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("entier")));
+    }
+}
+
+/// The published document matches the server: one schema for /transactions, bounds on
+/// every parameter, the cross-parameter rules written down.
+#[tokio::test]
+async fn the_openapi_document_tells_the_truth() {
+    let (_, spec) = get("/openapi.json").await;
+    let schema = &spec["components"]["schemas"]["TransactionsResponse"];
+    assert!(
+        schema.get("oneOf").is_none() && schema.get("anyOf").is_none(),
+        "{schema}"
+    );
+    assert_eq!(
+        schema["required"],
+        serde_json::json!(["transactions", "chiffre_affaires"])
+    );
+    let param = |path: &str, name: &str| -> Value {
+        spec["paths"][path]["get"]["parameters"]
+            .as_array()
+            .expect("parameters")
+            .iter()
+            .find(|p| p["name"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("{path} {name}"))
+    };
+    for path in ["/visiteurs", "/transactions"] {
+        assert_eq!(param(path, "month")["schema"]["maximum"], 12, "{path}");
+        assert_eq!(param(path, "month")["schema"]["minimum"], 1, "{path}");
+        assert_eq!(param(path, "day")["schema"]["maximum"], 31, "{path}");
+        assert_eq!(param(path, "hour")["schema"]["maximum"], 23, "{path}");
+        assert_eq!(param(path, "hour")["schema"]["minimum"], 0, "{path}");
+        assert_eq!(param(path, "year")["schema"]["minimum"], 2021, "{path}");
+        assert_eq!(
+            param(path, "city_store")["schema"]["minLength"],
+            1,
+            "{path}"
+        );
+    }
+    assert_eq!(param("/visiteurs", "sensor_id")["schema"]["minimum"], 1);
+    let description = spec["paths"]["/visiteurs"]["get"]["description"]
+        .as_str()
+        .expect("description");
+    for rule in ["partial_date", "hour_without_date", "invalid_date"] {
+        assert!(description.contains(rule), "{rule} in {description}");
+    }
+
+    // The weekend answer and an open answer both match the one schema.
+    let (_, closed) = get("/transactions?city_store=Lyon&year=2024&month=10&day=13&hour=12").await;
+    assert_eq!(
+        keys(&closed),
+        ["chiffre_affaires", "message", "transactions"]
+    );
+    let (_, night) = get("/transactions?city_store=Lyon&year=2024&month=10&day=14&hour=3").await;
+    assert_eq!(
+        night,
+        serde_json::json!({"transactions": 0, "chiffre_affaires": 0})
+    );
 }
 
 #[tokio::test]
@@ -313,11 +501,6 @@ async fn bad_queries_get_clear_4xx_json() {
         ),
         (
             format!("{V}city_store=Paris&year=2025&month=6&day=15&hour=14"),
-            404,
-            "not_yet_available",
-        ),
-        (
-            format!("{V}city_store=Paris&year=2025&month=6&day=15"),
             404,
             "not_yet_available",
         ),

@@ -2,6 +2,8 @@
 //! source, and the real binary as operators run it.
 
 mod api;
+mod dropin;
 mod http_source;
 mod operations;
+mod original_profile;
 mod process;
