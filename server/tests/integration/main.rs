@@ -2,6 +2,7 @@
 //! source, and the real binary as operators run it.
 
 mod api;
+mod calendar;
 mod dropin;
 mod http_source;
 mod operations;
