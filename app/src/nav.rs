@@ -44,7 +44,7 @@ pub fn Nav(lang: Memo<Lang>) -> impl IntoView {
                 <a href=with_lang("/pipeline")>{move || lang.get().pick("Pipeline", "Pipeline")}</a>
                 <a href=with_lang("/")>{move || lang.get().pick("Simulateur", "Simulator")}</a>
             </nav>
-            <nav class="lang-switch" aria-label="Langue / Language">
+            <nav class="lang-switch" aria-label=move || lang.get().pick("Langue", "Language")>
                 <a href=switch_to(Lang::Fr) class:active=move || lang.get() == Lang::Fr hreflang="fr">
                     "FR"
                 </a>
