@@ -365,7 +365,7 @@ fn Grid(grid: PartitionGrid, lang: Memo<Lang>) -> impl IntoView {
     let day_label = |d: &str| d.get(8..10).unwrap_or(d).to_string();
     let cell = move |state: CellState, title: String| {
         view! {
-            <td class=format!("cell {}", state.class()) title=format!("{title} : {}", state.label(l))>
+            <td class=format!("cell {}", state.class()) title=format!("{title} — {}", state.label(l))>
                 <span class="visually-hidden">{state.label(l)}</span>
             </td>
         }
