@@ -100,12 +100,15 @@ fn NotFound() -> impl IntoView {
         }
     }
     let lang = i18n::use_lang();
+    // Set only in the browser, once the WebAssembly has taken over the page.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
     let home = move || match lang.get() {
         i18n::Lang::Fr => "/".to_string(),
         i18n::Lang::En => "/?lang=en".to_string(),
     };
     view! {
-        <main class="page not-found">
+        <main class="page not-found" data-hydrated=move || hydrated.get().to_string()>
             <nav::Nav lang />
             <h1>{move || lang.get().pick("Page introuvable", "Page not found")}</h1>
             <p>

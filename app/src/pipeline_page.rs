@@ -224,10 +224,10 @@ fn StatusView(status: PipelineView, lang: Memo<Lang>) -> impl IntoView {
         first_day,
         checked_from,
         checked_to,
-        grid,
+        grid: partition_grid,
         missing,
         missing_total,
-        failures,
+        failures: failure_groups,
         recent,
         quality,
     } = status;
@@ -235,7 +235,7 @@ fn StatusView(status: PipelineView, lang: Memo<Lang>) -> impl IntoView {
         Some(d) if *d > checked_from => d.clone(),
         _ => checked_from.clone(),
     };
-    let completeness = if first_day.is_none() {
+    let summary_text = if first_day.is_none() {
         l.pick(
             "Le pipeline n'a encore rien exécuté.",
             "The pipeline has not run anything yet.",
@@ -243,26 +243,29 @@ fn StatusView(status: PipelineView, lang: Memo<Lang>) -> impl IntoView {
         .to_string()
     } else if missing_total == 0 {
         format!(
-            "{} {} {} {} : {}",
+            "{} {} {} {}{} {}",
             l.pick("Partitions dues du", "Partitions due from"),
             format::date(&from_shown, l),
             l.pick("au", "to"),
             format::date(&checked_to, l),
+            l.pick(" :", ":"),
             l.pick("toutes présentes.", "all present."),
         )
     } else {
         format!(
-            "{} {} {} {} : {} {}",
+            "{} {} {} {}{} {} {}",
             l.pick("Partitions dues du", "Partitions due from"),
             format::date(&from_shown, l),
             l.pick("au", "to"),
             format::date(&checked_to, l),
+            l.pick(" :", ":"),
             format::int(missing_total as i64, l),
             l.pick("manquantes ou en échec :", "missing or failed:"),
         )
     };
     let more = missing_total.saturating_sub(missing.len());
-    view! {
+    // Each section is type-erased: one nested view type would be too deep for rustc.
+    let ledger = view! {
         <section class="card" id="ledger-summary">
             <h2>{l.pick("Résumé du registre des tâches", "Job ledger summary")}</h2>
             <div class="table-scroll">
@@ -291,6 +294,9 @@ fn StatusView(status: PipelineView, lang: Memo<Lang>) -> impl IntoView {
                 </table>
             </div>
         </section>
+    }
+    .into_any();
+    let grid = view! {
         <section class="card" id="grid">
             <h2>{l.pick("Partitions des 14 derniers jours", "Partitions of the last 14 days")}</h2>
             <p class="muted">
@@ -299,11 +305,14 @@ fn StatusView(status: PipelineView, lang: Memo<Lang>) -> impl IntoView {
                     "One cell per hour (collect, then ingest); the last row is the day's nightly transform.",
                 )}
             </p>
-            <Grid grid lang />
+            <Grid grid=partition_grid lang />
         </section>
+    }
+    .into_any();
+    let completeness = view! {
         <section class="card" id="completeness" data-missing-total=missing_total.to_string()>
             <h2>{l.pick("Complétude", "Completeness")}</h2>
-            <p id="completeness-summary">{completeness}</p>
+            <p id="completeness-summary">{summary_text}</p>
             {(!missing.is_empty())
                 .then(|| {
                     view! {
@@ -333,18 +342,28 @@ fn StatusView(status: PipelineView, lang: Memo<Lang>) -> impl IntoView {
                     }
                 })}
         </section>
+    }
+    .into_any();
+    let failures = view! {
         <section class="card" id="failed-runs">
             <h2>{l.pick("Échecs, regroupés par erreur", "Failures, grouped by error")}</h2>
-            {if failures.is_empty() {
+            {if failure_groups.is_empty() {
                 view! { <p class="muted">{l.pick("Aucun échec.", "No failures.")}</p> }.into_any()
             } else {
-                view! { <FailureGroups groups=failures lang /> }.into_any()
+                view! { <FailureGroups groups=failure_groups lang /> }.into_any()
             }}
         </section>
         <section class="card" id="recent-runs">
             <h2>{l.pick("Exécutions récentes", "Recent runs")}</h2>
             <RunsTable rows=recent lang />
         </section>
+    }
+    .into_any();
+    view! {
+        {ledger}
+        {grid}
+        {completeness}
+        {failures}
         <QualityTable rows=quality lang />
     }
 }
@@ -435,6 +454,7 @@ fn Grid(grid: PartitionGrid, lang: Memo<Lang>) -> impl IntoView {
                 .collect_view()}
         </ul>
     }
+    .into_any()
 }
 
 #[component]
@@ -480,6 +500,7 @@ fn FailureGroups(groups: Vec<FailureGroupRow>, lang: Memo<Lang>) -> impl IntoVie
                 .collect_view()}
         </ul>
     }
+    .into_any()
 }
 
 #[component]
@@ -525,6 +546,7 @@ fn RunsTable(rows: Vec<RunRow>, lang: Memo<Lang>) -> impl IntoView {
             </table>
         </div>
     }
+    .into_any()
 }
 
 #[component]
@@ -596,4 +618,5 @@ fn QualityTable(rows: Vec<QualityRow>, lang: Memo<Lang>) -> impl IntoView {
             </dl>
         </section>
     }
+    .into_any()
 }
