@@ -109,7 +109,7 @@ fn NotFound() -> impl IntoView {
     };
     view! {
         <main class="page not-found" data-hydrated=move || hydrated.get().to_string()>
-            <nav::Nav lang />
+            <nav::Nav lang full_reload=true />
             <h1>{move || lang.get().pick("Page introuvable", "Page not found")}</h1>
             <p>
                 {move || {
@@ -121,7 +121,7 @@ fn NotFound() -> impl IntoView {
                 }}
             </p>
             <p>
-                <a class="button-link" href=home>
+                <a class="button-link" href=home rel="external">
                     {move || lang.get().pick("Retour à l'accueil", "Back to the home page")}
                 </a>
             </p>

@@ -78,15 +78,51 @@ pub async fn site_file_or_not_found(State(state): State<AppState>, req: Request)
     handler(uri, State(state), Request::from_parts(parts, body)).await
 }
 
+/// Attributes whose value Leptos draws at random for every response (a CSP nonce, also
+/// copied into `crossorigin`). Our Content-Security-Policy does not use nonces, so two
+/// renders that differ only there are the same page. (A nonce-based CSP would need the
+/// nonce in the tag, or no 304.)
+const RANDOM_ATTRIBUTES: [&[u8]; 2] = [b" nonce=\"", b" crossorigin=\""];
+
+/// The body without the values of [`RANDOM_ATTRIBUTES`].
+fn stable_parts(body: &[u8]) -> Vec<&[u8]> {
+    let mut parts = Vec::new();
+    let mut rest = body;
+    loop {
+        let next = RANDOM_ATTRIBUTES
+            .iter()
+            .filter_map(|a| {
+                rest.windows(a.len())
+                    .position(|w| w == *a)
+                    .map(|i| (i, a.len()))
+            })
+            .min();
+        let Some((at, len)) = next else {
+            parts.push(rest);
+            return parts;
+        };
+        parts.push(&rest[..at + len]);
+        let value = &rest[at + len..];
+        match value.iter().position(|&b| b == b'"') {
+            Some(end) => rest = &value[end..],
+            None => return parts,
+        }
+    }
+}
+
 /// A weak ETag of a page body: the same HTML gives the same tag in every replica
 /// running the same binary.
 fn etag_of(body: &[u8]) -> String {
     let mut h = std::hash::DefaultHasher::new();
-    body.hash(&mut h);
+    let mut len = 0;
+    for part in stable_parts(body) {
+        part.hash(&mut h);
+        len += part.len();
+    }
     let a = h.finish();
     // A second pass with the length mixed in makes the tag 128 bits wide.
     let mut h2 = std::hash::DefaultHasher::new();
-    (body.len(), a).hash(&mut h2);
+    (len, a).hash(&mut h2);
     format!("W/\"{a:016x}{:016x}\"", h2.finish())
 }
 
@@ -156,6 +192,15 @@ mod tests {
         assert_eq!(etag_of(b"<html>a</html>"), etag_of(b"<html>a</html>"));
         assert_ne!(etag_of(b"<html>a</html>"), etag_of(b"<html>b</html>"));
         assert!(etag_of(b"x").starts_with("W/\""));
+    }
+
+    #[test]
+    fn per_response_nonces_do_not_change_the_tag() {
+        let a = br#"<script nonce="abc123">x</script><link crossorigin="abc123"><p>1</p>"#;
+        let b = br#"<script nonce="zzz999">x</script><link crossorigin="zzz999"><p>1</p>"#;
+        let c = br#"<script nonce="zzz999">x</script><link crossorigin="zzz999"><p>2</p>"#;
+        assert_eq!(etag_of(a), etag_of(b));
+        assert_ne!(etag_of(b), etag_of(c));
     }
 
     #[test]

@@ -16,6 +16,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use futures::StreamExt;
 use pipeline::kpi::ExportHour;
 use pipeline::Reference;
 use tokio::sync::mpsc;
@@ -283,7 +284,9 @@ pub async fn export_csv(State(services): State<Services>, RawQuery(raw): RawQuer
             st.pending.clear();
             Some((Ok::<_, std::io::Error>(Bytes::from(chunk)), st))
         }
-    });
+    })
+    // The compression layer may poll again after the end: answer "ended" again.
+    .fuse();
 
     let suffix = match format {
         ExportFormat::Csv => "",
