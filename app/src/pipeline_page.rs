@@ -49,7 +49,9 @@ impl CellState {
         match self {
             CellState::Done => l.pick("terminée", "done"),
             CellState::Running => l.pick("en cours", "running"),
-            CellState::Retrying => l.pick("en échec, nouvel essai prévu", "failed, retry scheduled"),
+            CellState::Retrying => {
+                l.pick("en échec, nouvel essai prévu", "failed, retry scheduled")
+            }
             CellState::Failed => l.pick("en échec, à relancer", "failed, needs a manual retry"),
             CellState::Missing => l.pick("manquante", "missing"),
             CellState::NotDue => l.pick("pas encore due", "not due yet"),

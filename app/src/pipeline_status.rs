@@ -77,7 +77,8 @@ pub struct Window<'a> {
 
 /// The grid and the due-and-not-done partitions (all of them, oldest first).
 pub fn grid_and_gaps(w: &Window<'_>) -> (PartitionGrid, Vec<String>) {
-    let mut hours = vec![Vec::with_capacity(w.days.len()); 24];
+    let mut hours: Vec<Vec<CellState>> =
+        (0..24).map(|_| Vec::with_capacity(w.days.len())).collect();
     let mut transform = Vec::with_capacity(w.days.len());
     let mut gaps = Vec::new();
     for &d in &w.days {
@@ -366,6 +367,9 @@ mod tests {
         ]);
         assert_eq!(rows.len(), 1);
         let q = &rows[0];
-        assert_eq!((q.rows_in, q.closed, q.rejected, q.outliers, q.rows_out), (120, 50, 3, 3, 60));
+        assert_eq!(
+            (q.rows_in, q.closed, q.rejected, q.outliers, q.rows_out),
+            (120, 50, 3, 3, 60)
+        );
     }
 }

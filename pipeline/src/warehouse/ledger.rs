@@ -289,7 +289,12 @@ impl Warehouse {
                     .fetch_one(p)
                     .await?
             }
-            Warehouse::Postgres(p) => sqlx::query_scalar(sql).bind(job.name()).fetch_one(p).await?,
+            Warehouse::Postgres(p) => {
+                sqlx::query_scalar(sql)
+                    .bind(job.name())
+                    .fetch_one(p)
+                    .await?
+            }
         })
     }
 
@@ -302,22 +307,37 @@ impl Warehouse {
                    SUM(CASE WHEN next_attempt_at IS NULL THEN 1 ELSE 0 END), MIN(next_attempt_at) \
                    FROM job_ledger WHERE status = 'failed' GROUP BY job, COALESCE(error, '') \
                    ORDER BY COUNT(*) DESC, job, MIN(partition) LIMIT $1";
-        type R = (String, String, i64, String, String, i64, Option<DateTime<Utc>>);
+        type R = (
+            String,
+            String,
+            i64,
+            String,
+            String,
+            i64,
+            Option<DateTime<Utc>>,
+        );
         let rows: Vec<R> = match self {
-            Warehouse::Sqlite(p) => sqlx::query_as(&sqlite(sql)).bind(limit).fetch_all(p).await?,
+            Warehouse::Sqlite(p) => {
+                sqlx::query_as(&sqlite(sql))
+                    .bind(limit)
+                    .fetch_all(p)
+                    .await?
+            }
             Warehouse::Postgres(p) => sqlx::query_as(sql).bind(limit).fetch_all(p).await?,
         };
         Ok(rows
             .into_iter()
-            .map(|(job, error, partitions, first, last, exhausted, next)| FailureGroup {
-                job,
-                error,
-                partitions,
-                first_partition: first,
-                last_partition: last,
-                exhausted,
-                next_attempt_at: next,
-            })
+            .map(
+                |(job, error, partitions, first, last, exhausted, next)| FailureGroup {
+                    job,
+                    error,
+                    partitions,
+                    first_partition: first,
+                    last_partition: last,
+                    exhausted,
+                    next_attempt_at: next,
+                },
+            )
             .collect())
     }
 }

@@ -76,15 +76,21 @@ async fn export_rows_sum_to_the_dashboard_totals() {
             assert_eq!(sum(|r| r.store_visitors), totals.store_visitors, "{label}");
             assert_eq!(sum(|r| r.transactions), totals.transactions, "{label}");
             let revenue: f64 = rows.iter().map(|r| r.revenue).sum();
-            assert!((revenue - totals.revenue).abs() < 1e-6 * totals.revenue.max(1.0), "{label}");
+            assert!(
+                (revenue - totals.revenue).abs() < 1e-6 * totals.revenue.max(1.0),
+                "{label}"
+            );
             // Ordered by (date, hour, store), one row per store-hour, inside the filter.
             let keys: Vec<_> = rows.iter().map(|r| (r.date, r.hour, r.store_id)).collect();
             assert!(keys.windows(2).all(|w| w[0] < w[1]), "{label}: order");
-            assert!(rows.iter().all(|r| r.date >= f.from
-                && r.date <= f.to
-                && (f.hour_from..=f.hour_to).contains(&r.hour)
-                && f.store_id.is_none_or(|s| s == r.store_id)
-                && r.visitors <= r.store_visitors), "{label}");
+            assert!(
+                rows.iter().all(|r| r.date >= f.from
+                    && r.date <= f.to
+                    && (f.hour_from..=f.hour_to).contains(&r.hour)
+                    && f.store_id.is_none_or(|s| s == r.store_id)
+                    && r.visitors <= r.store_visitors),
+                "{label}"
+            );
             if f.from <= f.to && f.hour_from <= f.hour_to {
                 assert!(!rows.is_empty(), "{label}: rows expected");
             } else {

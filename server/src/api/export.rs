@@ -115,8 +115,8 @@ fn parse(raw: Option<&str>) -> Result<(DashboardQuery, ExportFormat), String> {
                     "excel" => ExportFormat::Excel,
                     other => {
                         return Err(format!(
-                            "Le paramètre « format » vaut « csv » ou « excel » (reçu : « {other} »)."
-                        ))
+                        "Le paramètre « format » vaut « csv » ou « excel » (reçu : « {other} »)."
+                    ))
                     }
                 }
             }
@@ -325,8 +325,8 @@ mod tests {
     #[test]
     fn excel_layout_is_semicolons_and_decimal_commas() {
         let reference = Reference::embedded();
-        let bytes = write_rows(ExportFormat::Excel, &reference, &[row(1534.5)], true)
-            .expect("written");
+        let bytes =
+            write_rows(ExportFormat::Excel, &reference, &[row(1534.5)], true).expect("written");
         let text = String::from_utf8(bytes).expect("utf-8");
         let lines: Vec<&str> = text.split("\r\n").collect();
         assert_eq!(lines[0], COLUMNS.join(";"));
@@ -341,7 +341,8 @@ mod tests {
     #[test]
     fn csv_layout_is_commas_and_decimal_points() {
         let reference = Reference::embedded();
-        let bytes = write_rows(ExportFormat::Csv, &reference, &[row(10.0)], false).expect("written");
+        let bytes =
+            write_rows(ExportFormat::Csv, &reference, &[row(10.0)], false).expect("written");
         let text = String::from_utf8(bytes).expect("utf-8");
         assert!(text.ends_with(",120,300,42,10.00\n"), "{text}");
         assert!(!text.contains("date,"), "no header in later chunks");

@@ -52,7 +52,11 @@ fn router(site: &std::path::Path) -> Router {
     build_router(state, None, Arc::new(Metrics::default()))
 }
 
-async fn get(router: &Router, uri: &str, headers: &[(&str, &str)]) -> (StatusCode, header::HeaderMap, Vec<u8>) {
+async fn get(
+    router: &Router,
+    uri: &str,
+    headers: &[(&str, &str)],
+) -> (StatusCode, header::HeaderMap, Vec<u8>) {
     let mut req = Request::get(uri);
     for (k, v) in headers {
         req = req.header(*k, *v);
@@ -64,7 +68,13 @@ async fn get(router: &Router, uri: &str, headers: &[(&str, &str)]) -> (StatusCod
         .expect("router answers");
     let status = res.status();
     let headers = res.headers().clone();
-    let body = res.into_body().collect().await.expect("body").to_bytes().to_vec();
+    let body = res
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes()
+        .to_vec();
     (status, headers, body)
 }
 
@@ -86,7 +96,10 @@ async fn pages_name_hashed_files_and_answer_304() {
     ] {
         assert!(html.contains(&name), "{name} in the page");
     }
-    assert!(html.contains("<html lang=\"en\""), "html lang follows ?lang=en");
+    assert!(
+        html.contains("<html lang=\"en\""),
+        "html lang follows ?lang=en"
+    );
     let etag = header(&h, "etag").to_string();
     assert!(etag.starts_with("W/\""), "{etag}");
     let (again, h2, body) = get(&router, "/?lang=en", &[("if-none-match", &etag)]).await;
@@ -109,7 +122,10 @@ async fn hashed_files_are_sent_precompressed_and_immutable() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(header(&h, "content-encoding"), "br");
     assert_eq!(header(&h, "content-type"), "application/wasm");
-    assert_eq!(header(&h, "cache-control"), "public, max-age=31536000, immutable");
+    assert_eq!(
+        header(&h, "cache-control"),
+        "public, max-age=31536000, immutable"
+    );
     assert_eq!(body, b"brotli bytes");
     let (_, h, body) = get(&router, &uri, &[("accept-encoding", "gzip")]).await;
     assert_eq!(header(&h, "content-encoding"), "gzip");
@@ -139,6 +155,9 @@ async fn unknown_pages_get_the_404_page_with_navigation() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     let html = String::from_utf8(body).expect("utf-8");
     assert!(html.contains("Page not found"), "{html}");
-    assert!(html.contains("href=\"/dashboard?lang=en\""), "navigation kept");
+    assert!(
+        html.contains("href=\"/dashboard?lang=en\""),
+        "navigation kept"
+    );
     assert!(html.contains("<html lang=\"en\""));
 }
