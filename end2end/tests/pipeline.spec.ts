@@ -55,13 +55,14 @@ test("the grid shows 14 days of hours and transforms, and the page fits a phone"
   for (const row of await page.locator("#grid tbody tr").all()) {
     await expect(row.locator("td.cell")).toHaveCount(14);
   }
-  // The backfilled days are done, hour by hour and transform by transform.
+  // The backfilled days are done, hour by hour and transform by transform (today's column
+  // is left out: the scheduler may collect an hour meanwhile).
   const [[doneHours]] = query(
     "SELECT COUNT(*) FROM job_ledger c JOIN job_ledger i ON i.job = 'ingest' AND i.partition = c.partition AND i.status = 'done' WHERE c.job = 'collect' AND c.status = 'done' AND c.partition >= ? AND c.partition <= ?",
-    [`${days[0]}T00`, `${days[13]}T23`],
+    [`${days[0]}T00`, `${days[12]}T23`],
   );
   expect(doneHours).toBeGreaterThan(24 * 10);
-  await expect(page.locator("#grid tbody tr:not(.transform-row) td.cell.done")).toHaveCount(doneHours);
+  await expect(page.locator("#grid tbody tr:not(.transform-row) td.cell.done:not(:nth-child(15))")).toHaveCount(doneHours);
   const [[doneDays]] = query(
     "SELECT COUNT(*) FROM job_ledger WHERE job = 'transform' AND status = 'done' AND partition >= ? AND partition <= ?",
     [days[0], days[13]],
