@@ -27,7 +27,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, Html, Meta, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    StaticSegment,
+    SsrMode, StaticSegment,
 };
 
 /// Name of the built site files: `/pkg/datamag360.js`, `_bg.wasm` and `.css`.
@@ -63,9 +63,12 @@ pub fn App() -> impl IntoView {
         <Router>
             <DocumentLang />
             <Routes fallback=NotFound>
-                <Route path=StaticSegment("") view=home::HomePage />
-                <Route path=StaticSegment("dashboard") view=dashboard::DashboardPage />
-                <Route path=StaticSegment("pipeline") view=pipeline_page::PipelinePage />
+                // Async: the server sends each page once its data is there, so the HTML holds
+                // the figures (no "Chargement…" without JavaScript) and is the same for the
+                // same data — its ETag lets a reload answer 304.
+                <Route path=StaticSegment("") view=home::HomePage ssr=SsrMode::Async />
+                <Route path=StaticSegment("dashboard") view=dashboard::DashboardPage ssr=SsrMode::Async />
+                <Route path=StaticSegment("pipeline") view=pipeline_page::PipelinePage ssr=SsrMode::Async />
             </Routes>
         </Router>
     }
