@@ -2,7 +2,8 @@
 # "Image contents" smoke test without a Docker engine: performs the release build the
 # Dockerfile performs, copies only what the image holds (binary + site) into an empty
 # folder, starts it from there with the image's environment, and checks the home page,
-# the API, the WebAssembly and a clean SIGTERM stop.
+# the API, the WebAssembly (hashed name, precompressed, immutable caching), a 304 answer
+# to a conditional page request, and a clean SIGTERM stop.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -35,12 +36,20 @@ check() { # name, command...
 }
 base="http://127.0.0.1:$PORT"
 check "health check command" env PORT="$PORT" "$IMAGE/datamag360" healthcheck
-check "home page (French, hydration script)" bash -c "curl -fsS '$base/' | grep -q 'Interroger le simulateur' && curl -fsS '$base/' | grep -q '/pkg/datamag360.js'"
+# The hashed names the pages reference (site/hash.txt, written by scripts/build.sh).
+WASM_HASH="$(sed -n 's/^wasm: *//p' "$IMAGE/site/hash.txt")"
+JS_HASH="$(sed -n 's/^js: *//p' "$IMAGE/site/hash.txt")"
+CSS_HASH="$(sed -n 's/^css: *//p' "$IMAGE/site/hash.txt")"
+WASM_URL="$base/pkg/datamag360.$WASM_HASH.wasm"
+check "home page (French, hashed script, wasm and stylesheet names)" bash -c "curl -fsS '$base/' > '$IMAGE/home.html' && grep -q 'Interroger le simulateur' '$IMAGE/home.html' && grep -q '/pkg/datamag360.$JS_HASH.js' '$IMAGE/home.html' && grep -q '/pkg/datamag360.$WASM_HASH.wasm' '$IMAGE/home.html' && grep -q '/pkg/datamag360.$CSS_HASH.css' '$IMAGE/home.html'"
 check "dashboard page" bash -c "curl -fsS '$base/dashboard' | grep -q 'Tableau de bord'"
 check "API /visiteurs" bash -c "curl -fsS '$base/visiteurs?city_store=PARIS&sensor_id=9&year=2024&month=10&day=14&hour=12' | grep -q '\"is_closed\":false'"
-check "WebAssembly served" bash -c "curl -fsS -D - -o '$IMAGE/app.wasm' '$base/pkg/datamag360_bg.wasm' | grep -qi 'content-type: application/wasm' && head -c 4 '$IMAGE/app.wasm' | od -An -c | grep -q 'a   s   m'"
-check "JS glue and CSS served" bash -c "curl -fsS -o /dev/null '$base/pkg/datamag360.js' && curl -fsS -o /dev/null '$base/pkg/datamag360.css'"
-check "wasm size reported" bash -c "gzip -9 -c '$IMAGE/app.wasm' | wc -c | xargs -I{} sh -c 'echo \"wasm: \$(wc -c < $IMAGE/app.wasm) bytes, {} gzipped\" >&2'"
+check "WebAssembly served (hashed name, application/wasm)" bash -c "curl -fsS -D - -o '$IMAGE/app.wasm' '$WASM_URL' | grep -qi 'content-type: application/wasm' && head -c 4 '$IMAGE/app.wasm' | od -An -c | grep -q 'a   s   m'"
+check "wasm precompressed with brotli (file from disk, immutable for a year)" bash -c "curl -fsS -D '$IMAGE/br.h' -o '$IMAGE/app.wasm.br' -H 'Accept-Encoding: br, gzip' '$WASM_URL' && grep -qi '^content-encoding: br' '$IMAGE/br.h' && grep -qi '^cache-control: public, max-age=31536000, immutable' '$IMAGE/br.h' && cmp -s '$IMAGE/app.wasm.br' '$IMAGE/site/pkg/datamag360.$WASM_HASH.wasm.br'"
+check "wasm precompressed with gzip for gzip-only clients" bash -c "curl -fsS -D - -o '$IMAGE/app.wasm.gz' -H 'Accept-Encoding: gzip' '$WASM_URL' | grep -qi '^content-encoding: gzip' && gzip -dc '$IMAGE/app.wasm.gz' | cmp -s - '$IMAGE/app.wasm'"
+check "JS glue and CSS served under their hashed names" bash -c "curl -fsS -o /dev/null '$base/pkg/datamag360.$JS_HASH.js' && curl -fsS -o /dev/null '$base/pkg/datamag360.$CSS_HASH.css'"
+check "conditional page request answers 304" bash -c "etag=\$(curl -fsS -D - -o /dev/null '$base/' | sed -n 's/^etag: *//Ip' | tr -d '\r') && [ -n \"\$etag\" ] && [ \"\$(curl -s -o /dev/null -w '%{http_code}' -H \"If-None-Match: \$etag\" '$base/')\" = 304 ]"
+check "wasm size reported" bash -c "echo \"wasm: \$(wc -c < '$IMAGE/app.wasm') bytes, \$(wc -c < '$IMAGE/app.wasm.br') brotli, \$(wc -c < '$IMAGE/app.wasm.gz') gzip (as served)\" >&2"
 kill -TERM "$PID"
 check "clean stop on SIGTERM" wait "$PID"
 echo "image smoke: $passed passed, $failed failed"

@@ -768,6 +768,14 @@ where
                 <a class="export" id="export-csv" href=export_href download="datamag360.csv">
                     {lang.pick("Exporter en CSV", "Export as CSV")}
                 </a>
+                <a
+                    class="export"
+                    id="export-excel"
+                    href=move || format!("{}&format=excel", export_href())
+                    download="datamag360-excel.csv"
+                >
+                    {lang.pick("Exporter pour Excel", "Export for Excel")}
+                </a>
             </div>
         </form>
     }

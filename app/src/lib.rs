@@ -26,7 +26,7 @@ pub mod pipeline_status;
 pub mod services;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, HashedStylesheet, Html, Meta, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
     SsrMode, StaticSegment,
@@ -35,16 +35,18 @@ use leptos_router::{
 /// Name of the built site files: `/pkg/datamag360.js`, `_bg.wasm` and `.css`.
 pub const OUTPUT_NAME: &str = "datamag360";
 
-/// The HTML document around the app (server side only).
+/// The HTML document around the app (server side only). The `lang` attribute of `<html>`
+/// comes from the page (`?lang=en`, see [`App`]); the script, wasm and stylesheet names
+/// carry their content hash when the site was built with one (`site/hash.txt`).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
         <!DOCTYPE html>
-        <html lang="fr">
+        <html>
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
-                <meta name="description" content="DataMag360 : fréquentation et ventes des magasins" />
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg" />
+                <HashedStylesheet options=options.clone() id="leptos" />
                 <HydrationScripts options />
                 <MetaTags />
             </head>
@@ -59,15 +61,38 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     view! {
-        <Stylesheet id="leptos" href="/pkg/datamag360.css" />
         <Title text="DataMag360" />
         <Router>
+            <DocumentLang />
             <Routes fallback=NotFound>
-                <Route path=StaticSegment("") view=home::HomePage />
+                // Async: the server sends each page once its data is there, so the HTML holds
+                // the figures (no "Chargement…" without JavaScript) and is the same for the
+                // same data — its ETag lets a reload answer 304.
+                <Route path=StaticSegment("") view=home::HomePage ssr=SsrMode::Async />
                 <Route path=StaticSegment("dashboard") view=dashboard::DashboardPage ssr=SsrMode::Async />
-                <Route path=StaticSegment("pipeline") view=pipeline_page::PipelinePage />
+                <Route path=StaticSegment("pipeline") view=pipeline_page::PipelinePage ssr=SsrMode::Async />
             </Routes>
         </Router>
+    }
+}
+
+/// `<html lang>` and the description follow the page's language (`?lang=en`), on the
+/// server and after client-side navigation.
+#[component]
+fn DocumentLang() -> impl IntoView {
+    let lang = i18n::use_lang();
+    view! {
+        <Html {..} lang=move || lang.get().code() />
+        <Meta
+            name="description"
+            content=move || {
+                lang.get()
+                    .pick(
+                        "DataMag360 : fréquentation et ventes des magasins",
+                        "DataMag360: store footfall and sales",
+                    )
+            }
+        />
     }
 }
 
@@ -79,11 +104,31 @@ fn NotFound() -> impl IntoView {
             response.set_status(http::StatusCode::NOT_FOUND);
         }
     }
+    let lang = i18n::use_lang();
+    // Set only in the browser, once the WebAssembly has taken over the page.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+    let home = move || match lang.get() {
+        i18n::Lang::Fr => "/".to_string(),
+        i18n::Lang::En => "/?lang=en".to_string(),
+    };
     view! {
-        <main class="page">
-            <h1>"Page introuvable"</h1>
+        <main class="page not-found" data-hydrated=move || hydrated.get().to_string()>
+            <nav::Nav lang full_reload=true />
+            <h1>{move || lang.get().pick("Page introuvable", "Page not found")}</h1>
             <p>
-                <a href="/">"Retour à l'accueil"</a>
+                {move || {
+                    lang.get()
+                        .pick(
+                            "Cette adresse ne correspond à aucune page de DataMag360.",
+                            "This address matches no DataMag360 page.",
+                        )
+                }}
+            </p>
+            <p>
+                <a class="button-link" href=home rel="external">
+                    {move || lang.get().pick("Retour à l'accueil", "Back to the home page")}
+                </a>
             </p>
         </main>
     }

@@ -5,8 +5,11 @@ use leptos_router::hooks::{use_location, use_query_map};
 
 use crate::i18n::Lang;
 
+/// `full_reload`: links load their page from the server instead of the client-side router
+/// (the 404 page is no route of the router, so it does not re-render on a new URL).
 #[component]
-pub fn Nav(lang: Memo<Lang>) -> impl IntoView {
+pub fn Nav(lang: Memo<Lang>, #[prop(optional)] full_reload: bool) -> impl IntoView {
+    let rel = full_reload.then_some("external");
     let query = use_query_map();
     let location = use_location();
     // Links keep the language; the switch keeps the page and its filters.
@@ -36,19 +39,19 @@ pub fn Nav(lang: Memo<Lang>) -> impl IntoView {
     };
     view! {
         <header class="topbar">
-            <a class="brand" href=with_lang("/")>
+            <a class="brand" href=with_lang("/") rel=rel>
                 "DataMag360"
             </a>
             <nav class="main-nav" aria-label=move || lang.get().pick("Navigation principale", "Main navigation")>
-                <a href=with_lang("/dashboard")>{move || lang.get().pick("Tableau de bord", "Dashboard")}</a>
-                <a href=with_lang("/pipeline")>{move || lang.get().pick("Pipeline", "Pipeline")}</a>
-                <a href=with_lang("/")>{move || lang.get().pick("Simulateur", "Simulator")}</a>
+                <a href=with_lang("/dashboard") rel=rel>{move || lang.get().pick("Tableau de bord", "Dashboard")}</a>
+                <a href=with_lang("/pipeline") rel=rel>{move || lang.get().pick("Pipeline", "Pipeline")}</a>
+                <a href=with_lang("/") rel=rel>{move || lang.get().pick("Simulateur", "Simulator")}</a>
             </nav>
-            <nav class="lang-switch" aria-label="Langue / Language">
-                <a href=switch_to(Lang::Fr) class:active=move || lang.get() == Lang::Fr hreflang="fr">
+            <nav class="lang-switch" aria-label=move || lang.get().pick("Langue", "Language")>
+                <a href=switch_to(Lang::Fr) class:active=move || lang.get() == Lang::Fr hreflang="fr" rel=rel>
                     "FR"
                 </a>
-                <a href=switch_to(Lang::En) class:active=move || lang.get() == Lang::En hreflang="en">
+                <a href=switch_to(Lang::En) class:active=move || lang.get() == Lang::En hreflang="en" rel=rel>
                     "EN"
                 </a>
             </nav>

@@ -1,37 +1,216 @@
-//! The pipeline page: is the data behind the dashboard complete? Ledger runs, missing or
-//! failed partitions, daily quality figures.
+//! The pipeline page: is the data behind the dashboard complete? An hour × day grid of
+//! the partitions of the last 14 days, what is missing (from the pipeline's first day),
+//! failures grouped by error, recent runs, and the daily quality figures explained.
 
 use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use crate::format;
 use crate::i18n::{use_lang, Lang};
-use crate::server_fns::get_pipeline_status;
-use crate::wire::{PipelineStatus, RunRow};
+use crate::wire::RunRow;
+
+/// The state of one partition (or of one hour: its collect and ingest together).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CellState {
+    /// Done.
+    Done,
+    /// A run is in progress.
+    Running,
+    /// Failed; an automatic retry is scheduled.
+    Retrying,
+    /// Failed, no automatic retry left: a person must retry it.
+    Failed,
+    /// Due, and not run (or collected but not ingested yet).
+    Missing,
+    /// Not due yet (the hour is not over, or the day's transform runs at 03:00).
+    NotDue,
+    /// Before the pipeline's first day: not its responsibility.
+    BeforeStart,
+    /// The hour skipped by the spring clock change.
+    NoSuchHour,
+}
+
+impl CellState {
+    /// CSS class and stable test hook.
+    pub fn class(self) -> &'static str {
+        match self {
+            CellState::Done => "done",
+            CellState::Running => "running",
+            CellState::Retrying => "retrying",
+            CellState::Failed => "failed",
+            CellState::Missing => "missing",
+            CellState::NotDue => "not-due",
+            CellState::BeforeStart => "before-start",
+            CellState::NoSuchHour => "no-hour",
+        }
+    }
+
+    pub fn label(self, l: Lang) -> &'static str {
+        match self {
+            CellState::Done => l.pick("terminée", "done"),
+            CellState::Running => l.pick("en cours", "running"),
+            CellState::Retrying => {
+                l.pick("en échec, nouvel essai prévu", "failed, retry scheduled")
+            }
+            CellState::Failed => l.pick("en échec, à relancer", "failed, needs a manual retry"),
+            CellState::Missing => l.pick("manquante", "missing"),
+            CellState::NotDue => l.pick("pas encore due", "not due yet"),
+            CellState::BeforeStart => l.pick(
+                "avant le premier jour du pipeline",
+                "before the pipeline's first day",
+            ),
+            CellState::NoSuchHour => l.pick(
+                "heure sautée (changement d'heure)",
+                "hour skipped (clock change)",
+            ),
+        }
+    }
+
+    /// Due and not done: counted as missing or failed.
+    pub fn is_gap(self) -> bool {
+        matches!(
+            self,
+            CellState::Retrying | CellState::Failed | CellState::Missing
+        )
+    }
+}
+
+/// The hour × day grid of the checked window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PartitionGrid {
+    /// The days, oldest first (`YYYY-MM-DD`).
+    pub days: Vec<String>,
+    /// `hours[h][d]`: hour `h` (0–23) of day `d`, collect and ingest together.
+    pub hours: Vec<Vec<CellState>>,
+    /// The nightly transform of each day.
+    pub transform: Vec<CellState>,
+}
+
+/// Failed partitions sharing a job and an error.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FailureGroupRow {
+    pub job: String,
+    pub error: String,
+    pub partitions: i64,
+    pub first_partition: String,
+    pub last_partition: String,
+    /// Partitions with no automatic retry left.
+    pub exhausted: i64,
+    /// The earliest scheduled retry (Paris time).
+    pub next_attempt_at: Option<String>,
+}
+
+/// One day of the quality figures, both feeds (sensors and sales) together.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QualityRow {
+    pub date: String,
+    /// Readings received.
+    pub rows_in: i64,
+    /// Readings of closed hours and days: set aside as expected (not a problem).
+    pub closed: i64,
+    /// Readings without a value.
+    pub nulls: i64,
+    /// Values far from the sensor's day (above 3× or below ¼ of its median), replaced.
+    pub outliers: i64,
+    /// Missing open slots filled with the day's mean.
+    pub filled: i64,
+    /// Missing open slots that could not be filled.
+    pub unfillable: i64,
+    /// Unreadable dates or hours, unknown stores or sensors, duplicates, implausible values.
+    pub rejected: i64,
+    /// Rows written to analytics.
+    pub rows_out: i64,
+}
+
+/// Everything the pipeline page shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PipelineView {
+    /// (job, status, count)
+    pub summary: Vec<(String, String, i64)>,
+    /// The pipeline's first day (`None` before its first run).
+    pub first_day: Option<String>,
+    pub checked_from: String,
+    pub checked_to: String,
+    pub grid: PartitionGrid,
+    /// The first due-and-not-done partitions (`job partition`), oldest first.
+    pub missing: Vec<String>,
+    /// How many there are in all.
+    pub missing_total: usize,
+    pub failures: Vec<FailureGroupRow>,
+    pub recent: Vec<RunRow>,
+    pub quality: Vec<QualityRow>,
+}
+
+/// Missing partitions listed by name; the rest is counted.
+pub const MISSING_LISTED: usize = 40;
+
+/// The pipeline page's data.
+#[server(endpoint = "pipeline_view")]
+pub async fn get_pipeline_view() -> Result<PipelineView, ServerFnError> {
+    let services = expect_context::<crate::services::Services>();
+    crate::pipeline_status::load_view(&services)
+        .await
+        .map_err(ServerFnError::new)
+}
+
+/// A job name in the page's language.
+pub fn job_label(job: &str, l: Lang) -> String {
+    match job {
+        "collect" => l.pick("collecte", "collect"),
+        "ingest" => l.pick("ingestion", "ingest"),
+        "transform" => l.pick("transformation", "transform"),
+        other => return other.to_string(),
+    }
+    .to_string()
+}
+
+/// A ledger status in the page's language.
+pub fn status_label(status: &str, l: Lang) -> String {
+    match status {
+        "done" => l.pick("terminée", "done"),
+        "failed" => l.pick("en échec", "failed"),
+        "running" => l.pick("en cours", "running"),
+        other => return other.to_string(),
+    }
+    .to_string()
+}
 
 #[component]
 pub fn PipelinePage() -> impl IntoView {
     let lang = use_lang();
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
-    let status = Resource::new(|| (), |_| get_pipeline_status());
+    let status = Resource::new(|| (), |_| get_pipeline_view());
     view! {
         <main class="page pipeline" data-hydrated=move || hydrated.get().to_string()>
             <crate::nav::Nav lang />
-            <h1>{move || lang.get().pick("Pipeline de données", "Data pipeline")}</h1>
-            <button
-                class="refresh"
-                id="refresh"
-                on:click=move |_| status.refetch()
-            >
-                {move || lang.get().pick("Actualiser", "Refresh")}
-            </button>
+            <div class="pipeline-head">
+                <h1>{move || lang.get().pick("Pipeline de données", "Data pipeline")}</h1>
+                <button class="refresh" id="refresh" on:click=move |_| status.refetch()>
+                    {move || lang.get().pick("Actualiser", "Refresh")}
+                </button>
+            </div>
             <Transition fallback=move || {
                 view! { <p class="muted">{move || lang.get().pick("Chargement…", "Loading…")}</p> }
             }>
                 {move || Suspend::new(async move {
                     match status.await {
                         Ok(s) => view! { <StatusView status=s lang /> }.into_any(),
-                        Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                        // The server logs the cause; the page says what to do.
+                        Err(_) => {
+                            view! {
+                                <p class="error" role="alert">
+                                    {move || {
+                                        lang.get()
+                                            .pick(
+                                                "L'état du pipeline n'a pas pu être lu. Réessayez avec « Actualiser ».",
+                                                "The pipeline status could not be read. Try again with “Refresh”.",
+                                            )
+                                    }}
+                                </p>
+                            }
+                                .into_any()
+                        }
                     }
                 })}
             </Transition>
@@ -40,96 +219,290 @@ pub fn PipelinePage() -> impl IntoView {
 }
 
 #[component]
-fn StatusView(status: PipelineStatus, lang: Memo<Lang>) -> impl IntoView {
+fn StatusView(status: PipelineView, lang: Memo<Lang>) -> impl IntoView {
     let l = lang.get_untracked();
-    let missing_count = status.missing.len();
-    view! {
+    let PipelineView {
+        summary,
+        first_day,
+        checked_from,
+        checked_to,
+        grid: partition_grid,
+        missing,
+        missing_total,
+        failures: failure_groups,
+        recent,
+        quality,
+    } = status;
+    let from_shown = match &first_day {
+        Some(d) if *d > checked_from => d.clone(),
+        _ => checked_from.clone(),
+    };
+    let summary_text = if first_day.is_none() {
+        l.pick(
+            "Le pipeline n'a encore rien exécuté.",
+            "The pipeline has not run anything yet.",
+        )
+        .to_string()
+    } else if missing_total == 0 {
+        format!(
+            "{} {} {} {}{} {}",
+            l.pick("Partitions dues du", "Partitions due from"),
+            format::date(&from_shown, l),
+            l.pick("au", "to"),
+            format::date(&checked_to, l),
+            l.pick(" :", ":"),
+            l.pick("toutes présentes.", "all present."),
+        )
+    } else {
+        format!(
+            "{} {} {} {}{} {} {}",
+            l.pick("Partitions dues du", "Partitions due from"),
+            format::date(&from_shown, l),
+            l.pick("au", "to"),
+            format::date(&checked_to, l),
+            l.pick(" :", ":"),
+            format::int(missing_total as i64, l),
+            l.pick("manquantes ou en échec :", "missing or failed:"),
+        )
+    };
+    let more = missing_total.saturating_sub(missing.len());
+    // Each section is type-erased: one nested view type would be too deep for rustc.
+    let ledger = view! {
         <section class="card" id="ledger-summary">
             <h2>{l.pick("Résumé du registre des tâches", "Job ledger summary")}</h2>
-            <table class="data">
-                <thead>
-                    <tr>
-                        <th>{l.pick("Tâche", "Job")}</th>
-                        <th>{l.pick("Statut", "Status")}</th>
-                        <th>{l.pick("Partitions", "Partitions")}</th>
-                    </tr>
-                </thead>
-                <tbody>
-                    {status
-                        .summary
-                        .iter()
-                        .map(|(job, st, n)| view! { <tr><td>{job.clone()}</td><td class=format!("status {st}")>{st.clone()}</td><td>{format::int(*n, l)}</td></tr> })
-                        .collect_view()}
-                </tbody>
-            </table>
+            <div class="table-scroll">
+                <table class="data">
+                    <thead>
+                        <tr>
+                            <th>{l.pick("Tâche", "Job")}</th>
+                            <th>{l.pick("Statut", "Status")}</th>
+                            <th class="num">{l.pick("Partitions", "Partitions")}</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {summary
+                            .into_iter()
+                            .map(|(job, st, n)| {
+                                view! {
+                                    <tr>
+                                        <td>{job_label(&job, l)}</td>
+                                        <td class=format!("status {st}")>{status_label(&st, l)}</td>
+                                        <td class="num">{format::int(n, l)}</td>
+                                    </tr>
+                                }
+                            })
+                            .collect_view()}
+                    </tbody>
+                </table>
+            </div>
         </section>
-        <section class="card" id="completeness">
-            <h2>{l.pick("Complétude", "Completeness")}</h2>
-            <p>
-                {format!(
-                    "{} {} → {} : ",
-                    l.pick("Partitions attendues du", "Expected partitions from"),
-                    format::date(&status.checked_from, l),
-                    format::date(&status.checked_to, l)
+    }
+    .into_any();
+    let grid = view! {
+        <section class="card" id="grid">
+            <h2>{l.pick("Partitions des 14 derniers jours", "Partitions of the last 14 days")}</h2>
+            <p class="muted">
+                {l.pick(
+                    "Une case par heure (collecte puis ingestion) ; la dernière ligne est la transformation de nuit du jour.",
+                    "One cell per hour (collect, then ingest); the last row is the day's nightly transform.",
                 )}
-                {if missing_count == 0 {
-                    l.pick("toutes présentes.", "all present.").to_string()
-                } else {
-                    format!("{missing_count} {}", l.pick("manquantes ou en échec :", "missing or failed:"))
-                }}
             </p>
-            <ul class="missing">
-                {status.missing.iter().take(40).map(|m| view! { <li><code>{m.clone()}</code></li> }).collect_view()}
-            </ul>
+            <Grid grid=partition_grid lang />
         </section>
+    }
+    .into_any();
+    let completeness = view! {
+        <section class="card" id="completeness" data-missing-total=missing_total.to_string()>
+            <h2>{l.pick("Complétude", "Completeness")}</h2>
+            <p id="completeness-summary">{summary_text}</p>
+            {(!missing.is_empty())
+                .then(|| {
+                    view! {
+                        <ul class="missing">
+                            {missing
+                                .into_iter()
+                                .map(|m| {
+                                    let (job, partition) = m.split_once(' ').unwrap_or(("", &m));
+                                    let text = format!("{} {partition}", job_label(job, l));
+                                    view! { <li><code>{text}</code></li> }
+                                })
+                                .collect_view()}
+                            {(more > 0)
+                                .then(|| {
+                                    view! {
+                                        <li class="more" id="missing-more">
+                                            {format!(
+                                                "… {} {} {}",
+                                                l.pick("et", "and"),
+                                                format::int(more as i64, l),
+                                                l.pick("autres", "more"),
+                                            )}
+                                        </li>
+                                    }
+                                })}
+                        </ul>
+                    }
+                })}
+        </section>
+    }
+    .into_any();
+    let failures = view! {
         <section class="card" id="failed-runs">
-            <h2>{l.pick("Échecs", "Failures")}</h2>
-            {if status.failed.is_empty() {
+            <h2>{l.pick("Échecs, regroupés par erreur", "Failures, grouped by error")}</h2>
+            {if failure_groups.is_empty() {
                 view! { <p class="muted">{l.pick("Aucun échec.", "No failures.")}</p> }.into_any()
             } else {
-                view! { <RunsTable rows=status.failed.clone() lang /> }.into_any()
+                view! { <FailureGroups groups=failure_groups lang /> }.into_any()
             }}
         </section>
         <section class="card" id="recent-runs">
             <h2>{l.pick("Exécutions récentes", "Recent runs")}</h2>
-            <RunsTable rows=status.recent.clone() lang />
+            <RunsTable rows=recent lang />
         </section>
-        <section class="card" id="quality">
-            <h2>{l.pick("Qualité des données par jour", "Data quality per day")}</h2>
-            <table class="data">
+    }
+    .into_any();
+    view! {
+        {ledger}
+        {grid}
+        {completeness}
+        {failures}
+        <QualityTable rows=quality lang />
+    }
+}
+
+#[component]
+fn Grid(grid: PartitionGrid, lang: Memo<Lang>) -> impl IntoView {
+    let l = lang.get_untracked();
+    let days = grid.days.clone();
+    let legend = [
+        CellState::Done,
+        CellState::Running,
+        CellState::Retrying,
+        CellState::Failed,
+        CellState::Missing,
+        CellState::NotDue,
+        CellState::BeforeStart,
+    ];
+    let day_label = |d: &str| d.get(8..10).unwrap_or(d).to_string();
+    let cell = move |state: CellState, title: String| {
+        view! {
+            <td class=format!("cell {}", state.class()) title=format!("{title} — {}", state.label(l))>
+                <span class="visually-hidden">{state.label(l)}</span>
+            </td>
+        }
+    };
+    view! {
+        <div class="grid-scroll">
+            <table class="partition-grid" aria-label=l.pick("Grille des partitions", "Partition grid")>
                 <thead>
                     <tr>
-                        <th>"Date"</th>
-                        <th>{l.pick("Lignes reçues", "Rows in")}</th>
-                        <th>{l.pick("Nulls écartés", "Nulls dropped")}</th>
-                        <th>{l.pick("Aberrants remplacés", "Outliers replaced")}</th>
-                        <th>{l.pick("Créneaux complétés", "Slots filled")}</th>
-                        <th>{l.pick("Non complétables", "Unfillable")}</th>
-                        <th>{l.pick("Autres écartés", "Other dropped")}</th>
+                        <th scope="col" class="corner">{l.pick("Heure", "Hour")}</th>
+                        {days
+                            .iter()
+                            .map(|d| {
+                                view! {
+                                    <th scope="col" title=format::date(d, l) data-day=d.clone()>
+                                        {day_label(d)}
+                                    </th>
+                                }
+                            })
+                            .collect_view()}
                     </tr>
                 </thead>
                 <tbody>
-                    {status
-                        .quality
+                    {grid
+                        .hours
                         .iter()
-                        .map(|q| {
+                        .enumerate()
+                        .map(|(h, row)| {
+                            let days = days.clone();
                             view! {
                                 <tr>
-                                    <td>{format::date(&q.date, l)}</td>
-                                    <td>{format::int(q.rows_in, l)}</td>
-                                    <td>{format::int(q.nulls_dropped, l)}</td>
-                                    <td>{format::int(q.outliers_replaced, l)}</td>
-                                    <td>{format::int(q.slots_filled, l)}</td>
-                                    <td>{format::int(q.unfillable, l)}</td>
-                                    <td>{format::int(q.other_dropped, l)}</td>
+                                    <th scope="row">{format!("{h:02}h")}</th>
+                                    {row
+                                        .iter()
+                                        .zip(days.iter())
+                                        .map(|(s, d)| cell(*s, format!("{d} {h:02}h")))
+                                        .collect_view()}
                                 </tr>
                             }
                         })
                         .collect_view()}
+                    <tr class="transform-row">
+                        <th scope="row" title=l.pick("Transformation de nuit", "Nightly transform")>
+                            {l.pick("Transf.", "Transf.")}
+                        </th>
+                        {grid
+                            .transform
+                            .iter()
+                            .zip(days.iter())
+                            .map(|(s, d)| cell(*s, format!("{d} {}", l.pick("transformation", "transform"))))
+                            .collect_view()}
+                    </tr>
                 </tbody>
             </table>
-        </section>
+        </div>
+        <ul class="grid-legend">
+            {legend
+                .into_iter()
+                .map(|s| {
+                    view! {
+                        <li>
+                            <span class=format!("swatch cell {}", s.class())></span>
+                            {s.label(l)}
+                        </li>
+                    }
+                })
+                .collect_view()}
+        </ul>
     }
+    .into_any()
+}
+
+#[component]
+fn FailureGroups(groups: Vec<FailureGroupRow>, lang: Memo<Lang>) -> impl IntoView {
+    let l = lang.get_untracked();
+    view! {
+        <ul class="failure-groups">
+            {groups
+                .into_iter()
+                .map(|g| {
+                    let range = if g.first_partition == g.last_partition {
+                        g.first_partition.clone()
+                    } else {
+                        format!("{} → {}", g.first_partition, g.last_partition)
+                    };
+                    let retry = match (&g.next_attempt_at, g.exhausted) {
+                        (_, n) if n == g.partitions => {
+                            l.pick("plus de nouvel essai automatique : relancez avec « backfill --retry-failed »", "no automatic retry left: rerun with “backfill --retry-failed”").to_string()
+                        }
+                        (Some(t), _) => format!("{} {t}", l.pick("prochain essai", "next retry")),
+                        (None, _) => String::new(),
+                    };
+                    view! {
+                        <li class="failure-group">
+                            <p class="failure-head">
+                                <strong>{job_label(&g.job, l)}</strong>
+                                " · "
+                                <span class="failure-count">
+                                    {format!(
+                                        "{} {}",
+                                        format::int(g.partitions, l),
+                                        if g.partitions > 1 { l.pick("partitions", "partitions") } else { l.pick("partition", "partition") },
+                                    )}
+                                </span>
+                                " · "
+                                <code>{range}</code>
+                            </p>
+                            <pre class="error-text">{g.error}</pre>
+                            <p class="muted">{retry}</p>
+                        </li>
+                    }
+                })
+                .collect_view()}
+        </ul>
+    }
+    .into_any()
 }
 
 #[component]
@@ -143,9 +516,9 @@ fn RunsTable(rows: Vec<RunRow>, lang: Memo<Lang>) -> impl IntoView {
                         <th>{l.pick("Tâche", "Job")}</th>
                         <th>"Partition"</th>
                         <th>{l.pick("Statut", "Status")}</th>
-                        <th>{l.pick("Essais", "Attempts")}</th>
-                        <th>{l.pick("Lignes", "Rows")}</th>
-                        <th>{l.pick("Durée (ms)", "Duration (ms)")}</th>
+                        <th class="num">{l.pick("Essais", "Attempts")}</th>
+                        <th class="num">{l.pick("Lignes", "Rows")}</th>
+                        <th class="num">{l.pick("Durée (ms)", "Duration (ms)")}</th>
                         <th>{l.pick("Début", "Started")}</th>
                         <th>{l.pick("Erreur", "Error")}</th>
                     </tr>
@@ -156,12 +529,12 @@ fn RunsTable(rows: Vec<RunRow>, lang: Memo<Lang>) -> impl IntoView {
                         .map(|r| {
                             view! {
                                 <tr class=format!("run {}", r.status)>
-                                    <td>{r.job}</td>
+                                    <td>{job_label(&r.job, l)}</td>
                                     <td><code>{r.partition}</code></td>
-                                    <td class=format!("status {}", r.status)>{r.status.clone()}</td>
-                                    <td>{r.attempts}</td>
-                                    <td>{r.rows.map(|n| format::int(n, l)).unwrap_or_default()}</td>
-                                    <td>{r.duration_ms.map(|n| n.to_string()).unwrap_or_default()}</td>
+                                    <td class=format!("status {}", r.status)>{status_label(&r.status, l)}</td>
+                                    <td class="num">{r.attempts}</td>
+                                    <td class="num">{r.rows.map(|n| format::int(n, l)).unwrap_or_default()}</td>
+                                    <td class="num">{r.duration_ms.map(|n| format::int(n, l)).unwrap_or_default()}</td>
                                     <td>{r.started_at.unwrap_or_default()}</td>
                                     <td class="error-text">
                                         {r.error.unwrap_or_default()}
@@ -175,4 +548,77 @@ fn RunsTable(rows: Vec<RunRow>, lang: Memo<Lang>) -> impl IntoView {
             </table>
         </div>
     }
+    .into_any()
+}
+
+#[component]
+fn QualityTable(rows: Vec<QualityRow>, lang: Memo<Lang>) -> impl IntoView {
+    let l = lang.get_untracked();
+    let num = move |n: i64| format::int(n, l);
+    view! {
+        <section class="card" id="quality">
+            <h2>{l.pick("Qualité des données par jour", "Data quality per day")}</h2>
+            <p class="muted">
+                {l.pick(
+                    "Relevés des capteurs et des ventes, tels que reçus puis nettoyés la nuit.",
+                    "Sensor and sales readings, as received and then cleaned at night.",
+                )}
+            </p>
+            <div class="table-scroll">
+                <table class="data quality">
+                    <thead>
+                        <tr>
+                            <th>"Date"</th>
+                            <th class="num">{l.pick("Relevés reçus", "Readings received")}</th>
+                            <th class="num expected">{l.pick("Heures de fermeture (écartées, normal)", "Closed hours (set aside, expected)")}</th>
+                            <th class="num">{l.pick("Sans valeur (écartés)", "No value (dropped)")}</th>
+                            <th class="num">{l.pick("Valeurs aberrantes corrigées", "Outliers corrected")}</th>
+                            <th class="num">{l.pick("Créneaux manquants complétés", "Missing slots filled")}</th>
+                            <th class="num">{l.pick("Créneaux non complétables", "Slots that could not be filled")}</th>
+                            <th class="num">{l.pick("Relevés illisibles ou en double (rejetés)", "Unreadable or duplicate readings (rejected)")}</th>
+                            <th class="num">{l.pick("Lignes publiées", "Rows published")}</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {rows
+                            .into_iter()
+                            .map(|q| {
+                                view! {
+                                    <tr data-date=q.date.clone()>
+                                        <td>{format::date(&q.date, l)}</td>
+                                        <td class="num">{num(q.rows_in)}</td>
+                                        <td class="num expected">{num(q.closed)}</td>
+                                        <td class="num">{num(q.nulls)}</td>
+                                        <td class="num">{num(q.outliers)}</td>
+                                        <td class="num">{num(q.filled)}</td>
+                                        <td class="num">{num(q.unfillable)}</td>
+                                        <td class="num">{num(q.rejected)}</td>
+                                        <td class="num">{num(q.rows_out)}</td>
+                                    </tr>
+                                }
+                            })
+                            .collect_view()}
+                    </tbody>
+                </table>
+            </div>
+            <dl class="quality-legend">
+                <dt>{l.pick("Heures de fermeture", "Closed hours")}</dt>
+                <dd>
+                    {l.pick(
+                        "Relevés des heures où les magasins sont fermés (avant 9 h, après 19 h, le week-end) : mis de côté comme prévu, ce n'est pas une anomalie.",
+                        "Readings of hours when the stores are closed (before 9:00, after 19:00, weekends): set aside as planned, not a fault.",
+                    )}
+                </dd>
+                <dt>{l.pick("Sans valeur", "No value")}</dt>
+                <dd>{l.pick("Relevés arrivés vides ; le créneau est ensuite complété si possible.", "Readings that arrived empty; the slot is then filled when possible.")}</dd>
+                <dt>{l.pick("Valeurs aberrantes", "Outliers")}</dt>
+                <dd>{l.pick("Plus de 3 fois ou moins du quart de la médiane du capteur ce jour-là ; remplacées par la moyenne du jour.", "Above 3 times or below a quarter of the sensor's median that day; replaced by the day's mean.")}</dd>
+                <dt>{l.pick("Créneaux complétés / non complétables", "Slots filled / not fillable")}</dt>
+                <dd>{l.pick("Heures d'ouverture sans relevé utilisable, complétées avec la moyenne du jour, ou laissées vides faute de relevé ce jour-là.", "Opening hours without a usable reading, filled with the day's mean, or left empty when the day has no reading to average.")}</dd>
+                <dt>{l.pick("Illisibles ou en double", "Unreadable or duplicate")}</dt>
+                <dd>{l.pick("Date ou heure illisible, magasin ou capteur inconnu, relevé en double, valeur hors des bornes plausibles.", "Unreadable date or hour, unknown store or sensor, duplicate reading, value outside plausible bounds.")}</dd>
+            </dl>
+        </section>
+    }
+    .into_any()
 }

@@ -220,28 +220,3 @@ pub struct RunRow {
     pub error: Option<String>,
     pub next_attempt_at: Option<String>,
 }
-
-/// Daily quality figures for the pipeline page.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct QualityDay {
-    pub date: String,
-    pub rows_in: i64,
-    pub nulls_dropped: i64,
-    pub outliers_replaced: i64,
-    pub slots_filled: i64,
-    pub unfillable: i64,
-    pub other_dropped: i64,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PipelineStatus {
-    /// (job, status, count)
-    pub summary: Vec<(String, String, i64)>,
-    pub recent: Vec<RunRow>,
-    pub failed: Vec<RunRow>,
-    /// Partitions due but not done in the last days (`job partition`).
-    pub missing: Vec<String>,
-    pub quality: Vec<QualityDay>,
-    pub checked_from: String,
-    pub checked_to: String,
-}

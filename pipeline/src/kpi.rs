@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{Duration, NaiveDate, NaiveTime};
+use chrono::{Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use crate::simulator::OPENING_HOURS;
@@ -101,16 +101,6 @@ impl KpiFilter {
         (
             self.hour_from.max(*OPENING_HOURS.start()),
             self.hour_to.min(*OPENING_HOURS.end()),
-        )
-    }
-
-    /// The hour range as `heure` values (TIME on PostgreSQL; on SQLite sqlx binds a
-    /// NaiveTime as `HH:MM:SS` text, which compares like the stored text).
-    fn heure_bounds(&self) -> (NaiveTime, NaiveTime) {
-        let (a, b) = self.hours();
-        (
-            NaiveTime::from_hms_opt(a, 0, 0).unwrap_or(NaiveTime::MIN),
-            NaiveTime::from_hms_opt(b, 0, 0).unwrap_or(NaiveTime::MIN),
         )
     }
 
@@ -272,9 +262,6 @@ impl DashboardFigures {
         m
     }
 }
-
-/// Hourly visitor rows for export: (date, hour, store, sensor, visitors, imputed).
-pub type ExportRow = (NaiveDate, u32, u32, u32, i64, bool);
 
 /// Store or sensor ids listed inline in SQL (integers: nothing to escape).
 fn id_list(ids: &[u32]) -> String {
@@ -667,30 +654,6 @@ impl Warehouse {
             .await?))
     }
 
-    /// The filtered hourly visitor rows, for export, in (date, hour, store, sensor) order.
-    pub async fn export_rows(&self, f: &KpiFilter) -> Result<Vec<ExportRow>, WarehouseError> {
-        let (t0, t1) = f.heure_bounds();
-        let store_cond = f.store_cond();
-        let sql = &format!("SELECT date, heure, CAST(store_id AS BIGINT), CAST(sensor_id AS BIGINT), CAST(nb_visiteurs AS BIGINT), imputed \
-                   FROM analytics.visiteurs WHERE {store_cond} AND date >= $2 AND date <= $3 \
-                   AND heure >= $4 AND heure <= $5 ORDER BY date, heure, store_id, sensor_id");
-        let rows: Vec<(NaiveDate, NaiveTime, i64, i64, i64, bool)> =
-            per_backend!(self, sql, |q, p| sqlx::query_as(q)
-                .bind(f.store_param())
-                .bind(f.from)
-                .bind(f.to)
-                .bind(t0)
-                .bind(t1)
-                .fetch_all(p)
-                .await?);
-        use chrono::Timelike;
-        Ok(rows
-            .into_iter()
-            .filter(|r| f.store_id.is_none() || f.sensor_selected(r.3 as u32))
-            .map(|(d, t, s, c, v, i)| (d, t.hour(), s as u32, c as u32, v, i))
-            .collect())
-    }
-
     /// First and last day present in analytics.
     pub async fn analytics_range(&self) -> Result<Option<(NaiveDate, NaiveDate)>, WarehouseError> {
         // Two subqueries: each is a single index probe (MIN and MAX together scan).
@@ -699,6 +662,100 @@ impl Warehouse {
         let row: (Option<NaiveDate>, Option<NaiveDate>) =
             per_backend!(self, sql, |q, p| sqlx::query_as(q).fetch_one(p).await?);
         Ok(row.0.zip(row.1))
+    }
+}
+
+/// One store-hour of the export: the filter's visitors with the store's sales, so that
+/// summing a column of the export gives the dashboard's KPI.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ExportHour {
+    pub date: NaiveDate,
+    pub hour: u32,
+    pub store_id: u32,
+    /// Visitors on the selected sensors (all of the store's when none is selected).
+    pub visitors: i64,
+    /// Visitors on all of the store's sensors (conversion's denominator).
+    pub store_visitors: i64,
+    pub transactions: i64,
+    pub revenue: f64,
+}
+
+impl Warehouse {
+    /// The export's store-hours of `f` in (date, hour, store) order, sent one by one to
+    /// `out` as the database returns them (memory does not grow with the range). Stops
+    /// early, without error, when `out` is closed. Returns the number of rows sent.
+    pub async fn export_hours(
+        &self,
+        f: &KpiFilter,
+        out: &tokio::sync::mpsc::Sender<ExportHour>,
+    ) -> Result<u64, WarehouseError> {
+        use futures::TryStreamExt;
+        if f.selects_nothing() {
+            return Ok(0);
+        }
+        let (h0, h1) = f.hours();
+        let store_cond = if f.store_id.is_some() {
+            "s.store_id = $1"
+        } else {
+            "$1 = 0"
+        };
+        // With a sensor choice, the selected sensors' visitors per hour join the store's row.
+        let (visitors, join) = match f.store_id {
+            Some(_) if !f.sensor_ids.is_empty() => {
+                let hour_of = match self {
+                    Warehouse::Sqlite(_) => "CAST(substr(heure, 1, 2) AS INTEGER)",
+                    Warehouse::Postgres(_) => "CAST(EXTRACT(HOUR FROM heure) AS INTEGER)",
+                };
+                (
+                    "COALESCE(v.visitors, 0)",
+                    format!(
+                        "LEFT JOIN (SELECT date, {hour_of} AS hour, SUM(nb_visiteurs) AS visitors \
+                         FROM analytics.visiteurs WHERE store_id = $1 AND date >= $2 AND date <= $3 \
+                         AND sensor_id IN ({}) GROUP BY date, {hour_of}) v \
+                         ON v.date = s.date AND v.hour = s.hour",
+                        id_list(&f.sensor_ids)
+                    ),
+                )
+            }
+            _ => ("s.visitors", String::new()),
+        };
+        let sql = &format!(
+            "SELECT s.date, CAST(s.hour AS BIGINT), CAST(s.store_id AS BIGINT), \
+             CAST({visitors} AS BIGINT), CAST(s.visitors AS BIGINT), \
+             CAST(s.transactions AS BIGINT), CAST(s.revenue AS DOUBLE PRECISION) \
+             FROM analytics.store_hours s {join} \
+             WHERE {store_cond} AND s.date >= $2 AND s.date <= $3 AND s.hour >= $4 AND s.hour <= $5 \
+             ORDER BY s.date, s.hour, s.store_id"
+        );
+        type Row = (NaiveDate, i64, i64, i64, i64, i64, f64);
+        let mut sent = 0u64;
+        per_backend!(self, sql, |q, p| {
+            let mut rows = sqlx::query_as::<_, Row>(q)
+                .bind(f.store_param())
+                .bind(f.from)
+                .bind(f.to)
+                .bind(h0 as i64)
+                .bind(h1 as i64)
+                .fetch(p);
+            while let Some((date, hour, store, visitors, store_visitors, transactions, revenue)) =
+                rows.try_next().await?
+            {
+                let row = ExportHour {
+                    date,
+                    hour: hour as u32,
+                    store_id: store as u32,
+                    visitors,
+                    store_visitors,
+                    transactions,
+                    revenue,
+                };
+                if out.send(row).await.is_err() {
+                    break;
+                }
+                sent += 1;
+            }
+        });
+        Ok(sent)
     }
 }
 

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod api;
 pub mod cli;
 pub mod commands;
+pub mod delivery;
 pub mod metrics;
 pub mod pipeline_setup;
 pub mod telemetry;

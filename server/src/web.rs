@@ -48,11 +48,17 @@ impl FromRef<AppState> for LeptosOptions {
 
 impl AppState {
     pub fn new(services: Services, site_root: &str, addr: SocketAddr) -> Self {
+        // A site built by scripts/build.sh names its files by content hash (site/hash.txt);
+        // Leptos joins `hash_file` to the binary's folder, so it gets an absolute path.
+        let hash_file = std::path::Path::new(site_root).join(crate::delivery::HASH_FILE);
+        let hash_file = std::path::absolute(&hash_file).unwrap_or(hash_file);
         let leptos_options = LeptosOptions::builder()
             .output_name(app::OUTPUT_NAME)
             .site_root(site_root)
             .site_pkg_dir("pkg")
             .site_addr(addr)
+            .hash_files(hash_file.is_file())
+            .hash_file(Arc::from(hash_file.to_string_lossy().as_ref()))
             .build();
         Self {
             leptos_options,
@@ -82,6 +88,7 @@ pub fn build_router(state: AppState, admin: Option<AdminState>, metrics: Arc<Met
     let known = Arc::new(known);
     let services = state.services.clone();
     let options = state.leptos_options.clone();
+    let site_root = std::path::PathBuf::from(&*state.leptos_options.site_root);
     let pages: Router = Router::new()
         .leptos_routes_with_context(
             &state,
@@ -89,6 +96,9 @@ pub fn build_router(state: AppState, admin: Option<AdminState>, metrics: Arc<Met
             move || provide_context(services.clone()),
             move || app::shell(options.clone()),
         )
+        // Pages answer `If-None-Match` with 304 (an ETag of the rendered HTML).
+        .layer(axum::middleware::from_fn(crate::delivery::conditional_page))
+        .nest_service("/pkg", crate::delivery::pkg_service(&site_root))
         .fallback(page_fallback(state.services.clone(), known))
         .with_state(state.clone());
     let public = api::router(state.services)
@@ -126,12 +136,13 @@ pub fn build_router(state: AppState, admin: Option<AdminState>, metrics: Arc<Met
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CSP),
         ))
-        // Built assets are replaced whole on deploy; let browsers revalidate them cheaply.
+        // Pages and API answers are revalidated (pages by ETag); `/pkg` sets its own policy.
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-cache"),
         ))
-        // Small bodies (most API answers) are not worth compressing.
+        // Small bodies (most API answers) are not worth compressing; the site's files come
+        // precompressed (they carry Content-Encoding, which this layer leaves alone).
         .layer(CompressionLayer::new().compress_when(SizeAbove::new(1024)))
         .layer(axum::middleware::from_fn_with_state(
             metrics,
@@ -170,7 +181,13 @@ fn page_fallback(
                         .into_response();
                 }
             }
-            render(uri, state, request).await
+            let (parts, body) = request.into_parts();
+            if let Some(file) =
+                crate::delivery::site_file(&state.leptos_options.site_root, &parts).await
+            {
+                return file;
+            }
+            render(uri, state, Request::from_parts(parts, body)).await
         })
     }
 }
@@ -219,15 +236,10 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .with_observer(metrics.clone());
     let addr = SocketAddr::new(args.host, args.port);
     let site_root = args.site_root.to_string_lossy().into_owned();
-    if !args
-        .site_root
-        .join("pkg")
-        .join(format!("{}.js", app::OUTPUT_NAME))
-        .exists()
-    {
+    if !crate::delivery::site_is_hashed(&args.site_root) {
         tracing::warn!(
             site_root = %site_root,
-            "the site folder has no pkg/datamag360.js: pages will render without interactivity \
+            "the site folder has no hash.txt: pages will render without interactivity \
              (build it with scripts/build.sh or set DATAMAG_SITE_ROOT)"
         );
     }

@@ -279,4 +279,79 @@ impl Warehouse {
             Warehouse::Postgres(p) => sqlx::query_as(sql).fetch_all(p).await?,
         })
     }
+    /// The earliest partition of `job` in the ledger (`None` when it never ran).
+    pub async fn ledger_first_partition(&self, job: Job) -> Result<Option<String>, WarehouseError> {
+        let sql = "SELECT MIN(partition) FROM job_ledger WHERE job = $1";
+        Ok(match self {
+            Warehouse::Sqlite(p) => {
+                sqlx::query_scalar(&sqlite(sql))
+                    .bind(job.name())
+                    .fetch_one(p)
+                    .await?
+            }
+            Warehouse::Postgres(p) => {
+                sqlx::query_scalar(sql)
+                    .bind(job.name())
+                    .fetch_one(p)
+                    .await?
+            }
+        })
+    }
+
+    /// Failed partitions grouped by job and error message, largest groups first.
+    pub async fn ledger_failure_groups(
+        &self,
+        limit: i64,
+    ) -> Result<Vec<FailureGroup>, WarehouseError> {
+        let sql = "SELECT job, COALESCE(error, ''), COUNT(*), MIN(partition), MAX(partition), \
+                   SUM(CASE WHEN next_attempt_at IS NULL THEN 1 ELSE 0 END), MIN(next_attempt_at) \
+                   FROM job_ledger WHERE status = 'failed' GROUP BY job, COALESCE(error, '') \
+                   ORDER BY COUNT(*) DESC, job, MIN(partition) LIMIT $1";
+        type R = (
+            String,
+            String,
+            i64,
+            String,
+            String,
+            i64,
+            Option<DateTime<Utc>>,
+        );
+        let rows: Vec<R> = match self {
+            Warehouse::Sqlite(p) => {
+                sqlx::query_as(&sqlite(sql))
+                    .bind(limit)
+                    .fetch_all(p)
+                    .await?
+            }
+            Warehouse::Postgres(p) => sqlx::query_as(sql).bind(limit).fetch_all(p).await?,
+        };
+        Ok(rows
+            .into_iter()
+            .map(
+                |(job, error, partitions, first, last, exhausted, next)| FailureGroup {
+                    job,
+                    error,
+                    partitions,
+                    first_partition: first,
+                    last_partition: last,
+                    exhausted,
+                    next_attempt_at: next,
+                },
+            )
+            .collect())
+    }
+}
+
+/// Failed partitions sharing a job and an error message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FailureGroup {
+    pub job: String,
+    pub error: String,
+    pub partitions: i64,
+    pub first_partition: String,
+    pub last_partition: String,
+    /// Partitions with no automatic retry left (a person must retry them).
+    pub exhausted: i64,
+    /// The earliest scheduled retry of the group.
+    pub next_attempt_at: Option<DateTime<Utc>>,
 }

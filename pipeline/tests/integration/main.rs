@@ -7,6 +7,7 @@ mod common;
 mod azure_lake;
 mod cleaning_accuracy;
 mod dashboard_figures;
+mod export;
 mod foreign_reader;
 mod import;
 mod pipeline_suite;

@@ -1,14 +1,32 @@
-//! `GET /export.csv`: the dashboard's filtered hourly visitor rows as CSV, with the same
-//! filters (and the same resolution of defaults) as the dashboard.
+//! `GET /export.csv`: the dashboard's filtered hourly rows, one per store and hour, with
+//! the filter's visitors and the store's transactions and revenue (summing a column gives
+//! the dashboard's KPI). Same filters, and same resolution of defaults, as the dashboard.
+//!
+//! `format=csv` (default): RFC 4180 CSV, comma-separated, decimal point.
+//! `format=excel`: what a French Excel opens in columns with a double click — UTF-8 with a
+//! byte-order mark, `;`-separated, decimal comma, CRLF line ends.
+//!
+//! The rows are streamed from the database to the client through a bounded channel:
+//! memory does not grow with the range.
 
 use app::services::Services;
 use app::wire::DashboardQuery;
+use axum::body::{Body, Bytes};
 use axum::extract::{RawQuery, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use futures::StreamExt;
+use pipeline::kpi::ExportHour;
+use pipeline::Reference;
+use tokio::sync::mpsc;
 
 use super::error::ErrorBody;
+
+/// Rows in flight between the database and the response (backpressure bound).
+const CHANNEL_ROWS: usize = 1024;
+/// Rows written per body chunk.
+const CHUNK_ROWS: usize = 512;
 
 fn error(status: StatusCode, code: &'static str, detail: String) -> Response {
     (
@@ -22,32 +40,127 @@ fn error(status: StatusCode, code: &'static str, detail: String) -> Response {
         .into_response()
 }
 
-/// Parses `store`, repeated `sensors`, `from`, `to`, `h0`, `h1`, `lang`.
-fn parse(raw: Option<&str>) -> Result<DashboardQuery, String> {
+/// The two file layouts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    Csv,
+    Excel,
+}
+
+impl ExportFormat {
+    fn delimiter(self) -> u8 {
+        match self {
+            ExportFormat::Csv => b',',
+            ExportFormat::Excel => b';',
+        }
+    }
+
+    fn terminator(self) -> csv::Terminator {
+        match self {
+            ExportFormat::Csv => csv::Terminator::Any(b'\n'),
+            ExportFormat::Excel => csv::Terminator::CRLF,
+        }
+    }
+
+    fn money(self, v: f64) -> String {
+        let s = format!("{v:.2}");
+        match self {
+            ExportFormat::Csv => s,
+            ExportFormat::Excel => s.replace('.', ","),
+        }
+    }
+}
+
+/// The export's columns (French names: the data contract of the original files).
+pub const COLUMNS: [&str; 8] = [
+    "date",
+    "heure",
+    "store_id",
+    "city_store",
+    "nb_visiteurs",
+    "nb_visiteurs_magasin",
+    "nb_transactions",
+    "chiffre_affaires",
+];
+
+/// Parses `store`, `sensors` (repeated or comma-separated), `from`, `to`, `h0`, `h1`,
+/// `lang` and `format`. Empty values mean "default".
+fn parse(raw: Option<&str>) -> Result<(DashboardQuery, ExportFormat), String> {
     let mut q = DashboardQuery::default();
+    let mut format = ExportFormat::Csv;
     let int = |k: &str, v: &str| -> Result<u32, String> {
         super::params::lax_int(v)
             .and_then(|n| u32::try_from(n).ok())
             .ok_or_else(|| format!("Le paramètre « {k} » doit être un entier (reçu : « {v} »)."))
     };
     for (k, v) in form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
+        if v.trim().is_empty() {
+            continue;
+        }
         match k.as_ref() {
-            "store" if v.trim().is_empty() => q.store = None,
             "store" => q.store = Some(int("store", &v)?),
-            "sensors" => q.sensors.push(int("sensors", &v)?),
+            "sensors" => {
+                for part in v.split(',').filter(|p| !p.trim().is_empty()) {
+                    q.sensors.push(int("sensors", part)?);
+                }
+            }
             "from" => q.from = Some(v.into_owned()),
             "to" => q.to = Some(v.into_owned()),
             "h0" => q.h0 = Some(int("h0", &v)?),
             "h1" => q.h1 = Some(int("h1", &v)?),
             "lang" => q.lang = v.into_owned(),
+            "format" => {
+                format = match v.trim() {
+                    "csv" => ExportFormat::Csv,
+                    "excel" => ExportFormat::Excel,
+                    other => {
+                        return Err(format!(
+                        "Le paramètre « format » vaut « csv » ou « excel » (reçu : « {other} »)."
+                    ))
+                    }
+                }
+            }
             _ => {}
         }
     }
-    Ok(q)
+    Ok((q, format))
+}
+
+/// One chunk of the file: the given rows, as CSV in `format`.
+fn write_rows(
+    format: ExportFormat,
+    reference: &Reference,
+    rows: &[ExportHour],
+    header: bool,
+) -> Result<Vec<u8>, csv::Error> {
+    let mut out = csv::WriterBuilder::new()
+        .delimiter(format.delimiter())
+        .terminator(format.terminator())
+        .from_writer(Vec::with_capacity(rows.len() * 64 + 128));
+    if header {
+        out.write_record(COLUMNS)?;
+    }
+    for r in rows {
+        let city = reference
+            .store(r.store_id)
+            .map(|s| s.city_store.as_str())
+            .unwrap_or("");
+        out.write_record([
+            r.date.to_string(),
+            format!("{:02}:00:00", r.hour),
+            r.store_id.to_string(),
+            city.to_string(),
+            r.visitors.to_string(),
+            r.store_visitors.to_string(),
+            r.transactions.to_string(),
+            format.money(r.revenue),
+        ])?;
+    }
+    out.into_inner().map_err(|e| e.into_error().into())
 }
 
 pub async fn export_csv(State(services): State<Services>, RawQuery(raw): RawQuery) -> Response {
-    let query = match parse(raw.as_deref()) {
+    let (query, format) = match parse(raw.as_deref()) {
         Ok(q) => q,
         Err(detail) => {
             return error(
@@ -57,68 +170,129 @@ pub async fn export_csv(State(services): State<Services>, RawQuery(raw): RawQuer
             )
         }
     };
-    let reference = services.simulator.reference();
-    let filter = match app::dashboard_filters::resolve(&query, reference, services.clock.now()) {
+    let simulator = services.simulator.clone();
+    let filter = match app::dashboard_filters::resolve(
+        &query,
+        simulator.reference(),
+        services.clock.now(),
+    ) {
         Ok(f) => f,
         Err(detail) => return error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_filter", detail),
     };
-    let Some(warehouse) = services.warehouse.as_ref() else {
+    let Some(warehouse) = services.warehouse.clone() else {
         return error(
             StatusCode::SERVICE_UNAVAILABLE,
             "no_warehouse",
             "Entrepôt de données indisponible.".into(),
         );
     };
-    let rows = match warehouse.export_rows(&filter).await {
-        Ok(r) => r,
-        Err(e) => {
-            tracing::error!(error = %e, "export query failed");
-            return error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "export_failed",
-                "L'export a échoué ; réessayez plus tard.".into(),
-            );
+
+    let (tx, mut rx) = mpsc::channel::<ExportHour>(CHANNEL_ROWS);
+    let query_filter = filter.clone();
+    let mut producer =
+        tokio::spawn(async move { warehouse.export_hours(&query_filter, &tx).await });
+
+    // Wait for the first row (or the end): a query that fails at once still gets a
+    // proper error answer instead of a truncated file.
+    let mut producer_done = false;
+    let first = tokio::select! {
+        row = rx.recv() => row,
+        done = &mut producer => {
+            producer_done = true;
+            match done {
+                Ok(Ok(_)) => rx.recv().await,
+                Ok(Err(e)) => {
+                    tracing::error!(error = %e, "export query failed");
+                    return error(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "export_failed",
+                        "L'export a échoué ; réessayez plus tard.".into(),
+                    );
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "export task failed");
+                    return error(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "export_failed",
+                        "L'export a échoué ; réessayez plus tard.".into(),
+                    );
+                }
+            }
         }
     };
-    let mut out = csv::Writer::from_writer(Vec::with_capacity(rows.len() * 48 + 64));
-    let header = [
-        "date",
-        "heure",
-        "store_id",
-        "city_store",
-        "sensor_id",
-        "nb_visiteurs",
-        "imputed",
-    ];
-    let mut ok = out.write_record(header).is_ok();
-    for (date, hour, store, sensor, visitors, imputed) in &rows {
-        let city = reference
-            .store(*store)
-            .map(|s| s.city_store.as_str())
-            .unwrap_or("");
-        ok &= out
-            .write_record([
-                date.to_string(),
-                format!("{hour:02}:00:00"),
-                store.to_string(),
-                city.to_string(),
-                sensor.to_string(),
-                visitors.to_string(),
-                imputed.to_string(),
-            ])
-            .is_ok();
+
+    struct Stream {
+        rx: mpsc::Receiver<ExportHour>,
+        /// The query task, until its outcome is known.
+        producer: Option<tokio::task::JoinHandle<Result<u64, pipeline::warehouse::WarehouseError>>>,
+        pending: Vec<ExportHour>,
+        started: bool,
+        finished: bool,
     }
-    let body = match (ok, out.into_inner()) {
-        (true, Ok(bytes)) => bytes,
-        _ => {
-            return error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "export_failed",
-                "L'export a échoué.".into(),
-            )
-        }
+    let state = Stream {
+        rx,
+        producer: (!producer_done).then_some(producer),
+        pending: first.into_iter().collect(),
+        started: false,
+        finished: false,
     };
-    let filename = format!("datamag360_{}_{}.csv", filter.from, filter.to);
+    let body = futures::stream::unfold(state, move |mut st| {
+        let simulator = simulator.clone();
+        async move {
+            if st.finished {
+                return None;
+            }
+            while st.pending.len() < CHUNK_ROWS {
+                match st.rx.recv().await {
+                    Some(r) => st.pending.push(r),
+                    None => break,
+                }
+            }
+            let last = st.pending.len() < CHUNK_ROWS;
+            if last {
+                // The channel is closed: the query ended, successfully or not.
+                st.finished = true;
+                let outcome = match st.producer.take() {
+                    Some(task) => task.await,
+                    None => Ok(Ok(0)),
+                };
+                match outcome {
+                    Ok(Ok(_)) => {}
+                    Ok(Err(e)) => {
+                        tracing::error!(error = %e, "export query failed mid-stream");
+                        return Some((Err(std::io::Error::other("export query failed")), st));
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "export task failed mid-stream");
+                        return Some((Err(std::io::Error::other("export task failed")), st));
+                    }
+                }
+            }
+            let mut chunk = Vec::new();
+            if !st.started && format == ExportFormat::Excel {
+                chunk.extend_from_slice("\u{feff}".as_bytes());
+            }
+            match write_rows(format, simulator.reference(), &st.pending, !st.started) {
+                Ok(bytes) => chunk.extend_from_slice(&bytes),
+                Err(e) => {
+                    tracing::error!(error = %e, "export row not written");
+                    st.finished = true;
+                    return Some((Err(std::io::Error::other("export row not written")), st));
+                }
+            }
+            st.started = true;
+            st.pending.clear();
+            Some((Ok::<_, std::io::Error>(Bytes::from(chunk)), st))
+        }
+    })
+    // The compression layer may poll again after the end: answer "ended" again.
+    .fuse();
+
+    let suffix = match format {
+        ExportFormat::Csv => "",
+        ExportFormat::Excel => "_excel",
+    };
+    let filename = format!("datamag360_{}_{}{suffix}.csv", filter.from, filter.to);
     (
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
@@ -127,7 +301,61 @@ pub async fn export_csv(State(services): State<Services>, RawQuery(raw): RawQuer
                 format!("attachment; filename=\"{filename}\""),
             ),
         ],
-        body,
+        Body::from_stream(body),
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(revenue: f64) -> ExportHour {
+        ExportHour {
+            date: "2025-03-14".parse().expect("date"),
+            hour: 9,
+            store_id: 1,
+            visitors: 120,
+            store_visitors: 300,
+            transactions: 42,
+            revenue,
+        }
+    }
+
+    #[test]
+    fn excel_layout_is_semicolons_and_decimal_commas() {
+        let reference = Reference::embedded();
+        let bytes =
+            write_rows(ExportFormat::Excel, &reference, &[row(1534.5)], true).expect("written");
+        let text = String::from_utf8(bytes).expect("utf-8");
+        let lines: Vec<&str> = text.split("\r\n").collect();
+        assert_eq!(lines[0], COLUMNS.join(";"));
+        assert!(
+            lines[1].starts_with("2025-03-14;09:00:00;1;"),
+            "{}",
+            lines[1]
+        );
+        assert!(lines[1].ends_with(";120;300;42;1534,50"), "{}", lines[1]);
+    }
+
+    #[test]
+    fn csv_layout_is_commas_and_decimal_points() {
+        let reference = Reference::embedded();
+        let bytes =
+            write_rows(ExportFormat::Csv, &reference, &[row(10.0)], false).expect("written");
+        let text = String::from_utf8(bytes).expect("utf-8");
+        assert!(text.ends_with(",120,300,42,10.00\n"), "{text}");
+        assert!(!text.contains("date,"), "no header in later chunks");
+    }
+
+    #[test]
+    fn parameters_accept_lists_and_reject_unknown_formats() {
+        let (q, f) = parse(Some("store=3&sensors=1,2&sensors=5&from=&format=excel")).expect("ok");
+        assert_eq!(q.store, Some(3));
+        assert_eq!(q.sensors, vec![1, 2, 5]);
+        assert_eq!(q.from, None);
+        assert_eq!(f, ExportFormat::Excel);
+        assert!(parse(Some("format=xlsx")).is_err());
+        assert!(parse(Some("store=x")).is_err());
+    }
 }

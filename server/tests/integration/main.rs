@@ -3,6 +3,7 @@
 
 mod api;
 mod calendar;
+mod delivery;
 mod dropin;
 mod http_source;
 mod operations;
