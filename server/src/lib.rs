@@ -5,8 +5,10 @@ pub mod admin;
 pub mod api;
 pub mod cli;
 pub mod commands;
+pub mod exit;
 pub mod metrics;
 pub mod pipeline_setup;
+pub mod ready;
 pub mod telemetry;
 pub mod web;
 

@@ -1,11 +1,24 @@
+use std::process::ExitCode;
+
 use anyhow::Context;
 use clap::Parser;
 
 use datamag360::cli::{Cli, Command, ServeArgs};
+use datamag360::exit::outcome_of;
 
-fn main() -> anyhow::Result<()> {
+fn main() -> ExitCode {
     let cli = Cli::parse();
     datamag360::telemetry::init(cli.log_format);
+    let result = run(cli);
+    let outcome = outcome_of(&result);
+    if let Err(e) = &result {
+        // The whole chain on one line: "cannot open the warehouse …: … connection refused".
+        eprintln!("error: {e:#}");
+    }
+    ExitCode::from(outcome.code())
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -2,6 +2,8 @@
 //! source, and the real binary as operators run it.
 
 mod api;
+mod honest;
 mod http_source;
 mod operations;
+mod own_postgres;
 mod process;
