@@ -77,13 +77,27 @@ impl Warehouse {
             warehouse.migrate_locked().await?;
             Ok(warehouse)
         } else if url.starts_with("sqlite:") {
-            let (pool, main) = open_sqlite(url, SqliteMode::ReadWrite).await?;
-            let warehouse = Warehouse::Sqlite(pool);
+            // The lock covers creating the files and switching them to WAL too: SQLite
+            // answers "database is locked" at once, whatever the busy timeout, to a process
+            // doing that while another one does.
+            let main = SqliteConnectOptions::from_str(url)
+                .map_err(|e| WarehouseError::Url(e.to_string()))?
+                .get_filename()
+                .to_path_buf();
+            if let Some(parent) = main.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent)
+                    .map_err(|e| WarehouseError::Url(format!("{}: {e}", parent.display())))?;
+            }
             let lock = MigrationLock::acquire(&main).await?;
-            let migrated = warehouse.migrate().await;
+            let opened = async {
+                let (pool, _) = open_sqlite(url, SqliteMode::ReadWrite).await?;
+                let warehouse = Warehouse::Sqlite(pool);
+                warehouse.migrate().await?;
+                Ok(warehouse)
+            }
+            .await;
             drop(lock);
-            migrated?;
-            Ok(warehouse)
+            opened
         } else {
             Err(WarehouseError::Url(format!(
                 "{} (expected sqlite://… or postgres://…)",
