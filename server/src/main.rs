@@ -12,8 +12,7 @@ fn main() -> ExitCode {
     let result = run(cli);
     let outcome = outcome_of(&result);
     if let Err(e) = &result {
-        // The whole chain on one line: "cannot open the warehouse …: … connection refused".
-        eprintln!("error: {e:#}");
+        eprintln!("error: {}", one_line(e));
     }
     ExitCode::from(outcome.code())
 }
@@ -33,4 +32,21 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Status(args) => runtime.block_on(datamag360::commands::status(args)),
         Command::Healthcheck(args) => runtime.block_on(datamag360::commands::healthcheck(args)),
     }
+}
+
+/// The error and its causes on one line ("cannot open the warehouse …: cannot connect to
+/// …: Connection refused"), each cause once: library errors often repeat their source's text.
+fn one_line(error: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
 }
