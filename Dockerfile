@@ -33,6 +33,8 @@ ENV HOST=0.0.0.0 \
     LOG_FORMAT=json
 EXPOSE 3000
 VOLUME ["/data"]
+# Liveness (/health): a database outage makes /ready fail, and restarting the container
+# would not fix it. Orchestrators that route traffic use /ready (`healthcheck --ready`).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD ["/app/datamag360", "healthcheck"]
 ENTRYPOINT ["/app/datamag360"]

@@ -33,6 +33,8 @@ pub struct Lake {
     store: Arc<dyn ObjectStore>,
     prefix: ObjectPath,
     description: String,
+    /// Reached over the network (Azure, S3, or a store given by the caller).
+    remote: bool,
 }
 
 impl std::fmt::Debug for Lake {
@@ -60,6 +62,7 @@ impl Lake {
             store: Arc::new(store),
             prefix: ObjectPath::default(),
             description: dir.display().to_string(),
+            remote: false,
         })
     }
 
@@ -116,6 +119,7 @@ impl Lake {
             store: Arc::from(store),
             prefix,
             description: redact(&url),
+            remote: true,
         })
     }
 
@@ -125,6 +129,25 @@ impl Lake {
             store,
             prefix: ObjectPath::default(),
             description: description.to_string(),
+            remote: true,
+        }
+    }
+
+    /// Whether the lake is reached over the network (readiness checks it then).
+    pub fn is_remote(&self) -> bool {
+        self.remote
+    }
+
+    /// Checks that the store answers and accepts the credentials: asks for an object
+    /// that need not exist ("not found" is an answer). Needs read access only.
+    pub async fn probe(&self) -> Result<(), LakeError> {
+        let path = self.prefix.child(".ready");
+        match self.store.head(&path).await {
+            Ok(_) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(source) => Err(LakeError::Store {
+                path: path.to_string(),
+                source,
+            }),
         }
     }
 

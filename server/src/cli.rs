@@ -14,7 +14,8 @@ use crate::telemetry::LogFormat;
     name = "datamag360",
     version,
     about = "DataMag360: store-traffic simulator API, data pipeline and KPI dashboard in one binary",
-    long_about = None
+    long_about = None,
+    after_help = crate::exit::EXIT_CODES_HELP
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -35,7 +36,8 @@ pub enum Command {
     Import(ImportArgs),
     /// Show the job ledger: counts per job and status, recent failures.
     Status(StatusArgs),
-    /// Probe a running server's /health (exit code 0 when healthy): container health checks.
+    /// Probe a running server's /health, or /ready with --ready (exit code 0 when it
+    /// answers 200): container health checks.
     Healthcheck(HealthcheckArgs),
 }
 
@@ -44,6 +46,11 @@ pub struct HealthcheckArgs {
     /// Port of the server to probe (on 127.0.0.1).
     #[arg(long, env = "PORT", default_value_t = 3000)]
     pub port: u16,
+
+    /// Probe readiness (`/ready`: warehouse and remote lake reachable) instead of liveness
+    /// (`/health`: the process answers).
+    #[arg(long)]
+    pub ready: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -94,17 +101,19 @@ pub struct PipelineArgs {
 
     /// Warehouse database: `postgres://user:pass@host/db` or `sqlite://file.db`
     /// (default: `<data dir>/warehouse.db`).
-    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    /// TLS: `?sslmode=disable|allow|prefer|require|verify-ca|verify-full`, with
+    /// `&sslrootcert=/path/ca.pem` for a private CA.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true, value_parser = trimmed)]
     pub database_url: Option<String>,
 
     /// Lake location: `az://container/prefix`, `s3://bucket/prefix` or `file:///path`
     /// (default: `<data dir>/lake`). Credentials come from AZURE_* / AWS_* variables.
-    #[arg(long, env = "DATAMAG_LAKE_URL")]
+    #[arg(long, env = "DATAMAG_LAKE_URL", value_parser = trimmed)]
     pub lake_url: Option<String>,
 
     /// Collect from this server (original API: /releves, else /visiteurs + /transactions)
     /// instead of the built-in simulator.
-    #[arg(long, env = "DATAMAG_SOURCE_URL")]
+    #[arg(long, env = "DATAMAG_SOURCE_URL", value_parser = trimmed)]
     pub source_url: Option<String>,
 
     /// Simulator profile: `default` (the original's rules, its defects fixed) or
@@ -137,11 +146,25 @@ pub struct ServeArgs {
     pub site_root: PathBuf,
 
     /// Bearer token for the admin API (`POST /admin/...`); the admin API is off without it.
-    #[arg(long, env = "DATAMAG_ADMIN_TOKEN", hide_env_values = true)]
+    /// Surrounding whitespace (a trailing newline) is ignored.
+    #[arg(long, env = "DATAMAG_ADMIN_TOKEN", hide_env_values = true, value_parser = trimmed)]
     pub admin_token: Option<String>,
 
+    /// File holding the admin token (a mounted secret); surrounding whitespace is ignored.
+    #[arg(long, env = "DATAMAG_ADMIN_TOKEN_FILE", conflicts_with = "admin_token")]
+    pub admin_token_file: Option<PathBuf>,
+
     /// Do not run the scheduled jobs in this process (API and dashboard only).
-    #[arg(long, env = "DATAMAG_NO_SCHEDULER")]
+    /// Accepts 1/0, true/false, yes/no, on/off.
+    #[arg(
+        long,
+        env = "DATAMAG_NO_SCHEDULER",
+        action = clap::ArgAction::Set,
+        num_args = 0..=1,
+        default_value = "false",
+        default_missing_value = "true",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
     pub no_scheduler: bool,
 
     #[command(flatten)]
@@ -149,6 +172,20 @@ pub struct ServeArgs {
 }
 
 impl ServeArgs {
+    /// The admin token from `--admin-token` or the file `--admin-token-file`, trimmed;
+    /// `None` when neither is set or the value is blank.
+    pub fn admin_token(&self) -> anyhow::Result<Option<String>> {
+        let token = match (&self.admin_token, &self.admin_token_file) {
+            (Some(t), _) => t.clone(),
+            (None, Some(path)) => std::fs::read_to_string(path).map_err(|e| {
+                anyhow::anyhow!("cannot read the admin token file {}: {e}", path.display())
+            })?,
+            (None, None) => return Ok(None),
+        };
+        let token = token.trim();
+        Ok((!token.is_empty()).then(|| token.to_string()))
+    }
+
     /// `serve`'s options when no command was given: environment variables and defaults.
     pub fn from_env_only() -> Self {
         #[derive(Parser)]
@@ -185,5 +222,87 @@ impl ChainArgs {
             }
             _ => Ok(pipeline::Reference::embedded()),
         }
+    }
+}
+
+/// Values from variables and files often end with a newline or a stray space: a URL or a
+/// secret is used trimmed.
+fn trimmed(value: &str) -> Result<String, std::convert::Infallible> {
+    Ok(value.trim().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn serve(args: &[&str]) -> ServeArgs {
+        let mut all = vec!["datamag360", "serve"];
+        all.extend_from_slice(args);
+        match Cli::try_parse_from(all).expect("parses").command {
+            Some(Command::Serve(s)) => s,
+            other => panic!("not serve: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn booleans_accept_what_people_write() {
+        assert!(!serve(&[]).no_scheduler);
+        assert!(serve(&["--no-scheduler"]).no_scheduler);
+        for yes in ["1", "true", "yes", "on", "TRUE", "Yes"] {
+            assert!(
+                serve(&[&format!("--no-scheduler={yes}")]).no_scheduler,
+                "{yes}"
+            );
+        }
+        for no in ["0", "false", "no", "off"] {
+            assert!(
+                !serve(&[&format!("--no-scheduler={no}")]).no_scheduler,
+                "{no}"
+            );
+        }
+        assert!(
+            Cli::try_parse_from(["datamag360", "serve", "--no-scheduler=maybe"]).is_err(),
+            "an unknown word is refused, not read as false"
+        );
+    }
+
+    #[test]
+    fn secrets_and_urls_are_trimmed() {
+        let s = serve(&[
+            "--admin-token",
+            "  0123456789abcdef\n",
+            "--database-url",
+            "postgres://u@h/db\n",
+        ]);
+        assert_eq!(
+            s.admin_token().expect("token").as_deref(),
+            Some("0123456789abcdef")
+        );
+        assert_eq!(
+            s.pipeline.database_url.as_deref(),
+            Some("postgres://u@h/db")
+        );
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("token");
+        std::fs::write(&file, "fedcba9876543210\n").expect("write");
+        let s = serve(&["--admin-token-file", &file.to_string_lossy()]);
+        assert_eq!(
+            s.admin_token().expect("token").as_deref(),
+            Some("fedcba9876543210")
+        );
+        assert_eq!(
+            serve(&["--admin-token", " \n"])
+                .admin_token()
+                .expect("blank"),
+            None
+        );
+    }
+
+    #[test]
+    fn the_help_lists_the_exit_codes() {
+        use clap::CommandFactory;
+        let help = Cli::command().render_long_help().to_string();
+        assert!(help.contains("Exit codes:"), "{help}");
+        assert!(help.contains("75   incomplete"), "{help}");
     }
 }

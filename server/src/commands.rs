@@ -10,7 +10,10 @@ use pipeline::jobs::ProgressEvent;
 use pipeline::warehouse::ledger::RunStatus;
 use pipeline::SystemClock;
 
+use pipeline::jobs::completeness::MissingPartition;
+
 use crate::cli::{BackfillArgs, HealthcheckArgs, ImportArgs, StatusArgs};
+use crate::exit::{Exit, Outcome};
 use crate::pipeline_setup;
 
 pub async fn backfill(args: BackfillArgs) -> anyhow::Result<()> {
@@ -122,19 +125,93 @@ pub async fn backfill(args: BackfillArgs) -> anyhow::Result<()> {
     for (job, partition, error) in &summary.errors {
         println!("  FAILED {job} {partition}: {error}");
     }
+    let missing = if summary.interrupted {
+        Vec::new()
+    } else {
+        pipeline
+            .missing_partitions(args.from, args.to)
+            .await
+            .context("cannot read the ledger")?
+    };
     pipeline.warehouse.close().await;
-    if summary.total_failed() > 0 {
-        anyhow::bail!(
-            "{} partition(s) failed; see `datamag360 status`",
-            summary.total_failed()
-        );
+    backfill_outcome(&args, &summary, &missing)
+}
+
+/// Maps a backfill's result to its exit code: interrupted, failed, incomplete (with what is
+/// missing and the command that finishes it), or done.
+fn backfill_outcome(
+    args: &BackfillArgs,
+    summary: &pipeline::jobs::RunSummary,
+    missing: &[MissingPartition],
+) -> anyhow::Result<()> {
+    if summary.interrupted {
+        return Err(Exit::new(
+            Outcome::Interrupted,
+            format!(
+                "interrupted after {} partition(s): run `datamag360 backfill --from {} --to {}` \
+                 again to finish",
+                summary.total_done(),
+                args.from,
+                args.to
+            ),
+        )
+        .into());
     }
-    Ok(())
+    if missing.is_empty() && summary.total_failed() == 0 {
+        return Ok(());
+    }
+    let mut per_job: std::collections::BTreeMap<&str, usize> = Default::default();
+    for m in missing {
+        *per_job.entry(m.job.name()).or_default() += 1;
+    }
+    println!(
+        "missing: {}",
+        per_job
+            .iter()
+            .map(|(job, n)| format!("{n} {job}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    for m in missing.iter().take(20) {
+        println!("  {m}");
+    }
+    if missing.len() > 20 {
+        println!("  … and {} more", missing.len() - 20);
+    }
+    let finish = match (missing.first(), missing.last()) {
+        (Some(first), Some(last)) => format!(
+            "datamag360 backfill --from {} --to {} --retry-failed",
+            first.date, last.date
+        ),
+        _ => format!(
+            "datamag360 backfill --from {} --to {} --retry-failed",
+            args.from, args.to
+        ),
+    };
+    println!("to finish (same data directory or DATABASE_URL): {finish}");
+    let outcome = if summary.total_failed() > 0 {
+        Outcome::Failed
+    } else {
+        Outcome::Incomplete
+    };
+    Err(Exit::new(
+        outcome,
+        format!(
+            "{} partition(s) failed in this run, {} missing in {} → {}; finish with `{finish}`",
+            summary.total_failed(),
+            missing.len(),
+            args.from,
+            args.to
+        ),
+    )
+    .into())
 }
 
 pub async fn import(args: ImportArgs) -> anyhow::Result<()> {
     let pipeline = pipeline_setup::build(&args.pipeline, Arc::new(SystemClock)).await?;
     let mut failures = 0;
+    // Files with no valid line, or that could not be read as CSV in a known layout.
+    let mut bad_files = 0;
     for file in &args.files {
         match pipeline.import_csv(file).await {
             Ok(report) => {
@@ -152,35 +229,50 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<()> {
                 if report.bad.len() > 50 {
                     println!("  … and {} more bad lines", report.bad.len() - 50);
                 }
+                if report.loaded == 0 {
+                    println!("{}: no valid line", file.display());
+                    bad_files += 1;
+                }
                 for (day, e) in &report.transform_errors {
                     println!("  transform {day} failed: {e}");
                     failures += 1;
                 }
             }
-            Err(e) => {
+            Err(e @ pipeline::jobs::JobError::Warehouse(_)) => {
                 println!("{}: import failed: {e}", file.display());
                 failures += 1;
+            }
+            Err(e) => {
+                println!("{}: not imported: {e}", file.display());
+                bad_files += 1;
             }
         }
     }
     pipeline.warehouse.close().await;
     anyhow::ensure!(failures == 0, "{failures} import step(s) failed");
+    if bad_files > 0 {
+        return Err(Exit::new(
+            Outcome::BadInput,
+            format!(
+                "{bad_files} of {} file(s) had no valid line or could not be read",
+                args.files.len()
+            ),
+        )
+        .into());
+    }
     Ok(())
 }
 
 pub async fn status(args: StatusArgs) -> anyhow::Result<()> {
-    let pipeline = pipeline_setup::build(&args.pipeline, Arc::new(SystemClock)).await?;
-    let summary = pipeline.warehouse.ledger_summary().await?;
+    let warehouse = pipeline_setup::open_read_only(&args.pipeline).await?;
+    let summary = warehouse.ledger_summary().await?;
     if summary.is_empty() {
         println!("the ledger is empty: nothing has run yet");
     }
     for (job, status, count) in summary {
         println!("{job:<10} {status:<8} {count}");
     }
-    let failed = pipeline
-        .warehouse
-        .ledger_recent(Some(RunStatus::Failed), 20)
-        .await?;
+    let failed = warehouse.ledger_recent(Some(RunStatus::Failed), 20).await?;
     for f in failed {
         println!(
             "FAILED {} {} (attempt {}): {}",
@@ -190,17 +282,21 @@ pub async fn status(args: StatusArgs) -> anyhow::Result<()> {
             f.error.unwrap_or_default()
         );
     }
-    pipeline.warehouse.close().await;
+    warehouse.close().await;
     Ok(())
 }
 
-/// GET http://127.0.0.1:PORT/health with a 5-second budget.
+/// GET http://127.0.0.1:PORT/health (or /ready) with a 5-second budget.
 pub async fn healthcheck(args: HealthcheckArgs) -> anyhow::Result<()> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let path = if args.ready { "/ready" } else { "/health" };
     let probe = async {
         let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", args.port)).await?;
         stream
-            .write_all(b"GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            .write_all(
+                format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+                    .as_bytes(),
+            )
             .await?;
         let mut response = Vec::new();
         stream.read_to_end(&mut response).await?;
@@ -209,13 +305,16 @@ pub async fn healthcheck(args: HealthcheckArgs) -> anyhow::Result<()> {
     let response = tokio::time::timeout(std::time::Duration::from_secs(5), probe)
         .await
         .context("health check timed out")?
-        .context("cannot reach the server")?;
+        .with_context(|| format!("cannot reach the server on 127.0.0.1:{}", args.port))?;
     let text = String::from_utf8_lossy(&response);
+    let body = text.split("\r\n\r\n").nth(1).unwrap_or("").trim();
     anyhow::ensure!(
         text.starts_with("HTTP/1.1 200"),
-        "unhealthy: {}",
-        text.lines().next().unwrap_or("")
+        "{}: {} {}",
+        if args.ready { "not ready" } else { "unhealthy" },
+        text.lines().next().unwrap_or(""),
+        body
     );
-    println!("healthy");
+    println!("{}", if args.ready { "ready" } else { "healthy" });
     Ok(())
 }

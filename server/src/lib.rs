@@ -6,8 +6,10 @@ pub mod api;
 pub mod cli;
 pub mod commands;
 pub mod delivery;
+pub mod exit;
 pub mod metrics;
 pub mod pipeline_setup;
+pub mod ready;
 pub mod telemetry;
 pub mod web;
 

@@ -1,11 +1,23 @@
+use std::process::ExitCode;
+
 use anyhow::Context;
 use clap::Parser;
 
 use datamag360::cli::{Cli, Command, ServeArgs};
+use datamag360::exit::outcome_of;
 
-fn main() -> anyhow::Result<()> {
+fn main() -> ExitCode {
     let cli = Cli::parse();
     datamag360::telemetry::init(cli.log_format);
+    let result = run(cli);
+    let outcome = outcome_of(&result);
+    if let Err(e) = &result {
+        eprintln!("error: {}", one_line(e));
+    }
+    ExitCode::from(outcome.code())
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -20,4 +32,21 @@ fn main() -> anyhow::Result<()> {
         Command::Status(args) => runtime.block_on(datamag360::commands::status(args)),
         Command::Healthcheck(args) => runtime.block_on(datamag360::commands::healthcheck(args)),
     }
+}
+
+/// The error and its causes on one line ("cannot open the warehouse …: cannot connect to
+/// …: Connection refused"), each cause once: library errors often repeat their source's text.
+fn one_line(error: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
 }

@@ -53,3 +53,24 @@ pub async fn build(args: &PipelineArgs, clock: Arc<dyn Clock>) -> anyhow::Result
     }
     Ok(pipeline)
 }
+
+/// Opens the warehouse to read it only (`status`): no migration, nothing created, no write
+/// access needed to the data directory.
+pub async fn open_read_only(args: &PipelineArgs) -> anyhow::Result<Warehouse> {
+    match &args.database_url {
+        Some(url) => Warehouse::open_read_only(url).await.with_context(|| {
+            format!(
+                "cannot open the warehouse {}",
+                pipeline::warehouse::redact(url)
+            )
+        }),
+        None => Warehouse::open_in_dir_read_only(&args.data_dir)
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot open the SQLite warehouse in {}",
+                    args.data_dir.display()
+                )
+            }),
+    }
+}

@@ -29,6 +29,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::admin::AdminState;
 use crate::metrics::Metrics;
+use crate::ready::Readiness;
 
 use crate::api;
 use crate::cli::ServeArgs;
@@ -79,7 +80,20 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 pub const BODY_LIMIT: usize = 1024 * 1024;
 
 /// The whole application router: API, pages, static site, metrics, and the admin API.
+/// Readiness checks the services' warehouse (see [`build_router_with`] for the lake).
 pub fn build_router(state: AppState, admin: Option<AdminState>, metrics: Arc<Metrics>) -> Router {
+    let readiness = Arc::new(Readiness::new(state.services.warehouse.clone(), None));
+    build_router_with(state, admin, metrics, readiness)
+}
+
+/// [`build_router`] with an explicit readiness check (`/ready`, and the guard that answers
+/// 503 on the warehouse's pages during an outage).
+pub fn build_router_with(
+    state: AppState,
+    admin: Option<AdminState>,
+    metrics: Arc<Metrics>,
+    readiness: Arc<Readiness>,
+) -> Router {
     let routes = generate_route_list(app::App);
     // Every path the router serves exactly: a trailing slash on one of them redirects.
     let mut known: HashSet<String> = routes.iter().map(|r| r.path().to_string()).collect();
@@ -100,9 +114,14 @@ pub fn build_router(state: AppState, admin: Option<AdminState>, metrics: Arc<Met
         .layer(axum::middleware::from_fn(crate::delivery::conditional_page))
         .nest_service("/pkg", crate::delivery::pkg_service(&site_root))
         .fallback(page_fallback(state.services.clone(), known))
-        .with_state(state.clone());
+        .with_state(state.clone())
+        .layer(axum::middleware::from_fn_with_state(
+            readiness.clone(),
+            crate::ready::guard_pages,
+        ));
     let public = api::router(state.services)
         .merge(api::docs::router())
+        .merge(crate::ready::router(readiness))
         .merge(pages)
         .route(
             "/metrics",
@@ -148,7 +167,30 @@ pub fn build_router(state: AppState, admin: Option<AdminState>, metrics: Arc<Met
             metrics,
             crate::metrics::track,
         ))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+}
+
+/// The span of a request. Query strings may carry secrets (tokens put in a URL): only
+/// their parameter names are logged, at every level.
+fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    tracing::debug_span!(
+        "request",
+        method = %request.method(),
+        path = %request.uri().path(),
+        query = %redacted_query(request.uri().query()),
+        version = ?request.version(),
+    )
+}
+
+/// `a=1&token=s3cret` → `a=…&token=…`: names kept, values never logged.
+pub fn redacted_query(query: Option<&str>) -> String {
+    let Some(query) = query else {
+        return String::new();
+    };
+    form_urlencoded::parse(query.as_bytes())
+        .map(|(name, _)| format!("{name}=…"))
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 /// What answers a path no route matched: a 307 to the canonical form of a path that has
@@ -256,7 +298,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let services =
         Services::new(pipeline.simulator.clone(), clock).with_warehouse(pipeline.warehouse.clone());
     let state = AppState::new(services, &site_root, addr);
-    let token = args.admin_token.clone().filter(|t| !t.trim().is_empty());
+    let token = args.admin_token()?;
     match &token {
         Some(t) if t.len() < 16 => {
             anyhow::bail!("DATAMAG_ADMIN_TOKEN is too short: use at least 16 random characters")
@@ -269,7 +311,11 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         token: token.map(Arc::from),
         backfill_days: args.pipeline.backfill_days,
     };
-    let router = build_router(state, Some(admin), metrics);
+    let readiness = Arc::new(Readiness::new(
+        Some(pipeline.warehouse.clone()),
+        Some(pipeline.lake.clone()),
+    ));
+    let router = build_router_with(state, Some(admin), metrics, readiness);
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
@@ -352,5 +398,13 @@ mod tests {
         assert_eq!(at("/dashboard", None), None);
         assert_eq!(at("/nowhere/", None), None);
         assert_eq!(at("/nowhere", None), None);
+    }
+
+    #[test]
+    fn query_values_never_reach_the_logs() {
+        assert_eq!(redacted_query(None), "");
+        let shown = redacted_query(Some("city_store=Lyon&token=s3cret&lang=en"));
+        assert_eq!(shown, "city_store=…&token=…&lang=…");
+        assert!(!shown.contains("s3cret"));
     }
 }

@@ -2,6 +2,7 @@
 //! ledger which partitions are due, and the scheduler that wakes it.
 
 pub mod collect;
+pub mod completeness;
 pub mod import;
 pub mod ingest;
 pub mod reconcile;

@@ -11,11 +11,19 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::Executor;
+use sqlx::{ConnectOptions, Connection, Executor};
+
+/// How long a query waits for a pooled connection before failing: a database outage
+/// answers in seconds, not after half a minute.
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+/// How long the first connection of a process may take (DNS, TLS, authentication).
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The PostgreSQL advisory lock held while migrating ("DM360MIG" as an integer).
+pub const MIGRATE_LOCK_KEY: i64 = 0x444D_3336_304D_4947;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WarehouseError {
@@ -27,6 +35,16 @@ pub enum WarehouseError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("{0}")]
     Data(String),
+    #[error("cannot connect to {target}: {source}")]
+    Connect {
+        target: String,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error("{0} did not answer within {1:?}")]
+    Timeout(String, Duration),
+    #[error("no warehouse at {0}: nothing has run here yet")]
+    NotFound(String),
 }
 
 /// Which database engine holds the warehouse.
@@ -49,24 +67,105 @@ static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrati
 impl Warehouse {
     /// Opens `sqlite://path/to/warehouse.db` (created if missing, with `-raw.db` and
     /// `-analytics.db` beside it) or `postgres://user@host/db`, then applies migrations.
+    ///
+    /// Several processes may open the same fresh database at once: migrations run in one
+    /// of them, under a lock (an advisory lock on PostgreSQL, a lock file beside the SQLite
+    /// file), while the others wait, then find nothing left to do.
     pub async fn connect(url: &str) -> Result<Self, WarehouseError> {
-        let warehouse = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let pool = PgPoolOptions::new()
-                .max_connections(8)
-                .acquire_timeout(Duration::from_secs(30))
-                .connect(url)
-                .await?;
-            Warehouse::Postgres(pool)
+        if is_postgres(url) {
+            let warehouse = Warehouse::Postgres(open_postgres(url).await?);
+            warehouse.migrate_locked().await?;
+            Ok(warehouse)
         } else if url.starts_with("sqlite:") {
-            Warehouse::Sqlite(open_sqlite(url).await?)
+            // The lock covers creating the files and switching them to WAL too: SQLite
+            // answers "database is locked" at once, whatever the busy timeout, to a process
+            // doing that while another one does.
+            let main = SqliteConnectOptions::from_str(url)
+                .map_err(|e| WarehouseError::Url(e.to_string()))?
+                .get_filename()
+                .to_path_buf();
+            if let Some(parent) = main.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent)
+                    .map_err(|e| WarehouseError::Url(format!("{}: {e}", parent.display())))?;
+            }
+            let lock = MigrationLock::acquire(&main).await?;
+            let opened = async {
+                let (pool, _) = open_sqlite(url, SqliteMode::ReadWrite).await?;
+                let warehouse = Warehouse::Sqlite(pool);
+                warehouse.migrate().await?;
+                Ok(warehouse)
+            }
+            .await;
+            drop(lock);
+            opened
         } else {
-            return Err(WarehouseError::Url(format!(
+            Err(WarehouseError::Url(format!(
                 "{} (expected sqlite://… or postgres://…)",
                 redact(url)
-            )));
+            )))
+        }
+    }
+
+    /// Opens an existing warehouse to read it only: no migration, no file created, and on
+    /// SQLite no write access needed (`status` on a read-only data directory).
+    pub async fn open_read_only(url: &str) -> Result<Self, WarehouseError> {
+        if is_postgres(url) {
+            Ok(Warehouse::Postgres(open_postgres(url).await?))
+        } else if url.starts_with("sqlite:") {
+            // A WAL database needs its `-shm` index: when it is absent and cannot be created
+            // (a read-only directory, no writer around), read the files as immutable.
+            let pool = match open_sqlite(url, SqliteMode::ReadOnly).await {
+                Ok((pool, _)) => pool,
+                Err(WarehouseError::Sql(e)) => {
+                    tracing::debug!(error = %e, "read-only open failed; trying immutable");
+                    open_sqlite(url, SqliteMode::Immutable).await?.0
+                }
+                Err(e) => return Err(e),
+            };
+            Ok(Warehouse::Sqlite(pool))
+        } else {
+            Err(WarehouseError::Url(format!(
+                "{} (expected sqlite://… or postgres://…)",
+                redact(url)
+            )))
+        }
+    }
+
+    /// [`Warehouse::open_read_only`] on the SQLite warehouse of a data directory.
+    pub async fn open_in_dir_read_only(dir: &Path) -> Result<Self, WarehouseError> {
+        Self::open_read_only(&format!("sqlite://{}", dir.join("warehouse.db").display())).await
+    }
+
+    /// Checks that the warehouse answers within `budget`. On failure the error names the
+    /// cause (e.g. "connection refused"), not only that the pool timed out.
+    pub async fn ping(&self, budget: Duration) -> Result<(), WarehouseError> {
+        let attempt = async {
+            match self {
+                Warehouse::Sqlite(p) => p.acquire().await?.ping().await,
+                Warehouse::Postgres(p) => p.acquire().await?.ping().await,
+            }
         };
-        warehouse.migrate().await?;
-        Ok(warehouse)
+        let error = match tokio::time::timeout(budget, attempt).await {
+            Ok(Ok(())) => return Ok(()),
+            Ok(Err(e)) if !matches!(e, sqlx::Error::PoolTimedOut) => {
+                return Err(WarehouseError::Sql(e))
+            }
+            _ => WarehouseError::Timeout("the warehouse".into(), budget),
+        };
+        // The pool retries refused connections until its deadline and then only says it
+        // timed out: one direct attempt tells why.
+        if let Warehouse::Postgres(p) = self {
+            let options = p.connect_options();
+            let target = describe_pg(&options);
+            match tokio::time::timeout(budget, options.connect()).await {
+                Ok(Err(source)) => return Err(WarehouseError::Connect { target, source }),
+                Ok(Ok(conn)) => {
+                    let _ = conn.close().await;
+                }
+                Err(_) => {}
+            }
+        }
+        Err(error)
     }
 
     /// The SQLite warehouse in a data directory: `<dir>/warehouse.db`.
@@ -74,6 +173,30 @@ impl Warehouse {
         std::fs::create_dir_all(dir)
             .map_err(|e| WarehouseError::Url(format!("{}: {e}", dir.display())))?;
         Self::connect(&format!("sqlite://{}", dir.join("warehouse.db").display())).await
+    }
+
+    /// Migrates under the PostgreSQL advisory lock [`MIGRATE_LOCK_KEY`], held on one
+    /// connection for the migrations and the rollups they may need.
+    async fn migrate_locked(&self) -> Result<(), WarehouseError> {
+        let Warehouse::Postgres(pool) = self else {
+            return self.migrate().await;
+        };
+        let mut conn = pool.acquire().await?;
+        sqlx::query("SELECT pg_advisory_lock($1)")
+            .bind(MIGRATE_LOCK_KEY)
+            .execute(&mut *conn)
+            .await?;
+        let migrated = self.migrate().await;
+        if let Err(e) = sqlx::query("SELECT pg_advisory_unlock($1)")
+            .bind(MIGRATE_LOCK_KEY)
+            .execute(&mut *conn)
+            .await
+        {
+            // The lock dies with the session: close it rather than return it to the pool.
+            tracing::warn!(error = %e, "could not release the migration lock; closing its connection");
+            let _ = conn.detach().close().await;
+        }
+        migrated
     }
 
     pub async fn migrate(&self) -> Result<(), WarehouseError> {
@@ -145,21 +268,131 @@ fn companion(main: &Path, suffix: &str) -> PathBuf {
     main.with_file_name(format!("{stem}-{suffix}.db"))
 }
 
-async fn open_sqlite(url: &str) -> Result<SqlitePool, WarehouseError> {
-    let options = SqliteConnectOptions::from_str(url)
+fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// `host:port/database` of a PostgreSQL connection, for messages (never the password).
+fn describe_pg(options: &PgConnectOptions) -> String {
+    format!(
+        "PostgreSQL {}:{}/{}",
+        options.get_host(),
+        options.get_port(),
+        options.get_database().unwrap_or("")
+    )
+}
+
+/// A PostgreSQL pool whose waits are bounded by [`ACQUIRE_TIMEOUT`]. The URL's `sslmode`
+/// (`disable`, `allow`, `prefer`, `require`, `verify-ca`, `verify-full`) and `sslrootcert`
+/// choose TLS (rustls, the system's roots plus the given CA). One direct connection is
+/// made first, so that a failure says why ("connection refused", a TLS or password error)
+/// instead of "pool timed out".
+async fn open_postgres(url: &str) -> Result<PgPool, WarehouseError> {
+    let options = PgConnectOptions::from_str(url)
+        .map_err(|e| WarehouseError::Url(format!("{}: {e}", redact(url))))?;
+    let target = describe_pg(&options);
+    match tokio::time::timeout(CONNECT_TIMEOUT, options.connect()).await {
+        Ok(Ok(conn)) => {
+            let _ = conn.close().await;
+        }
+        Ok(Err(source)) => return Err(WarehouseError::Connect { target, source }),
+        Err(_) => return Err(WarehouseError::Timeout(target, CONNECT_TIMEOUT)),
+    }
+    Ok(PgPoolOptions::new()
+        .max_connections(8)
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        .connect_lazy_with(options))
+}
+
+/// An exclusive lock file beside the SQLite warehouse, held while migrating: processes
+/// opening one fresh data directory at once migrate one after the other (the later ones
+/// find the schema up to date). The operating system drops the lock if the holder dies.
+struct MigrationLock(std::fs::File);
+
+impl MigrationLock {
+    async fn acquire(main: &Path) -> Result<Self, WarehouseError> {
+        let path = main.with_file_name(format!(
+            "{}.migrate.lock",
+            main.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "warehouse.db".into())
+        ));
+        let shown = path.display().to_string();
+        tokio::task::spawn_blocking(move || {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&path)?;
+            file.lock()?;
+            Ok::<_, std::io::Error>(MigrationLock(file))
+        })
+        .await
+        .map_err(|e| WarehouseError::Data(format!("migration lock task: {e}")))?
+        .map_err(|e| WarehouseError::Url(format!("cannot lock {shown}: {e}")))
+    }
+}
+
+impl Drop for MigrationLock {
+    fn drop(&mut self) {
+        let _ = self.0.unlock();
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SqliteMode {
+    ReadWrite,
+    /// The files must exist; nothing is created or written.
+    ReadOnly,
+    /// Read-only, and no lock or `-shm` file used (no writer may be running).
+    Immutable,
+}
+
+/// The SQLite pool and the main file's path; the attached `raw`/`analytics` files are
+/// opened in the same mode.
+async fn open_sqlite(url: &str, mode: SqliteMode) -> Result<(SqlitePool, PathBuf), WarehouseError> {
+    let read_only = mode != SqliteMode::ReadWrite;
+    let mut options = SqliteConnectOptions::from_str(url)
         .map_err(|e| WarehouseError::Url(e.to_string()))?
-        .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Normal)
         .busy_timeout(Duration::from_secs(30))
         .foreign_keys(true);
     let main = options.get_filename().to_path_buf();
-    if let Some(parent) = main.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)
-            .map_err(|e| WarehouseError::Url(format!("{}: {e}", parent.display())))?;
+    if read_only {
+        if !main.exists() {
+            return Err(WarehouseError::NotFound(main.display().to_string()));
+        }
+        options = options
+            .read_only(true)
+            .immutable(mode == SqliteMode::Immutable);
+    } else {
+        options = options
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal);
+        if let Some(parent) = main.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| WarehouseError::Url(format!("{}: {e}", parent.display())))?;
+        }
     }
-    let raw = companion(&main, "raw").to_string_lossy().into_owned();
-    let analytics = companion(&main, "analytics").to_string_lossy().into_owned();
+    let attach_name = |suffix: &str| {
+        let path = companion(&main, suffix);
+        if read_only {
+            // A URI filename (SQLite opens with SQLITE_OPEN_URI): read-only, never created.
+            let mut uri = url::Url::from_file_path(&path)
+                .map(|u| u.to_string())
+                .unwrap_or_else(|_| format!("file:{}", path.display()));
+            uri.push_str(if mode == SqliteMode::Immutable {
+                "?mode=ro&immutable=1"
+            } else {
+                "?mode=ro"
+            });
+            uri
+        } else {
+            path.to_string_lossy().into_owned()
+        }
+    };
+    let raw = attach_name("raw");
+    let analytics = attach_name("analytics");
     let pool = SqlitePoolOptions::new()
         .max_connections(4)
         .after_connect(move |conn, _meta| {
@@ -174,17 +407,19 @@ async fn open_sqlite(url: &str) -> Result<SqlitePool, WarehouseError> {
                     .bind(&analytics)
                     .execute(&mut *conn)
                     .await?;
-                conn.execute(
-                    "PRAGMA raw.journal_mode = WAL; PRAGMA analytics.journal_mode = WAL; \
-                     PRAGMA raw.synchronous = NORMAL; PRAGMA analytics.synchronous = NORMAL;",
-                )
-                .await?;
+                if !read_only {
+                    conn.execute(
+                        "PRAGMA raw.journal_mode = WAL; PRAGMA analytics.journal_mode = WAL; \
+                         PRAGMA raw.synchronous = NORMAL; PRAGMA analytics.synchronous = NORMAL;",
+                    )
+                    .await?;
+                }
                 Ok(())
             })
         })
         .connect_with(options)
         .await?;
-    Ok(pool)
+    Ok((pool, main))
 }
 
 /// A database URL without its password, for messages.
