@@ -9,4 +9,5 @@ mod cleaning_accuracy;
 mod dashboard_figures;
 mod foreign_reader;
 mod import;
+mod nothing_lost;
 mod pipeline_suite;

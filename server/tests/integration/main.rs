@@ -2,6 +2,7 @@
 //! source, and the real binary as operators run it.
 
 mod api;
+mod date_range;
 mod http_source;
 mod operations;
 mod process;
