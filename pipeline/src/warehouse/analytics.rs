@@ -352,12 +352,11 @@ impl Warehouse {
             }};
         }
         match self {
-            Warehouse::Sqlite(p) => fetch!(
-                p,
-                &super::sqlite(&sensors_sql),
-                &super::sqlite(&sales_sql),
-                sqlx::Sqlite
-            ),
+            Warehouse::Sqlite(p) => {
+                let (sensors_sql, sales_sql) =
+                    (super::sqlite(&sensors_sql), super::sqlite(&sales_sql));
+                fetch!(p, &sensors_sql, &sales_sql, sqlx::Sqlite)
+            }
             Warehouse::Postgres(p) => fetch!(p, &sensors_sql, &sales_sql, sqlx::Postgres),
         }
         Ok(history)
