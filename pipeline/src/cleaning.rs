@@ -352,9 +352,12 @@ fn median(values: &mut [i64]) -> Option<f64> {
     })
 }
 
+/// A store's day as a fit: each sensor's level and the hours' shape.
+type StoreShape = (BTreeMap<i64, f64>, BTreeMap<u32, f64>);
+
 /// A multiplicative fit `value ≈ level(sensor) × shape(hour)` of one store's genuine counts
 /// of the day: the store's own daily shape, for sensors without history.
-fn store_day_shape(cells: &BTreeMap<i64, BTreeMap<u32, i64>>) -> (BTreeMap<i64, f64>, BTreeMap<u32, f64>) {
+fn store_day_shape(cells: &BTreeMap<i64, BTreeMap<u32, i64>>) -> StoreShape {
     let mut shape: BTreeMap<u32, f64> = BTreeMap::new();
     for hours in cells.values() {
         for &h in hours.keys() {
@@ -427,7 +430,12 @@ fn clean_visitors(reference: &Reference, date: NaiveDate, input: &DayInput<'_>) 
             continue;
         }
         let source = input.visitor_sources.get(i).copied().unwrap_or(0);
-        if !claim(&mut taken, (r.store_id, r.sensor_id, hour), source, &mut counts) {
+        if !claim(
+            &mut taken,
+            (r.store_id, r.sensor_id, hour),
+            source,
+            &mut counts,
+        ) {
             continue;
         }
         if value < 0 {
@@ -468,8 +476,7 @@ fn clean_visitors(reference: &Reference, date: NaiveDate, input: &DayInput<'_>) 
     // sensor's own profile, else the store's shape of the day, else the sensor's mean.
     let grid = grid_hours(date, input.last_hour);
     let mut out = Vec::with_capacity(reference.sensor_count() * grid.len());
-    let mut store_shapes: BTreeMap<i64, (BTreeMap<i64, f64>, BTreeMap<u32, f64>)> =
-        BTreeMap::new();
+    let mut store_shapes: BTreeMap<i64, StoreShape> = BTreeMap::new();
     let empty = BTreeMap::new();
     if !grid.is_empty() {
         for (store, sensor) in reference.all_sensors() {
@@ -599,11 +606,15 @@ fn clean_transactions(
                         let means = |p: u32| h.store_means(s, p);
                         let profile = scaled(
                             means(hour).map(|m| m.0),
-                            present.iter().map(|(p, v)| (v.0 as f64, means(*p).map(|m| m.0))),
+                            present
+                                .iter()
+                                .map(|(p, v)| (v.0 as f64, means(*p).map(|m| m.0))),
                         )
                         .zip(scaled(
                             means(hour).map(|m| m.1),
-                            present.iter().map(|(p, v)| (v.1 as f64, means(*p).map(|m| m.1))),
+                            present
+                                .iter()
+                                .map(|(p, v)| (v.1 as f64, means(*p).map(|m| m.1))),
                         ));
                         let shape = |pick: fn(&(i64, i64)) -> i64| {
                             let at = store_visitors.get(&(s, hour)).map(|v| *v as f64);
@@ -844,8 +855,16 @@ mod tests {
         ];
         let day = clean_with(&rows, &[0, 0, 0, 0, 1, 1, 1], &History::default(), None);
         assert_eq!(value(&day, 1, 1, 10), Some((50, false)), "collected wins");
-        assert_eq!(value(&day, 1, 2, 10), Some((77, false)), "a null takes no slot");
-        assert_eq!(value(&day, 1, 3, 10), Some((40, false)), "first line of a source");
+        assert_eq!(
+            value(&day, 1, 2, 10),
+            Some((77, false)),
+            "a null takes no slot"
+        );
+        assert_eq!(
+            value(&day, 1, 3, 10),
+            Some((40, false)),
+            "first line of a source"
+        );
         assert_eq!(count(&day, "visiteurs", rule::SOURCE_CONFLICT), 2);
         assert_eq!(count(&day, "visiteurs", rule::DUPLICATE), 1);
     }
@@ -920,7 +939,15 @@ mod tests {
         let reference = Reference::embedded();
         let date = NaiveDate::from_ymd_opt(2024, 10, 14).expect("monday");
         let visitors: Vec<VisitorRow> = OPENING_HOURS
-            .map(|h| row(1, 1, "2024-10-14", &format!("{h:02}:00:00"), Some(h as i64 * 10)))
+            .map(|h| {
+                row(
+                    1,
+                    1,
+                    "2024-10-14",
+                    &format!("{h:02}:00:00"),
+                    Some(h as i64 * 10),
+                )
+            })
             .collect();
         let sales: Vec<TransactionRow> = OPENING_HOURS
             .filter(|h| *h != 12)
@@ -942,6 +969,9 @@ mod tests {
         // Transactions follow the store's visitors of the day (one sale per 10 visitors).
         assert_eq!(noon.nb_transactions, 12);
         let again = clean_day(&reference, date, &visitors, &sales).expect("clean");
-        assert_eq!(day.transactions, again.transactions, "same rows, same cents");
+        assert_eq!(
+            day.transactions, again.transactions,
+            "same rows, same cents"
+        );
     }
 }

@@ -168,9 +168,7 @@ fn detect_feed(headers: &[String]) -> Result<(Feed, Vec<usize>), JobError> {
 
 /// Reads the header of a CSV stream: the reader positioned on the first record, the
 /// feed and the column positions.
-fn open_csv<R: Read>(
-    input: R,
-) -> Result<(csv::Reader<R>, Feed, Vec<usize>, usize), JobError> {
+fn open_csv<R: Read>(input: R) -> Result<(csv::Reader<R>, Feed, Vec<usize>, usize), JobError> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .trim(csv::Trim::All)
@@ -214,10 +212,7 @@ fn parse_records<R: Read>(
         let line = record.position().map(|p| p.line()).unwrap_or(line);
         let field = |i: usize| record.get(idx[i]).unwrap_or("");
         if record.len() < width {
-            out.bad_line(
-                line,
-                format!("{} fields, expected {}", record.len(), width),
-            );
+            out.bad_line(line, format!("{} fields, expected {}", record.len(), width));
             continue;
         }
         let date = field(if feed == Feed::Visiteurs { 2 } else { 1 }).to_string();

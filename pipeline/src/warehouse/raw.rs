@@ -289,7 +289,18 @@ impl Warehouse {
     pub async fn import_record(&self, lot: &str) -> Result<Option<ImportRecord>, WarehouseError> {
         let sql = "SELECT seq, lot, feed, sha256, file_name, file_path, rows_loaded, lines_bad, \
                    rows_outside_range, imported_at FROM raw.imports WHERE lot = $1";
-        type Row = (i64, String, String, String, String, String, i64, i64, i64, DateTime<Utc>);
+        type Row = (
+            i64,
+            String,
+            String,
+            String,
+            String,
+            String,
+            i64,
+            i64,
+            i64,
+            DateTime<Utc>,
+        );
         let row: Option<Row> = match self {
             Warehouse::Sqlite(p) => {
                 sqlx::query_as(&super::sqlite(sql))
@@ -300,7 +311,18 @@ impl Warehouse {
             Warehouse::Postgres(p) => sqlx::query_as(sql).bind(lot).fetch_optional(p).await?,
         };
         Ok(row.map(
-            |(seq, lot, feed, sha256, file_name, file_path, rows_loaded, lines_bad, rows_outside_range, imported_at)| {
+            |(
+                seq,
+                lot,
+                feed,
+                sha256,
+                file_name,
+                file_path,
+                rows_loaded,
+                lines_bad,
+                rows_outside_range,
+                imported_at,
+            )| {
                 ImportRecord {
                     seq,
                     lot,
@@ -334,7 +356,15 @@ impl Warehouse {
              FROM raw.transactions WHERE date IN ($1, $2, $3)";
         let imports_sql = "SELECT lot, seq FROM raw.imports";
         type V = (i64, i64, String, String, Option<i64>, Option<String>, i64);
-        type T = (i64, String, String, Option<i64>, Option<f64>, Option<String>, i64);
+        type T = (
+            i64,
+            String,
+            String,
+            Option<i64>,
+            Option<f64>,
+            Option<String>,
+            i64,
+        );
         let (v, t): (Vec<V>, Vec<T>) = match self {
             Warehouse::Sqlite(p) => {
                 let v = sqlx::query_as::<Sqlite, V>(&super::sqlite(visitors_sql))

@@ -55,7 +55,9 @@ fn t(column: &str) -> String {
 async fn dump(wh: &Warehouse) -> Vec<String> {
     let cumulative: String = ['v', 't', 'c']
         .iter()
-        .flat_map(|f| OPENING_HOURS.map(move |h| format!(" || ',' || {}", t(&format!("{f}{h:02}")))))
+        .flat_map(|f| {
+            OPENING_HOURS.map(move |h| format!(" || ',' || {}", t(&format!("{f}{h:02}"))))
+        })
         .collect();
     let queries = [
         format!(
@@ -113,7 +115,11 @@ async fn dump(wh: &Warehouse) -> Vec<String> {
     all
 }
 
-fn quality(figures: &[pipeline::warehouse::analytics::QualityFigure], feed: &str, rule: &str) -> i64 {
+fn quality(
+    figures: &[pipeline::warehouse::analytics::QualityFigure],
+    feed: &str,
+    rule: &str,
+) -> i64 {
     figures
         .iter()
         .find(|q| q.feed == feed && q.rule == rule)
@@ -166,7 +172,10 @@ async fn assert_export_is_raw_cleaned(p: &Pipeline, day: NaiveDate, label: &str)
         hour_to: 19,
     };
     let exported = p.warehouse.export_rows(&filter).await.expect("export");
-    assert_eq!(exported, expected, "{label} {day}: export = raw after cleaning");
+    assert_eq!(
+        exported, expected,
+        "{label} {day}: export = raw after cleaning"
+    );
 }
 
 fn visitors_csv(rows: &[(u32, u32, &str, u32, Option<i64>)]) -> String {
@@ -215,7 +224,11 @@ async fn files_are_identified_by_content_and_changed_days_are_cleaned_again() {
         let before = dump(&p.warehouse).await;
         let again = p.import_csv(&a).await.expect("again");
         let earlier = again.already_imported.expect("recognised");
-        assert!(earlier.file_path.ends_with("2024/visiteurs.csv"), "{}", earlier.file_path);
+        assert!(
+            earlier.file_path.ends_with("2024/visiteurs.csv"),
+            "{}",
+            earlier.file_path
+        );
         let copy = env.dir.path().join("fixes/copy-of-a.csv");
         std::fs::copy(&a, &copy).expect("copy");
         assert!(p
@@ -275,7 +288,11 @@ async fn collected_data_wins_over_an_import_in_any_spelling_and_overlaps_are_cou
                 i += 1;
                 collected_valid += i64::from(r.nb_visiteurs.is_some());
                 let v = r.nb_visiteurs.unwrap_or(70) + 7;
-                let _ = writeln!(v_csv, "{},{},{date},{hour:02}:00:00,{v}", r.store_id, r.sensor_id);
+                let _ = writeln!(
+                    v_csv,
+                    "{},{},{date},{hour:02}:00:00,{v}",
+                    r.store_id, r.sensor_id
+                );
             }
             for r in &transactions {
                 let date = day.format(SPELLINGS[i % 3]);
@@ -294,9 +311,16 @@ async fn collected_data_wins_over_an_import_in_any_spelling_and_overlaps_are_cou
 
         // Every store-hour keeps its collected sales; every genuine sensor-hour its count.
         let sales = |rows: &[String]| -> Vec<String> {
-            rows.iter().filter(|r| r.starts_with("t,")).cloned().collect()
+            rows.iter()
+                .filter(|r| r.starts_with("t,"))
+                .cloned()
+                .collect()
         };
-        assert_eq!(sales(&after), sales(&before), "{label}: collected sales kept");
+        assert_eq!(
+            sales(&after),
+            sales(&before),
+            "{label}: collected sales kept"
+        );
         assert_eq!(sales(&before).len(), 110);
         let genuine: Vec<&String> = before
             .iter()
@@ -306,7 +330,11 @@ async fn collected_data_wins_over_an_import_in_any_spelling_and_overlaps_are_cou
             assert!(after.contains(row), "{label}: collected count kept: {row}");
         }
         let q = p.warehouse.quality_for(day).await.expect("quality");
-        assert_eq!(quality(&q, "transactions", "source_conflict"), 110, "{label}");
+        assert_eq!(
+            quality(&q, "transactions", "source_conflict"),
+            110,
+            "{label}"
+        );
         assert_eq!(
             quality(&q, "visiteurs", "source_conflict"),
             collected_valid,
@@ -324,14 +352,19 @@ fn history_csv(p: &Pipeline, from: NaiveDate, to: NaiveDate) -> (String, String)
     let mut date = from;
     while date <= to {
         for hour in OPENING_HOURS {
-            let (visitors, transactions) =
-                simulate_hour(&p.simulator, HourSlot { date, hour });
+            let (visitors, transactions) = simulate_hour(&p.simulator, HourSlot { date, hour });
             for r in &visitors {
-                if (r.store_id * 7 + r.sensor_id * 5 + hour as i64 + date.ordinal() as i64) % 13 == 0 {
+                if (r.store_id * 7 + r.sensor_id * 5 + hour as i64 + date.ordinal() as i64) % 13
+                    == 0
+                {
                     continue;
                 }
                 let v = r.nb_visiteurs.map(|v| v.to_string()).unwrap_or_default();
-                let _ = writeln!(v_csv, "{},{},{date},{hour:02}:00:00,{v}", r.store_id, r.sensor_id);
+                let _ = writeln!(
+                    v_csv,
+                    "{},{},{date},{hour:02}:00:00,{v}",
+                    r.store_id, r.sensor_id
+                );
             }
             for r in &transactions {
                 if (r.store_id * 3 + hour as i64 + date.ordinal() as i64) % 7 == 0 {
@@ -384,12 +417,22 @@ async fn money_is_exact_and_identical_across_runs_and_engines() {
     let cents: i64 = first
         .iter()
         .filter(|r| r.starts_with("t,"))
-        .map(|r| r.split(',').nth(5).and_then(|c| c.parse::<i64>().ok()).expect("cents"))
+        .map(|r| {
+            r.split(',')
+                .nth(5)
+                .and_then(|c| c.parse::<i64>().ok())
+                .expect("cents")
+        })
         .sum();
     let chain: i64 = first
         .iter()
         .filter(|r| r.starts_with("ch,"))
-        .map(|r| r.split(',').nth(5).and_then(|c| c.parse::<i64>().ok()).expect("cents"))
+        .map(|r| {
+            r.split(',')
+                .nth(5)
+                .and_then(|c| c.parse::<i64>().ok())
+                .expect("cents")
+        })
         .sum();
     assert_eq!(cents, chain);
     for env in all {
@@ -419,7 +462,12 @@ async fn dates_outside_the_service_range_are_refused_everywhere() {
             assert!(matches!(err, BackfillError::Range(_)), "{label}: {err}");
             assert!(err.to_string().contains("2021-01-01"), "{err}");
         }
-        assert!(p.warehouse.ledger_summary().await.expect("ledger").is_empty());
+        assert!(p
+            .warehouse
+            .ledger_summary()
+            .await
+            .expect("ledger")
+            .is_empty());
         let lake = env.dir.path().join("lake");
         let files = walk(&lake);
         assert!(files.is_empty(), "{label}: nothing written: {files:?}");
@@ -439,11 +487,18 @@ async fn dates_outside_the_service_range_are_refused_everywhere() {
         assert_eq!(report.outside_range, 4, "{label}");
         assert_eq!(report.loaded, 3);
         assert_eq!(report.days, vec![d("2025-03-11"), d("2025-03-20")]);
-        assert!(report.transform_errors.is_empty(), "{:?}", report.transform_errors);
+        assert!(
+            report.transform_errors.is_empty(),
+            "{:?}",
+            report.transform_errors
+        );
         assert_eq!(p.warehouse.raw_counts().await.expect("counts"), (3, 0));
         // No filled row outside the range: today stops at its last complete hour.
         let rows = dump(&p.warehouse).await;
-        let today: Vec<&String> = rows.iter().filter(|r| r.starts_with("v,1,1,2025-03-20")).collect();
+        let today: Vec<&String> = rows
+            .iter()
+            .filter(|r| r.starts_with("v,1,1,2025-03-20"))
+            .collect();
         assert_eq!(today.len(), 4, "{label}: 09h..12h only: {today:?}");
         assert!(rows
             .iter()
@@ -500,8 +555,16 @@ async fn broken_lake_files_are_collected_again_by_the_next_scheduled_run() {
             .expect("delete");
         for hour in ["10", "14"] {
             let lot = format!("collect:2025-03-11T{hour}");
-            exec(&p.warehouse, &format!("DELETE FROM raw.visiteurs WHERE lot = '{lot}'")).await;
-            exec(&p.warehouse, &format!("DELETE FROM raw.transactions WHERE lot = '{lot}'")).await;
+            exec(
+                &p.warehouse,
+                &format!("DELETE FROM raw.visiteurs WHERE lot = '{lot}'"),
+            )
+            .await;
+            exec(
+                &p.warehouse,
+                &format!("DELETE FROM raw.transactions WHERE lot = '{lot}'"),
+            )
+            .await;
             exec(
                 &p.warehouse,
                 &format!(
@@ -521,7 +584,11 @@ async fn broken_lake_files_are_collected_again_by_the_next_scheduled_run() {
         assert_eq!(run.total_failed(), 0, "{label}: {:?}", run.errors);
         assert_eq!(run.repaired, 2, "{label}");
         assert_eq!(raw_of_day(&p.warehouse).await, clean_raw, "{label}");
-        assert_eq!(dump(&p.warehouse).await, clean_dump, "{label}: figures of a clean run");
+        assert_eq!(
+            dump(&p.warehouse).await,
+            clean_dump,
+            "{label}: figures of a clean run"
+        );
         assert!(is_open_day(day));
         env.close().await;
     }

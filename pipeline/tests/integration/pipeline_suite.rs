@@ -244,7 +244,13 @@ async fn a_broken_lake_object_is_collected_again_or_names_its_repair() {
                     )
                     .await
                     .expect("backfill");
-                assert_eq!(run.failed.get("ingest"), Some(&2), "{}: {:?}", env.label, run);
+                assert_eq!(
+                    run.failed.get("ingest"),
+                    Some(&2),
+                    "{}: {:?}",
+                    env.label,
+                    run
+                );
                 assert_eq!(run.repaired, 0);
                 let failed = p
                     .warehouse
@@ -260,12 +266,16 @@ async fn a_broken_lake_object_is_collected_again_or_names_its_repair() {
                 for error in &ingest {
                     assert!(error.contains("data.parquet"), "names the object: {error}");
                     assert!(
-                        error.contains("datamag360 backfill --from 2025-03-11 --to 2025-03-11 --force"),
+                        error.contains(
+                            "datamag360 backfill --from 2025-03-11 --to 2025-03-11 --force"
+                        ),
                         "names the repair: {error}"
                     );
                 }
                 assert!(
-                    ingest.iter().any(|m| m.contains("not a readable Parquet file")),
+                    ingest
+                        .iter()
+                        .any(|m| m.contains("not a readable Parquet file")),
                     "{ingest:?}"
                 );
                 assert!(
