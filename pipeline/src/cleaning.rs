@@ -166,6 +166,39 @@ impl History {
         }
     }
 
+    /// Adds `weeks` genuine counts of one sensor-hour summing to `sum`.
+    pub fn add_visitor_sum(
+        &mut self,
+        store_id: i64,
+        sensor_id: i64,
+        hour: u32,
+        sum: i64,
+        weeks: i64,
+    ) {
+        if weeks > 0 {
+            let e = self.sensors.entry((store_id, sensor_id, hour)).or_default();
+            e.0 += sum;
+            e.1 += weeks;
+        }
+    }
+
+    /// Adds `weeks` genuine store-hours of sales summing to `transactions` and `cents`.
+    pub fn add_sales_sum(
+        &mut self,
+        store_id: i64,
+        hour: u32,
+        transactions: i64,
+        cents: i64,
+        weeks: i64,
+    ) {
+        if weeks > 0 {
+            let e = self.stores.entry((store_id, hour)).or_default();
+            e.0 += transactions;
+            e.1 += cents;
+            e.2 += weeks;
+        }
+    }
+
     /// Adds a cleaned day's genuine rows (tests, simulations).
     pub fn add_day(&mut self, day: &CleanDay) {
         for v in day.visitors.iter().filter(|v| !v.imputed) {

@@ -2,6 +2,8 @@
 //! rows. A day is always replaced whole, with its rollups (`store_hours` here, the day-level
 //! ones in `rollups`), in one transaction, so a re-run never duplicates.
 
+use std::fmt::Write as _;
+
 use chrono::{NaiveDate, NaiveTime};
 use serde::{Deserialize, Serialize};
 use sqlx::{QueryBuilder, Sqlite};
@@ -295,9 +297,9 @@ impl Warehouse {
 }
 
 impl Warehouse {
-    /// The genuine values of `dates` (the same weekday of the recent weeks): each sensor's
-    /// hours from `sensor_days` (cumulative columns and the `genuine` bits: one row per
-    /// sensor-day instead of eleven) and each store's sales hours not imputed.
+    /// The genuine values of `dates` (the same weekday of the recent weeks), summed per
+    /// sensor-hour from `sensor_days` (cumulative columns and the `genuine` bits) and per
+    /// store-hour from the sales rows not imputed.
     pub async fn history(&self, dates: &[NaiveDate]) -> Result<History, WarehouseError> {
         let mut history = History::default();
         if dates.is_empty() {
@@ -305,21 +307,33 @@ impl Warehouse {
         }
         let marks: Vec<String> = (1..=dates.len()).map(|i| format!("${i}")).collect();
         let list = marks.join(", ");
-        let columns: String = OPENING_HOURS
-            .map(|h| format!(", CAST(v{h:02} AS BIGINT)"))
-            .collect();
+        // Summed in SQL per sensor-hour (one row per sensor, not per sensor-day): the
+        // genuine bit of hour h is bit h - 9, its count the step of the cumulative columns.
+        let mut columns = String::new();
+        let mut previous = String::from("0");
+        for (i, h) in OPENING_HOURS.enumerate() {
+            let bit = 1 << i;
+            let _ = write!(
+                columns,
+                ", CAST(SUM(CASE WHEN (genuine & {bit}) <> 0 THEN v{h:02} - {previous} ELSE 0 END) AS BIGINT), \
+                 CAST(SUM(CASE WHEN (genuine & {bit}) <> 0 THEN 1 ELSE 0 END) AS BIGINT)"
+            );
+            previous = format!("v{h:02}");
+        }
         let sensors_sql = format!(
-            "SELECT CAST(store_id AS BIGINT), CAST(sensor_id AS BIGINT), CAST(genuine AS BIGINT){columns} \
-             FROM analytics.sensor_days WHERE date IN ({list})"
+            "SELECT CAST(store_id AS BIGINT), CAST(sensor_id AS BIGINT){columns} \
+             FROM analytics.sensor_days WHERE date IN ({list}) GROUP BY store_id, sensor_id"
         );
         let hour_of_heure = match self.backend() {
             super::Backend::Sqlite => "CAST(substr(heure, 1, 2) AS INTEGER)",
             super::Backend::Postgres => "CAST(EXTRACT(HOUR FROM heure) AS BIGINT)",
         };
         let sales_sql = format!(
-            "SELECT CAST(store_id AS BIGINT), {hour_of_heure}, CAST(nb_transactions AS BIGINT), \
-             CAST(chiffre_affaires_centimes AS BIGINT) FROM analytics.transactions \
-             WHERE date IN ({list}) AND imputed = FALSE"
+            "SELECT CAST(store_id AS BIGINT), {hour_of_heure}, CAST(SUM(nb_transactions) AS BIGINT), \
+             CAST(SUM(chiffre_affaires_centimes) AS BIGINT), CAST(COUNT(*) AS BIGINT) \
+             FROM analytics.transactions \
+             WHERE date IN ({list}) AND imputed = FALSE AND nb_transactions > 0 \
+             GROUP BY store_id, {hour_of_heure}"
         );
         macro_rules! fetch {
             ($pool:expr, $sensors:expr, $sales:expr, $db:ty) => {{
@@ -332,22 +346,18 @@ impl Warehouse {
                     use sqlx::Row;
                     let store: i64 = row.try_get(0)?;
                     let sensor: i64 = row.try_get(1)?;
-                    let genuine: i64 = row.try_get(2)?;
-                    let mut before = 0i64;
                     for (i, h) in OPENING_HOURS.enumerate() {
-                        let cumulative: i64 = row.try_get(3 + i)?;
-                        if genuine & (1 << i) != 0 {
-                            history.add_visitor(store, sensor, h, cumulative - before);
-                        }
-                        before = cumulative;
+                        let sum: i64 = row.try_get(2 + 2 * i)?;
+                        let weeks: i64 = row.try_get(3 + 2 * i)?;
+                        history.add_visitor_sum(store, sensor, h, sum, weeks);
                     }
                 }
-                let mut q = sqlx::query_as::<$db, (i64, i64, i64, i64)>($sales);
+                let mut q = sqlx::query_as::<$db, (i64, i64, i64, i64, i64)>($sales);
                 for d in dates {
                     q = q.bind(*d);
                 }
-                for (store, hour, tx, cents) in q.fetch_all($pool).await? {
-                    history.add_sales(store, hour as u32, tx, cents);
+                for (store, hour, tx, cents, weeks) in q.fetch_all($pool).await? {
+                    history.add_sales_sum(store, hour as u32, tx, cents, weeks);
                 }
             }};
         }

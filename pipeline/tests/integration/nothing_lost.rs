@@ -593,3 +593,131 @@ async fn broken_lake_files_are_collected_again_by_the_next_scheduled_run() {
         env.close().await;
     }
 }
+
+/// The migrations 0001–0004 only, from the repository's files (same checksums).
+async fn old_migrator(backend: &str) -> (tempfile::TempDir, sqlx::migrate::Migrator) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let source = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../migrations")
+        .join(backend);
+    for entry in std::fs::read_dir(&source).expect("migrations") {
+        let path = entry.expect("entry").path();
+        let name = path
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned();
+        if name.as_str() < "0005" {
+            std::fs::copy(&path, dir.path().join(&name)).expect("copy");
+        }
+    }
+    let migrator = sqlx::migrate::Migrator::new(dir.path())
+        .await
+        .expect("migrator");
+    (dir, migrator)
+}
+
+const OLD_ROWS: [&str; 2] = [
+    "INSERT INTO analytics.transactions (store_id, date, heure, nb_transactions, chiffre_affaires, imputed) \
+     VALUES (1, '2025-03-03', '10:00:00', 5, 1534.87, FALSE), (1, '2025-03-03', '11:00:00', 7, 0.29, TRUE)",
+    "INSERT INTO analytics.store_hours (store_id, date, hour, visitors, transactions, revenue) \
+     VALUES (1, '2025-03-03', 10, 100, 5, 1534.87), (1, '2025-03-03', 11, 120, 7, 0.29)",
+];
+
+async fn assert_upgraded(wh: &Warehouse) {
+    let rows = dump(wh).await;
+    for expected in [
+        "t,1,2025-03-03,10:00:00,5,153487,0",
+        "t,1,2025-03-03,11:00:00,7,29,1",
+        "sh,1,2025-03-03,10,100,5,153487",
+        "ch,2025-03-03,11,120,7,29",
+    ] {
+        assert!(rows.iter().any(|r| r == expected), "{expected} in {rows:?}");
+    }
+    let day = rows
+        .iter()
+        .find(|r| r.starts_with("sd,1,2025-03-03,"))
+        .expect("store day rebuilt");
+    assert!(
+        day.ends_with(",153516"),
+        "c19 = 1534.87 € + 0.29 € in cents: {day}"
+    );
+}
+
+#[tokio::test]
+async fn existing_warehouses_upgrade_to_cents_and_get_their_rollups_rebuilt() {
+    // SQLite: the same three attached files the warehouse opens.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let main = dir.path().join("warehouse.db");
+    {
+        let raw = dir.path().join("warehouse-raw.db");
+        let analytics = dir.path().join("warehouse-analytics.db");
+        let options = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(&main)
+            .create_if_missing(true);
+        let pool = sqlx::sqlite::SqlitePoolOptions::new()
+            .max_connections(1)
+            .after_connect(move |conn, _| {
+                let (raw, analytics) = (raw.clone(), analytics.clone());
+                Box::pin(async move {
+                    sqlx::query("ATTACH DATABASE ?1 AS raw")
+                        .bind(raw.to_string_lossy().into_owned())
+                        .execute(&mut *conn)
+                        .await?;
+                    sqlx::query("ATTACH DATABASE ?1 AS analytics")
+                        .bind(analytics.to_string_lossy().into_owned())
+                        .execute(&mut *conn)
+                        .await?;
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await
+            .expect("old sqlite");
+        let (_keep, migrator) = old_migrator("sqlite").await;
+        migrator.run(&pool).await.expect("old migrations");
+        for sql in OLD_ROWS {
+            sqlx::query(sql).execute(&pool).await.expect(sql);
+        }
+        pool.close().await;
+    }
+    let wh = Warehouse::connect(&format!("sqlite://{}", main.display()))
+        .await
+        .expect("upgrade");
+    assert_upgraded(&wh).await;
+    wh.close().await;
+
+    // PostgreSQL.
+    let Some(admin) = common::postgres_url() else {
+        return;
+    };
+    let pool = sqlx::PgPool::connect(&admin).await.expect("admin");
+    let db = format!("dm_upgrade_{}", std::process::id());
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
+        .execute(&pool)
+        .await
+        .expect("drop");
+    sqlx::query(&format!("CREATE DATABASE {db}"))
+        .execute(&pool)
+        .await
+        .expect("create");
+    let mut url = url::Url::parse(&admin).expect("url");
+    url.set_path(&db);
+    {
+        let old = sqlx::PgPool::connect(url.as_str()).await.expect("old pg");
+        let (_keep, migrator) = old_migrator("postgres").await;
+        migrator.run(&old).await.expect("old migrations");
+        for sql in OLD_ROWS {
+            sqlx::query(sql).execute(&old).await.expect(sql);
+        }
+        old.close().await;
+    }
+    let wh = Warehouse::connect(url.as_str()).await.expect("upgrade");
+    assert_upgraded(&wh).await;
+    wh.close().await;
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
+        .execute(&pool)
+        .await
+        .expect("drop");
+    pool.close().await;
+}
