@@ -281,6 +281,8 @@ impl Pipeline {
     ) -> Result<RunSummary, WarehouseError> {
         let now = self.clock.now();
         let latest = HourSlot::latest_available(now);
+        // The service's range: nothing before 2021-01-01, nothing after the last complete hour.
+        let from = from.max(crate::clock::first_available_date());
         let to = to.min(latest.date);
         let mut total = RunSummary::default();
         if from > to {
