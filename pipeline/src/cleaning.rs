@@ -236,6 +236,41 @@ impl History {
     }
 }
 
+/// False when every open store-hour of `date` has a plausible sales row: then no sale is
+/// filled and the sales history need not be read. (True also when unsure.)
+pub fn sales_may_need_filling(
+    reference: &Reference,
+    date: NaiveDate,
+    rows: &[TransactionRow],
+    last_hour: Option<u32>,
+) -> bool {
+    let grid = grid_hours(date, last_hour);
+    if grid.is_empty() {
+        return false;
+    }
+    let mut covered = std::collections::HashSet::with_capacity(rows.len());
+    for r in rows {
+        let (Some(tx), Some(ca)) = (r.transactions, r.chiffre_affaires) else {
+            continue;
+        };
+        let plausible = TRANSACTIONS_RANGE.contains(&tx)
+            && euros_to_cents(ca).is_some_and(|c| REVENUE_CENTS_RANGE.contains(&c));
+        if !plausible || parse_date(&r.date) != Some(date) {
+            continue;
+        }
+        if let Some(hour) = parse_hour(&r.heure).filter(|h| grid.contains(h)) {
+            covered.insert((r.store_id, hour));
+        }
+    }
+    let known = reference
+        .stores()
+        .iter()
+        .flat_map(|s| grid.iter().map(move |h| (s.store_id as i64, *h)))
+        .filter(|k| covered.contains(k))
+        .count();
+    known < reference.stores().len() * grid.len()
+}
+
 /// One day's raw rows, sorted by precedence, and what the cleaning needs besides.
 #[derive(Debug, Clone, Copy)]
 pub struct DayInput<'a> {

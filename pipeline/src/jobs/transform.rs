@@ -20,7 +20,16 @@ impl Pipeline {
         let latest = HourSlot::latest_available(now);
         let last_hour = (latest.date == date).then_some(latest.hour);
         let raw = self.warehouse.raw_day(date).await?;
-        let history = self.warehouse.history(&History::dates_for(date)).await?;
+        let with_sales = cleaning::sales_may_need_filling(
+            self.simulator.reference(),
+            date,
+            &raw.transactions,
+            last_hour,
+        );
+        let history = self
+            .warehouse
+            .history(&History::dates_for(date), with_sales)
+            .await?;
         let rows_in = (raw.visitors.len() + raw.transactions.len()) as i64;
         let sim = self.simulator.clone();
         let day = tokio::task::spawn_blocking(move || {

@@ -299,8 +299,13 @@ impl Warehouse {
 impl Warehouse {
     /// The genuine values of `dates` (the same weekday of the recent weeks), summed per
     /// sensor-hour from `sensor_days` (cumulative columns and the `genuine` bits) and per
-    /// store-hour from the sales rows not imputed.
-    pub async fn history(&self, dates: &[NaiveDate]) -> Result<History, WarehouseError> {
+    /// store-hour from the sales rows not imputed (only `with_sales`: a day whose sales
+    /// have no gap needs none).
+    pub async fn history(
+        &self,
+        dates: &[NaiveDate],
+        with_sales: bool,
+    ) -> Result<History, WarehouseError> {
         let mut history = History::default();
         if dates.is_empty() {
             return Ok(history);
@@ -352,12 +357,14 @@ impl Warehouse {
                         history.add_visitor_sum(store, sensor, h, sum, weeks);
                     }
                 }
-                let mut q = sqlx::query_as::<$db, (i64, i64, i64, i64, i64)>($sales);
-                for d in dates {
-                    q = q.bind(*d);
-                }
-                for (store, hour, tx, cents, weeks) in q.fetch_all($pool).await? {
-                    history.add_sales_sum(store, hour as u32, tx, cents, weeks);
+                if with_sales {
+                    let mut q = sqlx::query_as::<$db, (i64, i64, i64, i64, i64)>($sales);
+                    for d in dates {
+                        q = q.bind(*d);
+                    }
+                    for (store, hour, tx, cents, weeks) in q.fetch_all($pool).await? {
+                        history.add_sales_sum(store, hour as u32, tx, cents, weeks);
+                    }
                 }
             }};
         }

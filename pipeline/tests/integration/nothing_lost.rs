@@ -132,7 +132,7 @@ async fn assert_export_is_raw_cleaned(p: &Pipeline, day: NaiveDate, label: &str)
     let raw = p.warehouse.raw_day(day).await.expect("raw");
     let history = p
         .warehouse
-        .history(&History::dates_for(day))
+        .history(&History::dates_for(day), true)
         .await
         .expect("history");
     let cleaned = clean_day_with(
