@@ -255,6 +255,28 @@ async fn files_are_identified_by_content_and_changed_days_are_cleaned_again() {
         );
         assert_export_is_raw_cleaned(p, day_a, &label).await;
         assert_export_is_raw_cleaned(p, day_b, &label).await;
+
+        // A newer import of the same slot wins over the older one, and the overlap counts.
+        let newer = env.dir.path().join("fixes/visiteurs-10h.csv");
+        std::fs::write(&newer, visitors_csv(&[(1, 1, "14/10/2024", 10, Some(77))])).expect("write");
+        p.import_csv(&newer).await.expect("newer");
+        let filter = KpiFilter {
+            store_id: Some(1),
+            sensor_ids: vec![1],
+            from: day_a,
+            to: day_a,
+            hour_from: 10,
+            hour_to: 10,
+        };
+        let rows = p.warehouse.export_rows(&filter).await.expect("export");
+        assert_eq!(
+            rows,
+            vec![(day_a, 10, 1, 1, 77, false)],
+            "{label}: newer import wins"
+        );
+        let q = p.warehouse.quality_for(day_a).await.expect("quality");
+        assert_eq!(quality(&q, "visiteurs", "source_conflict"), 1, "{label}");
+        assert_export_is_raw_cleaned(p, day_a, &label).await;
         env.close().await;
     }
 }
