@@ -200,11 +200,13 @@ fn filled_slots_follow_the_daily_shape() {
         let nine = f.nine as f64 / true_nine as f64 - 1.0;
         println!(
             "{name}: {} filled slots, MAE {:.1} % of the true value (mean relative error {:.1} %), \
-             9 h visitors {:+.3} % against the truth, 9 h conversion {:.2} % (true {:.2} %)",
+             9 h visitors {:+.3} % against the truth ({} / {}), 9 h conversion {:.2} % (true {:.2} %)",
             f.n,
             mae_share * 100.0,
             f.rel_err / f.n as f64 * 100.0,
             nine * 100.0,
+            f.nine,
+            true_nine,
             tx_nine as f64 / f.nine as f64 * 100.0,
             tx_nine as f64 / true_nine as f64 * 100.0,
         );
