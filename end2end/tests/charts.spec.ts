@@ -69,7 +69,7 @@ test("hovering the visitors and revenue charts shows the exact figures of the po
     const t = await tipData(tip);
     const hour = `${t.x.padStart(2, "0")}:00:00`;
     const [[revenue]] = query(
-      "SELECT SUM(chiffre_affaires) FROM analytics.transactions WHERE store_id = 2 AND date >= ? AND date <= ? AND heure = ?",
+      "SELECT SUM(chiffre_affaires_centimes) / 100.0 FROM analytics.transactions WHERE store_id = 2 AND date >= ? AND date <= ? AND heure = ?",
       [f.from, f.to, hour],
     );
     expect(Math.abs(t.value - revenue), `hour ${t.x}: ${t.value} vs ${revenue}`).toBeLessThan(0.005);

@@ -34,7 +34,7 @@ export function expectedKpis(f: { from: string; to: string; store?: number; sens
   const [[visitors]] = query(`SELECT COALESCE(SUM(nb_visiteurs), 0) FROM analytics.visiteurs WHERE ${base}${sensorClause}`, args);
   const [[storeVisitors]] = query(`SELECT COALESCE(SUM(nb_visiteurs), 0) FROM analytics.visiteurs WHERE ${base}`, args);
   const [[tx, revenue]] = query(
-    `SELECT COALESCE(SUM(nb_transactions), 0), COALESCE(SUM(chiffre_affaires), 0) FROM analytics.transactions WHERE ${base}`,
+    `SELECT COALESCE(SUM(nb_transactions), 0), COALESCE(SUM(chiffre_affaires_centimes) / 100.0, 0) FROM analytics.transactions WHERE ${base}`,
     args,
   );
   const [[active]] = query(

@@ -11,7 +11,8 @@
 //!     run 1 writes an empty day (the nightly case), the next ones replace it (a re-run);
 //! (c) the three phases the job runs, one by one, on the Wednesday before (so that run 1
 //!     is again a first write): load (`raw_rows_for_date`), clean (`clean_day`), write
-//!     (`replace_analytics_day`).
+//!     (`replace_analytics_day`);
+//! (d) the fill's history read for the following Wednesday (2 of its 4 weeks present).
 //! BENCH_DATABASE_URL overrides the warehouse (e.g. a fresh PostgreSQL database).
 //! BENCH_ONLY=clean loops (a) only, for a profiler (`perf record`).
 
@@ -171,5 +172,29 @@ async fn main() {
     stats("(c) load raw_rows_for_date", load);
     stats("(c) clean clean_day", cl);
     stats("(c) write replace_analytics", write);
+
+    // (d) the fill's history (issue 12): the same weekday of the 4 weeks before a day, summed
+    // per sensor-hour and store-hour from the analytics; here 2 of the 4 weeks hold a day.
+    let next = date + chrono::Duration::days(7);
+    for with_sales in [false, true] {
+        let mut hist = Vec::new();
+        for _ in 0..runs {
+            let s = Instant::now();
+            let h = warehouse
+                .history(&cleaning::History::dates_for(next), with_sales)
+                .await
+                .expect("history");
+            hist.push(s.elapsed());
+            assert!(!h.is_empty());
+        }
+        stats(
+            if with_sales {
+                "(d) history + sales, 2 wks"
+            } else {
+                "(d) history, 2 weeks"
+            },
+            hist,
+        );
+    }
     warehouse.close().await;
 }

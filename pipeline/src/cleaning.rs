@@ -1,16 +1,28 @@
 //! The cleaning rules, in one place. Each rule has a name, is counted in the daily quality
 //! figures (`analytics.quality`), and can be tested on its own.
 //!
-//! Row rules (plain Rust, per row): parse the date and the hour in their historical
-//! spellings, drop nulls, unknown ids, closed days and hours, duplicates and implausible
-//! values. Day rules (polars, per sensor-day or store-day): detect outliers against the
-//! sensor's daily median, then fill every missing open slot with the day's mean.
+//! Row rules (per row): parse the date and the hour in their historical spellings, drop
+//! nulls, unknown ids, closed days and hours, hours after the last complete one, rows
+//! superseded by a source of higher precedence, duplicates and implausible values.
+//! Day rules (per sensor-day or store-day): detect outliers against the sensor's daily
+//! median, then fill every missing open slot following the daily shape (see [`History`]).
+//!
+//! **Precedence of overlapping sources.** The rows of a day arrive sorted by precedence
+//! (see `Warehouse::raw_day`): collected hours first, then imports from the newest to the
+//! oldest, each file in line order. For every slot (sensor-hour or store-hour) the first
+//! valid row wins, whatever the spelling of its date. A later row for a slot already taken
+//! by another source is counted as `source_conflict`; one from the same source as
+//! `duplicate`.
+//!
+//! Every figure is computed in a fixed order (ordered maps, no hash-map iteration, no
+//! threads), and money is integer cents: the same rows always give the same bits.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
-use chrono::NaiveDate;
-use polars::prelude::*;
+use chrono::{Duration, NaiveDate};
+use polars::prelude::PolarsError;
 
+use crate::clock::first_available_date;
 use crate::records::{TransactionRow, VisitorRow};
 use crate::reference::Reference;
 use crate::simulator::{is_open_day, OPENING_HOURS};
@@ -22,8 +34,10 @@ pub const HIGH_OUTLIER_RATIO: f64 = 3.0;
 pub const LOW_OUTLIER_RATIO: f64 = 0.25;
 /// Plausible store-hour transactions (the original's bounds).
 pub const TRANSACTIONS_RANGE: std::ops::RangeInclusive<i64> = 1..=1000;
-/// Plausible store-hour revenue in euros (the original's bounds).
-pub const REVENUE_RANGE: std::ops::RangeInclusive<f64> = 1.0..=50_000.0;
+/// Plausible store-hour revenue in cents (the original's bounds: 1 € to 50,000 €).
+pub const REVENUE_CENTS_RANGE: std::ops::RangeInclusive<i64> = 100..=5_000_000;
+/// How many weeks back the daily shape is learnt from (same weekday).
+pub const HISTORY_WEEKS: i64 = 4;
 
 /// Names of the rules, as stored in `analytics.quality.rule`.
 pub mod rule {
@@ -34,6 +48,12 @@ pub mod rule {
     pub const UNKNOWN_ID: &str = "unknown_id";
     pub const CLOSED_DAY: &str = "closed_day";
     pub const CLOSED_HOUR: &str = "closed_hour";
+    /// Dated outside the service's range (before 2021-01-01 or after the last complete
+    /// hour): rejected by `import` before raw, and by the cleaning for the current day.
+    pub const OUTSIDE_SERVICE_RANGE: &str = "outside_service_range";
+    /// A slot already holds a valid row from a source of higher precedence (collected
+    /// over imported, newer import over older).
+    pub const SOURCE_CONFLICT: &str = "source_conflict";
     pub const DUPLICATE: &str = "duplicate";
     pub const OUT_OF_RANGE: &str = "out_of_range";
     pub const OUTLIER_HIGH: &str = "outlier_high";
@@ -78,6 +98,12 @@ pub fn parse_hour(text: &str) -> Option<u32> {
     (hour < 24 && all_zero).then_some(hour)
 }
 
+/// Euros as written (`1534.87`, `1534,87`) to integer cents, rounded to the nearest cent.
+pub fn euros_to_cents(euros: f64) -> Option<i64> {
+    let cents = (euros * 100.0).round();
+    (cents.is_finite() && cents.abs() < 9.0e15).then_some(cents as i64)
+}
+
 /// Counts per rule for one feed.
 #[derive(Debug, Default, Clone)]
 struct Counts(Vec<(&'static str, i64)>);
@@ -101,6 +127,165 @@ impl Counts {
     }
 }
 
+/// The genuine (not imputed) values of the same weekday in the recent weeks: each
+/// sensor's and each store's own hourly profile, which the fill follows.
+#[derive(Debug, Default, Clone)]
+pub struct History {
+    /// (store, sensor, hour) → (Σ visitors, weeks).
+    sensors: BTreeMap<(i64, i64, u32), (i64, i64)>,
+    /// (store, hour) → (Σ transactions, Σ cents, weeks).
+    stores: BTreeMap<(i64, u32), (i64, i64, i64)>,
+}
+
+impl History {
+    /// The days a day's shape is learnt from: the same weekday of the
+    /// [`HISTORY_WEEKS`] weeks before, from the service's first day on.
+    pub fn dates_for(date: NaiveDate) -> Vec<NaiveDate> {
+        (1..=HISTORY_WEEKS)
+            .filter_map(|w| date.checked_sub_signed(Duration::weeks(w)))
+            .filter(|d| *d >= first_available_date())
+            .collect()
+    }
+
+    /// Adds one genuine sensor-hour (imputed or zero counts are ignored).
+    pub fn add_visitor(&mut self, store_id: i64, sensor_id: i64, hour: u32, value: i64) {
+        if value > 0 {
+            let e = self.sensors.entry((store_id, sensor_id, hour)).or_default();
+            e.0 += value;
+            e.1 += 1;
+        }
+    }
+
+    /// Adds one genuine store-hour of sales.
+    pub fn add_sales(&mut self, store_id: i64, hour: u32, transactions: i64, cents: i64) {
+        if transactions > 0 {
+            let e = self.stores.entry((store_id, hour)).or_default();
+            e.0 += transactions;
+            e.1 += cents;
+            e.2 += 1;
+        }
+    }
+
+    /// Adds `weeks` genuine counts of one sensor-hour summing to `sum`.
+    pub fn add_visitor_sum(
+        &mut self,
+        store_id: i64,
+        sensor_id: i64,
+        hour: u32,
+        sum: i64,
+        weeks: i64,
+    ) {
+        if weeks > 0 {
+            let e = self.sensors.entry((store_id, sensor_id, hour)).or_default();
+            e.0 += sum;
+            e.1 += weeks;
+        }
+    }
+
+    /// Adds `weeks` genuine store-hours of sales summing to `transactions` and `cents`.
+    pub fn add_sales_sum(
+        &mut self,
+        store_id: i64,
+        hour: u32,
+        transactions: i64,
+        cents: i64,
+        weeks: i64,
+    ) {
+        if weeks > 0 {
+            let e = self.stores.entry((store_id, hour)).or_default();
+            e.0 += transactions;
+            e.1 += cents;
+            e.2 += weeks;
+        }
+    }
+
+    /// Adds a cleaned day's genuine rows (tests, simulations).
+    pub fn add_day(&mut self, day: &CleanDay) {
+        for v in day.visitors.iter().filter(|v| !v.imputed) {
+            self.add_visitor(
+                v.store_id as i64,
+                v.sensor_id as i64,
+                v.hour,
+                v.nb_visiteurs as i64,
+            );
+        }
+        for t in day.transactions.iter().filter(|t| !t.imputed) {
+            self.add_sales(
+                t.store_id as i64,
+                t.hour,
+                t.nb_transactions as i64,
+                t.chiffre_affaires_centimes,
+            );
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.sensors.is_empty() && self.stores.is_empty()
+    }
+
+    fn sensor_mean(&self, store: i64, sensor: i64, hour: u32) -> Option<f64> {
+        self.sensors
+            .get(&(store, sensor, hour))
+            .map(|&(sum, n)| sum as f64 / n as f64)
+    }
+
+    fn store_means(&self, store: i64, hour: u32) -> Option<(f64, f64)> {
+        self.stores
+            .get(&(store, hour))
+            .map(|&(t, c, n)| (t as f64 / n as f64, c as f64 / n as f64))
+    }
+}
+
+/// False when every open store-hour of `date` has a plausible sales row: then no sale is
+/// filled and the sales history need not be read. (True also when unsure.)
+pub fn sales_may_need_filling(
+    reference: &Reference,
+    date: NaiveDate,
+    rows: &[TransactionRow],
+    last_hour: Option<u32>,
+) -> bool {
+    let grid = grid_hours(date, last_hour);
+    if grid.is_empty() {
+        return false;
+    }
+    let mut covered = std::collections::HashSet::with_capacity(rows.len());
+    for r in rows {
+        let (Some(tx), Some(ca)) = (r.transactions, r.chiffre_affaires) else {
+            continue;
+        };
+        let plausible = TRANSACTIONS_RANGE.contains(&tx)
+            && euros_to_cents(ca).is_some_and(|c| REVENUE_CENTS_RANGE.contains(&c));
+        if !plausible || parse_date(&r.date) != Some(date) {
+            continue;
+        }
+        if let Some(hour) = parse_hour(&r.heure).filter(|h| grid.contains(h)) {
+            covered.insert((r.store_id, hour));
+        }
+    }
+    let known = reference
+        .stores()
+        .iter()
+        .flat_map(|s| grid.iter().map(move |h| (s.store_id as i64, *h)))
+        .filter(|k| covered.contains(k))
+        .count();
+    known < reference.stores().len() * grid.len()
+}
+
+/// One day's raw rows, sorted by precedence, and what the cleaning needs besides.
+#[derive(Debug, Clone, Copy)]
+pub struct DayInput<'a> {
+    pub visitors: &'a [VisitorRow],
+    /// The source (lot) of each visitor row, same length; empty when all come from one.
+    pub visitor_sources: &'a [u32],
+    pub transactions: &'a [TransactionRow],
+    pub transaction_sources: &'a [u32],
+    /// The genuine values of the recent weeks (the daily shape).
+    pub history: &'a History,
+    /// The last hour of the day inside the service's range (today: the last complete
+    /// hour); `None` for a whole past day. No slot after it is kept or filled.
+    pub last_hour: Option<u32>,
+}
+
 /// One day, cleaned.
 #[derive(Debug, Clone, Default)]
 pub struct CleanDay {
@@ -111,15 +296,37 @@ pub struct CleanDay {
     pub outliers: Vec<(i64, i64, u32)>,
 }
 
-/// Cleans the raw rows of `date`.
+/// Cleans the raw rows of `date`, all from one source, without history.
 pub fn clean_day(
     reference: &Reference,
     date: NaiveDate,
     visitors: &[VisitorRow],
     transactions: &[TransactionRow],
 ) -> Result<CleanDay, CleaningError> {
-    let (clean_visitors, outliers, v_counts) = clean_visitors(reference, date, visitors)?;
-    let (clean_transactions, t_counts) = clean_transactions(reference, date, transactions)?;
+    let history = History::default();
+    clean_day_with(
+        reference,
+        date,
+        &DayInput {
+            visitors,
+            visitor_sources: &[],
+            transactions,
+            transaction_sources: &[],
+            history: &history,
+            last_hour: None,
+        },
+    )
+}
+
+/// Cleans the raw rows of `date` (see the module documentation).
+pub fn clean_day_with(
+    reference: &Reference,
+    date: NaiveDate,
+    input: &DayInput<'_>,
+) -> Result<CleanDay, CleaningError> {
+    let (clean_visitors, outliers, v_counts) = clean_visitors(reference, date, input);
+    let (clean_transactions, t_counts) =
+        clean_transactions(reference, date, input, &clean_visitors);
     let mut quality = v_counts.into_figures("visiteurs");
     quality.extend(t_counts.into_figures("transactions"));
     Ok(CleanDay {
@@ -130,8 +337,26 @@ pub fn clean_day(
     })
 }
 
-/// Row rules shared by both feeds: date, hour, closed day and hour. Returns the hour.
-fn row_rules(date: NaiveDate, date_text: &str, heure: &str, counts: &mut Counts) -> Option<u32> {
+/// The hours of `date` that get a row: opening hours of an open day inside the service's
+/// range, up to `last_hour`.
+fn grid_hours(date: NaiveDate, last_hour: Option<u32>) -> Vec<u32> {
+    if !is_open_day(date) || date < first_available_date() {
+        return Vec::new();
+    }
+    OPENING_HOURS
+        .filter(|h| last_hour.is_none_or(|last| *h <= last))
+        .collect()
+}
+
+/// Row rules shared by both feeds: date, hour, closed day and hour, service range.
+/// Returns the hour.
+fn row_rules(
+    date: NaiveDate,
+    date_text: &str,
+    heure: &str,
+    last_hour: Option<u32>,
+    counts: &mut Counts,
+) -> Option<u32> {
     if parse_date(date_text) != Some(date) {
         counts.add(rule::UNPARSEABLE_DATE, 1);
         return None;
@@ -140,6 +365,10 @@ fn row_rules(date: NaiveDate, date_text: &str, heure: &str, counts: &mut Counts)
         counts.add(rule::UNPARSEABLE_HOUR, 1);
         return None;
     };
+    if date < first_available_date() || last_hour.is_some_and(|last| hour > last) {
+        counts.add(rule::OUTSIDE_SERVICE_RANGE, 1);
+        return None;
+    }
     if !is_open_day(date) {
         counts.add(rule::CLOSED_DAY, 1);
         return None;
@@ -151,19 +380,109 @@ fn row_rules(date: NaiveDate, date_text: &str, heure: &str, counts: &mut Counts)
     Some(hour)
 }
 
+/// Claims a slot for a row of `source`; counts and refuses it when the slot is taken.
+fn claim<K: std::hash::Hash + Eq>(
+    taken: &mut HashMap<K, u32>,
+    key: K,
+    source: u32,
+    counts: &mut Counts,
+) -> bool {
+    match taken.get(&key) {
+        Some(&owner) => {
+            counts.add(
+                if owner == source {
+                    rule::DUPLICATE
+                } else {
+                    rule::SOURCE_CONFLICT
+                },
+                1,
+            );
+            false
+        }
+        None => {
+            taken.insert(key, source);
+            true
+        }
+    }
+}
+
+/// The median as polars computes it (mean of the two middle values for an even count).
+fn median(values: &mut [i64]) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_unstable();
+    let n = values.len();
+    Some(if n % 2 == 1 {
+        values[n / 2] as f64
+    } else {
+        (values[n / 2 - 1] as f64 + values[n / 2] as f64) / 2.0
+    })
+}
+
+/// A store's day as a fit: each sensor's level and the hours' shape.
+type StoreShape = (BTreeMap<i64, f64>, BTreeMap<u32, f64>);
+
+/// A multiplicative fit `value ≈ level(sensor) × shape(hour)` of one store's genuine counts
+/// of the day: the store's own daily shape, for sensors without history.
+fn store_day_shape(cells: &BTreeMap<i64, BTreeMap<u32, i64>>) -> StoreShape {
+    let mut shape: BTreeMap<u32, f64> = BTreeMap::new();
+    for hours in cells.values() {
+        for &h in hours.keys() {
+            shape.insert(h, 1.0);
+        }
+    }
+    let mut level: BTreeMap<i64, f64> = BTreeMap::new();
+    for _ in 0..8 {
+        level.clear();
+        for (&sensor, hours) in cells {
+            let (num, den) = hours.iter().fold((0.0, 0.0), |(n, d), (h, v)| {
+                (n + *v as f64, d + shape.get(h).copied().unwrap_or(0.0))
+            });
+            if den > 0.0 {
+                level.insert(sensor, num / den);
+            }
+        }
+        for (h, b) in shape.iter_mut() {
+            let (num, den) = cells.iter().fold((0.0, 0.0), |(n, d), (sensor, hours)| {
+                match (hours.get(h), level.get(sensor)) {
+                    (Some(v), Some(a)) => (n + *v as f64, d + a),
+                    _ => (n, d),
+                }
+            });
+            if den > 0.0 {
+                *b = num / den;
+            }
+        }
+    }
+    (level, shape)
+}
+
+/// `profile(hour) × Σ present / Σ profile(present hours)`: a profile scaled to the day's
+/// level, over the present hours the profile knows. `None` when it knows none of them.
+fn scaled(
+    profile_at_hour: Option<f64>,
+    present: impl Iterator<Item = (f64, Option<f64>)>,
+) -> Option<f64> {
+    let at_hour = profile_at_hour?;
+    let (sum_v, sum_p) = present.fold((0.0, 0.0), |(sv, sp), (v, p)| match p {
+        Some(p) => (sv + v, sp + p),
+        None => (sv, sp),
+    });
+    (sum_p > 0.0).then(|| at_hour * sum_v / sum_p)
+}
+
 type VisitorsOutcome = (Vec<CleanVisitor>, Vec<(i64, i64, u32)>, Counts);
 
-fn clean_visitors(
-    reference: &Reference,
-    date: NaiveDate,
-    rows: &[VisitorRow],
-) -> Result<VisitorsOutcome, CleaningError> {
+fn clean_visitors(reference: &Reference, date: NaiveDate, input: &DayInput<'_>) -> VisitorsOutcome {
+    let rows = input.visitors;
     let mut counts = Counts::default();
     counts.add(rule::ROWS_IN, rows.len() as i64);
-    let mut seen = HashSet::with_capacity(rows.len());
-    let (mut stores, mut sensors, mut hours, mut values) = (vec![], vec![], vec![], vec![]);
-    for r in rows {
-        let Some(hour) = row_rules(date, &r.date, &r.heure, &mut counts) else {
+    let mut taken = HashMap::with_capacity(rows.len());
+    // (store, sensor) → hour → value, in order.
+    let mut valid: BTreeMap<(i64, i64), BTreeMap<u32, i64>> = BTreeMap::new();
+    for (i, r) in rows.iter().enumerate() {
+        let Some(hour) = row_rules(date, &r.date, &r.heure, input.last_hour, &mut counts) else {
             continue;
         };
         let Some(value) = r.nb_visiteurs else {
@@ -178,142 +497,121 @@ fn clean_visitors(
             counts.add(rule::UNKNOWN_ID, 1);
             continue;
         }
-        if !seen.insert((r.store_id, r.sensor_id, hour)) {
-            counts.add(rule::DUPLICATE, 1);
+        let source = input.visitor_sources.get(i).copied().unwrap_or(0);
+        if !claim(
+            &mut taken,
+            (r.store_id, r.sensor_id, hour),
+            source,
+            &mut counts,
+        ) {
             continue;
         }
         if value < 0 {
             counts.add(rule::OUT_OF_RANGE, 1);
             continue;
         }
-        stores.push(r.store_id);
-        sensors.push(r.sensor_id);
-        hours.push(hour as i64);
-        values.push(value);
+        valid
+            .entry((r.store_id, r.sensor_id))
+            .or_default()
+            .insert(hour, value);
     }
 
     // Outliers against the sensor's daily median.
-    let df = df!(
-        "store_id" => stores,
-        "sensor_id" => sensors,
-        "hour" => hours,
-        "value" => values,
-    )?;
-    let keys = [col("store_id"), col("sensor_id")];
-    let flagged = df
-        .lazy()
-        .with_column(
-            (col("value").cast(DataType::Float64)
-                / col("value")
-                    .cast(DataType::Float64)
-                    .median()
-                    .over(keys.clone())?)
-            .alias("ratio"),
-        )
-        .collect()?;
-    let ratio = flagged.column("ratio")?.f64()?.clone();
     let mut outliers = Vec::new();
-    let mut keep = Vec::with_capacity(flagged.height());
-    let s_col = flagged.column("store_id")?.i64()?.clone();
-    let c_col = flagged.column("sensor_id")?.i64()?.clone();
-    let h_col = flagged.column("hour")?.i64()?.clone();
-    for i in 0..flagged.height() {
-        let r = ratio.get(i).unwrap_or(1.0);
-        let verdict = if r > HIGH_OUTLIER_RATIO {
-            Some(rule::OUTLIER_HIGH)
-        } else if r < LOW_OUTLIER_RATIO {
-            Some(rule::OUTLIER_LOW)
-        } else {
-            None
+    for (&(store, sensor), hours) in valid.iter_mut() {
+        let mut values: Vec<i64> = hours.values().copied().collect();
+        let Some(med) = median(&mut values) else {
+            continue;
         };
-        if let Some(rule) = verdict {
-            counts.add(rule, 1);
-            outliers.push((
-                s_col.get(i).unwrap_or(0),
-                c_col.get(i).unwrap_or(0),
-                h_col.get(i).unwrap_or(0) as u32,
-            ));
-        }
-        keep.push(verdict.is_none());
+        hours.retain(|&hour, value| {
+            let ratio = *value as f64 / med;
+            let verdict = if ratio > HIGH_OUTLIER_RATIO {
+                Some(rule::OUTLIER_HIGH)
+            } else if ratio < LOW_OUTLIER_RATIO {
+                Some(rule::OUTLIER_LOW)
+            } else {
+                None
+            };
+            if let Some(rule) = verdict {
+                counts.add(rule, 1);
+                outliers.push((store, sensor, hour));
+            }
+            verdict.is_none()
+        });
     }
-    let valid = flagged.filter(&BooleanChunked::from_slice("keep".into(), &keep))?;
 
-    // The grid of every open slot of every known sensor, filled with the sensor's mean.
-    let (mut gs, mut gc, mut gh) = (vec![], vec![], vec![]);
-    if is_open_day(date) {
+    // Every open slot of every known sensor: its genuine count, or a fill following the
+    // sensor's own profile, else the store's shape of the day, else the sensor's mean.
+    let grid = grid_hours(date, input.last_hour);
+    let mut out = Vec::with_capacity(reference.sensor_count() * grid.len());
+    let mut store_shapes: BTreeMap<i64, StoreShape> = BTreeMap::new();
+    let empty = BTreeMap::new();
+    if !grid.is_empty() {
         for (store, sensor) in reference.all_sensors() {
-            for hour in OPENING_HOURS {
-                gs.push(store.store_id as i64);
-                gc.push(sensor.sensor_id as i64);
-                gh.push(hour as i64);
+            let (s, c) = (store.store_id as i64, sensor.sensor_id as i64);
+            let present = valid.get(&(s, c)).unwrap_or(&empty);
+            for &hour in &grid {
+                let (value, imputed) = match present.get(&hour) {
+                    Some(v) => (*v, false),
+                    None if present.is_empty() => {
+                        counts.add(rule::UNFILLABLE, 1);
+                        continue;
+                    }
+                    None => {
+                        let h = input.history;
+                        let from_profile = scaled(
+                            h.sensor_mean(s, c, hour),
+                            present
+                                .iter()
+                                .map(|(p, v)| (*v as f64, h.sensor_mean(s, c, *p))),
+                        );
+                        let fill = from_profile
+                            .or_else(|| {
+                                let (level, shape) = store_shapes.entry(s).or_insert_with(|| {
+                                    let cells: BTreeMap<i64, BTreeMap<u32, i64>> = valid
+                                        .range((s, i64::MIN)..=(s, i64::MAX))
+                                        .map(|(&(_, c), hours)| (c, hours.clone()))
+                                        .collect();
+                                    store_day_shape(&cells)
+                                });
+                                level.get(&c).zip(shape.get(&hour)).map(|(a, b)| a * b)
+                            })
+                            .unwrap_or_else(|| {
+                                present.values().sum::<i64>() as f64 / present.len() as f64
+                            });
+                        counts.add(rule::SLOTS_FILLED, 1);
+                        (fill.round().max(0.0) as i64, true)
+                    }
+                };
+                out.push(CleanVisitor {
+                    store_id: s as i32,
+                    sensor_id: c as i32,
+                    date,
+                    hour,
+                    nb_visiteurs: value.clamp(0, i32::MAX as i64) as i32,
+                    imputed,
+                });
             }
         }
     }
-    let grid = df!("store_id" => gs, "sensor_id" => gc, "hour" => gh)?;
-    let means = valid
-        .clone()
-        .lazy()
-        .group_by(keys.clone())
-        .agg([col("value").cast(DataType::Float64).mean().alias("mean")]);
-    let filled = grid
-        .lazy()
-        .join(
-            valid
-                .lazy()
-                .select([col("store_id"), col("sensor_id"), col("hour"), col("value")]),
-            [col("store_id"), col("sensor_id"), col("hour")],
-            [col("store_id"), col("sensor_id"), col("hour")],
-            JoinArgs::new(JoinType::Left),
-        )
-        .join(means, keys.clone(), keys, JoinArgs::new(JoinType::Left))
-        .with_columns([
-            col("value").is_null().alias("imputed"),
-            when(col("value").is_null())
-                .then((col("mean") + lit(0.5)).cast(DataType::Int64))
-                .otherwise(col("value"))
-                .alias("value"),
-        ])
-        .sort(["store_id", "sensor_id", "hour"], Default::default())
-        .collect()?;
-
-    let s = filled.column("store_id")?.i64()?;
-    let c = filled.column("sensor_id")?.i64()?;
-    let h = filled.column("hour")?.i64()?;
-    let v = filled.column("value")?.i64()?;
-    let imp = filled.column("imputed")?.bool()?;
-    let mut out = Vec::with_capacity(filled.height());
-    for i in 0..filled.height() {
-        let imputed = imp.get(i).unwrap_or(false);
-        let Some(value) = v.get(i) else {
-            counts.add(rule::UNFILLABLE, 1);
-            continue;
-        };
-        if imputed {
-            counts.add(rule::SLOTS_FILLED, 1);
-        }
-        out.push(CleanVisitor {
-            store_id: s.get(i).unwrap_or(0) as i32,
-            sensor_id: c.get(i).unwrap_or(0) as i32,
-            date,
-            hour: h.get(i).unwrap_or(0) as u32,
-            nb_visiteurs: value.clamp(0, i32::MAX as i64) as i32,
-            imputed,
-        });
-    }
     counts.add(rule::ROWS_OUT, out.len() as i64);
-    Ok((out, outliers, counts))
+    (out, outliers, counts)
 }
 
 fn clean_transactions(
     reference: &Reference,
     date: NaiveDate,
-    rows: &[TransactionRow],
-) -> Result<(Vec<CleanTransaction>, Counts), CleaningError> {
+    input: &DayInput<'_>,
+    visitors: &[CleanVisitor],
+) -> (Vec<CleanTransaction>, Counts) {
+    let rows = input.transactions;
     let mut counts = Counts::default();
     counts.add(rule::ROWS_IN, rows.len() as i64);
-    let mut valid: HashMap<(i64, u32), (i64, f64)> = HashMap::new();
-    for r in rows {
-        let Some(hour) = row_rules(date, &r.date, &r.heure, &mut counts) else {
+    let mut taken = HashMap::with_capacity(rows.len());
+    // store → hour → (transactions, cents), in order.
+    let mut valid: BTreeMap<i64, BTreeMap<u32, (i64, i64)>> = BTreeMap::new();
+    for (i, r) in rows.iter().enumerate() {
+        let Some(hour) = row_rules(date, &r.date, &r.heure, input.last_hour, &mut counts) else {
             continue;
         };
         let (Some(tx), Some(ca)) = (r.transactions, r.chiffre_affaires) else {
@@ -328,91 +626,102 @@ fn clean_transactions(
             counts.add(rule::UNKNOWN_ID, 1);
             continue;
         }
-        if valid.contains_key(&(r.store_id, hour)) {
-            counts.add(rule::DUPLICATE, 1);
+        let cents = euros_to_cents(ca);
+        let key = (r.store_id, hour);
+        let source = input.transaction_sources.get(i).copied().unwrap_or(0);
+        if taken.contains_key(&key) {
+            claim(&mut taken, key, source, &mut counts);
             continue;
         }
-        if !TRANSACTIONS_RANGE.contains(&tx) || !REVENUE_RANGE.contains(&ca) {
+        // An implausible row does not take the slot: a later valid row may still fill it.
+        let plausible = TRANSACTIONS_RANGE.contains(&tx)
+            && cents.is_some_and(|c| REVENUE_CENTS_RANGE.contains(&c));
+        if !plausible {
             counts.add(rule::OUT_OF_RANGE, 1);
             continue;
         }
-        valid.insert((r.store_id, hour), (tx, ca));
+        claim(&mut taken, key, source, &mut counts);
+        valid
+            .entry(r.store_id)
+            .or_default()
+            .insert(hour, (tx, cents.unwrap_or(0)));
     }
-    let (mut vs, mut vh, mut vt, mut vc) = (vec![], vec![], vec![], vec![]);
-    for (&(s, h), &(t, c)) in &valid {
-        vs.push(s);
-        vh.push(h as i64);
-        vt.push(t);
-        vc.push(c);
+
+    // The store's visitors per hour (after the fill): the day's shape for stores
+    // without sales history.
+    let mut store_visitors: BTreeMap<(i64, u32), i64> = BTreeMap::new();
+    for v in visitors {
+        *store_visitors
+            .entry((v.store_id as i64, v.hour))
+            .or_default() += v.nb_visiteurs as i64;
     }
-    let valid_df = df!("store_id" => vs, "hour" => vh, "tx" => vt, "ca" => vc)?;
-    let (mut gs, mut gh) = (vec![], vec![]);
-    if is_open_day(date) {
+    let grid = grid_hours(date, input.last_hour);
+    let empty = BTreeMap::new();
+    let mut out = Vec::with_capacity(reference.stores().len() * grid.len());
+    if !grid.is_empty() {
         for store in reference.stores() {
-            for hour in OPENING_HOURS {
-                gs.push(store.store_id as i64);
-                gh.push(hour as i64);
+            let s = store.store_id as i64;
+            let present = valid.get(&s).unwrap_or(&empty);
+            for &hour in &grid {
+                let (tx, cents, imputed) = match present.get(&hour) {
+                    Some(&(t, c)) => (t, c, false),
+                    None if present.is_empty() => {
+                        counts.add(rule::UNFILLABLE, 1);
+                        continue;
+                    }
+                    None => {
+                        let h = input.history;
+                        let means = |p: u32| h.store_means(s, p);
+                        let profile = scaled(
+                            means(hour).map(|m| m.0),
+                            present
+                                .iter()
+                                .map(|(p, v)| (v.0 as f64, means(*p).map(|m| m.0))),
+                        )
+                        .zip(scaled(
+                            means(hour).map(|m| m.1),
+                            present
+                                .iter()
+                                .map(|(p, v)| (v.1 as f64, means(*p).map(|m| m.1))),
+                        ));
+                        let shape = |pick: fn(&(i64, i64)) -> i64| {
+                            let at = store_visitors.get(&(s, hour)).map(|v| *v as f64);
+                            scaled(
+                                at.filter(|v| *v > 0.0),
+                                present.iter().map(|(p, v)| {
+                                    (
+                                        pick(v) as f64,
+                                        store_visitors.get(&(s, *p)).map(|x| *x as f64),
+                                    )
+                                }),
+                            )
+                        };
+                        let (t, c) = profile
+                            .or_else(|| shape(|v| v.0).zip(shape(|v| v.1)))
+                            .unwrap_or_else(|| {
+                                let n = present.len() as f64;
+                                let (st, sc) = present
+                                    .values()
+                                    .fold((0i64, 0i64), |(a, b), v| (a + v.0, b + v.1));
+                                (st as f64 / n, sc as f64 / n)
+                            });
+                        counts.add(rule::SLOTS_FILLED, 1);
+                        (t.round().max(0.0) as i64, c.round().max(0.0) as i64, true)
+                    }
+                };
+                out.push(CleanTransaction {
+                    store_id: s as i32,
+                    date,
+                    hour,
+                    nb_transactions: tx.clamp(0, i32::MAX as i64) as i32,
+                    chiffre_affaires_centimes: cents,
+                    imputed,
+                });
             }
         }
     }
-    let grid = df!("store_id" => gs, "hour" => gh)?;
-    let means = valid_df.clone().lazy().group_by([col("store_id")]).agg([
-        col("tx").cast(DataType::Float64).mean().alias("tx_mean"),
-        col("ca").mean().alias("ca_mean"),
-    ]);
-    let filled = grid
-        .lazy()
-        .join(
-            valid_df.lazy(),
-            [col("store_id"), col("hour")],
-            [col("store_id"), col("hour")],
-            JoinArgs::new(JoinType::Left),
-        )
-        .join(
-            means,
-            [col("store_id")],
-            [col("store_id")],
-            JoinArgs::new(JoinType::Left),
-        )
-        .with_columns([
-            col("tx").is_null().alias("imputed"),
-            when(col("tx").is_null())
-                .then((col("tx_mean") + lit(0.5)).cast(DataType::Int64))
-                .otherwise(col("tx"))
-                .alias("tx"),
-            when(col("ca").is_null())
-                .then(col("ca_mean"))
-                .otherwise(col("ca"))
-                .alias("ca"),
-        ])
-        .sort(["store_id", "hour"], Default::default())
-        .collect()?;
-    let s = filled.column("store_id")?.i64()?;
-    let h = filled.column("hour")?.i64()?;
-    let t = filled.column("tx")?.i64()?;
-    let c = filled.column("ca")?.f64()?;
-    let imp = filled.column("imputed")?.bool()?;
-    let mut out = Vec::with_capacity(filled.height());
-    for i in 0..filled.height() {
-        let imputed = imp.get(i).unwrap_or(false);
-        let (Some(tx), Some(ca)) = (t.get(i), c.get(i)) else {
-            counts.add(rule::UNFILLABLE, 1);
-            continue;
-        };
-        if imputed {
-            counts.add(rule::SLOTS_FILLED, 1);
-        }
-        out.push(CleanTransaction {
-            store_id: s.get(i).unwrap_or(0) as i32,
-            date,
-            hour: h.get(i).unwrap_or(0) as u32,
-            nb_transactions: tx.clamp(0, i32::MAX as i64) as i32,
-            chiffre_affaires: (ca * 100.0).round() / 100.0,
-            imputed,
-        });
-    }
     counts.add(rule::ROWS_OUT, out.len() as i64);
-    Ok((out, counts))
+    (out, counts)
 }
 
 #[cfg(test)]
@@ -568,5 +877,169 @@ mod tests {
         let day = clean_day(&reference, date, &rows, &[]).expect("clean");
         assert!(day.visitors.is_empty() && day.transactions.is_empty());
         assert_eq!(count(&day, "visiteurs", rule::CLOSED_DAY), 1);
+    }
+
+    fn clean_with(
+        rows: &[VisitorRow],
+        sources: &[u32],
+        history: &History,
+        last_hour: Option<u32>,
+    ) -> CleanDay {
+        let reference = Reference::embedded();
+        let date = NaiveDate::from_ymd_opt(2024, 10, 14).expect("monday");
+        clean_day_with(
+            &reference,
+            date,
+            &DayInput {
+                visitors: rows,
+                visitor_sources: sources,
+                transactions: &[],
+                transaction_sources: &[],
+                history,
+                last_hour,
+            },
+        )
+        .expect("clean")
+    }
+
+    fn value(day: &CleanDay, store: i32, sensor: i32, hour: u32) -> Option<(i32, bool)> {
+        day.visitors
+            .iter()
+            .find(|v| v.store_id == store && v.sensor_id == sensor && v.hour == hour)
+            .map(|v| (v.nb_visiteurs, v.imputed))
+    }
+
+    #[test]
+    fn the_first_valid_row_in_precedence_order_wins_whatever_its_spelling() {
+        // Source 0 is collected, source 1 an import: rows arrive in precedence order.
+        let rows = vec![
+            row(1, 1, "2024-10-14", "10:00:00", Some(50)),
+            row(1, 2, "2024-10-14", "10:00:00", None),
+            row(1, 3, "2024-10-14", "10:00:00", Some(40)),
+            row(1, 3, "2024-10-14", "10:00:00", Some(41)),
+            row(1, 1, "14/10/2024", "10h00", Some(99)),
+            row(1, 1, "2024/10/14", "1000", Some(98)),
+            row(1, 2, "14/10/2024", "10:00:00", Some(77)),
+        ];
+        let day = clean_with(&rows, &[0, 0, 0, 0, 1, 1, 1], &History::default(), None);
+        assert_eq!(value(&day, 1, 1, 10), Some((50, false)), "collected wins");
+        assert_eq!(
+            value(&day, 1, 2, 10),
+            Some((77, false)),
+            "a null takes no slot"
+        );
+        assert_eq!(
+            value(&day, 1, 3, 10),
+            Some((40, false)),
+            "first line of a source"
+        );
+        assert_eq!(count(&day, "visiteurs", rule::SOURCE_CONFLICT), 2);
+        assert_eq!(count(&day, "visiteurs", rule::DUPLICATE), 1);
+    }
+
+    #[test]
+    fn a_gap_follows_the_sensors_own_profile_scaled_to_the_day() {
+        let profile = [30, 50, 60, 70, 90, 60, 60, 60, 90, 90, 70];
+        let mut history = History::default();
+        for (i, hour) in OPENING_HOURS.enumerate() {
+            for _ in 0..4 {
+                history.add_visitor(1, 1, hour, profile[i]);
+            }
+        }
+        // Today at half the usual level, 13h missing: 90 / 2.
+        let rows: Vec<VisitorRow> = OPENING_HOURS
+            .enumerate()
+            .filter(|(_, h)| *h != 13)
+            .map(|(i, h)| {
+                row(
+                    1,
+                    1,
+                    "2024-10-14",
+                    &format!("{h:02}:00:00"),
+                    Some(profile[i] / 2),
+                )
+            })
+            .collect();
+        let day = clean_with(&rows, &[], &history, None);
+        assert_eq!(value(&day, 1, 1, 13), Some((45, true)));
+        // Without history, the store's shape of the day, from its other sensors.
+        let mut rows2 = rows.clone();
+        for (i, h) in OPENING_HOURS.enumerate() {
+            rows2.push(row(
+                1,
+                2,
+                "2024-10-14",
+                &format!("{h:02}:00:00"),
+                Some(profile[i] * 2),
+            ));
+        }
+        let day = clean_with(&rows2, &[], &History::default(), None);
+        assert_eq!(value(&day, 1, 1, 13), Some((45, true)));
+        // The former rule, the day's mean, would have given 32.
+        let mean = rows.iter().filter_map(|r| r.nb_visiteurs).sum::<i64>() / 10;
+        assert_eq!(mean, 32);
+    }
+
+    #[test]
+    fn the_current_day_stops_at_its_last_complete_hour() {
+        let rows = vec![
+            row(1, 1, "2024-10-14", "09:00:00", Some(30)),
+            row(1, 1, "2024-10-14", "10:00:00", Some(50)),
+            row(1, 1, "2024-10-14", "15:00:00", Some(60)),
+        ];
+        let day = clean_with(&rows, &[], &History::default(), Some(12));
+        let hours: Vec<u32> = day
+            .visitors
+            .iter()
+            .filter(|v| v.store_id == 1 && v.sensor_id == 1)
+            .map(|v| v.hour)
+            .collect();
+        assert_eq!(hours, vec![9, 10, 11, 12]);
+        assert_eq!(count(&day, "visiteurs", rule::OUTSIDE_SERVICE_RANGE), 1);
+        assert!(day.visitors.iter().all(|v| v.hour <= 12));
+    }
+
+    #[test]
+    fn revenue_is_integer_cents_and_sales_gaps_follow_the_day() {
+        assert_eq!(euros_to_cents(1534.87), Some(153_487));
+        assert_eq!(euros_to_cents(0.1 + 0.2), Some(30));
+        assert_eq!(euros_to_cents(f64::NAN), None);
+        let reference = Reference::embedded();
+        let date = NaiveDate::from_ymd_opt(2024, 10, 14).expect("monday");
+        let visitors: Vec<VisitorRow> = OPENING_HOURS
+            .map(|h| {
+                row(
+                    1,
+                    1,
+                    "2024-10-14",
+                    &format!("{h:02}:00:00"),
+                    Some(h as i64 * 10),
+                )
+            })
+            .collect();
+        let sales: Vec<TransactionRow> = OPENING_HOURS
+            .filter(|h| *h != 12)
+            .map(|h| TransactionRow {
+                store_id: 1,
+                date: "2024-10-14".into(),
+                heure: format!("{h:02}:00:00"),
+                transactions: Some(h as i64),
+                chiffre_affaires: Some(h as f64 * 10.005),
+            })
+            .collect();
+        let day = clean_day(&reference, date, &visitors, &sales).expect("clean");
+        let noon = day
+            .transactions
+            .iter()
+            .find(|t| t.store_id == 1 && t.hour == 12)
+            .expect("filled");
+        assert!(noon.imputed);
+        // Transactions follow the store's visitors of the day (one sale per 10 visitors).
+        assert_eq!(noon.nb_transactions, 12);
+        let again = clean_day(&reference, date, &visitors, &sales).expect("clean");
+        assert_eq!(
+            day.transactions, again.transactions,
+            "same rows, same cents"
+        );
     }
 }

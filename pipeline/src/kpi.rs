@@ -168,6 +168,12 @@ pub struct Kpis {
     pub revenue_per_visitor: Option<f64>,
 }
 
+/// Integer cents as euros (the API's and the dashboard's unit, two decimals). Sums are
+/// always taken in cents, so no figure depends on the order of a float summation.
+pub fn euros(cents: i64) -> f64 {
+    cents as f64 / 100.0
+}
+
 /// Σ transactions / Σ visitors; `None` without visitors. Never a mean of ratios.
 pub fn conversion(transactions: i64, visitors: i64) -> Option<f64> {
     (visitors > 0).then(|| transactions as f64 / visitors as f64)
@@ -200,23 +206,29 @@ impl Kpis {
 pub struct StoreSums {
     pub visitors: i64,
     pub transactions: i64,
+    /// Revenue in euros (`revenue_cents / 100`, for display).
     pub revenue: f64,
+    /// Revenue in integer cents: what is summed.
+    #[serde(default)]
+    pub revenue_cents: i64,
 }
 
 impl StoreSums {
-    /// From a query row: (visitors, transactions, revenue).
-    fn from_row(visitors: i64, transactions: i64, revenue: f64) -> Self {
+    /// From a query row: (visitors, transactions, revenue in cents).
+    fn from_row(visitors: i64, transactions: i64, revenue_cents: i64) -> Self {
         StoreSums {
             visitors,
             transactions,
-            revenue,
+            revenue: euros(revenue_cents),
+            revenue_cents,
         }
     }
 
     fn add(&mut self, o: &StoreSums) {
         self.visitors += o.visitors;
         self.transactions += o.transactions;
-        self.revenue += o.revenue;
+        self.revenue_cents += o.revenue_cents;
+        self.revenue = euros(self.revenue_cents);
     }
 
     pub fn conversion(&self) -> Option<f64> {
@@ -412,11 +424,11 @@ impl Warehouse {
         let sql = &format!(
             "SELECT CAST(COALESCE(SUM(visitors), 0) AS BIGINT), \
              CAST(COALESCE(SUM(transactions), 0) AS BIGINT), \
-             CAST(COALESCE(SUM(revenue), 0) AS DOUBLE PRECISION) \
+             CAST(COALESCE(SUM(revenue_cents), 0) AS BIGINT) \
              FROM {table} WHERE {store_cond} AND date >= $2 AND date <= $3 \
              AND hour >= $4 AND hour <= $5"
         );
-        let (v, tx, r): (i64, i64, f64) = per_backend!(self, sql, |q, p| sqlx::query_as(q)
+        let (v, tx, r): (i64, i64, i64) = per_backend!(self, sql, |q, p| sqlx::query_as(q)
             .bind(f.store_param())
             .bind(f.from)
             .bind(f.to)
@@ -426,7 +438,7 @@ impl Warehouse {
             .await?);
         t.store_visitors = v;
         t.transactions = tx;
-        t.revenue = r;
+        t.revenue = euros(r);
         t.visitors = match f.store_id {
             Some(store_id) if !f.sensor_ids.is_empty() => {
                 let v = rollups::range_expr('v', h0, h1);
@@ -461,11 +473,13 @@ impl Warehouse {
             return Ok(out);
         }
         out.by_date_hour = self.store_sums_by_date_hour(f).await?;
+        let mut revenue_cents = 0i64;
         for s in out.by_date_hour.values() {
             out.totals.store_visitors += s.visitors;
             out.totals.transactions += s.transactions;
-            out.totals.revenue += s.revenue;
+            revenue_cents += s.revenue_cents;
         }
+        out.totals.revenue = euros(revenue_cents);
         match f.store_id {
             Some(store_id) => {
                 out.daily_series = self.sensor_daily_visitors(f, store_id).await?;
@@ -503,11 +517,11 @@ impl Warehouse {
         let store_cond = f.store_cond();
         let sql = &format!(
             "SELECT date, CAST(hour AS BIGINT), CAST(SUM(visitors) AS BIGINT), \
-             CAST(SUM(transactions) AS BIGINT), CAST(SUM(revenue) AS DOUBLE PRECISION) \
+             CAST(SUM(transactions) AS BIGINT), CAST(SUM(revenue_cents) AS BIGINT) \
              FROM {table} WHERE {store_cond} AND date >= $2 AND date <= $3 \
              AND hour >= $4 AND hour <= $5 GROUP BY date, hour"
         );
-        let rows: Vec<(NaiveDate, i64, i64, i64, f64)> =
+        let rows: Vec<(NaiveDate, i64, i64, i64, i64)> =
             per_backend!(self, sql, |q, p| sqlx::query_as(q)
                 .bind(f.store_param())
                 .bind(f.from)
@@ -589,7 +603,7 @@ impl Warehouse {
             "store_id, {} AS v, {} AS t, {} AS r",
             rollups::range_expr('v', h0, h1),
             rollups::range_expr('t', h0, h1),
-            rollups::range_expr('r', h0, h1),
+            rollups::range_expr('c', h0, h1),
         );
         let split = rollups::split_months(f.from, f.to);
         // Bound in this order: months (first, last), then each edge range.
@@ -613,10 +627,10 @@ impl Warehouse {
         }
         let sql = &format!(
             "SELECT CAST(store_id AS BIGINT), CAST(SUM(v) AS BIGINT), CAST(SUM(t) AS BIGINT), \
-             CAST(SUM(r) AS DOUBLE PRECISION) FROM ({}) AS periods GROUP BY store_id",
+             CAST(SUM(r) AS BIGINT) FROM ({}) AS periods GROUP BY store_id",
             parts.join(" UNION ALL ")
         );
-        let rows: Vec<(i64, i64, i64, f64)> = per_backend!(self, sql, |q, p| {
+        let rows: Vec<(i64, i64, i64, i64)> = per_backend!(self, sql, |q, p| {
             let mut query = sqlx::query_as(q);
             for d in &dates {
                 query = query.bind(*d);
@@ -722,12 +736,12 @@ impl Warehouse {
         let sql = &format!(
             "SELECT s.date, CAST(s.hour AS BIGINT), CAST(s.store_id AS BIGINT), \
              CAST({visitors} AS BIGINT), CAST(s.visitors AS BIGINT), \
-             CAST(s.transactions AS BIGINT), CAST(s.revenue AS DOUBLE PRECISION) \
+             CAST(s.transactions AS BIGINT), CAST(s.revenue_cents AS BIGINT) \
              FROM analytics.store_hours s {join} \
              WHERE {store_cond} AND s.date >= $2 AND s.date <= $3 AND s.hour >= $4 AND s.hour <= $5 \
              ORDER BY s.date, s.hour, s.store_id"
         );
-        type Row = (NaiveDate, i64, i64, i64, i64, i64, f64);
+        type Row = (NaiveDate, i64, i64, i64, i64, i64, i64);
         let mut sent = 0u64;
         per_backend!(self, sql, |q, p| {
             let mut rows = sqlx::query_as::<_, Row>(q)
@@ -737,7 +751,7 @@ impl Warehouse {
                 .bind(h0 as i64)
                 .bind(h1 as i64)
                 .fetch(p);
-            while let Some((date, hour, store, visitors, store_visitors, transactions, revenue)) =
+            while let Some((date, hour, store, visitors, store_visitors, transactions, cents)) =
                 rows.try_next().await?
             {
                 let row = ExportHour {
@@ -747,7 +761,7 @@ impl Warehouse {
                     visitors,
                     store_visitors,
                     transactions,
-                    revenue,
+                    revenue: euros(cents),
                 };
                 if out.send(row).await.is_err() {
                     break;

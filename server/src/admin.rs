@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use chrono::NaiveDate;
-use pipeline::jobs::reconcile::RunOptions;
+use pipeline::jobs::reconcile::{BackfillError, RunOptions};
 use pipeline::Pipeline;
 use serde::Deserialize;
 
@@ -131,9 +131,16 @@ async fn backfill(
         .await
     {
         Ok(summary) => (StatusCode::OK, Json(summary)).into_response(),
-        Err(pipeline::warehouse::WarehouseError::Data(message)) => {
+        Err(BackfillError::NotLeader(message)) => {
             refuse(StatusCode::CONFLICT, "not_leader", &message)
         }
+        Err(BackfillError::Range(e)) => refuse(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_range",
+            &format!(
+                "Plage hors de la période servie (du 2021-01-01 à la dernière heure complète) : {e}"
+            ),
+        ),
         Err(e) => {
             tracing::error!(error = %e, "admin backfill failed");
             refuse(

@@ -17,12 +17,10 @@ use crate::exit::{Exit, Outcome};
 use crate::pipeline_setup;
 
 pub async fn backfill(args: BackfillArgs) -> anyhow::Result<()> {
-    anyhow::ensure!(
-        args.from <= args.to,
-        "--from ({}) is after --to ({})",
-        args.from,
-        args.to
-    );
+    // Checked before the data directory or the database is opened: nothing is written.
+    // A range outside the service's dates is bad input (exit 65).
+    pipeline::availability::check_range(args.from, args.to, chrono::Utc::now())
+        .map_err(|e| Exit::new(Outcome::BadInput, e.to_string()))?;
     let pipeline = pipeline_setup::build(&args.pipeline, Arc::new(SystemClock)).await?;
     let stopper = pipeline.clone();
     tokio::spawn(async move {
@@ -115,6 +113,12 @@ pub async fn backfill(args: BackfillArgs) -> anyhow::Result<()> {
     );
     for (job, n) in &summary.done {
         println!("  {job:<10} {n} done");
+    }
+    if summary.repaired > 0 {
+        println!(
+            "  {} hour(s) had missing or unreadable lake files: collected again",
+            summary.repaired
+        );
     }
     if summary.blocked_days > 0 {
         println!(
@@ -213,21 +217,37 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<()> {
     // Files with no valid line, or that could not be read as CSV in a known layout.
     let mut bad_files = 0;
     for file in &args.files {
-        match pipeline.import_csv(file).await {
+        let progress = import_progress();
+        let result = pipeline
+            .import_csv_with_progress(file, &|e| progress(ImportProgress::Pipeline(e)))
+            .await;
+        progress(ImportProgress::Finished);
+        match result {
             Ok(report) => {
+                if let Some(earlier) = &report.already_imported {
+                    println!(
+                        "{}: same content already imported from {} on {}: nothing changed",
+                        file.display(),
+                        earlier.file_path,
+                        earlier.imported_at.format("%Y-%m-%d %H:%M UTC")
+                    );
+                    continue;
+                }
                 println!(
-                    "{}: {} rows loaded into raw.{} ({} bad line(s)), {} day(s) transformed",
+                    "{}: {} rows loaded into raw.{} ({} bad line(s), {} outside the service's \
+                     range 2021-01-01 … last complete hour), {} day(s) transformed",
                     file.display(),
                     report.loaded,
                     report.feed.name(),
-                    report.bad.len(),
+                    report.bad_count,
+                    report.outside_range,
                     report.days.len() - report.transform_errors.len()
                 );
                 for bad in report.bad.iter().take(50) {
                     println!("  line {}: {}", bad.line, bad.reason);
                 }
-                if report.bad.len() > 50 {
-                    println!("  … and {} more bad lines", report.bad.len() - 50);
+                if report.bad_count > 50 {
+                    println!("  … and {} more bad lines", report.bad_count - 50);
                 }
                 if report.loaded == 0 {
                     println!("{}: no valid line", file.display());
@@ -261,6 +281,67 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<()> {
         .into());
     }
     Ok(())
+}
+
+/// What the import's progress bar is told: the pipeline's events, and the end of a file.
+enum ImportProgress {
+    Pipeline(pipeline::jobs::import::ImportProgress),
+    Finished,
+}
+
+/// A progress bar for one imported file (bytes read, then days transformed), like
+/// `backfill`'s; log lines instead when stderr is not a terminal.
+fn import_progress() -> impl Fn(ImportProgress) + Send + Sync {
+    use pipeline::jobs::import::ImportProgress as P;
+    let terminal = std::io::stderr().is_terminal();
+    let bar = Mutex::new(None::<ProgressBar>);
+    let style = |template: &str| {
+        ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar())
+    };
+    move |event| {
+        let Ok(mut bar) = bar.lock() else { return };
+        match event {
+            ImportProgress::Pipeline(P::Started { bytes }) => {
+                let pb = if terminal {
+                    ProgressBar::new(bytes)
+                } else {
+                    ProgressBar::hidden()
+                };
+                pb.set_style(style(
+                    "{spinner} [{elapsed_precise}] {bar:40} {bytes}/{total_bytes} loaded  {msg}",
+                ));
+                *bar = Some(pb);
+            }
+            ImportProgress::Pipeline(P::Loaded { bytes }) => {
+                if let Some(pb) = bar.as_ref() {
+                    pb.set_position(bytes);
+                }
+            }
+            ImportProgress::Pipeline(P::Transforming { days }) => {
+                if let Some(pb) = bar.as_ref() {
+                    pb.set_style(style(
+                        "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} days transformed  {msg}",
+                    ));
+                    pb.set_length(days);
+                    pb.set_position(0);
+                }
+                if !terminal {
+                    tracing::info!(days, "loaded into raw; transforming");
+                }
+            }
+            ImportProgress::Pipeline(P::DayDone { date }) => {
+                if let Some(pb) = bar.as_ref() {
+                    pb.inc(1);
+                    pb.set_message(date.to_string());
+                }
+            }
+            ImportProgress::Finished => {
+                if let Some(pb) = bar.take() {
+                    pb.finish_and_clear();
+                }
+            }
+        }
+    }
 }
 
 pub async fn status(args: StatusArgs) -> anyhow::Result<()> {

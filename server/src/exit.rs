@@ -40,7 +40,8 @@ Exit codes:
   0    everything asked for is done
   1    failed: a partition, an import step, the database or the lake failed
   2    bad command line
-  65   bad input: an import with no valid line, an unreadable or unknown file
+  65   bad input: a backfill range outside 2021-01-01 … the last complete hour,
+       an import with no valid line, an unreadable or unknown file
   75   incomplete: partitions are still missing (listed, with the command that finishes them)
   130  interrupted (SIGINT/SIGTERM): the ledger is consistent, run the same command again";
 

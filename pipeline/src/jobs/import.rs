@@ -1,18 +1,40 @@
 //! Import of historical CSV files in the original's layouts, messy values included:
 //! `store_id,sensor_id,date,heure,nb_visiteurs` or
-//! `store_id,date,heure,transactions,chiffre_affaires`. Good lines go to `raw.*` as one
-//! lot (re-importing the same file replaces it); bad lines are reported by line number;
-//! then the days the file touches are transformed through the same cleaning.
+//! `store_id,date,heure,transactions,chiffre_affaires`.
+//!
+//! - **Identified by content.** A file's lot is named after the SHA-256 of its bytes
+//!   (`import:<feed>:sha256:<hex>`); `raw.imports` records it with the path and name it
+//!   came from. Re-importing the same content changes nothing; importing another file
+//!   (whatever its name) never touches this one's rows.
+//! - **Streamed.** The file is read twice in fixed-size pieces (once to hash it, once to
+//!   parse it) and its rows reach raw in batches inside one transaction: memory does not
+//!   grow with the file's size, and an interrupted import leaves nothing.
+//! - Good lines go to `raw.*` with their line number; bad lines are reported by number
+//!   (the first [`MAX_BAD_LINES`], and their count); rows dated outside the service's
+//!   range are rejected under the cleaning rule `outside_service_range` and counted.
+//! - Then every day the file brought rows for is transformed (analytics and rollups), in
+//!   date order, through the same cleaning as collected data.
 
 use std::collections::BTreeSet;
+use std::io::{BufReader, Read};
 use std::path::Path;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
+use sha2::{Digest, Sha256};
 
 use super::{JobError, Pipeline};
-use crate::cleaning::parse_date;
+use crate::availability::in_service_range;
+use crate::cleaning::{parse_date, parse_hour, rule};
 use crate::records::{Feed, TransactionRow, VisitorRow};
 use crate::warehouse::ledger::Job;
+use crate::warehouse::raw::ImportRecord;
+
+/// Bad lines kept for the report (all are counted).
+pub const MAX_BAD_LINES: usize = 100;
+/// Rows sent to the warehouse at once.
+const BATCH_ROWS: usize = 5_000;
+/// Bytes read at once while hashing.
+const HASH_CHUNK: usize = 256 * 1024;
 
 /// A line that could not be loaded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,20 +47,68 @@ pub struct BadLine {
 #[derive(Debug, Clone)]
 pub struct ImportReport {
     pub feed: Feed,
+    /// `import:<feed>:sha256:<hex>`.
     pub lot: String,
+    pub sha256: String,
+    /// Set when this content was imported before (by this or another name): nothing
+    /// was changed, and this is the earlier import.
+    pub already_imported: Option<ImportRecord>,
+    /// Rows loaded into raw.
     pub loaded: usize,
+    /// The first [`MAX_BAD_LINES`] bad lines.
     pub bad: Vec<BadLine>,
+    /// Every bad line.
+    pub bad_count: u64,
+    /// Rows dated outside the service's range, rejected (rule `outside_service_range`).
+    pub outside_range: u64,
     pub days: Vec<NaiveDate>,
     pub transform_errors: Vec<(NaiveDate, String)>,
 }
 
-/// Parsed lines of one file.
+/// Progress of an import, for a progress bar or logs.
+#[derive(Debug, Clone, Copy)]
+pub enum ImportProgress {
+    /// The file has this many bytes.
+    Started { bytes: u64 },
+    /// This many bytes are parsed and loaded.
+    Loaded { bytes: u64 },
+    /// The days to transform.
+    Transforming { days: u64 },
+    /// One day transformed.
+    DayDone { date: NaiveDate },
+}
+
+/// What the parser found, besides the rows it sent.
 #[derive(Debug, Default)]
-pub struct ParsedFile {
-    pub visitors: Vec<VisitorRow>,
-    pub transactions: Vec<TransactionRow>,
-    pub bad: Vec<BadLine>,
-    pub days: BTreeSet<NaiveDate>,
+struct ParseOutcome {
+    loaded: usize,
+    bad: Vec<BadLine>,
+    bad_count: u64,
+    outside_range: u64,
+    days: BTreeSet<NaiveDate>,
+}
+
+impl ParseOutcome {
+    fn bad_line(&mut self, line: u64, reason: String) {
+        self.bad_count += 1;
+        if self.bad.len() < MAX_BAD_LINES {
+            self.bad.push(BadLine { line, reason });
+        }
+    }
+}
+
+/// A batch of parsed rows with their line numbers, and how far the file was read.
+#[derive(Debug, Default)]
+struct Batch {
+    visitors: Vec<(u64, VisitorRow)>,
+    transactions: Vec<(u64, TransactionRow)>,
+    bytes: u64,
+}
+
+impl Batch {
+    fn len(&self) -> usize {
+        self.visitors.len() + self.transactions.len()
+    }
 }
 
 fn int(field: &str, name: &str) -> Result<i64, String> {
@@ -67,18 +137,8 @@ fn optional<T>(
     }
 }
 
-/// Parses CSV text; detects the feed from the header.
-pub fn parse_csv(text: &str) -> Result<(Feed, ParsedFile), JobError> {
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
-    let headers: Vec<String> = reader
-        .headers()
-        .map_err(|e| JobError::Other(format!("cannot read the header line: {e}")))?
-        .iter()
-        .map(|h| h.trim().trim_start_matches('\u{feff}').to_ascii_lowercase())
-        .collect();
+/// The feed a header names, and where each of its columns is.
+fn detect_feed(headers: &[String]) -> Result<(Feed, Vec<usize>), JobError> {
     let visitors_cols = ["store_id", "sensor_id", "date", "heure", "nb_visiteurs"];
     let tx_cols = [
         "store_id",
@@ -92,64 +152,100 @@ pub fn parse_csv(text: &str) -> Result<(Feed, ParsedFile), JobError> {
             .map(|c| headers.iter().position(|h| h == c))
             .collect()
     };
-    let (feed, idx) = if let Some(idx) = position(&visitors_cols) {
-        (Feed::Visiteurs, idx)
+    if let Some(idx) = position(&visitors_cols) {
+        Ok((Feed::Visiteurs, idx))
     } else if let Some(idx) = position(&tx_cols) {
-        (Feed::Transactions, idx)
+        Ok((Feed::Transactions, idx))
     } else {
-        return Err(JobError::Other(format!(
+        Err(JobError::Other(format!(
             "unknown layout: the header must name {} or {} (found {})",
             visitors_cols.join(","),
             tx_cols.join(","),
             headers.join(",")
-        )));
-    };
-    let mut parsed = ParsedFile::default();
-    for record in reader.records() {
-        let record = match record {
-            Ok(r) => r,
+        )))
+    }
+}
+
+/// Reads the header of a CSV stream: the reader positioned on the first record, the
+/// feed and the column positions.
+fn open_csv<R: Read>(input: R) -> Result<(csv::Reader<R>, Feed, Vec<usize>, usize), JobError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(input);
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|e| JobError::Other(format!("cannot read the header line: {e}")))?
+        .iter()
+        .map(|h| h.trim().trim_start_matches('\u{feff}').to_ascii_lowercase())
+        .collect();
+    let (feed, idx) = detect_feed(&headers)?;
+    Ok((reader, feed, idx, headers.len()))
+}
+
+/// Parses every record of `reader`, handing rows to `emit` in batches.
+fn parse_records<R: Read>(
+    mut reader: csv::Reader<R>,
+    feed: Feed,
+    idx: &[usize],
+    width: usize,
+    now: DateTime<Utc>,
+    mut emit: impl FnMut(Batch) -> bool,
+) -> ParseOutcome {
+    let mut out = ParseOutcome::default();
+    let mut batch = Batch::default();
+    let mut record = csv::StringRecord::new();
+    loop {
+        let line = reader.position().line();
+        match reader.read_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
             Err(e) => {
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
-                parsed.bad.push(BadLine {
-                    line,
-                    reason: format!("unreadable CSV: {e}"),
-                });
+                let line = e.position().map(|p| p.line()).unwrap_or(line);
+                out.bad_line(line, format!("unreadable CSV: {e}"));
+                if matches!(e.kind(), csv::ErrorKind::Io(_)) {
+                    break;
+                }
                 continue;
             }
-        };
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        }
+        let line = record.position().map(|p| p.line()).unwrap_or(line);
         let field = |i: usize| record.get(idx[i]).unwrap_or("");
-        if record.len() < headers.len() {
-            parsed.bad.push(BadLine {
-                line,
-                reason: format!("{} fields, expected {}", record.len(), headers.len()),
-            });
+        if record.len() < width {
+            out.bad_line(line, format!("{} fields, expected {}", record.len(), width));
             continue;
         }
         let date = field(if feed == Feed::Visiteurs { 2 } else { 1 }).to_string();
         let Some(day) = parse_date(&date) else {
-            parsed.bad.push(BadLine {
+            out.bad_line(
                 line,
-                reason: format!("date {date:?} is not yyyy-MM-dd, yyyy/MM/dd or dd/MM/yyyy"),
-            });
+                format!("date {date:?} is not yyyy-MM-dd, yyyy/MM/dd or dd/MM/yyyy"),
+            );
             continue;
         };
+        let heure = field(if feed == Feed::Visiteurs { 3 } else { 2 });
+        // The service's range: before 2021-01-01 or after the last complete hour, a row
+        // is rejected (an unparseable hour is left to the cleaning, which counts it).
+        if !in_service_range(day, parse_hour(heure), now) {
+            out.outside_range += 1;
+            continue;
+        }
         let row = match feed {
             Feed::Visiteurs => (|| {
                 Ok::<_, String>(VisitorRow {
                     store_id: int(field(0), "store_id")?,
                     sensor_id: int(field(1), "sensor_id")?,
                     date,
-                    heure: field(3).to_string(),
+                    heure: heure.to_string(),
                     nb_visiteurs: optional(field(4), |t| int(t, "nb_visiteurs"))?,
                 })
             })()
-            .map(|r| parsed.visitors.push(r)),
+            .map(|r| batch.visitors.push((line, r))),
             Feed::Transactions => (|| {
                 Ok::<_, String>(TransactionRow {
                     store_id: int(field(0), "store_id")?,
                     date,
-                    heure: field(2).to_string(),
+                    heure: heure.to_string(),
                     transactions: optional(field(3), |t| int(t, "transactions"))?,
                     chiffre_affaires: optional(field(4), |t| {
                         t.replace(',', ".")
@@ -160,60 +256,183 @@ pub fn parse_csv(text: &str) -> Result<(Feed, ParsedFile), JobError> {
                     })?,
                 })
             })()
-            .map(|r| parsed.transactions.push(r)),
+            .map(|r| batch.transactions.push((line, r))),
         };
         match row {
             Ok(()) => {
-                parsed.days.insert(day);
+                out.loaded += 1;
+                out.days.insert(day);
             }
-            Err(reason) => parsed.bad.push(BadLine { line, reason }),
+            Err(reason) => out.bad_line(line, reason),
+        }
+        if batch.len() >= BATCH_ROWS {
+            batch.bytes = reader.position().byte();
+            if !emit(std::mem::take(&mut batch)) {
+                return out;
+            }
         }
     }
-    Ok((feed, parsed))
+    batch.bytes = reader.position().byte();
+    emit(batch);
+    out
+}
+
+/// The SHA-256 of a file, read in pieces; and its size.
+fn hash_file(path: &Path) -> Result<(String, u64), JobError> {
+    let mut file = std::fs::File::open(path)
+        .map_err(|e| JobError::Other(format!("cannot read {}: {e}", path.display())))?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; HASH_CHUNK];
+    let mut size = 0u64;
+    loop {
+        let n = file
+            .read(&mut buffer)
+            .map_err(|e| JobError::Other(format!("cannot read {}: {e}", path.display())))?;
+        if n == 0 {
+            break;
+        }
+        size += n as u64;
+        hasher.update(&buffer[..n]);
+    }
+    let hex: String = hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    Ok((hex, size))
 }
 
 impl Pipeline {
     /// Imports one CSV file (see the module documentation).
     pub async fn import_csv(&self, path: &Path) -> Result<ImportReport, JobError> {
-        let bytes = tokio::fs::read(path)
-            .await
-            .map_err(|e| JobError::Other(format!("cannot read {}: {e}", path.display())))?;
-        let text = String::from_utf8_lossy(&bytes).into_owned();
-        let (feed, parsed) = tokio::task::spawn_blocking(move || parse_csv(&text))
+        self.import_csv_with_progress(path, &|_| {}).await
+    }
+
+    /// Imports one CSV file, telling `progress` how far it got.
+    pub async fn import_csv_with_progress(
+        &self,
+        path: &Path,
+        progress: &(dyn Fn(ImportProgress) + Send + Sync),
+    ) -> Result<ImportReport, JobError> {
+        let owned = path.to_path_buf();
+        let (sha256, size) = tokio::task::spawn_blocking(move || hash_file(&owned))
             .await
             .map_err(|e| JobError::Other(format!("import task failed: {e}")))??;
+        progress(ImportProgress::Started { bytes: size });
+        let open = |path: &Path| {
+            std::fs::File::open(path)
+                .map(|f| BufReader::with_capacity(HASH_CHUNK, f))
+                .map_err(|e| JobError::Other(format!("cannot read {}: {e}", path.display())))
+        };
+        // The header names the feed, which names the lot.
+        let (_, feed, _, _) = open_csv(open(path)?)?;
+        let lot = format!("import:{}:sha256:{sha256}", feed.name());
+        let mut report = ImportReport {
+            feed,
+            lot: lot.clone(),
+            sha256: sha256.clone(),
+            already_imported: None,
+            loaded: 0,
+            bad: Vec::new(),
+            bad_count: 0,
+            outside_range: 0,
+            days: Vec::new(),
+            transform_errors: Vec::new(),
+        };
+        if let Some(earlier) = self.warehouse.import_record(&lot).await? {
+            tracing::info!(
+                file = %path.display(),
+                earlier = %earlier.file_path,
+                sha256 = %sha256,
+                "same content already imported: nothing to do"
+            );
+            report.already_imported = Some(earlier);
+            return Ok(report);
+        }
+
+        let now = self.clock.now();
+        let (sender, mut batches) = tokio::sync::mpsc::channel::<Batch>(2);
+        let input = open(path)?;
+        let parser = tokio::task::spawn_blocking(move || {
+            let (reader, feed, idx, width) = open_csv(input)?;
+            Ok::<_, JobError>(parse_records(reader, feed, &idx, width, now, |batch| {
+                sender.blocking_send(batch).is_ok()
+            }))
+        });
+        let mut writer = self.warehouse.begin_import().await?;
+        let mut failure = None;
+        while let Some(batch) = batches.recv().await {
+            if let Err(e) = writer
+                .add(&lot, &batch.visitors, &batch.transactions, now)
+                .await
+            {
+                failure = Some(e);
+                break;
+            }
+            progress(ImportProgress::Loaded { bytes: batch.bytes });
+        }
+        // Dropping the receiver stops the parser at its next batch.
+        drop(batches);
+        let parsed = parser
+            .await
+            .map_err(|e| JobError::Other(format!("import task failed: {e}")))??;
+        if let Some(e) = failure {
+            return Err(e.into());
+        }
+        report.loaded = parsed.loaded;
+        report.bad = parsed.bad;
+        report.bad_count = parsed.bad_count;
+        report.outside_range = parsed.outside_range;
+        report.days = parsed.days.into_iter().collect();
+        if parsed.loaded == 0 {
+            // Nothing to record: the transaction rolls back, a later import may retry.
+            drop(writer);
+            tracing::warn!(file = %path.display(), bad = report.bad_count, "no valid row to import");
+            return Ok(report);
+        }
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| path.display().to_string());
-        let lot = format!("import:{}:{name}", feed.name());
-        self.warehouse
-            .replace_raw_lot(
-                &lot,
-                &parsed.visitors,
-                &parsed.transactions,
-                self.clock.now(),
-            )
+        let full_path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        writer
+            .commit(&ImportRecord {
+                seq: 0,
+                lot: lot.clone(),
+                feed: feed.name().to_string(),
+                sha256,
+                file_name: name,
+                file_path: full_path.display().to_string(),
+                rows_loaded: report.loaded as i64,
+                lines_bad: report.bad_count as i64,
+                rows_outside_range: report.outside_range as i64,
+                imported_at: now,
+            })
             .await?;
-        let loaded = parsed.visitors.len() + parsed.transactions.len();
-        tracing::info!(file = %path.display(), loaded, bad = parsed.bad.len(), "imported into raw");
-        let mut transform_errors = Vec::new();
-        for day in &parsed.days {
+        tracing::info!(
+            file = %path.display(),
+            lot = %lot,
+            loaded = report.loaded,
+            bad = report.bad_count,
+            outside_range = report.outside_range,
+            rule = rule::OUTSIDE_SERVICE_RANGE,
+            "imported into raw"
+        );
+        // Every day whose raw rows changed is cleaned again, in date order (each day's
+        // fill learns from the weeks before it).
+        progress(ImportProgress::Transforming {
+            days: report.days.len() as u64,
+        });
+        for day in &report.days {
             let key = day.to_string();
             let result = self
                 .run_recorded(Job::Transform, &key, self.transform(*day))
                 .await?;
             if let Err(e) = result {
-                transform_errors.push((*day, e));
+                report.transform_errors.push((*day, e));
             }
+            progress(ImportProgress::DayDone { date: *day });
         }
-        Ok(ImportReport {
-            feed,
-            lot,
-            loaded,
-            bad: parsed.bad,
-            days: parsed.days.into_iter().collect(),
-            transform_errors,
-        })
+        Ok(report)
     }
 }

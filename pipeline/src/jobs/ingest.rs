@@ -1,11 +1,15 @@
 //! Ingest: one hour's Parquet objects from the lake into `raw.*`, replacing that
-//! partition's rows in one transaction.
+//! partition's rows in one transaction. A lake object found missing or unreadable is
+//! collected again from the source (when it can produce the hour) and ingest retried.
+
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::{JobError, Pipeline};
 use crate::clock::HourSlot;
 use crate::lake::Lake;
 use crate::parquet_codec;
 use crate::records::Feed;
+use crate::warehouse::ledger::Job;
 
 /// The raw `lot` of a collected hour.
 pub fn lot_of(slot: HourSlot) -> String {
@@ -36,5 +40,42 @@ impl Pipeline {
             .replace_raw_lot(&lot_of(slot), &visitors, &transactions, self.clock.now())
             .await?;
         Ok((rows, rows))
+    }
+
+    /// Ingests one hour; when a lake object of the hour is missing or unreadable, collects
+    /// the hour again (recorded in the ledger, logged as a warning, `repaired` set) and
+    /// ingests it then. If the source cannot produce the hour, the error names the
+    /// command that repairs it.
+    pub async fn ingest_or_repair(
+        &self,
+        slot: HourSlot,
+        repaired: &AtomicBool,
+    ) -> Result<(i64, i64), JobError> {
+        let damage = match self.ingest(slot).await {
+            Err(e) if e.is_damaged_lake_object() => e,
+            other => return other,
+        };
+        let key = slot.key();
+        tracing::warn!(
+            partition = %key,
+            error = %damage,
+            "lake object missing or unreadable: collecting the hour again"
+        );
+        let recollected = self
+            .run_recorded(Job::Collect, &key, async {
+                self.collect(slot).await.map(|n| (n, n))
+            })
+            .await?;
+        match recollected {
+            Ok(_) => {
+                repaired.store(true, Ordering::SeqCst);
+                self.ingest(slot).await
+            }
+            Err(e) => Err(JobError::Other(format!(
+                "{damage}; collecting the hour again failed ({e}): once the source serves \
+                 that hour, repair it with `datamag360 backfill --from {d} --to {d} --force`",
+                d = slot.date
+            ))),
+        }
     }
 }

@@ -143,6 +143,22 @@ pub enum JobError {
     Warehouse(#[from] crate::warehouse::WarehouseError),
     #[error(transparent)]
     Cleaning(#[from] crate::cleaning::CleaningError),
+    #[error(
+        "{date} is outside the service's range (2021-01-01 to the last complete hour): \
+         nothing is cleaned or filled for it"
+    )]
+    OutsideServiceRange { date: chrono::NaiveDate },
     #[error("{0}")]
     Other(String),
+}
+
+impl JobError {
+    /// True when a lake object is missing or unreadable (deleted, truncated, corrupt):
+    /// collecting the hour again repairs it.
+    pub fn is_damaged_lake_object(&self) -> bool {
+        matches!(
+            self,
+            JobError::Lake(crate::lake::LakeError::Missing { .. }) | JobError::Codec { .. }
+        )
+    }
 }

@@ -10,6 +10,7 @@ use futures::stream::{self, StreamExt};
 use serde::Serialize;
 
 use super::{JobError, Pipeline};
+use crate::availability;
 use crate::clock::{HourSlot, PARIS};
 use crate::warehouse::ledger::{Job, PartitionState, RunStatus};
 use crate::warehouse::WarehouseError;
@@ -52,6 +53,9 @@ pub struct RunSummary {
     pub errors: Vec<(String, String, String)>,
     /// True when a stop was requested before the end.
     pub interrupted: bool,
+    /// Hours whose lake objects were missing or unreadable at ingest and were collected
+    /// again from the source (see `Pipeline::ingest_or_repair`).
+    pub repaired: u64,
 }
 
 impl RunSummary {
@@ -71,6 +75,7 @@ impl RunSummary {
             }
         }
         self.interrupted |= other.interrupted;
+        self.repaired += other.repaired;
     }
 
     pub fn total_done(&self) -> u64 {
@@ -80,6 +85,19 @@ impl RunSummary {
     pub fn total_failed(&self) -> u64 {
         self.failed.values().sum()
     }
+}
+
+/// Why a backfill did not run.
+#[derive(Debug, thiserror::Error)]
+pub enum BackfillError {
+    /// Bad input: the range is reversed or outside the service's range.
+    #[error(transparent)]
+    Range(#[from] availability::RangeError),
+    /// Another process runs the jobs (PostgreSQL job lock).
+    #[error("{0}")]
+    NotLeader(String),
+    #[error(transparent)]
+    Warehouse(#[from] WarehouseError),
 }
 
 /// How a run treats partitions already in the ledger.
@@ -233,23 +251,25 @@ impl Pipeline {
 
     /// Backfill: the same code path over an explicit range of days. It does not move the
     /// scheduler's window (from the first-run day to now): a backfilled range's failures
-    /// stay in the ledger for `backfill --retry-failed`.
+    /// stay in the ledger for `backfill --retry-failed`. A range outside the service's
+    /// (see [`availability::check_range`]) is refused before anything is written.
     pub async fn backfill(
         &self,
         from: NaiveDate,
         to: NaiveDate,
         opts: RunOptions,
         progress: &(dyn Fn(ProgressEvent) + Send + Sync),
-    ) -> Result<RunSummary, WarehouseError> {
+    ) -> Result<RunSummary, BackfillError> {
+        availability::check_range(from, to, self.clock.now())?;
         let _guard = self.running.lock().await;
         if !self.leadership.acquire(&self.warehouse).await? {
-            return Err(WarehouseError::Data(
+            return Err(BackfillError::NotLeader(
                 "another process holds the job lock (a running server replica): \
                  trigger the backfill through its admin API, or stop it first"
                     .into(),
             ));
         }
-        self.run_days(from, to, opts, progress).await
+        Ok(self.run_days(from, to, opts, progress).await?)
     }
 
     async fn run_days(
@@ -261,6 +281,8 @@ impl Pipeline {
     ) -> Result<RunSummary, WarehouseError> {
         let now = self.clock.now();
         let latest = HourSlot::latest_available(now);
+        // The service's range: nothing before 2021-01-01, nothing after the last complete hour.
+        let from = from.max(crate::clock::first_available_date());
         let to = to.min(latest.date);
         let mut total = RunSummary::default();
         if from > to {
@@ -381,9 +403,13 @@ impl Pipeline {
                 continue;
             }
             if recollected.contains(slot) || self.is_due(ingest.get(&key), now, opts) {
+                let repaired = std::sync::atomic::AtomicBool::new(false);
                 let r = self
-                    .run_recorded(Job::Ingest, &key, self.ingest(*slot))
+                    .run_recorded(Job::Ingest, &key, self.ingest_or_repair(*slot, &repaired))
                     .await?;
+                if repaired.load(std::sync::atomic::Ordering::SeqCst) {
+                    summary.repaired += 1;
+                }
                 let ok = r.is_ok();
                 self.account(&mut summary, Job::Ingest, &key, r);
                 ingest.insert(key, if ok { done_state } else { failed_state });

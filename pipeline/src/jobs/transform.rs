@@ -1,19 +1,50 @@
 //! Transform: one Paris day from `raw.*` into `analytics.*` through the cleaning rules,
-//! replacing the day's analytics rows and quality figures in one transaction.
+//! replacing the day's analytics rows, rollups and quality figures in one transaction.
 
 use chrono::NaiveDate;
 
 use super::{JobError, Pipeline};
-use crate::cleaning;
+use crate::availability;
+use crate::cleaning::{self, DayInput, History};
+use crate::clock::HourSlot;
 
 impl Pipeline {
-    /// Transforms one day; returns (raw rows read, analytics rows written).
+    /// Transforms one day; returns (raw rows read, analytics rows written). A day outside
+    /// the service's range (before 2021-01-01 or after the last complete hour) is refused;
+    /// today is cleaned up to its last complete hour, never beyond.
     pub async fn transform(&self, date: NaiveDate) -> Result<(i64, i64), JobError> {
-        let (visitors, transactions) = self.warehouse.raw_rows_for_date(date).await?;
-        let rows_in = (visitors.len() + transactions.len()) as i64;
+        let now = self.clock.now();
+        if !availability::in_service_range(date, None, now) {
+            return Err(JobError::OutsideServiceRange { date });
+        }
+        let latest = HourSlot::latest_available(now);
+        let last_hour = (latest.date == date).then_some(latest.hour);
+        let raw = self.warehouse.raw_day(date).await?;
+        let with_sales = cleaning::sales_may_need_filling(
+            self.simulator.reference(),
+            date,
+            &raw.transactions,
+            last_hour,
+        );
+        let history = self
+            .warehouse
+            .history(&History::dates_for(date), with_sales)
+            .await?;
+        let rows_in = (raw.visitors.len() + raw.transactions.len()) as i64;
         let sim = self.simulator.clone();
         let day = tokio::task::spawn_blocking(move || {
-            cleaning::clean_day(sim.reference(), date, &visitors, &transactions)
+            cleaning::clean_day_with(
+                sim.reference(),
+                date,
+                &DayInput {
+                    visitors: &raw.visitors,
+                    visitor_sources: &raw.visitor_sources,
+                    transactions: &raw.transactions,
+                    transaction_sources: &raw.transaction_sources,
+                    history: &history,
+                    last_hour,
+                },
+            )
         })
         .await
         .map_err(|e| JobError::Other(format!("transform task failed: {e}")))??;

@@ -2,11 +2,15 @@
 //! rows. A day is always replaced whole, with its rollups (`store_hours` here, the day-level
 //! ones in `rollups`), in one transaction, so a re-run never duplicates.
 
+use std::fmt::Write as _;
+
 use chrono::{NaiveDate, NaiveTime};
 use serde::{Deserialize, Serialize};
 use sqlx::{QueryBuilder, Sqlite};
 
 use super::{rollups, Warehouse, WarehouseError};
+use crate::cleaning::History;
+use crate::simulator::OPENING_HOURS;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CleanVisitor {
@@ -15,7 +19,7 @@ pub struct CleanVisitor {
     pub date: NaiveDate,
     pub hour: u32,
     pub nb_visiteurs: i32,
-    /// True when the slot had no valid reading and was filled with the day's mean.
+    /// True when the slot had no valid reading and was filled (following the daily shape).
     pub imputed: bool,
 }
 
@@ -25,7 +29,8 @@ pub struct CleanTransaction {
     pub date: NaiveDate,
     pub hour: u32,
     pub nb_transactions: i32,
-    pub chiffre_affaires: f64,
+    /// Revenue in integer cents (exact; the API shows euros with two decimals).
+    pub chiffre_affaires_centimes: i64,
     pub imputed: bool,
 }
 
@@ -46,7 +51,8 @@ pub struct StoreHourRollup {
     /// All the store's sensors.
     pub visitors: i64,
     pub transactions: i64,
-    pub revenue: f64,
+    /// Revenue in integer cents.
+    pub revenue_cents: i64,
 }
 
 /// The store-hour rollup of a cleaned day (store-hours without transactions count 0).
@@ -64,7 +70,7 @@ pub fn rollup(
                 hour: v.hour,
                 visitors: 0,
                 transactions: 0,
-                revenue: 0.0,
+                revenue_cents: 0,
             })
             .visitors += v.nb_visiteurs as i64;
     }
@@ -77,10 +83,10 @@ pub fn rollup(
                 hour: t.hour,
                 visitors: 0,
                 transactions: 0,
-                revenue: 0.0,
+                revenue_cents: 0,
             });
         e.transactions += t.nb_transactions as i64;
-        e.revenue += t.chiffre_affaires;
+        e.revenue_cents += t.chiffre_affaires_centimes;
     }
     map.into_values().collect()
 }
@@ -135,21 +141,21 @@ impl Warehouse {
                 }
                 for chunk in transactions.chunks(SQLITE_CHUNK) {
                     let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
-                        "INSERT INTO analytics.transactions (store_id, date, heure, nb_transactions, chiffre_affaires, imputed) ",
+                        "INSERT INTO analytics.transactions (store_id, date, heure, nb_transactions, chiffre_affaires_centimes, imputed) ",
                     );
                     qb.push_values(chunk, |mut b, r| {
                         b.push_bind(r.store_id)
                             .push_bind(r.date)
                             .push_bind(heure_text(r.hour))
                             .push_bind(r.nb_transactions)
-                            .push_bind(r.chiffre_affaires)
+                            .push_bind(r.chiffre_affaires_centimes)
                             .push_bind(r.imputed);
                     });
                     qb.build().execute(&mut *tx).await?;
                 }
                 for chunk in rollup.chunks(SQLITE_CHUNK) {
                     let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
-                        "INSERT INTO analytics.store_hours (store_id, date, hour, visitors, transactions, revenue) ",
+                        "INSERT INTO analytics.store_hours (store_id, date, hour, visitors, transactions, revenue_cents) ",
                     );
                     qb.push_values(chunk, |mut b, r| {
                         b.push_bind(r.store_id)
@@ -157,7 +163,7 @@ impl Warehouse {
                             .push_bind(r.hour as i64)
                             .push_bind(r.visitors)
                             .push_bind(r.transactions)
-                            .push_bind(r.revenue);
+                            .push_bind(r.revenue_cents);
                     });
                     qb.build().execute(&mut *tx).await?;
                 }
@@ -202,29 +208,29 @@ impl Warehouse {
                 }
                 if !transactions.is_empty() {
                     sqlx::query(
-                        "INSERT INTO analytics.transactions (store_id, date, heure, nb_transactions, chiffre_affaires, imputed) \
-                         SELECT * FROM UNNEST($1::int[], $2::date[], $3::time[], $4::int[], $5::float8[], $6::bool[])",
+                        "INSERT INTO analytics.transactions (store_id, date, heure, nb_transactions, chiffre_affaires_centimes, imputed) \
+                         SELECT * FROM UNNEST($1::int[], $2::date[], $3::time[], $4::int[], $5::bigint[], $6::bool[])",
                     )
                     .bind(transactions.iter().map(|r| r.store_id).collect::<Vec<_>>())
                     .bind(transactions.iter().map(|r| r.date).collect::<Vec<_>>())
                     .bind(transactions.iter().map(|r| time_of(r.hour)).collect::<Vec<_>>())
                     .bind(transactions.iter().map(|r| r.nb_transactions).collect::<Vec<_>>())
-                    .bind(transactions.iter().map(|r| r.chiffre_affaires).collect::<Vec<_>>())
+                    .bind(transactions.iter().map(|r| r.chiffre_affaires_centimes).collect::<Vec<_>>())
                     .bind(transactions.iter().map(|r| r.imputed).collect::<Vec<_>>())
                     .execute(&mut *tx)
                     .await?;
                 }
                 if !rollup.is_empty() {
                     sqlx::query(
-                        "INSERT INTO analytics.store_hours (store_id, date, hour, visitors, transactions, revenue) \
-                         SELECT * FROM UNNEST($1::int[], $2::date[], $3::smallint[], $4::bigint[], $5::bigint[], $6::float8[])",
+                        "INSERT INTO analytics.store_hours (store_id, date, hour, visitors, transactions, revenue_cents) \
+                         SELECT * FROM UNNEST($1::int[], $2::date[], $3::smallint[], $4::bigint[], $5::bigint[], $6::bigint[])",
                     )
                     .bind(rollup.iter().map(|r| r.store_id).collect::<Vec<_>>())
                     .bind(rollup.iter().map(|r| r.date).collect::<Vec<_>>())
                     .bind(rollup.iter().map(|r| r.hour as i16).collect::<Vec<_>>())
                     .bind(rollup.iter().map(|r| r.visitors).collect::<Vec<_>>())
                     .bind(rollup.iter().map(|r| r.transactions).collect::<Vec<_>>())
-                    .bind(rollup.iter().map(|r| r.revenue).collect::<Vec<_>>())
+                    .bind(rollup.iter().map(|r| r.revenue_cents).collect::<Vec<_>>())
                     .execute(&mut *tx)
                     .await?;
                 }
@@ -249,8 +255,7 @@ impl Warehouse {
     pub async fn analytics_fingerprint(&self) -> Result<(i64, i64, i64, i64, i64), WarehouseError> {
         let v = "SELECT COUNT(*), COALESCE(SUM(nb_visiteurs), 0) FROM analytics.visiteurs";
         let t = "SELECT COUNT(*), COALESCE(SUM(nb_transactions), 0), \
-                 COALESCE(SUM(CAST(ROUND(CAST(chiffre_affaires * 100 AS NUMERIC)) AS BIGINT)), 0) \
-                 FROM analytics.transactions";
+                 COALESCE(SUM(chiffre_affaires_centimes), 0) FROM analytics.transactions";
         let ((a, b), (c, d, e)): ((i64, i64), (i64, i64, i64)) = match self {
             Warehouse::Sqlite(p) => (
                 sqlx::query_as(v).fetch_one(p).await?,
@@ -262,7 +267,7 @@ impl Warehouse {
                     .await?,
                 sqlx::query_as(
                     "SELECT COUNT(*), COALESCE(SUM(nb_transactions), 0)::BIGINT, \
-                     COALESCE(SUM(ROUND((chiffre_affaires * 100)::NUMERIC)), 0)::BIGINT FROM analytics.transactions",
+                     COALESCE(SUM(chiffre_affaires_centimes), 0)::BIGINT FROM analytics.transactions",
                 )
                 .fetch_one(p)
                 .await?,
@@ -292,6 +297,88 @@ impl Warehouse {
 }
 
 impl Warehouse {
+    /// The genuine values of `dates` (the same weekday of the recent weeks), summed per
+    /// sensor-hour from `sensor_days` (cumulative columns and the `genuine` bits) and per
+    /// store-hour from the sales rows not imputed (only `with_sales`: a day whose sales
+    /// have no gap needs none).
+    pub async fn history(
+        &self,
+        dates: &[NaiveDate],
+        with_sales: bool,
+    ) -> Result<History, WarehouseError> {
+        let mut history = History::default();
+        if dates.is_empty() {
+            return Ok(history);
+        }
+        let marks: Vec<String> = (1..=dates.len()).map(|i| format!("${i}")).collect();
+        let list = marks.join(", ");
+        // Summed in SQL per sensor-hour (one row per sensor, not per sensor-day): the
+        // genuine bit of hour h is bit h - 9, its count the step of the cumulative columns.
+        let mut columns = String::new();
+        let mut previous = String::from("0");
+        for (i, h) in OPENING_HOURS.enumerate() {
+            let bit = 1 << i;
+            let _ = write!(
+                columns,
+                ", CAST(SUM(CASE WHEN (genuine & {bit}) <> 0 THEN v{h:02} - {previous} ELSE 0 END) AS BIGINT), \
+                 CAST(SUM(CASE WHEN (genuine & {bit}) <> 0 THEN 1 ELSE 0 END) AS BIGINT)"
+            );
+            previous = format!("v{h:02}");
+        }
+        let sensors_sql = format!(
+            "SELECT CAST(store_id AS BIGINT), CAST(sensor_id AS BIGINT){columns} \
+             FROM analytics.sensor_days WHERE date IN ({list}) GROUP BY store_id, sensor_id"
+        );
+        let hour_of_heure = match self.backend() {
+            super::Backend::Sqlite => "CAST(substr(heure, 1, 2) AS INTEGER)",
+            super::Backend::Postgres => "CAST(EXTRACT(HOUR FROM heure) AS BIGINT)",
+        };
+        let sales_sql = format!(
+            "SELECT CAST(store_id AS BIGINT), {hour_of_heure}, CAST(SUM(nb_transactions) AS BIGINT), \
+             CAST(SUM(chiffre_affaires_centimes) AS BIGINT), CAST(COUNT(*) AS BIGINT) \
+             FROM analytics.transactions \
+             WHERE date IN ({list}) AND imputed = FALSE AND nb_transactions > 0 \
+             GROUP BY store_id, {hour_of_heure}"
+        );
+        macro_rules! fetch {
+            ($pool:expr, $sensors:expr, $sales:expr, $db:ty) => {{
+                let mut q = sqlx::query::<$db>($sensors);
+                for d in dates {
+                    q = q.bind(*d);
+                }
+                let rows = q.fetch_all($pool).await?;
+                for row in rows {
+                    use sqlx::Row;
+                    let store: i64 = row.try_get(0)?;
+                    let sensor: i64 = row.try_get(1)?;
+                    for (i, h) in OPENING_HOURS.enumerate() {
+                        let sum: i64 = row.try_get(2 + 2 * i)?;
+                        let weeks: i64 = row.try_get(3 + 2 * i)?;
+                        history.add_visitor_sum(store, sensor, h, sum, weeks);
+                    }
+                }
+                if with_sales {
+                    let mut q = sqlx::query_as::<$db, (i64, i64, i64, i64, i64)>($sales);
+                    for d in dates {
+                        q = q.bind(*d);
+                    }
+                    for (store, hour, tx, cents, weeks) in q.fetch_all($pool).await? {
+                        history.add_sales_sum(store, hour as u32, tx, cents, weeks);
+                    }
+                }
+            }};
+        }
+        match self {
+            Warehouse::Sqlite(p) => {
+                let (sensors_sql, sales_sql) =
+                    (super::sqlite(&sensors_sql), super::sqlite(&sales_sql));
+                fetch!(p, &sensors_sql, &sales_sql, sqlx::Sqlite)
+            }
+            Warehouse::Postgres(p) => fetch!(p, &sensors_sql, &sales_sql, sqlx::Postgres),
+        }
+        Ok(history)
+    }
+
     /// Quality figures of a range of days: (date, feed, rule, count).
     pub async fn quality_range(
         &self,

@@ -1,6 +1,11 @@
 //! `raw.visiteurs` and `raw.transactions`: rows as they arrived, with
-//! `timestamp_insertion` (when they landed) and `lot` (which partition or file brought
-//! them). A lot is always replaced whole, in one transaction.
+//! `timestamp_insertion` (when they landed), `lot` (which partition or file brought them)
+//! and, for imported rows, `line` (their line in the file). A collected hour's lot is
+//! always replaced whole, in one transaction; an imported file's lot is named after its
+//! content (`import:<feed>:sha256:<hex>`, registered in `raw.imports`) and written once.
+
+use std::cmp::{Ordering, Reverse};
+use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{Postgres, QueryBuilder, Sqlite};
@@ -8,8 +13,168 @@ use sqlx::{Postgres, QueryBuilder, Sqlite};
 use super::{Warehouse, WarehouseError};
 use crate::records::{TransactionRow, VisitorRow};
 
-/// SQLite binds at most 32,766 values per statement: 7 per row, 2,000 rows per insert.
+/// SQLite binds at most 32,766 values per statement: 8 per row, 2,000 rows per insert.
 const SQLITE_CHUNK: usize = 2000;
+
+/// An imported file, as `raw.imports` records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportRecord {
+    /// Order of the imports (a newer import wins over an older one).
+    pub seq: i64,
+    pub lot: String,
+    pub feed: String,
+    pub sha256: String,
+    pub file_name: String,
+    pub file_path: String,
+    pub rows_loaded: i64,
+    pub lines_bad: i64,
+    pub rows_outside_range: i64,
+    pub imported_at: DateTime<Utc>,
+}
+
+/// One day's raw rows in precedence order (collected hours first, then imports from the
+/// newest to the oldest, each in line order), with the source of each row.
+#[derive(Debug, Clone, Default)]
+pub struct RawDay {
+    pub visitors: Vec<VisitorRow>,
+    pub visitor_sources: Vec<u32>,
+    pub transactions: Vec<TransactionRow>,
+    pub transaction_sources: Vec<u32>,
+}
+
+/// An import being written: one transaction, rows added in batches, committed with the
+/// file's record (so an interrupted import leaves nothing).
+pub enum ImportWriter {
+    Sqlite(sqlx::Transaction<'static, Sqlite>),
+    Postgres(sqlx::Transaction<'static, Postgres>),
+}
+
+impl std::fmt::Debug for ImportWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ImportWriter")
+    }
+}
+
+impl ImportWriter {
+    /// Adds rows of `lot`, each with its line in the file.
+    pub async fn add(
+        &mut self,
+        lot: &str,
+        visitors: &[(u64, VisitorRow)],
+        transactions: &[(u64, TransactionRow)],
+        at: DateTime<Utc>,
+    ) -> Result<(), WarehouseError> {
+        match self {
+            ImportWriter::Sqlite(tx) => {
+                for chunk in visitors.chunks(SQLITE_CHUNK) {
+                    let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
+                        "INSERT INTO raw.visiteurs (store_id, sensor_id, date, heure, nb_visiteurs, timestamp_insertion, lot, line) ",
+                    );
+                    qb.push_values(chunk, |mut b, (line, r)| {
+                        b.push_bind(r.store_id)
+                            .push_bind(r.sensor_id)
+                            .push_bind(&r.date)
+                            .push_bind(&r.heure)
+                            .push_bind(r.nb_visiteurs)
+                            .push_bind(at)
+                            .push_bind(lot)
+                            .push_bind(*line as i64);
+                    });
+                    qb.build().execute(&mut **tx).await?;
+                }
+                for chunk in transactions.chunks(SQLITE_CHUNK) {
+                    let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
+                        "INSERT INTO raw.transactions (store_id, date, heure, transactions, chiffre_affaires, timestamp_insertion, lot, line) ",
+                    );
+                    qb.push_values(chunk, |mut b, (line, r)| {
+                        b.push_bind(r.store_id)
+                            .push_bind(&r.date)
+                            .push_bind(&r.heure)
+                            .push_bind(r.transactions)
+                            .push_bind(r.chiffre_affaires)
+                            .push_bind(at)
+                            .push_bind(lot)
+                            .push_bind(*line as i64);
+                    });
+                    qb.build().execute(&mut **tx).await?;
+                }
+            }
+            ImportWriter::Postgres(tx) => {
+                if !visitors.is_empty() {
+                    sqlx::query(
+                        "INSERT INTO raw.visiteurs (store_id, sensor_id, date, heure, nb_visiteurs, timestamp_insertion, lot, line) \
+                         SELECT s, c, d, h, n, $7, $8, l \
+                         FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::bigint[]) AS t(s, c, d, h, n, l)",
+                    )
+                    .bind(visitors.iter().map(|(_, r)| r.store_id).collect::<Vec<_>>())
+                    .bind(visitors.iter().map(|(_, r)| r.sensor_id).collect::<Vec<_>>())
+                    .bind(visitors.iter().map(|(_, r)| r.date.as_str()).collect::<Vec<_>>())
+                    .bind(visitors.iter().map(|(_, r)| r.heure.as_str()).collect::<Vec<_>>())
+                    .bind(visitors.iter().map(|(_, r)| r.nb_visiteurs).collect::<Vec<_>>())
+                    .bind(visitors.iter().map(|(l, _)| *l as i64).collect::<Vec<_>>())
+                    .bind(at)
+                    .bind(lot)
+                    .execute(&mut **tx)
+                    .await?;
+                }
+                if !transactions.is_empty() {
+                    sqlx::query(
+                        "INSERT INTO raw.transactions (store_id, date, heure, transactions, chiffre_affaires, timestamp_insertion, lot, line) \
+                         SELECT s, d, h, t, c, $7, $8, l \
+                         FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::float8[], $6::bigint[]) AS u(s, d, h, t, c, l)",
+                    )
+                    .bind(transactions.iter().map(|(_, r)| r.store_id).collect::<Vec<_>>())
+                    .bind(transactions.iter().map(|(_, r)| r.date.as_str()).collect::<Vec<_>>())
+                    .bind(transactions.iter().map(|(_, r)| r.heure.as_str()).collect::<Vec<_>>())
+                    .bind(transactions.iter().map(|(_, r)| r.transactions).collect::<Vec<_>>())
+                    .bind(transactions.iter().map(|(_, r)| r.chiffre_affaires).collect::<Vec<_>>())
+                    .bind(transactions.iter().map(|(l, _)| *l as i64).collect::<Vec<_>>())
+                    .bind(at)
+                    .bind(lot)
+                    .execute(&mut **tx)
+                    .await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Records the file in `raw.imports` and commits everything; returns its `seq`.
+    pub async fn commit(self, record: &ImportRecord) -> Result<i64, WarehouseError> {
+        let sql = "INSERT INTO raw.imports (lot, feed, sha256, file_name, file_path, rows_loaded, \
+                   lines_bad, rows_outside_range, imported_at) \
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING seq";
+        macro_rules! insert {
+            ($tx:expr, $q:expr) => {{
+                let seq: i64 = sqlx::query_scalar($q)
+                    .bind(&record.lot)
+                    .bind(&record.feed)
+                    .bind(&record.sha256)
+                    .bind(&record.file_name)
+                    .bind(&record.file_path)
+                    .bind(record.rows_loaded)
+                    .bind(record.lines_bad)
+                    .bind(record.rows_outside_range)
+                    .bind(record.imported_at)
+                    .fetch_one(&mut *$tx)
+                    .await?;
+                seq
+            }};
+        }
+        Ok(match self {
+            ImportWriter::Sqlite(mut tx) => {
+                let seq = insert!(tx, &super::sqlite(sql));
+                tx.commit().await?;
+                seq
+            }
+            ImportWriter::Postgres(mut tx) => {
+                let seq = insert!(tx, sql);
+                tx.commit().await?;
+                seq
+            }
+        })
+    }
+}
 
 impl Warehouse {
     /// Replaces everything `lot` brought into raw with these rows, atomically.
@@ -111,32 +276,104 @@ impl Warehouse {
         Ok(())
     }
 
-    /// The raw rows about one day, whichever of the historical spellings their `date`
-    /// uses (`YYYY-MM-DD`, `YYYY/MM/DD`, `DD/MM/YYYY`).
-    pub async fn raw_rows_for_date(
-        &self,
-        date: NaiveDate,
-    ) -> Result<(Vec<VisitorRow>, Vec<TransactionRow>), WarehouseError> {
+    /// Starts writing an import (see [`ImportWriter`]).
+    pub async fn begin_import(&self) -> Result<ImportWriter, WarehouseError> {
+        Ok(match self {
+            // IMMEDIATE: take the write lock at once, as the transform does.
+            Warehouse::Sqlite(p) => ImportWriter::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Warehouse::Postgres(p) => ImportWriter::Postgres(p.begin().await?),
+        })
+    }
+
+    /// The import of this content (lot), if it was imported before.
+    pub async fn import_record(&self, lot: &str) -> Result<Option<ImportRecord>, WarehouseError> {
+        let sql = "SELECT seq, lot, feed, sha256, file_name, file_path, rows_loaded, lines_bad, \
+                   rows_outside_range, imported_at FROM raw.imports WHERE lot = $1";
+        type Row = (
+            i64,
+            String,
+            String,
+            String,
+            String,
+            String,
+            i64,
+            i64,
+            i64,
+            DateTime<Utc>,
+        );
+        let row: Option<Row> = match self {
+            Warehouse::Sqlite(p) => {
+                sqlx::query_as(&super::sqlite(sql))
+                    .bind(lot)
+                    .fetch_optional(p)
+                    .await?
+            }
+            Warehouse::Postgres(p) => sqlx::query_as(sql).bind(lot).fetch_optional(p).await?,
+        };
+        Ok(row.map(
+            |(
+                seq,
+                lot,
+                feed,
+                sha256,
+                file_name,
+                file_path,
+                rows_loaded,
+                lines_bad,
+                rows_outside_range,
+                imported_at,
+            )| {
+                ImportRecord {
+                    seq,
+                    lot,
+                    feed,
+                    sha256,
+                    file_name,
+                    file_path,
+                    rows_loaded,
+                    lines_bad,
+                    rows_outside_range,
+                    imported_at,
+                }
+            },
+        ))
+    }
+
+    /// The raw rows about one day, whichever spelling their `date` uses, in precedence
+    /// order with their sources (see [`RawDay`]): collected rows first (one source: the
+    /// collected hours never overlap), then imports from the newest to the oldest (older
+    /// name-based lots, which `raw.imports` does not know, count as the oldest), each in
+    /// line order. Ties inside an import without line numbers break by value, so the order
+    /// never depends on the engine. A day without imported rows is read as it comes.
+    pub async fn raw_day(&self, date: NaiveDate) -> Result<RawDay, WarehouseError> {
         let spellings = date_spellings(date);
-        let visitors_sql =
-            "SELECT store_id, sensor_id, date, heure, nb_visiteurs FROM raw.visiteurs \
-                            WHERE date IN ($1, $2, $3)";
-        let tx_sql =
-            "SELECT store_id, date, heure, transactions, chiffre_affaires FROM raw.transactions \
-                      WHERE date IN ($1, $2, $3)";
-        type V = (i64, i64, String, String, Option<i64>);
-        type T = (i64, String, String, Option<i64>, Option<f64>);
+        // The lot only for imported rows: collected rows need no string per row.
+        let visitors_sql = "SELECT store_id, sensor_id, date, heure, nb_visiteurs, \
+             CASE WHEN lot LIKE 'collect:%' THEN NULL ELSE lot END, COALESCE(line, 0) \
+             FROM raw.visiteurs WHERE date IN ($1, $2, $3)";
+        let tx_sql = "SELECT store_id, date, heure, transactions, chiffre_affaires, \
+             CASE WHEN lot LIKE 'collect:%' THEN NULL ELSE lot END, COALESCE(line, 0) \
+             FROM raw.transactions WHERE date IN ($1, $2, $3)";
+        let imports_sql = "SELECT lot, seq FROM raw.imports";
+        type V = (i64, i64, String, String, Option<i64>, Option<String>, i64);
+        type T = (
+            i64,
+            String,
+            String,
+            Option<i64>,
+            Option<f64>,
+            Option<String>,
+            i64,
+        );
         let (v, t): (Vec<V>, Vec<T>) = match self {
             Warehouse::Sqlite(p) => {
-                let q = super::sqlite(visitors_sql);
-                let v = sqlx::query_as::<Sqlite, V>(&q)
+                let v = sqlx::query_as::<Sqlite, V>(&super::sqlite(visitors_sql))
                     .bind(&spellings[0])
                     .bind(&spellings[1])
                     .bind(&spellings[2])
                     .fetch_all(p)
                     .await?;
-                let q = super::sqlite(tx_sql);
-                let t = sqlx::query_as::<Sqlite, T>(&q)
+                let t = sqlx::query_as::<Sqlite, T>(&super::sqlite(tx_sql))
                     .bind(&spellings[0])
                     .bind(&spellings[1])
                     .bind(&spellings[2])
@@ -160,31 +397,78 @@ impl Warehouse {
                 (v, t)
             }
         };
-        let visitors = v
-            .into_iter()
-            .map(
-                |(store_id, sensor_id, date, heure, nb_visiteurs)| VisitorRow {
-                    store_id,
-                    sensor_id,
-                    date,
-                    heure,
-                    nb_visiteurs,
-                },
-            )
+        let imported: BTreeSet<&String> = v
+            .iter()
+            .filter_map(|r| r.5.as_ref())
+            .chain(t.iter().filter_map(|r| r.5.as_ref()))
             .collect();
-        let transactions = t
-            .into_iter()
-            .map(
-                |(store_id, date, heure, transactions, chiffre_affaires)| TransactionRow {
-                    store_id,
-                    date,
-                    heure,
-                    transactions,
-                    chiffre_affaires,
-                },
-            )
-            .collect();
-        Ok((visitors, transactions))
+        // Source 0: collected; then each imported lot in precedence order.
+        let mut rank: HashMap<String, u32> = HashMap::new();
+        if !imported.is_empty() {
+            let rows: Vec<(String, i64)> = match self {
+                Warehouse::Sqlite(p) => sqlx::query_as(imports_sql).fetch_all(p).await?,
+                Warehouse::Postgres(p) => sqlx::query_as(imports_sql).fetch_all(p).await?,
+            };
+            let seq: HashMap<String, i64> = rows.into_iter().collect();
+            let mut lots: Vec<&String> = imported.into_iter().collect();
+            lots.sort_by_key(|lot| (Reverse(seq.get(*lot).copied().unwrap_or(0)), *lot));
+            rank = lots
+                .into_iter()
+                .enumerate()
+                .map(|(i, lot)| (lot.clone(), i as u32 + 1))
+                .collect();
+        }
+        let source = |lot: &Option<String>| {
+            lot.as_ref()
+                .map_or(0, |l| rank.get(l).copied().unwrap_or(u32::MAX))
+        };
+        let mut v: Vec<(u32, V)> = v.into_iter().map(|r| (source(&r.5), r)).collect();
+        let mut t: Vec<(u32, T)> = t.into_iter().map(|r| (source(&r.5), r)).collect();
+        if !rank.is_empty() {
+            v.sort_by(|(sa, a), (sb, b)| {
+                (sa, a.6, a.0, a.1, &a.3, &a.2, a.4).cmp(&(sb, b.6, b.0, b.1, &b.3, &b.2, b.4))
+            });
+            t.sort_by(|(sa, a), (sb, b)| {
+                (sa, a.6, a.0, &a.2, &a.1, a.3)
+                    .cmp(&(sb, b.6, b.0, &b.2, &b.1, b.3))
+                    .then(a.4.partial_cmp(&b.4).unwrap_or(Ordering::Equal))
+            });
+        }
+        let mut day = RawDay::default();
+        day.visitors.reserve(v.len());
+        day.visitor_sources.reserve(v.len());
+        for (src, (store_id, sensor_id, date, heure, nb_visiteurs, _, _)) in v {
+            day.visitor_sources.push(src);
+            day.visitors.push(VisitorRow {
+                store_id,
+                sensor_id,
+                date,
+                heure,
+                nb_visiteurs,
+            });
+        }
+        for (src, (store_id, date, heure, transactions, chiffre_affaires, _, _)) in t {
+            day.transaction_sources.push(src);
+            day.transactions.push(TransactionRow {
+                store_id,
+                date,
+                heure,
+                transactions,
+                chiffre_affaires,
+            });
+        }
+        Ok(day)
+    }
+
+    /// The raw rows about one day, whichever of the historical spellings their `date`
+    /// uses (`YYYY-MM-DD`, `YYYY/MM/DD`, `DD/MM/YYYY`), in precedence order (see
+    /// [`Warehouse::raw_day`]).
+    pub async fn raw_rows_for_date(
+        &self,
+        date: NaiveDate,
+    ) -> Result<(Vec<VisitorRow>, Vec<TransactionRow>), WarehouseError> {
+        let day = self.raw_day(date).await?;
+        Ok((day.visitors, day.transactions))
     }
 
     /// Row counts of the raw tables (tests, status).

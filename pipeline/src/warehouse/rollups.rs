@@ -1,5 +1,6 @@
 //! The dashboard's day-level rollups (`analytics.sensor_days`, `.store_days`,
-//! `.store_months`, `.chain_hours`, `.sensors`; see migrations 0004): how they are derived from the analytics
+//! `.store_months`, `.chain_hours`, `.sensors`; see migrations 0004, and 0005 for revenue in
+//! integer cents): how they are derived from the analytics
 //! rows, and how a query reads an hour range out of their cumulative hour columns.
 //!
 //! They are rebuilt for a date range by SQL over `analytics.visiteurs` and
@@ -21,7 +22,8 @@ fn hours() -> impl Iterator<Item = u32> {
     OPENING_HOURS
 }
 
-/// The SQL expression for the sum of a cumulative hour family (`v`, `t` or `r`) over the
+/// The SQL expression for the sum of a cumulative hour family (`v`, `t` or `c`: visitors,
+/// transactions, revenue in cents) over the
 /// hours [h0, h1] of one row: `v19`, or `(v19 - v11)` when the range starts after opening.
 /// The hours are clamped to the opening hours; the caller checks h0 <= h1.
 pub(crate) fn range_expr(family: char, h0: u32, h1: u32) -> String {
@@ -85,13 +87,13 @@ fn refresh_statements(backend: Backend) -> Vec<(Bounds, String)> {
          WHERE h >= {first} AND h <= {last} GROUP BY store_id, sensor_id, date"
     );
     // The store rollups' value columns: `, v09, …, v19, t09, …, r19`.
-    let store_columns: String = ['v', 't', 'r'].into_iter().map(column_list).collect();
+    let store_columns: String = ['v', 't', 'c'].into_iter().map(column_list).collect();
     let mut store_days = format!(
         "INSERT INTO analytics.store_days (store_id, date{store_columns}) SELECT store_id, date"
     );
     cumulative_columns(&mut store_days, 'v', "hour", "visitors");
     cumulative_columns(&mut store_days, 't', "hour", "transactions");
-    cumulative_columns(&mut store_days, 'r', "hour", "revenue");
+    cumulative_columns(&mut store_days, 'c', "hour", "revenue_cents");
     let _ = write!(
         store_days,
         " FROM analytics.store_hours WHERE date >= $1 AND date <= $2 \
@@ -102,7 +104,7 @@ fn refresh_statements(backend: Backend) -> Vec<(Bounds, String)> {
         Backend::Sqlite => "date(date, 'start of month')",
         Backend::Postgres => "CAST(date_trunc('month', date) AS DATE)",
     };
-    let sums: String = ['v', 't', 'r']
+    let sums: String = ['v', 't', 'c']
         .into_iter()
         .flat_map(|family| hours().map(move |h| format!(", SUM({family}{h:02})")))
         .collect();
@@ -128,8 +130,8 @@ fn refresh_statements(backend: Backend) -> Vec<(Bounds, String)> {
         (Bounds::Days, store_days),
         (
             Bounds::Days,
-            "INSERT INTO analytics.chain_hours (date, hour, visitors, transactions, revenue) \
-             SELECT date, hour, SUM(visitors), SUM(transactions), SUM(revenue) \
+            "INSERT INTO analytics.chain_hours (date, hour, visitors, transactions, revenue_cents) \
+             SELECT date, hour, SUM(visitors), SUM(transactions), SUM(revenue_cents) \
              FROM analytics.store_hours WHERE date >= $1 AND date <= $2 GROUP BY date, hour"
                 .to_string(),
         ),
@@ -331,7 +333,7 @@ mod tests {
     fn an_hour_range_is_one_subtraction_of_cumulative_columns() {
         assert_eq!(range_expr('v', 9, 19), "v19");
         assert_eq!(range_expr('v', 0, 23), "v19", "clamped to opening hours");
-        assert_eq!(range_expr('r', 12, 14), "(r14 - r11)");
+        assert_eq!(range_expr('c', 12, 14), "(c14 - c11)");
         assert_eq!(genuine_mask(9, 19), 0b111_1111_1111);
         assert_eq!(genuine_mask(10, 11), 0b110);
         assert_eq!(genuine_mask(0, 23), 0b111_1111_1111);
@@ -373,7 +375,7 @@ mod tests {
                 .collect::<Vec<_>>()
                 .join("\n");
             for h in OPENING_HOURS {
-                for family in ['v', 't', 'r'] {
+                for family in ['v', 't', 'c'] {
                     assert!(all.contains(&format!("{family}{h:02}")), "{family}{h:02}");
                 }
             }

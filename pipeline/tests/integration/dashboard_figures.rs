@@ -17,15 +17,15 @@ fn d(s: &str) -> NaiveDate {
 }
 
 /// Every analytics row, read with plain SQL: visitors (store, sensor, date, hour, count,
-/// imputed) and transactions (store, date, hour, count, revenue).
+/// imputed) and transactions (store, date, hour, count, revenue in cents).
 type VisitorRow = (i64, i64, NaiveDate, NaiveTime, i64, bool);
-type TransactionRow = (i64, NaiveDate, NaiveTime, i64, f64);
+type TransactionRow = (i64, NaiveDate, NaiveTime, i64, i64);
 
 async fn hourly_rows(wh: &Warehouse) -> (Vec<VisitorRow>, Vec<TransactionRow>) {
     let v = "SELECT CAST(store_id AS BIGINT), CAST(sensor_id AS BIGINT), date, heure, \
              CAST(nb_visiteurs AS BIGINT), imputed FROM analytics.visiteurs";
     let t = "SELECT CAST(store_id AS BIGINT), date, heure, CAST(nb_transactions AS BIGINT), \
-             chiffre_affaires FROM analytics.transactions";
+             CAST(chiffre_affaires_centimes AS BIGINT) FROM analytics.transactions";
     match wh {
         Warehouse::Sqlite(p) => (
             sqlx::query_as(v).fetch_all(p).await.expect("visitors"),
@@ -95,10 +95,11 @@ fn expected(f: &KpiFilter, v: &[VisitorRow], t: &[TransactionRow]) -> Expected {
                 .or_default() += n;
         }
     }
-    for (store, date, heure, n, revenue) in t {
+    for (store, date, heure, n, cents) in t {
         if !in_period(date, heure) {
             continue;
         }
+        let revenue = &(*cents as f64 / 100.0);
         let s = e.by_store.entry(*store as u32).or_default();
         s.transactions += n;
         s.revenue += revenue;

@@ -10,4 +10,5 @@ mod dashboard_figures;
 mod export;
 mod foreign_reader;
 mod import;
+mod nothing_lost;
 mod pipeline_suite;

@@ -160,94 +160,138 @@ async fn an_interrupted_backfill_completes_on_rerun_without_loss_or_duplicates()
 }
 
 #[tokio::test]
-async fn a_broken_lake_object_fails_its_partition_visibly_and_the_rest_goes_on() {
-    for env in envs(utc("2025-03-20T12:00:00Z")).await {
-        let p = &env.pipeline;
-        let slot = HourSlot::new(d("2025-03-11"), 10).expect("slot");
-        // The hour was collected, then its object was truncated; another hour holds a
-        // foreign file (the wrong feed's Parquet).
-        let good = pipeline::parquet_codec::encode_visitors(&[]).expect("encode");
-        p.lake
-            .put(Feed::Visiteurs, slot, good.slice(0..good.len() / 2))
-            .await
-            .expect("put");
-        p.lake
-            .put(
-                Feed::Transactions,
-                slot,
-                Bytes::from_static(b"PAR1 not really"),
-            )
-            .await
-            .expect("put");
-        let other = HourSlot::new(d("2025-03-11"), 14).expect("slot");
-        let foreign = pipeline::parquet_codec::encode_transactions(&[]).expect("encode");
-        p.lake
-            .put(Feed::Visiteurs, other, foreign.clone())
-            .await
-            .expect("put");
-        p.lake
-            .put(Feed::Transactions, other, foreign)
-            .await
-            .expect("put");
-        for s in [slot, other] {
-            p.warehouse
-                .ledger_start(Job::Collect, &s.key(), env.clock_now())
+async fn a_broken_lake_object_is_collected_again_or_names_its_repair() {
+    for source_can_repair in [true, false] {
+        for env in envs(utc("2025-03-20T12:00:00Z")).await {
+            let p = if source_can_repair {
+                env.pipeline.clone()
+            } else {
+                // A source that cannot produce the hour again (nothing listens there).
+                let http = pipeline::source::HttpSource::new("http://127.0.0.1:9")
+                    .expect("source")
+                    .with_retry(pipeline::source::RetryPolicy {
+                        attempts: 1,
+                        base: std::time::Duration::from_millis(1),
+                    });
+                env.pipeline
+                    .clone()
+                    .with_source(pipeline::Source::Http(http))
+            };
+            let slot = HourSlot::new(d("2025-03-11"), 10).expect("slot");
+            // The hour was collected, then its object was truncated; another hour holds a
+            // foreign file (the wrong feed's Parquet).
+            let good = pipeline::parquet_codec::encode_visitors(&[]).expect("encode");
+            p.lake
+                .put(Feed::Visiteurs, slot, good.slice(0..good.len() / 2))
                 .await
-                .expect("start");
-            p.warehouse
-                .ledger_finish(Job::Collect, &s.key(), Ok((0, 0)), env.clock_now(), 0, None)
+                .expect("put");
+            p.lake
+                .put(
+                    Feed::Transactions,
+                    slot,
+                    Bytes::from_static(b"PAR1 not really"),
+                )
                 .await
-                .expect("finish");
+                .expect("put");
+            let other = HourSlot::new(d("2025-03-11"), 14).expect("slot");
+            let foreign = pipeline::parquet_codec::encode_transactions(&[]).expect("encode");
+            p.lake
+                .put(Feed::Visiteurs, other, foreign.clone())
+                .await
+                .expect("put");
+            p.lake
+                .put(Feed::Transactions, other, foreign)
+                .await
+                .expect("put");
+            for s in [slot, other] {
+                p.warehouse
+                    .ledger_start(Job::Collect, &s.key(), env.clock_now())
+                    .await
+                    .expect("start");
+                p.warehouse
+                    .ledger_finish(Job::Collect, &s.key(), Ok((0, 0)), env.clock_now(), 0, None)
+                    .await
+                    .expect("finish");
+            }
+            if source_can_repair {
+                // The simulator can produce the hours again: both are repaired on the way.
+                let run = p
+                    .backfill(
+                        d("2025-03-10"),
+                        d("2025-03-12"),
+                        RunOptions::default(),
+                        &quiet,
+                    )
+                    .await
+                    .expect("backfill");
+                assert_eq!(run.total_failed(), 0, "{}: {:?}", env.label, run);
+                assert_eq!(run.repaired, 2, "{}", env.label);
+                assert_eq!(run.done.get("ingest"), Some(&(3 * 24)));
+                assert_eq!(run.done.get("transform"), Some(&3));
+                let (v, t) = p
+                    .warehouse
+                    .raw_rows_for_date(d("2025-03-11"))
+                    .await
+                    .expect("raw");
+                assert_eq!((v.len(), t.len()), (24 * 83, 24 * 10));
+            } else {
+                let run = p
+                    .backfill(
+                        d("2025-03-11"),
+                        d("2025-03-11"),
+                        RunOptions::default(),
+                        &quiet,
+                    )
+                    .await
+                    .expect("backfill");
+                assert_eq!(
+                    run.failed.get("ingest"),
+                    Some(&2),
+                    "{}: {:?}",
+                    env.label,
+                    run
+                );
+                assert_eq!(run.repaired, 0);
+                let failed = p
+                    .warehouse
+                    .ledger_recent(Some(RunStatus::Failed), 100)
+                    .await
+                    .expect("ledger");
+                let ingest: Vec<String> = failed
+                    .iter()
+                    .filter(|f| f.job == "ingest")
+                    .filter_map(|f| f.error.clone())
+                    .collect();
+                assert_eq!(ingest.len(), 2);
+                for error in &ingest {
+                    assert!(error.contains("data.parquet"), "names the object: {error}");
+                    assert!(
+                        error.contains(
+                            "datamag360 backfill --from 2025-03-11 --to 2025-03-11 --force"
+                        ),
+                        "names the repair: {error}"
+                    );
+                }
+                assert!(
+                    ingest
+                        .iter()
+                        .any(|m| m.contains("not a readable Parquet file")),
+                    "{ingest:?}"
+                );
+                assert!(
+                    ingest.iter().any(|m| m.contains("missing column")),
+                    "{ingest:?}"
+                );
+                // Nothing half-written: the broken hours have no raw rows.
+                let (v, _) = p
+                    .warehouse
+                    .raw_rows_for_date(d("2025-03-11"))
+                    .await
+                    .expect("raw");
+                assert_eq!(v.len(), 0);
+            }
+            env.close().await;
         }
-        let run = p
-            .backfill(
-                d("2025-03-10"),
-                d("2025-03-12"),
-                RunOptions::default(),
-                &quiet,
-            )
-            .await
-            .expect("backfill");
-        assert_eq!(
-            run.failed.get("ingest"),
-            Some(&2),
-            "{}: {:?}",
-            env.label,
-            run
-        );
-        assert_eq!(run.done.get("ingest"), Some(&(3 * 24 - 2)));
-        assert_eq!(run.done.get("transform"), Some(&2), "the other days go on");
-        assert_eq!(run.blocked_days, 1, "the broken day waits");
-        let failed = p
-            .warehouse
-            .ledger_recent(Some(RunStatus::Failed), 10)
-            .await
-            .expect("ledger");
-        assert_eq!(failed.len(), 2);
-        for f in &failed {
-            let error = f.error.clone().unwrap_or_default();
-            assert!(error.contains("data.parquet"), "names the object: {error}");
-            assert!(f.next_attempt_at.is_some(), "will retry with backoff");
-        }
-        let messages: Vec<String> = failed.iter().filter_map(|f| f.error.clone()).collect();
-        assert!(
-            messages
-                .iter()
-                .any(|m| m.contains("not a readable Parquet file")),
-            "{messages:?}"
-        );
-        assert!(
-            messages.iter().any(|m| m.contains("missing column")),
-            "{messages:?}"
-        );
-        // Nothing half-written: the broken hours have no raw rows.
-        let (v, _) = p
-            .warehouse
-            .raw_rows_for_date(d("2025-03-11"))
-            .await
-            .expect("raw");
-        assert_eq!(v.len(), 22 * 83);
-        env.close().await;
     }
 }
 
