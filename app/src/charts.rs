@@ -2,6 +2,7 @@
 //! hydration, at the container's real width). Drawing returns the SVG text and the pixel
 //! position of every point, which the page uses for hover, touch and keyboard tooltips.
 
+use plotters::chart::MeshStyle;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -247,6 +248,16 @@ fn escape(s: &str) -> String {
         .replace('>', "&gt;")
 }
 
+/// The axes and grid of every chart: readable labels, a light grid, grey axes.
+fn house_style<'m, 'a, 'b, 's, X: Ranged, Y: Ranged>(
+    mesh: &'m mut MeshStyle<'a, 'b, X, Y, SVGBackend<'s>>,
+) -> &'m mut MeshStyle<'a, 'b, X, Y, SVGBackend<'s>> {
+    mesh.label_style(label_font())
+        .bold_line_style(RGBColor(226, 226, 226))
+        .light_line_style(TRANSPARENT)
+        .axis_style(RGBColor(160, 160, 160))
+}
+
 fn label_font() -> TextStyle<'static> {
     ("sans-serif", FONT)
         .into_font()
@@ -310,17 +321,12 @@ fn lines(
         .x_label_area_size(34)
         .y_label_area_size(y_room)
         .build_cartesian_2d(0..n.max(2) - 1, 0.0..max)?;
-    chart
-        .configure_mesh()
+    house_style(&mut chart.configure_mesh())
         .disable_x_mesh()
         .x_labels(max_labels)
         .x_label_formatter(&|i| data.x.get(*i).cloned().unwrap_or_default())
         .y_labels(5)
         .y_label_formatter(&|v| axis_value(*v, data.unit, lang))
-        .label_style(label_font())
-        .bold_line_style(RGBColor(226, 226, 226))
-        .light_line_style(TRANSPARENT)
-        .axis_style(RGBColor(160, 160, 160))
         .draw()?;
     let mut targets = Vec::new();
     let step = if n > 1 {
@@ -411,8 +417,7 @@ fn bars(data: &ChartData, opts: &DrawOptions, root: &DrawingArea<SVGBackend, Shi
     let x_room = label_room(data.x.iter().cloned());
     let plot_w = opts.width.saturating_sub(y_room + 18).max(50) as usize;
     let every = (n * (x_room as usize + 4)).div_ceil(plot_w).max(1);
-    chart
-        .configure_mesh()
+    house_style(&mut chart.configure_mesh())
         .disable_x_mesh()
         .x_labels(n)
         .x_label_formatter(&|x| match x {
@@ -423,10 +428,6 @@ fn bars(data: &ChartData, opts: &DrawOptions, root: &DrawingArea<SVGBackend, Shi
         })
         .y_labels(5)
         .y_label_formatter(&|v| axis_value(*v, data.unit, lang))
-        .label_style(label_font())
-        .bold_line_style(RGBColor(226, 226, 226))
-        .light_line_style(TRANSPARENT)
-        .axis_style(RGBColor(160, 160, 160))
         .draw()?;
     let mut targets = Vec::new();
     let (_, bottom) = chart.backend_coord(&(SegmentValue::Exact(0), 0.0));
@@ -503,8 +504,7 @@ fn ranking(
         .y_label_area_size(y_room)
         .build_cartesian_2d(0.0..max, (0..n.max(1) - 1).into_segmented())?;
     // Row i is drawn at segment n-1-i, so that the best is at the top.
-    chart
-        .configure_mesh()
+    house_style(&mut chart.configure_mesh())
         .disable_y_mesh()
         .y_labels(n)
         .y_label_formatter(&|y| match y {
@@ -515,10 +515,6 @@ fn ranking(
         })
         .x_labels(4)
         .x_label_formatter(&|v| axis_value(*v, data.unit, lang))
-        .label_style(label_font())
-        .bold_line_style(RGBColor(226, 226, 226))
-        .light_line_style(TRANSPARENT)
-        .axis_style(RGBColor(160, 160, 160))
         .draw()?;
     let base = color(0);
     let hl = RGBColor(255, 127, 14);
@@ -595,8 +591,7 @@ fn heatmap(
     let plot_w = opts.width.saturating_sub(y_room + 18).max(50) as usize;
     let every = (cols * (x_room as usize + 2)).div_ceil(plot_w).max(1);
     // Row i (Monday first) is drawn at segment rows-1-i, so Monday is at the top.
-    chart
-        .configure_mesh()
+    house_style(&mut chart.configure_mesh())
         .disable_mesh()
         .x_labels(cols)
         .x_label_formatter(&|x| match x {
@@ -614,8 +609,6 @@ fn heatmap(
                 .unwrap_or_default(),
             _ => String::new(),
         })
-        .label_style(label_font())
-        .axis_style(RGBColor(160, 160, 160))
         .draw()?;
     let mut targets = Vec::new();
     for (r, s) in data.series.iter().enumerate() {

@@ -16,8 +16,39 @@ use crate::wire::{ChangeState, DashboardData, DashboardQuery};
 
 /// Opening hours offered by the hour filters.
 const HOURS: std::ops::RangeInclusive<u32> = 9..=19;
-/// Longest period one view may cover (the server checks it too).
-const MAX_DAYS: i64 = 731;
+/// Longest period one view may cover.
+pub const MAX_DAYS: i64 = 731;
+
+/// The period rules, in the browser (before a request) and on the server alike: the start
+/// is not after the end, and the period is at most [`MAX_DAYS`] long. The error names the
+/// field to point at.
+pub fn check_period(
+    from: NaiveDate,
+    to: NaiveDate,
+    lang: Lang,
+) -> Result<(), (&'static str, String)> {
+    if from > to {
+        return Err((
+            "to",
+            lang.pick(
+                "La date de début est après la date de fin.",
+                "The start date is after the end date.",
+            )
+            .into(),
+        ));
+    }
+    if (to - from).num_days() + 1 > MAX_DAYS {
+        return Err((
+            "from",
+            format!(
+                "{} {MAX_DAYS} {}",
+                lang.pick("Période trop longue : au plus", "Period too long: at most"),
+                lang.pick("jours.", "days.")
+            ),
+        ));
+    }
+    Ok(())
+}
 /// Quiet time after the last change before the filters apply.
 const DEBOUNCE_MS: u64 = 400;
 
@@ -114,26 +145,7 @@ impl FormState {
         };
         let from = date(&self.from, "from")?;
         let to = date(&self.to, "to")?;
-        if from > to {
-            return Err((
-                "to",
-                lang.pick(
-                    "La date de début est après la date de fin.",
-                    "The start date is after the end date.",
-                )
-                .into(),
-            ));
-        }
-        if (to - from).num_days() + 1 > MAX_DAYS {
-            return Err((
-                "from",
-                format!(
-                    "{} {MAX_DAYS} {}",
-                    lang.pick("Période trop longue : au plus", "Period too long: at most"),
-                    lang.pick("jours.", "days.")
-                ),
-            ));
-        }
+        check_period(from, to, lang)?;
         if self.h0 > self.h1 {
             return Err((
                 "h1",

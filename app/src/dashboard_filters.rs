@@ -10,9 +10,6 @@ use pipeline::Reference;
 use crate::i18n::Lang;
 use crate::wire::DashboardQuery;
 
-/// Longest period one view may cover.
-pub const MAX_DAYS: i64 = 731;
-
 /// The last complete Monday–Sunday week before `now` (Paris time).
 pub fn last_complete_week(now: DateTime<Utc>) -> (NaiveDate, NaiveDate) {
     let today = HourSlot::containing(now).date;
@@ -72,26 +69,7 @@ pub fn resolve_detailed(
     };
     let from = parse(&q.from, default_from, "from").map_err(|m| err("from", m))?;
     let to = parse(&q.to, default_to, "to").map_err(|m| err("to", m))?;
-    if from > to {
-        return Err(err(
-            "to",
-            lang.pick(
-                "La date de début est après la date de fin.",
-                "The start date is after the end date.",
-            )
-            .into(),
-        ));
-    }
-    if (to - from).num_days() + 1 > MAX_DAYS {
-        return Err(err(
-            "from",
-            format!(
-                "{} {MAX_DAYS} {}",
-                lang.pick("Période trop longue : au plus", "Period too long: at most"),
-                lang.pick("jours.", "days.")
-            ),
-        ));
-    }
+    crate::dashboard::check_period(from, to, lang).map_err(|(field, m)| err(field, m))?;
     let h0 = q.h0.unwrap_or(*OPENING_HOURS.start());
     let h1 = q.h1.unwrap_or(*OPENING_HOURS.end());
     if !OPENING_HOURS.contains(&h0) || !OPENING_HOURS.contains(&h1) || h0 > h1 {

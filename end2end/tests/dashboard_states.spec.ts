@@ -225,7 +225,10 @@ test("during the first start's backfill the dashboard says the data is being pre
       expect(await el.innerText()).not.toMatch(/−|-\s*100/);
     }
   } finally {
+    // Stop the server and wait for it to exit before removing its data directory.
+    const exited = new Promise((resolve) => server.once("exit", resolve));
     server.kill("SIGTERM");
-    fs.rmSync(dir, { recursive: true, force: true });
+    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 15_000))]);
+    fs.rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   }
 });
