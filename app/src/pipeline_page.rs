@@ -112,7 +112,7 @@ pub struct QualityRow {
     pub nulls: i64,
     /// Values far from the sensor's day (above 3× or below ¼ of its median), replaced.
     pub outliers: i64,
-    /// Missing open slots filled with the day's mean.
+    /// Missing open slots filled following the sensor's hourly profile.
     pub filled: i64,
     /// Missing open slots that could not be filled.
     pub unfillable: i64,
@@ -612,9 +612,9 @@ fn QualityTable(rows: Vec<QualityRow>, lang: Memo<Lang>) -> impl IntoView {
                 <dt>{l.pick("Sans valeur", "No value")}</dt>
                 <dd>{l.pick("Relevés arrivés vides ; le créneau est ensuite complété si possible.", "Readings that arrived empty; the slot is then filled when possible.")}</dd>
                 <dt>{l.pick("Valeurs aberrantes", "Outliers")}</dt>
-                <dd>{l.pick("Plus de 3 fois ou moins du quart de la médiane du capteur ce jour-là ; remplacées par la moyenne du jour.", "Above 3 times or below a quarter of the sensor's median that day; replaced by the day's mean.")}</dd>
+                <dd>{l.pick("Plus de 3 fois ou moins du quart de la médiane du capteur ce jour-là ; remplacées comme un créneau manquant.", "Above 3 times or below a quarter of the sensor's median that day; replaced like a missing slot.")}</dd>
                 <dt>{l.pick("Créneaux complétés / non complétables", "Slots filled / not fillable")}</dt>
-                <dd>{l.pick("Heures d'ouverture sans relevé utilisable, complétées avec la moyenne du jour, ou laissées vides faute de relevé ce jour-là.", "Opening hours without a usable reading, filled with the day's mean, or left empty when the day has no reading to average.")}</dd>
+                <dd>{l.pick("Heures d'ouverture sans relevé utilisable, complétées d'après le profil horaire du capteur (même jour de semaine et même heure des 4 semaines précédentes, à l'échelle du jour), ou laissées vides faute de relevé valide ce jour-là.", "Opening hours without a usable reading, filled following the sensor's hourly profile (same weekday and hour over the 4 weeks before, scaled to the day), or left empty when the day has no valid reading.")}</dd>
                 <dt>{l.pick("Illisibles ou en double", "Unreadable or duplicate")}</dt>
                 <dd>{l.pick("Date ou heure illisible, magasin ou capteur inconnu, relevé en double, valeur hors des bornes plausibles.", "Unreadable date or hour, unknown store or sensor, duplicate reading, value outside plausible bounds.")}</dd>
             </dl>
