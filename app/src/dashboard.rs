@@ -534,7 +534,7 @@ where
                                 prop:checked=checked
                                 on:change=move |ev| {
                                     let on = event_target_checked(&ev);
-                                    let all = list_all(current);
+                                    let all = current.with_untracked(|d| d.store_sensors.clone());
                                     form.update(|f| {
                                         let mut set = f.sensors.clone().unwrap_or_else(|| all.clone());
                                         set.retain(|x| *x != s);
@@ -793,11 +793,6 @@ where
     }
 }
 
-/// Every sensor of the store the figures are for.
-fn list_all(current: RwSignal<DashboardData>) -> Vec<u32> {
-    current.with_untracked(|d| d.store_sensors.clone())
-}
-
 /// The figures: period, notes, KPI cards and charts of one response.
 #[component]
 fn Figures(
@@ -852,7 +847,13 @@ fn Figures(
     );
     let day = |iso: &str| {
         iso.parse::<NaiveDate>()
-            .map(|d| format!("{} {}", weekday_short(d, l), format::date(iso, l)))
+            .map(|d| {
+                format!(
+                    "{} {}",
+                    format::weekday(d.weekday(), true, l),
+                    format::date(iso, l)
+                )
+            })
             .unwrap_or_else(|_| iso.to_string())
     };
     let compared = match (&f.previous_from, &f.previous_to) {
@@ -969,12 +970,4 @@ fn Figures(
         <section class="charts">{charts}</section>
     }
     .into_any()
-}
-
-fn weekday_short(d: NaiveDate, lang: Lang) -> &'static str {
-    let i = d.weekday().num_days_from_monday() as usize;
-    match lang {
-        Lang::Fr => ["lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim."][i],
-        Lang::En => ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"][i],
-    }
 }

@@ -307,26 +307,6 @@ fn kpi_cards(cur: &Kpis, prev: Option<Kpis>, state: ChangeState, lang: Lang) -> 
     ]
 }
 
-fn weekday_name(d: Weekday, lang: Lang) -> &'static str {
-    let fr = [
-        "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche",
-    ];
-    let en = [
-        "Monday",
-        "Tuesday",
-        "Wednesday",
-        "Thursday",
-        "Friday",
-        "Saturday",
-        "Sunday",
-    ];
-    let i = d.num_days_from_monday() as usize;
-    match lang {
-        Lang::Fr => fr[i],
-        Lang::En => en[i],
-    }
-}
-
 fn short_date(d: NaiveDate, lang: Lang) -> String {
     match lang {
         Lang::Fr => format!("{:02}/{:02}", d.day(), d.month()),
@@ -337,7 +317,7 @@ fn short_date(d: NaiveDate, lang: Lang) -> String {
 fn full_date(d: NaiveDate, lang: Lang) -> String {
     format!(
         "{} {}",
-        weekday_name(d.weekday(), lang),
+        format::weekday(d.weekday(), false, lang),
         format::date(&d.to_string(), lang)
     )
 }
@@ -664,7 +644,7 @@ fn charts_for(
         let day = Weekday::try_from(wd as u8).unwrap_or(Weekday::Mon);
         heat.series.push(ChartSeries {
             key: wd.to_string(),
-            label: weekday_name(day, lang).into(),
+            label: format::weekday(day, false, lang).into(),
             values: hours
                 .iter()
                 .map(|h| cells.get(&(wd, *h)).map(|v| *v as f64))

@@ -65,6 +65,31 @@ pub fn change(ratio: f64, lang: Lang) -> String {
     format!("{sign}{}", percent(ratio, lang))
 }
 
+/// The weekday's name: `lundi` / `Monday`, or short: `lun.` / `Mon`.
+pub fn weekday(d: chrono::Weekday, short: bool, lang: Lang) -> &'static str {
+    const FR: [&str; 7] = [
+        "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche",
+    ];
+    const FR_SHORT: [&str; 7] = ["lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim."];
+    const EN: [&str; 7] = [
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+    ];
+    const EN_SHORT: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    let names = match (lang, short) {
+        (Lang::Fr, false) => &FR,
+        (Lang::Fr, true) => &FR_SHORT,
+        (Lang::En, false) => &EN,
+        (Lang::En, true) => &EN_SHORT,
+    };
+    names[d.num_days_from_monday() as usize]
+}
+
 /// `YYYY-MM-DD` → `14/10/2024` (fr) or `2024-10-14` (en).
 pub fn date(iso: &str, lang: Lang) -> String {
     match (lang, iso.split('-').collect::<Vec<_>>().as_slice()) {
@@ -87,5 +112,7 @@ mod tests {
         assert_eq!(percent(0.2254, Lang::Fr), "22,5\u{a0}%");
         assert_eq!(change(-0.05, Lang::En), "-5.0%");
         assert_eq!(date("2024-10-14", Lang::Fr), "14/10/2024");
+        assert_eq!(weekday(chrono::Weekday::Wed, true, Lang::Fr), "mer.");
+        assert_eq!(weekday(chrono::Weekday::Mon, false, Lang::En), "Monday");
     }
 }

@@ -300,18 +300,6 @@ macro_rules! per_backend {
 }
 
 impl Warehouse {
-    /// The figures of `f` and the totals of the period before it, queried concurrently
-    /// (two pool connections).
-    pub async fn dashboard_with_previous(
-        &self,
-        f: &KpiFilter,
-    ) -> Result<(DashboardFigures, Totals), WarehouseError> {
-        let previous = f.previous();
-        let (current, previous) =
-            tokio::join!(self.dashboard_figures(f), self.period_totals(&previous));
-        Ok((current?, previous?))
-    }
-
     /// What the dashboard shows: the figures of `f` and, for the comparison period `cmp`,
     /// its totals, store-level sums per (date, hour) and the same series as `f`'s (so the
     /// charts can draw them dashed beside the current ones).
