@@ -90,7 +90,7 @@ pub fn Chart(
         })
     };
     let open_link = move |(_, index): (usize, usize)| {
-        if let Some(link) = data.with_value(|d| d.x_links.get(index).cloned().flatten()) {
+        if let Some(link) = data.with_value(|d| d.axis.link(index)) {
             drill.run(link);
         }
     };
@@ -166,12 +166,12 @@ pub fn Chart(
                     ChartKind::Heatmap => format!(
                         "{} {}",
                         s.label,
-                        c.x_full.get(index).cloned().unwrap_or_default()
+                        c.axis.full(index, lang)
                     ),
-                    _ => c.x_full.get(index).cloned().unwrap_or_default(),
+                    _ => c.axis.full(index, lang),
                 };
                 let show_series = !matches!(c.kind, ChartKind::Heatmap | ChartKind::Ranking);
-                let link = c.x_links.get(index).cloned().flatten().is_some();
+                let link = c.axis.link(index).is_some();
                 let swatch = format!("background:{}", charts::css_color(series));
                 view! {
                     <div
@@ -186,7 +186,7 @@ pub fn Chart(
                         data-series=series.to_string()
                         data-index=index.to_string()
                         data-key=s.key.clone()
-                        data-x=c.x_keys.get(index).cloned().unwrap_or_default()
+                        data-x=c.axis.key(index)
                         data-value=value.map(|v| v.to_string()).unwrap_or_default()
                     >
                         <div class="tt-head">{heading}</div>
@@ -340,7 +340,7 @@ pub fn Chart(
                     }
                 })
                 .collect_view();
-            let rows = (0..d.x.len())
+            let rows = (0..d.axis.len())
                 .map(|i| {
                     let cells = d
                         .series
@@ -359,8 +359,8 @@ pub fn Chart(
                             }
                         })
                         .collect_view();
-                    let label = d.x_full.get(i).cloned().unwrap_or_default();
-                    let link = d.x_links.get(i).cloned().flatten();
+                    let label = d.axis.full(i, lang);
+                    let link = d.axis.link(i);
                     view! {
                         <tr>
                             <th scope="row">

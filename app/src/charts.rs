@@ -186,7 +186,7 @@ fn axis_value(v: f64, unit: Unit, lang: Lang) -> String {
 /// The chart's height for a width: wide enough to read, never taller than a phone screen.
 pub fn height_for(data: &ChartData, width: u32) -> u32 {
     match data.kind {
-        ChartKind::Ranking => (data.x.len() as u32 * 30 + 60).max(200),
+        ChartKind::Ranking => (data.axis.len() as u32 * 30 + 60).max(200),
         ChartKind::Heatmap => (data.series.len() as u32 * 44 + 70).max(220),
         _ => ((width as f64 * 0.5) as u32).clamp(240, 340),
     }
@@ -196,7 +196,7 @@ type DrawResult = Result<Vec<Target>, Box<dyn std::error::Error>>;
 
 /// Draws `data` at `opts.width` pixels; `None` when there is nothing to draw.
 pub fn draw(data: &ChartData, opts: &DrawOptions) -> Option<Drawn> {
-    if data.is_empty() || data.x.is_empty() {
+    if data.is_empty() || data.axis.is_empty() {
         return None;
     }
     let width = opts.width.clamp(200, 4000);
@@ -305,12 +305,12 @@ fn lines(
     opts: &DrawOptions,
     root: &DrawingArea<SVGBackend, Shift>,
 ) -> DrawResult {
-    let n = data.x.len();
+    let n = data.axis.len();
     let with_previous = opts.show_previous;
     let max = y_max(data, opts, with_previous);
     let lang = opts.lang;
     let y_room = label_room((0..=4).map(|k| axis_value(max * k as f64 / 4.0, data.unit, lang)));
-    let x_room = label_room(data.x.iter().cloned());
+    let x_room = label_room((0..data.axis.len()).map(|i| data.axis.label(i, lang)));
     let plot_w = opts.width.saturating_sub(y_room + 20).max(50);
     let max_labels = ((plot_w / (x_room + 8)).max(2) as usize).min(n.max(2));
     let mut chart = ChartBuilder::on(root)
@@ -324,7 +324,7 @@ fn lines(
     house_style(&mut chart.configure_mesh())
         .disable_x_mesh()
         .x_labels(max_labels)
-        .x_label_formatter(&|i| data.x.get(*i).cloned().unwrap_or_default())
+        .x_label_formatter(&|i| data.axis.label(*i, lang))
         .y_labels(5)
         .y_label_formatter(&|v| axis_value(*v, data.unit, lang))
         .draw()?;
@@ -402,7 +402,7 @@ fn runs(values: &[Option<f64>]) -> Vec<Vec<(usize, f64)>> {
 }
 
 fn bars(data: &ChartData, opts: &DrawOptions, root: &DrawingArea<SVGBackend, Shift>) -> DrawResult {
-    let n = data.x.len();
+    let n = data.axis.len();
     let lang = opts.lang;
     let max = y_max(data, opts, opts.show_previous);
     let y_room = label_room((0..=4).map(|k| axis_value(max * k as f64 / 4.0, data.unit, lang)));
@@ -414,16 +414,14 @@ fn bars(data: &ChartData, opts: &DrawOptions, root: &DrawingArea<SVGBackend, Shi
         .x_label_area_size(34)
         .y_label_area_size(y_room)
         .build_cartesian_2d((0..n.max(1) - 1).into_segmented(), 0.0..max)?;
-    let x_room = label_room(data.x.iter().cloned());
+    let x_room = label_room((0..data.axis.len()).map(|i| data.axis.label(i, lang)));
     let plot_w = opts.width.saturating_sub(y_room + 18).max(50) as usize;
     let every = (n * (x_room as usize + 4)).div_ceil(plot_w).max(1);
     house_style(&mut chart.configure_mesh())
         .disable_x_mesh()
         .x_labels(n)
         .x_label_formatter(&|x| match x {
-            SegmentValue::CenterOf(i) if i % every == 0 => {
-                data.x.get(*i).cloned().unwrap_or_default()
-            }
+            SegmentValue::CenterOf(i) if i % every == 0 => data.axis.label(*i, lang),
             _ => String::new(),
         })
         .y_labels(5)
@@ -488,13 +486,14 @@ fn ranking(
     opts: &DrawOptions,
     root: &DrawingArea<SVGBackend, Shift>,
 ) -> DrawResult {
-    let n = data.x.len();
+    let n = data.axis.len();
     let lang = opts.lang;
     let Some(series) = data.series.first() else {
         return Ok(Vec::new());
     };
     let max = y_max(data, opts, false) * 1.15;
-    let y_room = label_room(data.x.iter().cloned()).min(opts.width / 3);
+    let y_room =
+        label_room((0..data.axis.len()).map(|i| data.axis.label(i, lang))).min(opts.width / 3);
     let mut chart = ChartBuilder::on(root)
         .margin_top(8)
         .margin_right(16)
@@ -508,9 +507,7 @@ fn ranking(
         .disable_y_mesh()
         .y_labels(n)
         .y_label_formatter(&|y| match y {
-            SegmentValue::CenterOf(i) if *i < n => {
-                data.x.get(n - 1 - i).cloned().unwrap_or_default()
-            }
+            SegmentValue::CenterOf(i) if *i < n => data.axis.label(n - 1 - i, lang),
             _ => String::new(),
         })
         .x_labels(4)
@@ -567,7 +564,8 @@ fn heatmap(
     opts: &DrawOptions,
     root: &DrawingArea<SVGBackend, Shift>,
 ) -> DrawResult {
-    let cols = data.x.len();
+    let cols = data.axis.len();
+    let lang = opts.lang;
     let rows = data.series.len();
     let max = data
         .series
@@ -587,7 +585,7 @@ fn heatmap(
             (0..cols.max(1) - 1).into_segmented(),
             (0..rows.max(1) - 1).into_segmented(),
         )?;
-    let x_room = label_room(data.x.iter().cloned());
+    let x_room = label_room((0..data.axis.len()).map(|i| data.axis.label(i, lang)));
     let plot_w = opts.width.saturating_sub(y_room + 18).max(50) as usize;
     let every = (cols * (x_room as usize + 2)).div_ceil(plot_w).max(1);
     // Row i (Monday first) is drawn at segment rows-1-i, so Monday is at the top.
@@ -595,9 +593,7 @@ fn heatmap(
         .disable_mesh()
         .x_labels(cols)
         .x_label_formatter(&|x| match x {
-            SegmentValue::CenterOf(i) if i % every == 0 => {
-                data.x.get(*i).cloned().unwrap_or_default()
-            }
+            SegmentValue::CenterOf(i) if i % every == 0 => data.axis.label(*i, lang),
             _ => String::new(),
         })
         .y_labels(rows)
@@ -657,10 +653,14 @@ mod tests {
             title: "Visiteurs \"test\"".into(),
             description: String::new(),
             unit: Unit::Count,
-            x: (0..n).map(|i| format!("{i:02}/11")).collect(),
-            x_full: (0..n).map(|i| format!("{i:02}/11/2026")).collect(),
-            x_keys: (0..n).map(|i| i.to_string()).collect(),
-            x_links: vec![None; n],
+            axis: crate::wire::Axis::Days(
+                (0..n)
+                    .map(|i| {
+                        chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()
+                            + chrono::Days::new(i as u64)
+                    })
+                    .collect(),
+            ),
             series: (0..series)
                 .map(|s| ChartSeries {
                     key: s.to_string(),

@@ -14,8 +14,8 @@ use crate::format;
 use crate::i18n::Lang;
 use crate::services::Services;
 use crate::wire::{
-    AppliedFilter, ChangeState, ChartData, ChartKind, ChartSeries, DashboardData, DashboardQuery,
-    KpiCard, Preparing, Unit,
+    AppliedFilter, Axis, ChangeState, ChartData, ChartKind, ChartSeries, DashboardData,
+    DashboardQuery, KpiCard, Preparing, RankedStore, Unit,
 };
 
 /// Series drawn by default; the others wait behind the legend.
@@ -307,32 +307,6 @@ fn kpi_cards(cur: &Kpis, prev: Option<Kpis>, state: ChangeState, lang: Lang) -> 
     ]
 }
 
-fn short_date(d: NaiveDate, lang: Lang) -> String {
-    match lang {
-        Lang::Fr => format!("{:02}/{:02}", d.day(), d.month()),
-        Lang::En => format!("{:02}-{:02}", d.month(), d.day()),
-    }
-}
-
-fn full_date(d: NaiveDate, lang: Lang) -> String {
-    format!(
-        "{} {}",
-        format::weekday(d.weekday(), false, lang),
-        format::date(&d.to_string(), lang)
-    )
-}
-
-fn hour_label(h: u32) -> String {
-    format!("{h}h")
-}
-
-fn hour_full(h: u32, lang: Lang) -> String {
-    match lang {
-        Lang::Fr => format!("{h}h–{}h", h + 1),
-        Lang::En => format!("{h}:00–{}:00", h + 1),
-    }
-}
-
 fn period_text(f: &KpiFilter, lang: Lang) -> String {
     format!(
         "{} → {}",
@@ -373,29 +347,21 @@ fn charts_for(
         title,
         description,
         unit,
-        x: Vec::new(),
-        x_full: Vec::new(),
-        x_keys: Vec::new(),
-        x_links: Vec::new(),
+        axis: Axis::Hours {
+            first: f.hour_from,
+            last: f.hour_to,
+        },
         series: Vec::new(),
         previous_label: previous_label.clone(),
         highlight_x: None,
         empty_message: empty.clone(),
     };
-    let day_axis = |c: &mut ChartData| {
-        c.x = days.iter().map(|d| short_date(*d, lang)).collect();
-        c.x_full = days.iter().map(|d| full_date(*d, lang)).collect();
-        c.x_keys = days.iter().map(|d| d.to_string()).collect();
-        c.x_links = days
-            .iter()
-            .map(|d| Some(format!("from={d}&to={d}")))
-            .collect();
-    };
+    let day_axis = |c: &mut ChartData| c.axis = Axis::Days(days.clone());
     let hour_axis = |c: &mut ChartData| {
-        c.x = hours.iter().map(|h| hour_label(*h)).collect();
-        c.x_full = hours.iter().map(|h| hour_full(*h, lang)).collect();
-        c.x_keys = hours.iter().map(|h| h.to_string()).collect();
-        c.x_links = vec![None; hours.len()];
+        c.axis = Axis::Hours {
+            first: f.hour_from,
+            last: f.hour_to,
+        }
     };
     let series_label = |key: u32| match f.store_id {
         Some(_) => format!("{} {key}", lang.pick("Capteur", "Sensor")),
@@ -712,16 +678,19 @@ fn charts_for(
         },
     );
     ranking.previous_label = None;
+    let mut stores = Vec::with_capacity(shown.len());
     for (i, (rank, (id, _))) in shown.iter().enumerate() {
         let name = names.get(id).cloned().unwrap_or_else(|| id.to_string());
-        ranking.x.push(name.clone());
-        ranking.x_full.push(format!("{}. {name}", rank + 1));
-        ranking.x_keys.push(id.to_string());
-        ranking.x_links.push(Some(format!("store={id}")));
+        stores.push(RankedStore {
+            rank: *rank as u32 + 1,
+            store_id: *id,
+            name,
+        });
         if f.store_id == Some(*id) {
             ranking.highlight_x = Some(i);
         }
     }
+    ranking.axis = Axis::Stores(stores);
     ranking.series.push(ChartSeries {
         key: "conversion".into(),
         label: lang.pick("Conversion", "Conversion").into(),

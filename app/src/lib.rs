@@ -5,6 +5,7 @@
 
 #![recursion_limit = "256"]
 
+pub mod chart_axis;
 pub mod chart_view;
 pub mod charts;
 pub mod dashboard;

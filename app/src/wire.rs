@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::chart_axis::{Axis, RankedStore};
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StoreInfo {
     pub store_id: u32,
@@ -152,14 +154,8 @@ pub struct ChartData {
     /// One sentence saying what the chart shows (accessible description).
     pub description: String,
     pub unit: Unit,
-    /// Labels along x as on the axis (`16/11`, `9h`, a store's name).
-    pub x: Vec<String>,
-    /// Full labels for tooltips and the data table (`lundi 16/11/2026`).
-    pub x_full: Vec<String>,
-    /// Machine keys of the x positions: `YYYY-MM-DD`, an hour, a store id.
-    pub x_keys: Vec<String>,
-    /// Drill-down per x position: the dashboard query to open (`from=…&to=…`, `store=3`).
-    pub x_links: Vec<Option<String>>,
+    /// The x positions (days, hours or stores); labels, keys and links derive from them.
+    pub axis: Axis,
     pub series: Vec<ChartSeries>,
     /// What the dashed lines are (`période précédente : 09/11/2026 → 15/11/2026`).
     pub previous_label: Option<String>,
