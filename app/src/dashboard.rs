@@ -7,55 +7,18 @@ use chrono::{Datelike, Duration, Months, NaiveDate};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
+use pipeline::calendar::OPENING_HOURS;
+use pipeline::filter::{check_period, DashboardQuery, FilterError, UrlDefaults};
+use pipeline::kpi::Comparison;
 
 use crate::chart_view::Chart;
 use crate::format;
 use crate::i18n::{use_lang, Lang};
 use crate::server_fns::get_dashboard;
-use crate::wire::{ChangeState, DashboardData, DashboardQuery};
+use crate::wire::{ChangeState, DashboardData};
 
-/// Opening hours offered by the hour filters.
-const HOURS: std::ops::RangeInclusive<u32> = 9..=19;
-/// Longest period one view may cover.
-pub const MAX_DAYS: i64 = 731;
-
-/// The period rules, in the browser (before a request) and on the server alike: the start
-/// is not after the end, and the period is at most [`MAX_DAYS`] long. The error names the
-/// field to point at.
-pub fn check_period(
-    from: NaiveDate,
-    to: NaiveDate,
-    lang: Lang,
-) -> Result<(), (&'static str, String)> {
-    if from > to {
-        return Err((
-            "to",
-            lang.pick(
-                "La date de début est après la date de fin.",
-                "The start date is after the end date.",
-            )
-            .into(),
-        ));
-    }
-    if (to - from).num_days() + 1 > MAX_DAYS {
-        return Err((
-            "from",
-            format!(
-                "{} {MAX_DAYS} {}",
-                lang.pick("Période trop longue : au plus", "Period too long: at most"),
-                lang.pick("jours.", "days.")
-            ),
-        ));
-    }
-    Ok(())
-}
 /// Quiet time after the last change before the filters apply.
 const DEBOUNCE_MS: u64 = 400;
-
-fn parse_u32(s: Option<String>) -> Option<u32> {
-    s.and_then(|v| v.trim().parse().ok())
-}
-
 /// The filters as the form holds them (strings as typed).
 #[derive(Debug, Clone, PartialEq, Default)]
 struct FormState {
@@ -76,107 +39,83 @@ impl FormState {
             sensors: (!q.sensors.is_empty()).then(|| q.sensors.clone()),
             from: q.from.clone().unwrap_or_else(|| d.default_from.clone()),
             to: q.to.clone().unwrap_or_else(|| d.default_to.clone()),
-            h0: q.h0.unwrap_or(*HOURS.start()),
-            h1: q.h1.unwrap_or(*HOURS.end()),
-            cmp: q.cmp.clone().unwrap_or_else(|| "prev".into()),
+            h0: q.h0.unwrap_or(*OPENING_HOURS.start()),
+            h1: q.h1.unwrap_or(*OPENING_HOURS.end()),
+            cmp: q
+                .cmp
+                .clone()
+                .unwrap_or_else(|| Comparison::default().code().into()),
+        }
+    }
+
+    /// These filters as the URL grammar holds them.
+    fn query(&self, lang: Lang) -> DashboardQuery {
+        DashboardQuery {
+            store: self.store,
+            sensors: self.sensors.clone().unwrap_or_default(),
+            from: Some(self.from.clone()),
+            to: Some(self.to.clone()),
+            h0: Some(self.h0),
+            h1: Some(self.h1),
+            cmp: Some(self.cmp.clone()),
+            sensors_for: None,
+            lang: lang.code().into(),
         }
     }
 
     /// The dashboard URL for these filters: defaults omitted, no empty keys, no sensor
     /// list for "all sensors".
     fn href(&self, d: &DashboardData, lang: Lang) -> String {
-        let mut parts: Vec<String> = Vec::new();
-        if let Some(s) = self.store {
-            parts.push(format!("store={s}"));
-            if let Some(chosen) = &self.sensors {
-                let mut chosen = chosen.clone();
-                chosen.sort_unstable();
-                chosen.dedup();
-                let all = &d.store_sensors;
-                let is_all = d.filter.store == Some(s) && all.iter().all(|x| chosen.contains(x));
-                if !is_all {
-                    parts.extend(chosen.iter().map(|x| format!("sensors={x}")));
-                }
-            }
-        }
-        if self.from != d.default_from || self.to != d.default_to {
-            parts.push(format!("from={}", self.from));
-            parts.push(format!("to={}", self.to));
-        }
-        if self.h0 != *HOURS.start() {
-            parts.push(format!("h0={}", self.h0));
-        }
-        if self.h1 != *HOURS.end() {
-            parts.push(format!("h1={}", self.h1));
-        }
-        if self.cmp != "prev" {
-            parts.push(format!("cmp={}", self.cmp));
-        }
-        if lang == Lang::En {
-            parts.push("lang=en".into());
-        }
-        if parts.is_empty() {
-            "/dashboard".into()
-        } else {
-            format!("/dashboard?{}", parts.join("&"))
-        }
+        let defaults = UrlDefaults {
+            period: Some((&d.default_from, &d.default_to)),
+            store_sensors: d.filter.store.map(|s| (s, d.store_sensors.as_slice())),
+        };
+        self.query(lang).href("/dashboard", &defaults)
     }
 
     /// The problem the server would reject, with the field it is about.
-    fn check(&self, lang: Lang) -> Result<(), (&'static str, String)> {
+    fn check(&self, lang: Lang) -> Result<(), FilterError> {
         if self.sensors.as_ref().is_some_and(Vec::is_empty) {
-            return Err((
-                "sensors",
-                lang.pick(
-                    "Choisissez au moins un capteur.",
-                    "Choose at least one sensor.",
-                )
-                .into(),
-            ));
+            return Err(FilterError {
+                field: "sensors",
+                message: lang
+                    .pick(
+                        "Choisissez au moins un capteur.",
+                        "Choose at least one sensor.",
+                    )
+                    .into(),
+            });
         }
         let date = |s: &str, field: &'static str| {
-            s.trim().parse::<NaiveDate>().map_err(|_| {
-                (
-                    field,
-                    lang.pick("Date invalide (AAAA-MM-JJ).", "Invalid date (YYYY-MM-DD).")
-                        .to_string(),
-                )
+            s.trim().parse::<NaiveDate>().map_err(|_| FilterError {
+                field,
+                message: lang
+                    .pick("Date invalide (AAAA-MM-JJ).", "Invalid date (YYYY-MM-DD).")
+                    .to_string(),
             })
         };
         let from = date(&self.from, "from")?;
         let to = date(&self.to, "to")?;
         check_period(from, to, lang)?;
         if self.h0 > self.h1 {
-            return Err((
-                "h1",
-                lang.pick(
-                    "L'heure de fin est avant l'heure de début.",
-                    "The end hour is before the start hour.",
-                )
-                .into(),
-            ));
+            return Err(FilterError {
+                field: "h1",
+                message: lang
+                    .pick(
+                        "L'heure de fin est avant l'heure de début.",
+                        "The end hour is before the start hour.",
+                    )
+                    .into(),
+            });
         }
         Ok(())
     }
 }
-
-/// The query in the URL.
+/// The query in the URL, in the page's language.
 fn read_query(q: &leptos_router::params::ParamsMap, lang: Lang) -> DashboardQuery {
     DashboardQuery {
-        store: parse_u32(q.get("store")),
-        sensors: q
-            .get_all("sensors")
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|s| s.trim().parse().ok())
-            .collect(),
-        from: q.get("from").filter(|s| !s.trim().is_empty()),
-        to: q.get("to").filter(|s| !s.trim().is_empty()),
-        h0: parse_u32(q.get("h0")),
-        h1: parse_u32(q.get("h1")),
-        cmp: q.get("cmp").filter(|s| !s.trim().is_empty()),
-        sensors_for: parse_u32(q.get("for_store")),
         lang: lang.code().to_string(),
+        ..DashboardQuery::from_pairs(q)
     }
 }
 
@@ -248,7 +187,7 @@ fn Dashboard(first: DashboardData, query: Memo<DashboardQuery>, lang: Lang) -> i
     let pending = RwSignal::new(false);
     let dirty = RwSignal::new(false);
     let failure = RwSignal::new(None::<String>);
-    let form_error = RwSignal::new(None::<(&'static str, String)>);
+    let form_error = RwSignal::new(None::<FilterError>);
     let seq = StoredValue::new(0u64);
     let show_previous = RwSignal::new(true);
     let navigate = use_navigate();
@@ -331,16 +270,16 @@ fn Dashboard(first: DashboardData, query: Memo<DashboardQuery>, lang: Lang) -> i
         let navigate = navigate.clone();
         Callback::new(move |link: String| {
             let mut f = form.get_untracked();
-            for pair in link.split('&') {
-                match pair.split_once('=') {
-                    Some(("store", v)) => {
-                        f.store = v.parse().ok();
-                        f.sensors = None;
-                    }
-                    Some(("from", v)) => f.from = v.to_string(),
-                    Some(("to", v)) => f.to = v.to_string(),
-                    _ => {}
-                }
+            let to = DashboardQuery::from_query_string(&link);
+            if let Some(store) = to.store {
+                f.store = Some(store);
+                f.sensors = None;
+            }
+            if let Some(from) = to.from {
+                f.from = from;
+            }
+            if let Some(to) = to.to {
+                f.to = to;
             }
             cancel_timer();
             let href = current.with_untracked(|d| f.href(d, lang));
@@ -392,14 +331,13 @@ fn Dashboard(first: DashboardData, query: Memo<DashboardQuery>, lang: Lang) -> i
         </div>
     }
 }
-
 /// The filter form: its values live in `form` (what the user typed, kept when invalid).
 #[component]
 fn FilterForm<S, A>(
     form: RwSignal<FormState>,
     current: RwSignal<DashboardData>,
     lang: Lang,
-    form_error: RwSignal<Option<(&'static str, String)>>,
+    form_error: RwSignal<Option<FilterError>>,
     schedule: S,
     apply: A,
 ) -> impl IntoView
@@ -411,8 +349,8 @@ where
         move || {
             form_error
                 .get()
-                .filter(|(f, _)| *f == field)
-                .map(|(_, m)| m)
+                .filter(|e| e.field == field)
+                .map(|e| e.message)
                 .or_else(|| {
                     current.with(|d| {
                         (d.error_field.as_deref() == Some(field))
@@ -586,23 +524,20 @@ where
             apply();
         }
     };
+    // The applied filter, dates written out (the export has no default period).
     let export_href = move || {
         current.with(|d| {
             let f = &d.filter;
-            let mut parts = vec![format!("from={}", f.from), format!("to={}", f.to)];
-            if f.h0 != *HOURS.start() {
-                parts.push(format!("h0={}", f.h0));
+            DashboardQuery {
+                store: f.store,
+                sensors: f.sensors.clone(),
+                from: Some(f.from.clone()),
+                to: Some(f.to.clone()),
+                h0: Some(f.h0),
+                h1: Some(f.h1),
+                ..Default::default()
             }
-            if f.h1 != *HOURS.end() {
-                parts.push(format!("h1={}", f.h1));
-            }
-            if let Some(s) = f.store {
-                parts.push(format!("store={s}"));
-                for x in &f.sensors {
-                    parts.push(format!("sensors={x}"));
-                }
-            }
-            format!("/export.csv?{}", parts.join("&"))
+            .href("/export.csv", &UrlDefaults::default())
         })
     };
     let c1 = on_change.clone();
@@ -710,11 +645,11 @@ where
                     prop:value=move || form.with(|f| f.h0.to_string())
                     on:change=move |ev| {
                         let v = event_target_value(&ev);
-                        form.update(|f| f.h0 = v.parse().unwrap_or(*HOURS.start()));
+                        form.update(|f| f.h0 = v.parse().unwrap_or(*OPENING_HOURS.start()));
                         c4();
                     }
                 >
-                    {HOURS
+                    {OPENING_HOURS
                         .map(|h| view! { <option value=h.to_string() selected=move || form.with(|f| f.h0 == h)>{format!("{h}h")}</option> })
                         .collect_view()}
                 </select>
@@ -728,11 +663,11 @@ where
                     aria-invalid=invalid("h1")
                     on:change=move |ev| {
                         let v = event_target_value(&ev);
-                        form.update(|f| f.h1 = v.parse().unwrap_or(*HOURS.end()));
+                        form.update(|f| f.h1 = v.parse().unwrap_or(*OPENING_HOURS.end()));
                         c5();
                     }
                 >
-                    {HOURS
+                    {OPENING_HOURS
                         .map(|h| view! { <option value=h.to_string() selected=move || form.with(|f| f.h1 == h)>{format!("{h}h")}</option> })
                         .collect_view()}
                 </select>
@@ -792,7 +727,6 @@ where
         </form>
     }
 }
-
 /// The figures: period, notes, KPI cards and charts of one response.
 #[component]
 fn Figures(

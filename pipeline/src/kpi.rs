@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use chrono::{Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
 
-use crate::simulator::OPENING_HOURS;
+use crate::calendar::OPENING_HOURS;
 
 /// What the dashboard looks at.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -69,20 +69,21 @@ impl KpiFilter {
     }
 
     /// True when the filter selects no day or no opening hour.
-    pub(crate) fn selects_nothing(&self) -> bool {
+    pub fn selects_nothing(&self) -> bool {
         let (h0, h1) = self.hours();
         h0 > h1 || self.from > self.to
     }
 
     /// The hours shown, clamped to the opening hours.
-    pub(crate) fn hours(&self) -> (u32, u32) {
+    pub fn hours(&self) -> (u32, u32) {
         (
             self.hour_from.max(*OPENING_HOURS.start()),
             self.hour_to.min(*OPENING_HOURS.end()),
         )
     }
 
-    pub(crate) fn sensor_selected(&self, sensor_id: u32) -> bool {
+    /// True when `sensor_id` is shown (no sensor list means all of them).
+    pub fn sensor_selected(&self, sensor_id: u32) -> bool {
         self.sensor_ids.is_empty() || self.sensor_ids.contains(&sensor_id)
     }
 }
@@ -192,8 +193,8 @@ pub struct StoreSums {
 }
 
 impl StoreSums {
-    /// From a query row: (visitors, transactions, revenue in cents).
-    pub(crate) fn from_row(visitors: i64, transactions: i64, revenue_cents: i64) -> Self {
+    /// From sums read together: visitors, transactions, revenue in cents.
+    pub fn from_row(visitors: i64, transactions: i64, revenue_cents: i64) -> Self {
         StoreSums {
             visitors,
             transactions,

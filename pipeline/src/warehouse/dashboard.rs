@@ -6,10 +6,10 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 
+use crate::calendar::OPENING_HOURS;
 use crate::kpi::{
     euros, DashboardFigures, ExportHour, KpiFilter, StoreSums, Totals, STORE_SERIES_CAP,
 };
-use crate::simulator::OPENING_HOURS;
 use crate::warehouse::{rollups, sqlite, Warehouse, WarehouseError};
 
 /// How a filter reads in SQL.
