@@ -13,44 +13,30 @@ pub mod filter;
 pub mod kpi;
 pub mod lang;
 
-#[cfg(feature = "runtime")]
-pub mod availability;
-#[cfg(feature = "runtime")]
-pub mod cleaning;
-#[cfg(feature = "runtime")]
-pub mod clock;
-#[cfg(feature = "runtime")]
-pub mod jobs;
-#[cfg(feature = "runtime")]
-pub mod lake;
-#[cfg(feature = "runtime")]
-pub mod leadership;
-#[cfg(feature = "runtime")]
-pub mod original;
-#[cfg(feature = "runtime")]
-pub mod parquet_codec;
-#[cfg(feature = "runtime")]
-pub mod records;
-#[cfg(feature = "runtime")]
-pub mod reference;
-#[cfg(feature = "runtime")]
-pub mod simulator;
-#[cfg(feature = "runtime")]
-pub mod source;
-#[cfg(feature = "runtime")]
-pub mod warehouse;
+/// Items compiled with the `runtime` feature only.
+macro_rules! runtime {
+    ($($item:item)*) => { $( #[cfg(feature = "runtime")] $item )* };
+}
 
-#[cfg(feature = "runtime")]
-pub use clock::{Clock, FixedClock, HourSlot, SystemClock, PARIS};
-#[cfg(feature = "runtime")]
-pub use jobs::{Pipeline, PipelineConfig};
-#[cfg(feature = "runtime")]
-pub use lake::Lake;
-#[cfg(feature = "runtime")]
-pub use reference::{Reference, ReferenceError, Sensor, Store};
-#[cfg(feature = "runtime")]
-pub use simulator::{Fault, Profile, SensorReading, Simulator, StoreHour};
-#[cfg(feature = "runtime")]
-pub use source::Source;
-#[cfg(feature = "runtime")]
-pub use warehouse::Warehouse;
+runtime! {
+    pub mod availability;
+    pub mod cleaning;
+    pub mod clock;
+    pub mod jobs;
+    pub mod lake;
+    pub mod leadership;
+    pub mod original;
+    pub mod parquet_codec;
+    pub mod records;
+    pub mod reference;
+    pub mod simulator;
+    pub mod source;
+    pub mod warehouse;
+    pub use clock::{Clock, FixedClock, HourSlot, SystemClock, PARIS};
+    pub use jobs::{Pipeline, PipelineConfig};
+    pub use lake::Lake;
+    pub use reference::{Reference, ReferenceError, Sensor, Store};
+    pub use simulator::{Fault, Profile, SensorReading, Simulator, StoreHour};
+    pub use source::Source;
+    pub use warehouse::Warehouse;
+}
