@@ -5,11 +5,11 @@ use std::collections::BTreeMap;
 
 use chrono::{Datelike, Duration, NaiveDate, Weekday};
 use pipeline::clock::HourSlot;
+use pipeline::filter as dashboard_filters;
 use pipeline::kpi::{Comparison, DashboardFigures, KpiFilter, Kpis};
 use pipeline::simulator::is_open_day;
 use pipeline::warehouse::ledger::{Job, RunStatus};
 
-use crate::dashboard_filters;
 use crate::format;
 use crate::i18n::Lang;
 use crate::services::Services;

@@ -20,8 +20,6 @@ pub mod wire;
 #[cfg(feature = "ssr")]
 pub mod dashboard_data;
 #[cfg(feature = "ssr")]
-pub mod dashboard_filters;
-#[cfg(feature = "ssr")]
 pub mod pipeline_status;
 #[cfg(feature = "ssr")]
 pub mod services;

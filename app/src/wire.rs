@@ -40,27 +40,7 @@ pub struct HourSnapshot {
     pub chiffre_affaires: Option<f64>,
 }
 
-/// The dashboard's filters as they appear in the URL (`?store=1&sensors=2&sensors=5&from=…`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct DashboardQuery {
-    /// Store id, or none for all stores.
-    pub store: Option<u32>,
-    /// Sensor ids of the selected store; empty means all.
-    pub sensors: Vec<u32>,
-    /// `YYYY-MM-DD`
-    pub from: Option<String>,
-    /// `YYYY-MM-DD`
-    pub to: Option<String>,
-    pub h0: Option<u32>,
-    pub h1: Option<u32>,
-    /// Comparison: `prev` (default), `year` or `none`.
-    pub cmp: Option<String>,
-    /// The store the sensor boxes were drawn for (`for_store`, sent by the plain HTML form):
-    /// when the user picked another store, those sensors no longer apply.
-    pub sensors_for: Option<u32>,
-    /// `fr` or `en`
-    pub lang: String,
-}
+pub use pipeline::filter::DashboardQuery;
 
 /// The filters the server applied (defaults filled in).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

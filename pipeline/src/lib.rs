@@ -2,26 +2,41 @@
 //! the SQL warehouse, the cleaning rules and the jobs with their ledger and scheduler.
 //!
 //! This crate knows nothing of web frameworks; the server and the Leptos app build on it.
+//!
+//! Without its default feature `runtime`, only the plain domain types remain (the
+//! calendar, the dashboard filter's URL grammar, the KPI formulas and figures, the
+//! message language): they compile to wasm32, so the dashboard page uses them in the
+//! browser as the server does.
 
-pub mod availability;
-pub mod cleaning;
-pub mod clock;
-pub mod jobs;
+pub mod calendar;
+pub mod filter;
 pub mod kpi;
-pub mod lake;
-pub mod leadership;
-pub mod original;
-pub mod parquet_codec;
-pub mod records;
-pub mod reference;
-pub mod simulator;
-pub mod source;
-pub mod warehouse;
+pub mod lang;
 
-pub use clock::{Clock, FixedClock, HourSlot, SystemClock, PARIS};
-pub use jobs::{Pipeline, PipelineConfig};
-pub use lake::Lake;
-pub use reference::{Reference, ReferenceError, Sensor, Store};
-pub use simulator::{Fault, Profile, SensorReading, Simulator, StoreHour};
-pub use source::Source;
-pub use warehouse::Warehouse;
+/// Items compiled with the `runtime` feature only.
+macro_rules! runtime {
+    ($($item:item)*) => { $( #[cfg(feature = "runtime")] $item )* };
+}
+
+runtime! {
+    pub mod availability;
+    pub mod cleaning;
+    pub mod clock;
+    pub mod jobs;
+    pub mod lake;
+    pub mod leadership;
+    pub mod original;
+    pub mod parquet_codec;
+    pub mod records;
+    pub mod reference;
+    pub mod simulator;
+    pub mod source;
+    pub mod warehouse;
+    pub use clock::{Clock, FixedClock, HourSlot, SystemClock, PARIS};
+    pub use jobs::{Pipeline, PipelineConfig};
+    pub use lake::Lake;
+    pub use reference::{Reference, ReferenceError, Sensor, Store};
+    pub use simulator::{Fault, Profile, SensorReading, Simulator, StoreHour};
+    pub use source::Source;
+    pub use warehouse::Warehouse;
+}

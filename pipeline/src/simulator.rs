@@ -8,7 +8,6 @@
 //! Two profiles ([`Profile`]): `default` (the rules above, defects fixed) and `original`
 //! (the original service's numbers exactly, quirks included; see [`crate::original`]).
 
-use std::ops::RangeInclusive;
 use std::sync::Arc;
 
 use chrono::{Datelike, NaiveDate, Weekday};
@@ -18,8 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::reference::{Reference, Sensor, Store};
 
-/// Opening hours: 09:00 to 20:00, i.e. the hours starting 9..=19.
-pub const OPENING_HOURS: RangeInclusive<u32> = 9..=19;
+pub use crate::calendar::OPENING_HOURS;
 
 /// Share of open-hour readings with a missing value.
 pub const MISSING_RATE: f64 = 0.04;

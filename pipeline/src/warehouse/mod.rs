@@ -3,6 +3,7 @@
 //! written once with `$1` placeholders and adapted for SQLite (`?1`).
 
 pub mod analytics;
+pub mod dashboard;
 pub mod ledger;
 pub mod raw;
 pub mod rollups;

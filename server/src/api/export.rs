@@ -10,13 +10,13 @@
 //! memory does not grow with the range.
 
 use app::services::Services;
-use app::wire::DashboardQuery;
 use axum::body::{Body, Bytes};
 use axum::extract::{RawQuery, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use futures::StreamExt;
+use pipeline::filter::DashboardQuery;
 use pipeline::kpi::ExportHour;
 use pipeline::Reference;
 use tokio::sync::mpsc;
@@ -83,44 +83,25 @@ pub const COLUMNS: [&str; 8] = [
     "chiffre_affaires",
 ];
 
-/// Parses `store`, `sensors` (repeated or comma-separated), `from`, `to`, `h0`, `h1`,
-/// `lang` and `format`. Empty values mean "default".
+/// Parses the dashboard's filter (its URL grammar, [`DashboardQuery`]: `store`,
+/// `sensors` repeated or comma-separated, `from`, `to`, `h0`, `h1`, `lang`…) and
+/// `format`. Empty values mean "default"; a number that is not one is refused.
 fn parse(raw: Option<&str>) -> Result<(DashboardQuery, ExportFormat), String> {
     let mut q = DashboardQuery::default();
     let mut format = ExportFormat::Csv;
-    let int = |k: &str, v: &str| -> Result<u32, String> {
-        super::params::lax_int(v)
-            .and_then(|n| u32::try_from(n).ok())
-            .ok_or_else(|| format!("Le paramètre « {k} » doit être un entier (reçu : « {v} »)."))
-    };
     for (k, v) in form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
-        if v.trim().is_empty() {
-            continue;
-        }
-        match k.as_ref() {
-            "store" => q.store = Some(int("store", &v)?),
-            "sensors" => {
-                for part in v.split(',').filter(|p| !p.trim().is_empty()) {
-                    q.sensors.push(int("sensors", part)?);
-                }
-            }
-            "from" => q.from = Some(v.into_owned()),
-            "to" => q.to = Some(v.into_owned()),
-            "h0" => q.h0 = Some(int("h0", &v)?),
-            "h1" => q.h1 = Some(int("h1", &v)?),
-            "lang" => q.lang = v.into_owned(),
-            "format" => {
-                format = match v.trim() {
-                    "csv" => ExportFormat::Csv,
-                    "excel" => ExportFormat::Excel,
-                    other => {
-                        return Err(format!(
+        if k == "format" && !v.trim().is_empty() {
+            format = match v.trim() {
+                "csv" => ExportFormat::Csv,
+                "excel" => ExportFormat::Excel,
+                other => {
+                    return Err(format!(
                         "Le paramètre « format » vaut « csv » ou « excel » (reçu : « {other} »)."
                     ))
-                    }
                 }
             }
-            _ => {}
+        } else {
+            q.read_pair(&k, &v).map_err(|e| e.to_string())?;
         }
     }
     Ok((q, format))
@@ -171,14 +152,13 @@ pub async fn export_csv(State(services): State<Services>, RawQuery(raw): RawQuer
         }
     };
     let simulator = services.simulator.clone();
-    let filter = match app::dashboard_filters::resolve(
-        &query,
-        simulator.reference(),
-        services.clock.now(),
-    ) {
-        Ok(f) => f,
-        Err(detail) => return error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_filter", detail),
-    };
+    let filter =
+        match pipeline::filter::resolve(&query, simulator.reference(), services.clock.now()) {
+            Ok(f) => f,
+            Err(detail) => {
+                return error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_filter", detail)
+            }
+        };
     let Some(warehouse) = services.warehouse.clone() else {
         return error(
             StatusCode::SERVICE_UNAVAILABLE,

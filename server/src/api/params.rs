@@ -3,6 +3,7 @@
 
 use chrono::NaiveDate;
 use pipeline::availability::{self, Unavailable};
+pub use pipeline::filter::lax_int;
 use pipeline::{Reference, Sensor, Store};
 
 use super::error::ApiError;
@@ -204,35 +205,6 @@ pub fn ensure_available(
             ),
         ),
     })
-}
-
-/// An integer as the original API (pydantic's lax mode) accepted it: surrounding
-/// whitespace, an optional sign, decimal digits, and an optional fractional part made only
-/// of zeros (`12`, ` +12 `, `12.0`, `12.00`, `12.`, `-0`). `None` for anything else
-/// (`1.5`, `1e3`, `0x10`, `１２`, empty) and for values beyond `i64`.
-pub fn lax_int(text: &str) -> Option<i64> {
-    let t = text.trim();
-    let (negative, t) = match t.as_bytes().first() {
-        Some(b'+') => (false, &t[1..]),
-        Some(b'-') => (true, &t[1..]),
-        _ => (false, t),
-    };
-    let digits = match t.split_once('.') {
-        Some((whole, fraction)) if fraction.bytes().all(|b| b == b'0') => whole,
-        Some(_) => return None,
-        None => t,
-    };
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    // Leading zeros cannot overflow: strip them before parsing.
-    let significant = digits.trim_start_matches('0');
-    let magnitude: i64 = if significant.is_empty() {
-        0
-    } else {
-        significant.parse().ok()?
-    };
-    Some(if negative { -magnitude } else { magnitude })
 }
 
 /// Keeps echoed user input short in messages.

@@ -2,13 +2,12 @@
 //! The dashboard's server function and the CSV export both go through here.
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
-use pipeline::clock::HourSlot;
-use pipeline::kpi::{Comparison, KpiFilter};
-use pipeline::simulator::OPENING_HOURS;
-use pipeline::Reference;
 
-use crate::i18n::Lang;
-use crate::wire::DashboardQuery;
+use super::{check_period, DashboardQuery, FilterError};
+use crate::calendar::OPENING_HOURS;
+use crate::clock::HourSlot;
+use crate::kpi::KpiFilter;
+use crate::reference::Reference;
 
 /// The last complete Monday–Sunday week before `now` (Paris time).
 pub fn last_complete_week(now: DateTime<Utc>) -> (NaiveDate, NaiveDate) {
@@ -20,14 +19,6 @@ pub fn last_complete_week(now: DateTime<Utc>) -> (NaiveDate, NaiveDate) {
     )
 }
 
-/// A filter the user can fix: the field it is about and a message in the page's language.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FilterError {
-    /// `from`, `to`, `h0`, `h1`, `store` or `sensors`.
-    pub field: &'static str,
-    pub message: String,
-}
-
 /// Resolves the query into a filter, or a message in the page's language.
 pub fn resolve(
     q: &DashboardQuery,
@@ -37,15 +28,6 @@ pub fn resolve(
     resolve_detailed(q, reference, now).map_err(|e| e.message)
 }
 
-/// The comparison asked for in the query (`cmp`); the weekday-aligned previous period by
-/// default and for values it does not know.
-pub fn comparison(q: &DashboardQuery) -> Comparison {
-    q.cmp
-        .as_deref()
-        .and_then(Comparison::from_code)
-        .unwrap_or_default()
-}
-
 /// [`resolve`], saying which field is wrong.
 pub fn resolve_detailed(
     q: &DashboardQuery,
@@ -53,7 +35,7 @@ pub fn resolve_detailed(
     now: DateTime<Utc>,
 ) -> Result<KpiFilter, FilterError> {
     let err = |field: &'static str, message: String| FilterError { field, message };
-    let lang = Lang::from_code(Some(&q.lang));
+    let lang = q.lang();
     let (default_from, default_to) = last_complete_week(now);
     let parse = |s: &Option<String>, default: NaiveDate, name: &str| -> Result<NaiveDate, String> {
         match s.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
@@ -69,7 +51,7 @@ pub fn resolve_detailed(
     };
     let from = parse(&q.from, default_from, "from").map_err(|m| err("from", m))?;
     let to = parse(&q.to, default_to, "to").map_err(|m| err("to", m))?;
-    crate::dashboard::check_period(from, to, lang).map_err(|(field, m)| err(field, m))?;
+    check_period(from, to, lang)?;
     let h0 = q.h0.unwrap_or(*OPENING_HOURS.start());
     let h1 = q.h1.unwrap_or(*OPENING_HOURS.end());
     if !OPENING_HOURS.contains(&h0) || !OPENING_HOURS.contains(&h1) || h0 > h1 {

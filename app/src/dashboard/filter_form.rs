@@ -1,0 +1,397 @@
+//! The filter form: store, period, hours, comparison, quick periods, sensors and the
+//! export links. Its values live in a [`FormState`] (what the user typed, kept when
+//! invalid); the URL grammar itself is [`pipeline::filter::DashboardQuery`].
+
+use chrono::NaiveDate;
+use leptos::prelude::*;
+use pipeline::calendar::OPENING_HOURS;
+use pipeline::filter::{check_period, DashboardQuery, FilterError, UrlDefaults};
+use pipeline::kpi::Comparison;
+
+use super::presets::{preset_period, PRESETS};
+use super::sensor_choice::SensorChoice;
+use crate::format;
+use crate::i18n::Lang;
+use crate::wire::DashboardData;
+
+/// The filters as the form holds them (strings as typed).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(super) struct FormState {
+    pub(super) store: Option<u32>,
+    /// Checked sensors; `None` = all sensors of the store.
+    pub(super) sensors: Option<Vec<u32>>,
+    pub(super) from: String,
+    pub(super) to: String,
+    pub(super) h0: u32,
+    pub(super) h1: u32,
+    pub(super) cmp: String,
+}
+
+impl FormState {
+    pub(super) fn from_query(q: &DashboardQuery, d: &DashboardData) -> Self {
+        FormState {
+            store: q.store.filter(|s| *s != 0),
+            sensors: (!q.sensors.is_empty()).then(|| q.sensors.clone()),
+            from: q.from.clone().unwrap_or_else(|| d.default_from.clone()),
+            to: q.to.clone().unwrap_or_else(|| d.default_to.clone()),
+            h0: q.h0.unwrap_or(*OPENING_HOURS.start()),
+            h1: q.h1.unwrap_or(*OPENING_HOURS.end()),
+            cmp: q
+                .cmp
+                .clone()
+                .unwrap_or_else(|| Comparison::default().code().into()),
+        }
+    }
+
+    /// These filters as the URL grammar holds them.
+    fn query(&self, lang: Lang) -> DashboardQuery {
+        DashboardQuery {
+            store: self.store,
+            sensors: self.sensors.clone().unwrap_or_default(),
+            from: Some(self.from.clone()),
+            to: Some(self.to.clone()),
+            h0: Some(self.h0),
+            h1: Some(self.h1),
+            cmp: Some(self.cmp.clone()),
+            sensors_for: None,
+            lang: lang.code().into(),
+        }
+    }
+
+    /// The dashboard URL for these filters: defaults omitted, no empty keys, no sensor
+    /// list for "all sensors".
+    pub(super) fn href(&self, d: &DashboardData, lang: Lang) -> String {
+        let defaults = UrlDefaults {
+            period: Some((&d.default_from, &d.default_to)),
+            store_sensors: d.filter.store.map(|s| (s, d.store_sensors.as_slice())),
+        };
+        self.query(lang).href("/dashboard", &defaults)
+    }
+
+    /// The problem the server would reject, with the field it is about.
+    pub(super) fn check(&self, lang: Lang) -> Result<(), FilterError> {
+        if self.sensors.as_ref().is_some_and(Vec::is_empty) {
+            return Err(FilterError {
+                field: "sensors",
+                message: lang
+                    .pick(
+                        "Choisissez au moins un capteur.",
+                        "Choose at least one sensor.",
+                    )
+                    .into(),
+            });
+        }
+        let date = |s: &str, field: &'static str| {
+            s.trim().parse::<NaiveDate>().map_err(|_| FilterError {
+                field,
+                message: lang
+                    .pick("Date invalide (AAAA-MM-JJ).", "Invalid date (YYYY-MM-DD).")
+                    .to_string(),
+            })
+        };
+        let from = date(&self.from, "from")?;
+        let to = date(&self.to, "to")?;
+        check_period(from, to, lang)?;
+        if self.h0 > self.h1 {
+            return Err(FilterError {
+                field: "h1",
+                message: lang
+                    .pick(
+                        "L'heure de fin est avant l'heure de début.",
+                        "The end hour is before the start hour.",
+                    )
+                    .into(),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// The message about `field`: the form's own check first, then the server's answer.
+pub(super) fn field_error(
+    form_error: RwSignal<Option<FilterError>>,
+    current: RwSignal<DashboardData>,
+    field: &'static str,
+) -> impl Fn() -> Option<String> + Copy {
+    move || {
+        form_error
+            .get()
+            .filter(|e| e.field == field)
+            .map(|e| e.message)
+            .or_else(|| {
+                current.with(|d| {
+                    (d.error_field.as_deref() == Some(field))
+                        .then(|| d.error.clone())
+                        .flatten()
+                })
+            })
+    }
+}
+
+/// The filter form: its values live in `form` (what the user typed, kept when invalid).
+#[component]
+pub(super) fn FilterForm<S, A>(
+    form: RwSignal<FormState>,
+    current: RwSignal<DashboardData>,
+    lang: Lang,
+    form_error: RwSignal<Option<FilterError>>,
+    schedule: S,
+    apply: A,
+) -> impl IntoView
+where
+    S: Fn() + Clone + Send + Sync + 'static,
+    A: Fn() + Clone + Send + Sync + 'static,
+{
+    let field_error = move |field: &'static str| field_error(form_error, current, field);
+    let invalid = move |field: &'static str| move || field_error(field)().is_some().to_string();
+    let summary = move || {
+        let f = form.get();
+        let store = current.with(|d| {
+            f.store
+                .and_then(|s| d.stores.iter().find(|x| x.store_id == s))
+                .map(|s| s.city_store.clone())
+                .unwrap_or_else(|| lang.pick("Tous les magasins", "All stores").into())
+        });
+        format!(
+            "{store} · {} → {} · {}h–{}h",
+            format::date(&f.from, lang),
+            format::date(&f.to, lang),
+            f.h0,
+            f.h1 + 1
+        )
+    };
+    let (min_date, max_date) = current.with_untracked(|d| {
+        (
+            d.data_from.clone().unwrap_or_default(),
+            d.data_to.clone().unwrap_or_else(|| d.today.clone()),
+        )
+    });
+    let on_change = {
+        let schedule = schedule.clone();
+        move || schedule()
+    };
+    let preset = {
+        let apply = apply.clone();
+        move |which: &'static str| {
+            let today: Option<NaiveDate> = current.with_untracked(|d| d.today.parse().ok());
+            let Some(today) = today else { return };
+            let range = form.with_untracked(|f| preset_period(which, today, &f.from, &f.to));
+            if let Some((a, b)) = range {
+                form.update(|f| {
+                    f.from = a.to_string();
+                    f.to = b.to_string();
+                });
+                apply();
+            }
+        }
+    };
+    let submit = {
+        let apply = apply.clone();
+        move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            apply();
+        }
+    };
+    // The applied filter, dates written out (the export has no default period).
+    let export_href = move || {
+        current.with(|d| {
+            let f = &d.filter;
+            DashboardQuery {
+                store: f.store,
+                sensors: f.sensors.clone(),
+                from: Some(f.from.clone()),
+                to: Some(f.to.clone()),
+                h0: Some(f.h0),
+                h1: Some(f.h1),
+                ..Default::default()
+            }
+            .href("/export.csv", &UrlDefaults::default())
+        })
+    };
+    let c1 = on_change.clone();
+    let c2 = on_change.clone();
+    let c3 = on_change.clone();
+    let c4 = on_change.clone();
+    let c5 = on_change.clone();
+    let c6 = on_change.clone();
+    view! {
+        <input type="checkbox" id="filters-open" class="filters-toggle" aria-label=lang.pick("Afficher les filtres", "Show the filters") />
+        <label for="filters-open" class="filters-summary">
+            <span class="summary-text" id="filters-summary">{summary}</span>
+            <span class="summary-action">{lang.pick("Modifier", "Edit")}</span>
+        </label>
+        <form
+            method="get"
+            action="/dashboard"
+            class="filters"
+            class:has-error=move || form_error.with(Option::is_some) || current.with(|d| d.error.is_some())
+            id="filters"
+            novalidate
+            on:submit=submit
+        >
+            {(lang == Lang::En).then(|| view! { <input type="hidden" name="lang" value="en" /> })}
+            <label>
+                {lang.pick("Magasin", "Store")}
+                <select
+                    name="store"
+                    id="filter-store"
+                    prop:value=move || form.with(|f| f.store.map(|s| s.to_string()).unwrap_or_default())
+                    on:change=move |ev| {
+                        let v = event_target_value(&ev);
+                        form.update(|f| {
+                            f.store = v.parse().ok().filter(|s| *s != 0);
+                            f.sensors = None;
+                        });
+                        form_error.set(None);
+                        c1();
+                    }
+                >
+                    <option value="" selected=move || form.with(|f| f.store.is_none())>
+                        {lang.pick("Tous les magasins", "All stores")}
+                    </option>
+                    {current
+                        .with_untracked(|d| d.stores.clone())
+                        .into_iter()
+                        .map(|s| {
+                            let id = s.store_id;
+                            view! {
+                                <option value=id.to_string() selected=move || form.with(|f| f.store == Some(id))>
+                                    {s.city_store}
+                                </option>
+                            }
+                        })
+                        .collect_view()}
+                </select>
+            </label>
+            <label>
+                {lang.pick("Du", "From")}
+                <input
+                    type="date"
+                    name="from"
+                    id="filter-from"
+                    min=min_date.clone()
+                    max=max_date.clone()
+                    value=move || form.with_untracked(|f| f.from.clone())
+                    prop:value=move || form.with(|f| f.from.clone())
+                    aria-invalid=invalid("from")
+                    aria-describedby="from-error"
+                    required
+                    on:change=move |ev| {
+                        let v = event_target_value(&ev);
+                        form.update(|f| f.from = v);
+                        c2();
+                    }
+                />
+                {move || field_error("from")().map(|m| view! { <span class="field-error" id="from-error">{m}</span> })}
+            </label>
+            <label>
+                {lang.pick("Au", "To")}
+                <input
+                    type="date"
+                    name="to"
+                    id="filter-to"
+                    min=min_date
+                    max=max_date
+                    value=move || form.with_untracked(|f| f.to.clone())
+                    prop:value=move || form.with(|f| f.to.clone())
+                    aria-invalid=invalid("to")
+                    aria-describedby="to-error"
+                    required
+                    on:change=move |ev| {
+                        let v = event_target_value(&ev);
+                        form.update(|f| f.to = v);
+                        c3();
+                    }
+                />
+                {move || field_error("to")().map(|m| view! { <span class="field-error" id="to-error" role="alert">{m}</span> })}
+            </label>
+            <label>
+                {lang.pick("De", "Hours from")}
+                <select
+                    name="h0"
+                    id="filter-h0"
+                    prop:value=move || form.with(|f| f.h0.to_string())
+                    on:change=move |ev| {
+                        let v = event_target_value(&ev);
+                        form.update(|f| f.h0 = v.parse().unwrap_or(*OPENING_HOURS.start()));
+                        c4();
+                    }
+                >
+                    {OPENING_HOURS
+                        .map(|h| view! { <option value=h.to_string() selected=move || form.with(|f| f.h0 == h)>{format!("{h}h")}</option> })
+                        .collect_view()}
+                </select>
+            </label>
+            <label>
+                {lang.pick("À", "to")}
+                <select
+                    name="h1"
+                    id="filter-h1"
+                    prop:value=move || form.with(|f| f.h1.to_string())
+                    aria-invalid=invalid("h1")
+                    on:change=move |ev| {
+                        let v = event_target_value(&ev);
+                        form.update(|f| f.h1 = v.parse().unwrap_or(*OPENING_HOURS.end()));
+                        c5();
+                    }
+                >
+                    {OPENING_HOURS
+                        .map(|h| view! { <option value=h.to_string() selected=move || form.with(|f| f.h1 == h)>{format!("{h}h")}</option> })
+                        .collect_view()}
+                </select>
+                {move || field_error("h1")().map(|m| view! { <span class="field-error" id="h1-error">{m}</span> })}
+            </label>
+            <label>
+                {lang.pick("Comparer avec", "Compare with")}
+                <select
+                    name="cmp"
+                    id="filter-cmp"
+                    prop:value=move || form.with(|f| f.cmp.clone())
+                    on:change=move |ev| {
+                        let v = event_target_value(&ev);
+                        form.update(|f| f.cmp = v);
+                        c6();
+                    }
+                >
+                    <option value="prev" selected=move || form.with(|f| f.cmp == "prev")>
+                        {lang.pick("la période précédente", "the previous period")}
+                    </option>
+                    <option value="year" selected=move || form.with(|f| f.cmp == "year")>
+                        {lang.pick("la même période l'an dernier", "the same period last year")}
+                    </option>
+                    <option value="none" selected=move || form.with(|f| f.cmp == "none")>
+                        {lang.pick("rien", "nothing")}
+                    </option>
+                </select>
+            </label>
+            <div class="presets" role="group" aria-label=lang.pick("Périodes rapides", "Quick periods")>
+                {PRESETS
+                    .into_iter()
+                    .map(|(id, fr, en)| {
+                        let preset = preset.clone();
+                        view! {
+                            <button type="button" class="preset" id=format!("preset-{id}") on:click=move |_| preset(id)>
+                                {lang.pick(fr, en)}
+                            </button>
+                        }
+                    })
+                    .collect_view()}
+            </div>
+            <SensorChoice form current lang form_error on_change=on_change.clone() />
+            <div class="actions">
+                <button type="submit" id="apply-filters">{lang.pick("Appliquer", "Apply")}</button>
+                <a class="export" id="export-csv" href=export_href download="datamag360.csv">
+                    {lang.pick("Exporter en CSV", "Export as CSV")}
+                </a>
+                <a
+                    class="export"
+                    id="export-excel"
+                    href=move || format!("{}&format=excel", export_href())
+                    download="datamag360-excel.csv"
+                >
+                    {lang.pick("Exporter pour Excel", "Export for Excel")}
+                </a>
+            </div>
+        </form>
+    }
+}
