@@ -12,8 +12,11 @@
 # `wrk -t1 -cCONNS -dDURATION` with a POST script and prints p50/p95/p99 and req/s.
 # Then it times the server-rendered pages (GET /dashboard?… and GET /) with curl,
 # RUNS times each: time to first byte and total, median and max.
-# Knobs: BENCH_CONNECTIONS (4), BENCH_DURATION (15s), BENCH_TTFB_RUNS (20),
-# BENCH_OUT (where wrk outputs go; default a mktemp folder).
+# It also prints the server's CPU time per request of each filter (user + system, read from
+# /proc for the process listening on PORT, over BENCH_CPU_RUNS sequential requests): unlike
+# latency under load, that figure holds on a busy machine.
+# Knobs: BENCH_CONNECTIONS (4), BENCH_DURATION (15s), BENCH_TTFB_RUNS (20), BENCH_CPU_RUNS
+# (100), BENCH_OUT (where wrk outputs go; default a mktemp folder).
 set -euo pipefail
 PORT="${1:?port}"; TO="${2:?last day YYYY-MM-DD}"; STORE="${3:-1}"; SENSORS="${4:-1,2}"
 CONNS="${BENCH_CONNECTIONS:-4}"; DURATION="${BENCH_DURATION:-15s}"; RUNS="${BENCH_TTFB_RUNS:-20}"
@@ -33,6 +36,8 @@ declare -A BODIES=(
 )
 
 echo "load before: $(uptime)"
+PID=$(ss -Hltnp "sport = :$PORT" | grep -o 'pid=[0-9]*' | head -n 1 | cut -d= -f2 || true)
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$PID/stat"; }
 for name in all store week; do
   b="${BODIES[$name]}"
   code=$(curl -s -o "$OUT/$name.json" -w '%{http_code}' -H 'content-type: application/json' -d "$b" "$BASE/api/dashboard")
@@ -41,6 +46,14 @@ for name in all store week; do
   fi
   printf '%s: 200, %s bytes; one request %s s\n' "$name" "$(wc -c <"$OUT/$name.json")" \
     "$(curl -s -o /dev/null -w '%{time_total}' -H 'content-type: application/json' -d "$b" "$BASE/api/dashboard")"
+  if [ -n "$PID" ]; then
+    n="${BENCH_CPU_RUNS:-100}"; t0=$(cpu_ticks)
+    for _ in $(seq "$n"); do
+      curl -s -o /dev/null -H 'content-type: application/json' -d "$b" "$BASE/api/dashboard"
+    done
+    t1=$(cpu_ticks); hz=$(getconf CLK_TCK)
+    echo "$name: server CPU per request $(python3 -c "print(round(($t1 - $t0) * 1000 / $hz / $n, 2))") ms (user + system, $n sequential requests, pid $PID)"
+  fi
   esc=$(printf '%s' "$b" | sed 's/\\/\\\\/g; s/"/\\"/g')
   cat >"$OUT/$name.lua" <<EOF
 wrk.method = "POST"

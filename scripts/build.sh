@@ -38,13 +38,14 @@ if [ "$WASM_PROFILE" != dev ]; then
   # wasm-bindgen output is unchanged.
   BG="$TMP_SITE/pkg/datamag360_bg.wasm"
   CACHE="$CARGO_TARGET_DIR/wasm-opt-cache"
-  KEY="$(sha256sum "$BG" | cut -c1-40)"
+  KEY="$(echo "gufa $(sha256sum "$BG")" | sha256sum | cut -c1-40)"
   if [ -f "$CACHE/$KEY.wasm" ]; then
     log "wasm-opt -Oz (unchanged input: cached output)"
     cp "$CACHE/$KEY.wasm" "$BG"
   else
-    log "wasm-opt -Oz"
-    wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int -o "$BG.opt" "$BG"
+    # A second -Oz after GUFA (whole-program flow analysis) saves ~2.4 KB brotli more.
+    log "wasm-opt -Oz --gufa -Oz"
+    wasm-opt -Oz --gufa -Oz --enable-bulk-memory --enable-nontrapping-float-to-int -o "$BG.opt" "$BG"
     mv "$BG.opt" "$BG"
     rm -rf "$CACHE"; mkdir -p "$CACHE"
     cp "$BG" "$CACHE/$KEY.wasm"

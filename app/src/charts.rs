@@ -270,6 +270,19 @@ fn label_room(labels: impl Iterator<Item = String>) -> u32 {
     (longest as f64 * CHAR_W + 14.0).ceil() as u32
 }
 
+/// Every chart draws on one coordinate type (f64 × f64): plotters' drawing code is generic
+/// over it, and each extra type costs its own copy in the browser's WASM. Categories (bars,
+/// stores, heat-map cells) sit at whole numbers, `slots(n)` giving each a unit-wide slot.
+fn slots(n: usize) -> std::ops::Range<f64> {
+    -0.5..(n.max(1) as f64 - 0.5)
+}
+
+/// The category at axis value `v`, when `v` is a whole number inside `0..n`.
+fn position(v: f64, n: usize) -> Option<usize> {
+    let r = v.round();
+    ((v - r).abs() < 1e-6 && r >= 0.0 && r < n as f64).then_some(r as usize)
+}
+
 /// Nice upper bound for the y axis.
 fn y_max(data: &ChartData, opts: &DrawOptions, with_previous: bool) -> f64 {
     let mut max = 0.0_f64;
@@ -320,24 +333,28 @@ fn lines(
         .margin_bottom(6)
         .x_label_area_size(34)
         .y_label_area_size(y_room)
-        .build_cartesian_2d(0..n.max(2) - 1, 0.0..max)?;
+        .build_cartesian_2d(0.0..(n.max(2) - 1) as f64, 0.0..max)?;
     house_style(&mut chart.configure_mesh())
         .disable_x_mesh()
         .x_labels(max_labels)
-        .x_label_formatter(&|i| data.axis.label(*i, lang))
+        .x_label_formatter(&|v| {
+            position(*v, n)
+                .map(|i| data.axis.label(i, lang))
+                .unwrap_or_default()
+        })
         .y_labels(5)
         .y_label_formatter(&|v| axis_value(*v, data.unit, lang))
         .draw()?;
     let mut targets = Vec::new();
     let step = if n > 1 {
-        let (a, _) = chart.backend_coord(&(0, 0.0));
-        let (b, _) = chart.backend_coord(&(1, 0.0));
+        let (a, _) = chart.backend_coord(&(0.0, 0.0));
+        let (b, _) = chart.backend_coord(&(1.0, 0.0));
         (b - a) as f64
     } else {
         40.0
     };
-    let (_, top) = chart.backend_coord(&(0, max));
-    let (_, bottom) = chart.backend_coord(&(0, 0.0));
+    let (_, top) = chart.backend_coord(&(0.0, max));
+    let (_, bottom) = chart.backend_coord(&(0.0, 0.0));
     for (i, s) in data.series.iter().enumerate() {
         if !opts.shown.get(i).copied().unwrap_or(s.visible) {
             continue;
@@ -367,7 +384,7 @@ fn lines(
         }
         for (x, v) in s.values.iter().enumerate() {
             if let Some(v) = v {
-                let (px, py) = chart.backend_coord(&(x, *v));
+                let (px, py) = chart.backend_coord(&(x as f64, *v));
                 targets.push(Target {
                     series: i,
                     index: x,
@@ -385,12 +402,12 @@ fn lines(
 }
 
 /// The runs of consecutive present values, as (x, value) points.
-fn runs(values: &[Option<f64>]) -> Vec<Vec<(usize, f64)>> {
-    let mut out: Vec<Vec<(usize, f64)>> = Vec::new();
-    let mut cur: Vec<(usize, f64)> = Vec::new();
+fn runs(values: &[Option<f64>]) -> Vec<Vec<(f64, f64)>> {
+    let mut out: Vec<Vec<(f64, f64)>> = Vec::new();
+    let mut cur: Vec<(f64, f64)> = Vec::new();
     for (x, v) in values.iter().enumerate() {
         match v {
-            Some(v) => cur.push((x, *v)),
+            Some(v) => cur.push((x as f64, *v)),
             None if !cur.is_empty() => out.push(std::mem::take(&mut cur)),
             None => {}
         }
@@ -413,23 +430,23 @@ fn bars(data: &ChartData, opts: &DrawOptions, root: &DrawingArea<SVGBackend, Shi
         .margin_bottom(6)
         .x_label_area_size(34)
         .y_label_area_size(y_room)
-        .build_cartesian_2d((0..n.max(1) - 1).into_segmented(), 0.0..max)?;
+        .build_cartesian_2d(slots(n), 0.0..max)?;
     let x_room = label_room((0..data.axis.len()).map(|i| data.axis.label(i, lang)));
     let plot_w = opts.width.saturating_sub(y_room + 18).max(50) as usize;
     let every = (n * (x_room as usize + 4)).div_ceil(plot_w).max(1);
     house_style(&mut chart.configure_mesh())
         .disable_x_mesh()
         .x_labels(n)
-        .x_label_formatter(&|x| match x {
-            SegmentValue::CenterOf(i) if i % every == 0 => data.axis.label(*i, lang),
+        .x_label_formatter(&|x| match position(*x, n) {
+            Some(i) if i % every == 0 => data.axis.label(i, lang),
             _ => String::new(),
         })
         .y_labels(5)
         .y_label_formatter(&|v| axis_value(*v, data.unit, lang))
         .draw()?;
     let mut targets = Vec::new();
-    let (_, bottom) = chart.backend_coord(&(SegmentValue::Exact(0), 0.0));
-    let (_, top) = chart.backend_coord(&(SegmentValue::Exact(0), max));
+    let (_, bottom) = chart.backend_coord(&(0.0, 0.0));
+    let (_, top) = chart.backend_coord(&(0.0, max));
     for (i, s) in data.series.iter().enumerate() {
         if !opts.shown.get(i).copied().unwrap_or(s.visible) {
             continue;
@@ -437,13 +454,8 @@ fn bars(data: &ChartData, opts: &DrawOptions, root: &DrawingArea<SVGBackend, Shi
         let c = faded(color(i), i, opts);
         chart.draw_series(s.values.iter().enumerate().filter_map(|(x, v)| {
             v.map(|v| {
-                let mut bar = Rectangle::new(
-                    [
-                        (SegmentValue::Exact(x), 0.0),
-                        (SegmentValue::Exact(x + 1), v),
-                    ],
-                    c.filled(),
-                );
+                let mut bar =
+                    Rectangle::new([(x as f64 - 0.5, 0.0), (x as f64 + 0.5, v)], c.filled());
                 bar.set_margin(0, 0, 5, 5);
                 bar
             })
@@ -452,8 +464,8 @@ fn bars(data: &ChartData, opts: &DrawOptions, root: &DrawingArea<SVGBackend, Shi
             // The comparison period: a dashed tick across each bar at its value.
             for (x, p) in s.previous.iter().enumerate() {
                 if let Some(p) = p {
-                    let (a, y) = chart.backend_coord(&(SegmentValue::Exact(x), *p));
-                    let (b, _) = chart.backend_coord(&(SegmentValue::Exact(x + 1), *p));
+                    let (a, y) = chart.backend_coord(&(x as f64 - 0.5, *p));
+                    let (b, _) = chart.backend_coord(&(x as f64 + 0.5, *p));
                     root.draw(&PathElement::new(
                         vec![(a + 3, y), (b - 3, y)],
                         BLACK.mix(0.7).stroke_width(2),
@@ -463,8 +475,8 @@ fn bars(data: &ChartData, opts: &DrawOptions, root: &DrawingArea<SVGBackend, Shi
         }
         for (x, v) in s.values.iter().enumerate() {
             if let Some(v) = v {
-                let (a, py) = chart.backend_coord(&(SegmentValue::Exact(x), *v));
-                let (b, _) = chart.backend_coord(&(SegmentValue::Exact(x + 1), *v));
+                let (a, py) = chart.backend_coord(&(x as f64 - 0.5, *v));
+                let (b, _) = chart.backend_coord(&(x as f64 + 0.5, *v));
                 targets.push(Target {
                     series: i,
                     index: x,
@@ -501,14 +513,14 @@ fn ranking(
         .margin_bottom(6)
         .x_label_area_size(30)
         .y_label_area_size(y_room)
-        .build_cartesian_2d(0.0..max, (0..n.max(1) - 1).into_segmented())?;
+        .build_cartesian_2d(0.0..max, slots(n))?;
     // Row i is drawn at segment n-1-i, so that the best is at the top.
     house_style(&mut chart.configure_mesh())
         .disable_y_mesh()
         .y_labels(n)
-        .y_label_formatter(&|y| match y {
-            SegmentValue::CenterOf(i) if *i < n => data.axis.label(n - 1 - i, lang),
-            _ => String::new(),
+        .y_label_formatter(&|y| match position(*y, n) {
+            Some(i) => data.axis.label(n - 1 - i, lang),
+            None => String::new(),
         })
         .x_labels(4)
         .x_label_formatter(&|v| axis_value(*v, data.unit, lang))
@@ -525,20 +537,17 @@ fn ranking(
             base
         };
         let mut bar = Rectangle::new(
-            [
-                (0.0, SegmentValue::Exact(seg)),
-                (*v, SegmentValue::Exact(seg + 1)),
-            ],
+            [(0.0, seg as f64 - 0.5), (*v, seg as f64 + 0.5)],
             c.filled(),
         );
         bar.set_margin(4, 4, 0, 0);
         chart.draw_series(std::iter::once(bar))?;
-        let (x_end, y_top) = chart.backend_coord(&(*v, SegmentValue::Exact(seg + 1)));
-        let (x_start, y_bottom) = chart.backend_coord(&(0.0, SegmentValue::Exact(seg)));
+        let (x_end, y_top) = chart.backend_coord(&(*v, seg as f64 + 0.5));
+        let (x_start, y_bottom) = chart.backend_coord(&(0.0, seg as f64 - 0.5));
         let label = format_value(*v, data.unit, lang);
         chart.draw_series(std::iter::once(Text::new(
             label,
-            (*v + max * 0.01, SegmentValue::CenterOf(seg)),
+            (*v + max * 0.01, seg as f64),
             label_font().pos(plotters::style::text_anchor::Pos::new(
                 plotters::style::text_anchor::HPos::Left,
                 plotters::style::text_anchor::VPos::Center,
@@ -581,10 +590,7 @@ fn heatmap(
         .margin_bottom(6)
         .x_label_area_size(32)
         .y_label_area_size(y_room)
-        .build_cartesian_2d(
-            (0..cols.max(1) - 1).into_segmented(),
-            (0..rows.max(1) - 1).into_segmented(),
-        )?;
+        .build_cartesian_2d(slots(cols), slots(rows))?;
     let x_room = label_room((0..data.axis.len()).map(|i| data.axis.label(i, lang)));
     let plot_w = opts.width.saturating_sub(y_room + 18).max(50) as usize;
     let every = (cols * (x_room as usize + 2)).div_ceil(plot_w).max(1);
@@ -592,13 +598,13 @@ fn heatmap(
     house_style(&mut chart.configure_mesh())
         .disable_mesh()
         .x_labels(cols)
-        .x_label_formatter(&|x| match x {
-            SegmentValue::CenterOf(i) if i % every == 0 => data.axis.label(*i, lang),
+        .x_label_formatter(&|x| match position(*x, cols) {
+            Some(i) if i % every == 0 => data.axis.label(i, lang),
             _ => String::new(),
         })
         .y_labels(rows)
-        .y_label_formatter(&|y| match y {
-            SegmentValue::CenterOf(i) if *i < rows => data
+        .y_label_formatter(&|y| match position(*y, rows) {
+            Some(i) => data
                 .series
                 .get(rows - 1 - i)
                 .map(|s| s.label.clone())
@@ -614,17 +620,15 @@ fn heatmap(
             let (cr, cg, cb) = heat(v / max);
             let mut cell = Rectangle::new(
                 [
-                    (SegmentValue::Exact(x), SegmentValue::Exact(seg_y)),
-                    (SegmentValue::Exact(x + 1), SegmentValue::Exact(seg_y + 1)),
+                    (x as f64 - 0.5, seg_y as f64 - 0.5),
+                    (x as f64 + 0.5, seg_y as f64 + 0.5),
                 ],
                 RGBColor(cr, cg, cb).filled(),
             );
             cell.set_margin(1, 1, 1, 1);
             chart.draw_series(std::iter::once(cell))?;
-            let (a, ya) =
-                chart.backend_coord(&(SegmentValue::Exact(x), SegmentValue::Exact(seg_y + 1)));
-            let (b, yb) =
-                chart.backend_coord(&(SegmentValue::Exact(x + 1), SegmentValue::Exact(seg_y)));
+            let (a, ya) = chart.backend_coord(&(x as f64 - 0.5, seg_y as f64 + 0.5));
+            let (b, yb) = chart.backend_coord(&(x as f64 + 0.5, seg_y as f64 - 0.5));
             let (y0, y1) = (ya.min(yb) as f64, ya.max(yb) as f64);
             targets.push(Target {
                 series: r,
