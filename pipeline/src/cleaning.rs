@@ -22,11 +22,11 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{Duration, NaiveDate};
 use polars::prelude::PolarsError;
 
+use crate::clean_rows::{CleanTransaction, CleanVisitor, QualityFigure};
 use crate::clock::first_available_date;
 use crate::records::{TransactionRow, VisitorRow};
 use crate::reference::Reference;
 use crate::simulator::{is_open_day, OPENING_HOURS};
-use crate::warehouse::analytics::{CleanTransaction, CleanVisitor, QualityFigure};
 
 /// A reading above this multiple of its sensor's daily median is a high outlier.
 pub const HIGH_OUTLIER_RATIO: f64 = 3.0;

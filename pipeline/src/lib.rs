@@ -20,6 +20,7 @@ macro_rules! runtime {
 
 runtime! {
     pub mod availability;
+    pub mod clean_rows;
     pub mod cleaning;
     pub mod clock;
     pub mod jobs;

@@ -5,55 +5,13 @@
 use std::fmt::Write as _;
 
 use chrono::{NaiveDate, NaiveTime};
-use serde::{Deserialize, Serialize};
 use sqlx::{QueryBuilder, Sqlite};
 
 use super::{rollups, Warehouse, WarehouseError};
+// The clean rows are domain types (the cleaning's output); re-exported where they used to live.
+pub use crate::clean_rows::{CleanTransaction, CleanVisitor, QualityFigure, StoreHourRollup};
 use crate::cleaning::History;
 use crate::simulator::OPENING_HOURS;
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CleanVisitor {
-    pub store_id: i32,
-    pub sensor_id: i32,
-    pub date: NaiveDate,
-    pub hour: u32,
-    pub nb_visiteurs: i32,
-    /// True when the slot had no valid reading and was filled (following the daily shape).
-    pub imputed: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CleanTransaction {
-    pub store_id: i32,
-    pub date: NaiveDate,
-    pub hour: u32,
-    pub nb_transactions: i32,
-    /// Revenue in integer cents (exact; the API shows euros with two decimals).
-    pub chiffre_affaires_centimes: i64,
-    pub imputed: bool,
-}
-
-/// One daily quality figure: how many rows a cleaning rule touched.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct QualityFigure {
-    pub feed: String,
-    pub rule: String,
-    pub count: i64,
-}
-
-/// One store-hour of the rollup `analytics.store_hours`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StoreHourRollup {
-    pub store_id: i32,
-    pub date: NaiveDate,
-    pub hour: u32,
-    /// All the store's sensors.
-    pub visitors: i64,
-    pub transactions: i64,
-    /// Revenue in integer cents.
-    pub revenue_cents: i64,
-}
 
 /// The store-hour rollup of a cleaned day (store-hours without transactions count 0).
 pub fn rollup(

@@ -116,11 +116,7 @@ async fn dump(wh: &Warehouse) -> Vec<String> {
     all
 }
 
-fn quality(
-    figures: &[pipeline::warehouse::analytics::QualityFigure],
-    feed: &str,
-    rule: &str,
-) -> i64 {
+fn quality(figures: &[pipeline::clean_rows::QualityFigure], feed: &str, rule: &str) -> i64 {
     figures
         .iter()
         .find(|q| q.feed == feed && q.rule == rule)
