@@ -7,8 +7,8 @@ use chrono::{Datelike, Duration, NaiveDate, Weekday};
 use pipeline::clock::HourSlot;
 use pipeline::filter as dashboard_filters;
 use pipeline::kpi::{Comparison, DashboardFigures, KpiFilter, Kpis};
+use pipeline::ledger::{Job, RunStatus};
 use pipeline::simulator::is_open_day;
-use pipeline::warehouse::ledger::{Job, RunStatus};
 
 use crate::format;
 use crate::i18n::Lang;

@@ -2,13 +2,16 @@
 //! from the pipeline's first day on, failures grouped by error, recent runs and the daily
 //! quality figures.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
+use pipeline::cleaning::rule;
 use pipeline::clock::HourSlot;
-use pipeline::jobs::reconcile::{transform_due_at, START_SETTING};
-use pipeline::warehouse::ledger::{Job, LedgerEntry, PartitionState, RunStatus};
-use pipeline::warehouse::WarehouseError;
+use pipeline::ledger::{
+    due_partitions, transform_due_at, Job, LedgerEntry, LedgerStates, Partition, PartitionState,
+    RunStatus,
+};
+use pipeline::WarehouseError;
 
 use crate::pipeline_page::{
     CellState, FailureGroupRow, PartitionGrid, PipelineView, QualityRow, MISSING_LISTED,
@@ -31,7 +34,7 @@ fn row(e: LedgerEntry) -> RunRow {
     RunRow {
         job: e.job,
         partition: e.partition,
-        status: e.status.name().to_string(),
+        status: e.status.key().to_string(),
         attempts: e.attempts,
         rows: e.rows_out,
         duration_ms: e.duration_ms,
@@ -63,24 +66,21 @@ fn hour_state(collect: Option<&PartitionState>, ingest: Option<&PartitionState>)
     }
 }
 
-/// What the grid and the missing list need: the ledger of the window, the first day,
-/// the latest due hour and "now".
+/// What the grid and the missing list need: the days shown, the pipeline's first day,
+/// "now" and the ledger states of those days.
 pub struct Window<'a> {
     pub days: Vec<NaiveDate>,
     pub first_day: Option<NaiveDate>,
-    pub latest: HourSlot,
     pub now: DateTime<Utc>,
-    pub collect: &'a HashMap<String, PartitionState>,
-    pub ingest: &'a HashMap<String, PartitionState>,
-    pub transform: &'a HashMap<String, PartitionState>,
+    pub states: &'a LedgerStates,
 }
 
 /// The grid and the due-and-not-done partitions (all of them, oldest first).
 pub fn grid_and_gaps(w: &Window<'_>) -> (PartitionGrid, Vec<String>) {
+    let latest = HourSlot::latest_available(w.now);
     let mut hours: Vec<Vec<CellState>> =
         (0..24).map(|_| Vec::with_capacity(w.days.len())).collect();
     let mut transform = Vec::with_capacity(w.days.len());
-    let mut gaps = Vec::new();
     for &d in &w.days {
         let before_start = w.first_day.is_none_or(|f| d < f);
         let slots: Vec<HourSlot> = HourSlot::hours_of_day(d).collect();
@@ -89,39 +89,43 @@ pub fn grid_and_gaps(w: &Window<'_>) -> (PartitionGrid, Vec<String>) {
                 row.push(CellState::NoSuchHour);
                 continue;
             };
-            let key = slot.key();
-            let (c, i) = (w.collect.get(&key), w.ingest.get(&key));
-            let state = if *slot > w.latest {
+            let partition = Partition::Hour(*slot);
+            let c = w.states.get(Job::Collect, &partition);
+            let i = w.states.get(Job::Ingest, &partition);
+            row.push(if *slot > latest {
                 CellState::NotDue
             } else if before_start && c.is_none() && i.is_none() {
                 CellState::BeforeStart
             } else {
                 hour_state(c, i)
-            };
-            if state.is_gap() && !before_start {
-                let job = if ledger_state(c) == CellState::Done {
-                    "ingest"
-                } else {
-                    "collect"
-                };
-                gaps.push(format!("{job} {key}"));
-            }
-            row.push(state);
+            });
         }
-        let key = d.to_string();
-        let t = w.transform.get(&key);
-        let state = if w.now < transform_due_at(d) {
+        let t = w.states.get(Job::Transform, &Partition::Day(d));
+        transform.push(if w.now < transform_due_at(d) {
             CellState::NotDue
         } else if before_start && t.is_none() {
             CellState::BeforeStart
         } else {
             ledger_state(t)
-        };
-        if state.is_gap() && !before_start {
-            gaps.push(format!("transform {key}"));
-        }
-        transform.push(state);
+        });
     }
+    // Due and not done, from the pipeline's first day on; one entry per hour, naming the
+    // first step that is not done.
+    let gaps = match (w.first_day, w.days.first(), w.days.last()) {
+        (Some(first), Some(&from), Some(&to)) => {
+            due_partitions(from.max(first), to, w.now, w.states)
+                .into_iter()
+                .filter(|p| {
+                    let collected = || {
+                        ledger_state(w.states.get(Job::Collect, &p.partition)) == CellState::Done
+                    };
+                    ledger_state(p.state.as_ref()).is_gap() && (p.job != Job::Ingest || collected())
+                })
+                .map(|p| format!("{} {}", p.job.key(), p.partition.key()))
+                .collect()
+        }
+        _ => Vec::new(),
+    };
     let grid = PartitionGrid {
         days: w.days.iter().map(NaiveDate::to_string).collect(),
         hours,
@@ -132,7 +136,6 @@ pub fn grid_and_gaps(w: &Window<'_>) -> (PartitionGrid, Vec<String>) {
 
 /// Daily quality figures, both feeds together, newest day first.
 pub fn quality_rows(figures: Vec<(NaiveDate, String, String, i64)>) -> Vec<QualityRow> {
-    use pipeline::cleaning::rule;
     let mut by_day: BTreeMap<NaiveDate, QualityRow> = BTreeMap::new();
     for (date, _feed, r, count) in figures {
         let q = by_day.entry(date).or_insert_with(|| QualityRow {
@@ -161,24 +164,6 @@ pub fn quality_rows(figures: Vec<(NaiveDate, String, String, i64)>) -> Vec<Quali
     by_day.into_values().rev().collect()
 }
 
-/// The pipeline's first day: the setting written on its first run, else its earliest
-/// collected hour (a ledger filled by `backfill` before any `serve`).
-async fn first_day(services: &Services) -> Result<Option<NaiveDate>, WarehouseError> {
-    let Some(w) = services.warehouse.as_ref() else {
-        return Ok(None);
-    };
-    if let Some(d) = w
-        .setting(START_SETTING)
-        .await?
-        .and_then(|v| v.parse::<NaiveDate>().ok())
-    {
-        return Ok(Some(d));
-    }
-    Ok(w.ledger_first_partition(Job::Collect)
-        .await?
-        .and_then(|p| p.get(..10).and_then(|d| d.parse().ok())))
-}
-
 pub async fn load_view(services: &Services) -> Result<PipelineView, String> {
     let w = services.warehouse.as_ref().ok_or("no warehouse")?;
     let e = |e: WarehouseError| {
@@ -186,26 +171,16 @@ pub async fn load_view(services: &Services) -> Result<PipelineView, String> {
         e.to_string()
     };
     let now = services.clock.now();
-    let latest = HourSlot::latest_available(now);
-    let to = latest.date;
+    let to = HourSlot::latest_available(now).date;
     let from = to - Duration::days(CHECK_DAYS - 1);
-    let (lo, hi) = (format!("{from}T00"), format!("{to}T23"));
-    let collect = w.ledger_states(Job::Collect, &lo, &hi).await.map_err(e)?;
-    let ingest = w.ledger_states(Job::Ingest, &lo, &hi).await.map_err(e)?;
-    let transform = w
-        .ledger_states(Job::Transform, &from.to_string(), &to.to_string())
-        .await
-        .map_err(e)?;
-    let first_day = first_day(services).await.map_err(e)?;
+    let states = w.ledger_window(from, to).await.map_err(e)?;
+    let first_day = w.pipeline_first_day().await.map_err(e)?;
     let days: Vec<NaiveDate> = (0..CHECK_DAYS).map(|i| from + Duration::days(i)).collect();
     let (grid, gaps) = grid_and_gaps(&Window {
         days,
         first_day,
-        latest,
         now,
-        collect: &collect,
-        ingest: &ingest,
-        transform: &transform,
+        states: &states,
     });
     let failures = w
         .ledger_failure_groups(FAILURE_GROUPS)
@@ -263,25 +238,30 @@ mod tests {
         // Window 2025-03-10..12; the pipeline starts on the 11th; now: the 12th at 12:30
         // Paris (11:30 UTC), so the latest due hour is the 12th 11h.
         let now: DateTime<Utc> = "2025-03-12T11:30:00Z".parse().expect("now");
-        let mut collect = HashMap::new();
-        let mut ingest = HashMap::new();
-        for h in 0..24 {
-            collect.insert(format!("2025-03-11T{h:02}"), state(RunStatus::Done, false));
-            ingest.insert(format!("2025-03-11T{h:02}"), state(RunStatus::Done, false));
+        let mut states = LedgerStates::default();
+        for slot in HourSlot::hours_of_day(d("2025-03-11")) {
+            states
+                .collect
+                .insert(slot.key(), state(RunStatus::Done, false));
+            states
+                .ingest
+                .insert(slot.key(), state(RunStatus::Done, false));
         }
         // 10h of the 11th: collected, ingest failed with a retry; 11h: collect failed for good.
-        ingest.insert("2025-03-11T10".into(), state(RunStatus::Failed, true));
-        collect.insert("2025-03-11T11".into(), state(RunStatus::Failed, false));
-        let mut transform = HashMap::new();
-        transform.insert("2025-03-11".into(), state(RunStatus::Done, false));
+        states
+            .ingest
+            .insert("2025-03-11T10".into(), state(RunStatus::Failed, true));
+        states
+            .collect
+            .insert("2025-03-11T11".into(), state(RunStatus::Failed, false));
+        states
+            .transform
+            .insert("2025-03-11".into(), state(RunStatus::Done, false));
         let (grid, gaps) = grid_and_gaps(&Window {
             days: vec![d("2025-03-10"), d("2025-03-11"), d("2025-03-12")],
             first_day: Some(d("2025-03-11")),
-            latest: HourSlot::latest_available(now),
             now,
-            collect: &collect,
-            ingest: &ingest,
-            transform: &transform,
+            states: &states,
         });
         // The 10th is before the start: shown, not counted.
         assert!(grid.hours.iter().all(|r| r[0] == CellState::BeforeStart));
@@ -303,15 +283,12 @@ mod tests {
     #[test]
     fn the_spring_change_day_has_no_2h() {
         let now: DateTime<Utc> = "2025-04-01T10:00:00Z".parse().expect("now");
-        let empty = HashMap::new();
+        let empty = LedgerStates::default();
         let (grid, gaps) = grid_and_gaps(&Window {
             days: vec![d("2025-03-30")],
             first_day: Some(d("2025-03-01")),
-            latest: HourSlot::latest_available(now),
             now,
-            collect: &empty,
-            ingest: &empty,
-            transform: &empty,
+            states: &empty,
         });
         assert_eq!(grid.hours[2][0], CellState::NoSuchHour);
         assert_eq!(gaps.len(), 23 + 1, "23 hours and the transform");
@@ -321,13 +298,13 @@ mod tests {
     fn closed_hours_are_counted_apart_from_rejections() {
         let day = d("2025-03-11");
         let rows = quality_rows(vec![
-            (day, "visiteurs".into(), "rows_in".into(), 100),
-            (day, "transactions".into(), "rows_in".into(), 20),
-            (day, "visiteurs".into(), "closed_hour".into(), 50),
-            (day, "visiteurs".into(), "duplicate".into(), 2),
-            (day, "visiteurs".into(), "unknown_id".into(), 1),
-            (day, "visiteurs".into(), "outlier_low".into(), 3),
-            (day, "visiteurs".into(), "rows_out".into(), 60),
+            (day, "visiteurs".into(), rule::ROWS_IN.into(), 100),
+            (day, "transactions".into(), rule::ROWS_IN.into(), 20),
+            (day, "visiteurs".into(), rule::CLOSED_HOUR.into(), 50),
+            (day, "visiteurs".into(), rule::DUPLICATE.into(), 2),
+            (day, "visiteurs".into(), rule::UNKNOWN_ID.into(), 1),
+            (day, "visiteurs".into(), rule::OUTLIER_LOW.into(), 3),
+            (day, "visiteurs".into(), rule::ROWS_OUT.into(), 60),
         ]);
         assert_eq!(rows.len(), 1);
         let q = &rows[0];

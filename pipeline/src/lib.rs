@@ -25,6 +25,7 @@ runtime! {
     pub mod clock;
     pub mod jobs;
     pub mod lake;
+    pub mod ledger;
     pub mod leadership;
     pub mod original;
     pub mod parquet_codec;
@@ -39,5 +40,5 @@ runtime! {
     pub use reference::{Reference, ReferenceError, Sensor, Store};
     pub use simulator::{Fault, Profile, SensorReading, Simulator, StoreHour};
     pub use source::Source;
-    pub use warehouse::Warehouse;
+    pub use warehouse::{Warehouse, WarehouseError};
 }

@@ -7,7 +7,7 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use pipeline::jobs::reconcile::RunOptions;
 use pipeline::jobs::ProgressEvent;
-use pipeline::warehouse::ledger::RunStatus;
+use pipeline::ledger::RunStatus;
 use pipeline::SystemClock;
 
 use pipeline::jobs::completeness::MissingPartition;
@@ -166,7 +166,7 @@ fn backfill_outcome(
     }
     let mut per_job: std::collections::BTreeMap<&str, usize> = Default::default();
     for m in missing {
-        *per_job.entry(m.job.name()).or_default() += 1;
+        *per_job.entry(m.job.key()).or_default() += 1;
     }
     println!(
         "missing: {}",

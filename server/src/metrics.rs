@@ -80,8 +80,8 @@ impl Default for Metrics {
             job_failures.clone(),
         );
         // Every job's counters exist from the start, at zero.
-        for job in pipeline::warehouse::ledger::Job::ALL {
-            let name = job.name().to_string();
+        for job in pipeline::ledger::Job::ALL {
+            let name = job.key().to_string();
             for status in ["done", "failed"] {
                 let _ = job_runs.get_or_create(&JobLabels {
                     job: name.clone(),

@@ -4,10 +4,9 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::reconcile::transform_due_at;
 use super::Pipeline;
 use crate::clock::HourSlot;
-use crate::warehouse::ledger::{Job, PartitionState, RunStatus};
+use crate::ledger::{due_partitions, Job, PartitionState, RunStatus};
 use crate::warehouse::WarehouseError;
 
 /// Why a partition is not done.
@@ -35,7 +34,7 @@ pub struct MissingPartition {
 
 impl std::fmt::Display for MissingPartition {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}: ", self.job.name(), self.partition)?;
+        write!(f, "{} {}: ", self.job.key(), self.partition)?;
         match self.reason {
             MissingReason::NeverRun => f.write_str("never run"),
             MissingReason::Unfinished => f.write_str("started, never finished"),
@@ -77,63 +76,23 @@ impl Pipeline {
         to: NaiveDate,
     ) -> Result<Vec<MissingPartition>, WarehouseError> {
         let now = self.clock.now();
-        let latest = HourSlot::latest_available(now);
-        let to = to.min(latest.date);
-        let mut missing = Vec::new();
+        let to = to.min(HourSlot::latest_available(now).date);
         if from > to {
-            return Ok(missing);
+            return Ok(Vec::new());
         }
-        let (lo_h, hi_h) = (format!("{from}T00"), format!("{to}T23"));
-        let collect = self
-            .warehouse
-            .ledger_states(Job::Collect, &lo_h, &hi_h)
-            .await?;
-        let ingest = self
-            .warehouse
-            .ledger_states(Job::Ingest, &lo_h, &hi_h)
-            .await?;
-        let transform = self
-            .warehouse
-            .ledger_states(Job::Transform, &from.to_string(), &to.to_string())
-            .await?;
-        let mut date = from;
-        while date <= to {
-            let mut whole_day = true;
-            for slot in HourSlot::hours_of_day(date) {
-                if slot > latest {
-                    whole_day = false;
-                    continue;
-                }
-                let key = slot.key();
-                for (job, states) in [(Job::Collect, &collect), (Job::Ingest, &ingest)] {
-                    if let Some((reason, attempts)) = reason(states.get(&key)) {
-                        missing.push(MissingPartition {
-                            job,
-                            partition: key.clone(),
-                            date,
-                            attempts,
-                            reason,
-                        });
-                    }
-                }
-            }
-            let key = date.to_string();
-            if whole_day && now >= transform_due_at(date) {
-                if let Some((reason, attempts)) = reason(transform.get(&key)) {
-                    missing.push(MissingPartition {
-                        job: Job::Transform,
-                        partition: key,
-                        date,
-                        attempts,
-                        reason,
-                    });
-                }
-            }
-            date = match date.succ_opt() {
-                Some(d) => d,
-                None => break,
-            };
-        }
-        Ok(missing)
+        let states = self.warehouse.ledger_window(from, to).await?;
+        Ok(due_partitions(from, to, now, &states)
+            .into_iter()
+            .filter_map(|p| {
+                let (reason, attempts) = reason(p.state.as_ref())?;
+                Some(MissingPartition {
+                    job: p.job,
+                    partition: p.partition.key(),
+                    date: p.partition.date(),
+                    attempts,
+                    reason,
+                })
+            })
+            .collect())
     }
 }

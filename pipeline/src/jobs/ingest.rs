@@ -7,9 +7,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use super::{JobError, Pipeline};
 use crate::clock::HourSlot;
 use crate::lake::Lake;
+use crate::ledger::Job;
 use crate::parquet_codec;
 use crate::records::Feed;
-use crate::warehouse::ledger::Job;
 
 /// The raw `lot` of a collected hour.
 pub fn lot_of(slot: HourSlot) -> String {

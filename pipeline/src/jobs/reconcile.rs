@@ -2,27 +2,36 @@
 //! in a window it runs what is due and not done — so downtime, restarts and DST changes
 //! delay work but never lose it. `backfill` is the same code over a wider window.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::time::Instant;
 
-use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use futures::stream::{self, StreamExt};
 use serde::Serialize;
 
 use super::{JobError, Pipeline};
 use crate::availability;
-use crate::clock::{HourSlot, PARIS};
-use crate::warehouse::ledger::{Job, PartitionState, RunStatus};
+use crate::clock::HourSlot;
+use crate::ledger::{
+    due_partitions, DuePartition, Job, LedgerStates, Partition, PartitionState, RunStatus,
+    START_SETTING,
+};
 use crate::warehouse::WarehouseError;
 
 /// The outcome of one recorded run: rows written or the error message; the outer error is
 /// the ledger's own (database) failure.
 type Recorded = Result<Result<i64, String>, WarehouseError>;
 
-/// Setting key: the first day the pipeline is responsible for.
-pub const START_SETTING: &str = "pipeline_start";
-/// Local time after which the previous day is transformed.
-pub const TRANSFORM_HOUR: u32 = 3;
+/// One day of a run: what [`Pipeline::run_day`] works on.
+struct DayRun<'a> {
+    date: NaiveDate,
+    /// The day's due partitions, in run order (see [`due_partitions`]).
+    due: &'a [DuePartition],
+    now: DateTime<Utc>,
+    opts: RunOptions,
+    /// The window's ledger states, updated as the day's partitions run.
+    states: &'a mut LedgerStates,
+}
 
 /// Progress of a run, for a progress bar or logs.
 #[derive(Debug, Clone)]
@@ -109,18 +118,6 @@ pub struct RunOptions {
     pub retry_failed: bool,
 }
 
-/// When the transform of `date` becomes due: 03:00 Paris the next day.
-pub fn transform_due_at(date: NaiveDate) -> DateTime<Utc> {
-    let next = date.succ_opt().unwrap_or(date);
-    let local =
-        next.and_time(NaiveTime::from_hms_opt(TRANSFORM_HOUR, 0, 0).unwrap_or(NaiveTime::MIN));
-    PARIS
-        .from_local_datetime(&local)
-        .earliest()
-        .map(|t| t.with_timezone(&Utc))
-        .unwrap_or_else(|| local.and_utc())
-}
-
 impl Pipeline {
     fn is_due(&self, state: Option<&PartitionState>, now: DateTime<Utc>, opts: RunOptions) -> bool {
         match state {
@@ -160,7 +157,7 @@ impl Pipeline {
         let finished = self.clock.now();
         if let Some(o) = &self.observer {
             let rows = outcome.as_ref().map(|(_, out)| *out).unwrap_or(0);
-            o.partition_finished(job.name(), outcome.is_ok(), rows, elapsed);
+            o.partition_finished(job.key(), outcome.is_ok(), rows, elapsed);
         }
         match outcome {
             Ok((rows_in, rows_out)) => {
@@ -175,7 +172,7 @@ impl Pipeline {
                     )
                     .await?;
                 tracing::debug!(
-                    job = job.name(),
+                    job = job.key(),
                     partition,
                     rows_in,
                     rows_out,
@@ -197,7 +194,7 @@ impl Pipeline {
                 self.warehouse
                     .ledger_finish(job, partition, Err(&message), finished, duration_ms, next)
                     .await?;
-                tracing::warn!(job = job.name(), partition, attempts, error = %message, "partition failed");
+                tracing::warn!(job = job.key(), partition, attempts, error = %message, "partition failed");
                 Ok(Err(message))
             }
         }
@@ -291,35 +288,29 @@ impl Pipeline {
         progress(ProgressEvent::Planned {
             days: (to - from).num_days() as u64 + 1,
         });
-        let (lo_h, hi_h) = (format!("{from}T00"), format!("{to}T23"));
-        let mut collect = self
-            .warehouse
-            .ledger_states(Job::Collect, &lo_h, &hi_h)
-            .await?;
-        let mut ingest = self
-            .warehouse
-            .ledger_states(Job::Ingest, &lo_h, &hi_h)
-            .await?;
-        let transform = self
-            .warehouse
-            .ledger_states(Job::Transform, &from.to_string(), &to.to_string())
-            .await?;
+        let mut states = self.warehouse.ledger_window(from, to).await?;
+        let due = due_partitions(from, to, now, &states);
+        let mut rest = due.as_slice();
         let mut date = from;
         while date <= to {
             if self.stop_requested() {
                 total.interrupted = true;
                 break;
             }
+            let n = rest
+                .iter()
+                .take_while(|p| p.partition.date() == date)
+                .count();
+            let (due, tail) = rest.split_at(n);
+            rest = tail;
             let day = self
-                .run_day(
+                .run_day(DayRun {
                     date,
-                    latest,
+                    due,
                     now,
                     opts,
-                    &mut collect,
-                    &mut ingest,
-                    &transform,
-                )
+                    states: &mut states,
+                })
                 .await?;
             total.merge(&day);
             progress(ProgressEvent::DayDone { date, summary: day });
@@ -331,21 +322,29 @@ impl Pipeline {
         Ok(total)
     }
 
-    #[allow(clippy::too_many_arguments)]
-    async fn run_day(
-        &self,
-        date: NaiveDate,
-        latest: HourSlot,
-        now: DateTime<Utc>,
-        opts: RunOptions,
-        collect: &mut HashMap<String, PartitionState>,
-        ingest: &mut HashMap<String, PartitionState>,
-        transform: &HashMap<String, PartitionState>,
-    ) -> Result<RunSummary, WarehouseError> {
+    async fn run_day(&self, run: DayRun<'_>) -> Result<RunSummary, WarehouseError> {
+        let DayRun {
+            date,
+            due,
+            now,
+            opts,
+            states,
+        } = run;
         let mut summary = RunSummary::default();
-        let slots: Vec<HourSlot> = HourSlot::hours_of_day(date)
-            .filter(|s| *s <= latest)
+        let slots: Vec<HourSlot> = due
+            .iter()
+            .filter(|p| p.job == Job::Collect)
+            .filter_map(|p| match p.partition {
+                Partition::Hour(slot) => Some(slot),
+                Partition::Day(_) => None,
+            })
             .collect();
+        let transform_due = due.iter().any(|p| p.job == Job::Transform);
+        let LedgerStates {
+            collect,
+            ingest,
+            transform,
+        } = states;
         let done_state = PartitionState {
             status: RunStatus::Done,
             attempts: 1,
@@ -426,7 +425,7 @@ impl Pipeline {
 
         // 3. Transform the day once it is over (03:00 the next morning) and complete.
         let day_key = date.to_string();
-        if now >= transform_due_at(date) && slots.len() == HourSlot::hours_of_day(date).count() {
+        if transform_due {
             let complete = slots.iter().all(|s| {
                 ingest
                     .get(&s.key())
@@ -453,15 +452,15 @@ impl Pipeline {
     fn account(&self, summary: &mut RunSummary, job: Job, partition: &str, r: Result<i64, String>) {
         match r {
             Ok(rows) => {
-                *summary.done.entry(job.name()).or_default() += 1;
+                *summary.done.entry(job.key()).or_default() += 1;
                 summary.rows += rows;
             }
             Err(e) => {
-                *summary.failed.entry(job.name()).or_default() += 1;
+                *summary.failed.entry(job.key()).or_default() += 1;
                 if summary.errors.len() < 20 {
                     summary
                         .errors
-                        .push((job.name().to_string(), partition.to_string(), e));
+                        .push((job.key().to_string(), partition.to_string(), e));
                 }
             }
         }

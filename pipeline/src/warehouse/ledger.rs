@@ -1,89 +1,16 @@
-//! The job ledger: one row per (job, partition) with its status, attempts, row counts,
-//! timings and last error. The reconciler reads it to decide what is due.
+//! The job ledger's storage: one row per (job, partition) with its status, attempts, row
+//! counts, timings and last error. Its vocabulary (jobs, statuses, partitions, what is
+//! due) is the domain's, in [`crate::ledger`]; the reconciler reads it to decide what to run.
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{sqlite, Warehouse, WarehouseError};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Job {
-    /// Simulator or API → lake, per hour.
-    Collect,
-    /// Lake → raw, per hour.
-    Ingest,
-    /// Raw → analytics, per day.
-    Transform,
-}
-
-impl Job {
-    pub const ALL: [Job; 3] = [Job::Collect, Job::Ingest, Job::Transform];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Job::Collect => "collect",
-            Job::Ingest => "ingest",
-            Job::Transform => "transform",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|j| j.name() == name)
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RunStatus {
-    Running,
-    Done,
-    Failed,
-}
-
-impl RunStatus {
-    pub fn name(self) -> &'static str {
-        match self {
-            RunStatus::Running => "running",
-            RunStatus::Done => "done",
-            RunStatus::Failed => "failed",
-        }
-    }
-
-    fn from_name(name: &str) -> Self {
-        match name {
-            "done" => RunStatus::Done,
-            "failed" => RunStatus::Failed,
-            _ => RunStatus::Running,
-        }
-    }
-}
-
-/// What the reconciler needs to know of a partition.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PartitionState {
-    pub status: RunStatus,
-    pub attempts: i32,
-    pub next_attempt_at: Option<DateTime<Utc>>,
-}
-
-/// One ledger row, for display.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LedgerEntry {
-    pub job: String,
-    pub partition: String,
-    pub status: RunStatus,
-    pub attempts: i32,
-    pub rows_in: Option<i64>,
-    pub rows_out: Option<i64>,
-    pub started_at: Option<DateTime<Utc>>,
-    pub finished_at: Option<DateTime<Utc>>,
-    pub duration_ms: Option<i64>,
-    pub error: Option<String>,
-    pub next_attempt_at: Option<DateTime<Utc>>,
-}
+// The vocabulary used to live here; re-exported for existing callers.
+pub use crate::ledger::{
+    FailureGroup, Job, LedgerEntry, LedgerStates, PartitionState, RunStatus, START_SETTING,
+};
 
 const SELECT_ENTRY: &str =
     "SELECT job, partition, status, attempts, rows_in, rows_out, started_at, \
@@ -107,7 +34,7 @@ fn entry_from(t: EntryTuple) -> LedgerEntry {
     LedgerEntry {
         job: t.0,
         partition: t.1,
-        status: RunStatus::from_name(&t.2),
+        status: RunStatus::from_key(&t.2),
         attempts: t.3,
         rows_in: t.4,
         rows_out: t.5,
@@ -134,7 +61,7 @@ impl Warehouse {
         let rows: Vec<R> = match self {
             Warehouse::Sqlite(p) => {
                 sqlx::query_as(&sqlite(sql))
-                    .bind(job.name())
+                    .bind(job.key())
                     .bind(from)
                     .bind(to)
                     .fetch_all(p)
@@ -142,7 +69,7 @@ impl Warehouse {
             }
             Warehouse::Postgres(p) => {
                 sqlx::query_as(sql)
-                    .bind(job.name())
+                    .bind(job.key())
                     .bind(from)
                     .bind(to)
                     .fetch_all(p)
@@ -155,13 +82,44 @@ impl Warehouse {
                 (
                     partition,
                     PartitionState {
-                        status: RunStatus::from_name(&status),
+                        status: RunStatus::from_key(&status),
                         attempts,
                         next_attempt_at,
                     },
                 )
             })
             .collect())
+    }
+
+    /// The ledger state of every partition of every job on the days `from..=to`.
+    pub async fn ledger_window(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<LedgerStates, WarehouseError> {
+        let mut states = LedgerStates::default();
+        for job in Job::ALL {
+            let (lo, hi) = LedgerStates::key_range(job, from, to);
+            *states.of_mut(job) = self.ledger_states(job, &lo, &hi).await?;
+        }
+        Ok(states)
+    }
+
+    /// The pipeline's first day: the setting written on its first run, else the day of its
+    /// earliest collected hour (a ledger filled by `backfill` before any `serve`).
+    pub async fn pipeline_first_day(&self) -> Result<Option<NaiveDate>, WarehouseError> {
+        if let Some(d) = self
+            .setting(START_SETTING)
+            .await?
+            .and_then(|v| v.parse::<NaiveDate>().ok())
+        {
+            return Ok(Some(d));
+        }
+        Ok(self
+            .ledger_first_partition(Job::Collect)
+            .await?
+            .and_then(|p| crate::ledger::Partition::parse(&p))
+            .map(|p| p.date()))
     }
 
     /// Records that a run of (job, partition) starts; returns its attempt number.
@@ -180,7 +138,7 @@ impl Warehouse {
         Ok(match self {
             Warehouse::Sqlite(p) => {
                 sqlx::query_scalar(&sqlite(sql))
-                    .bind(job.name())
+                    .bind(job.key())
                     .bind(partition)
                     .bind(now)
                     .fetch_one(p)
@@ -188,7 +146,7 @@ impl Warehouse {
             }
             Warehouse::Postgres(p) => {
                 sqlx::query_scalar(sql)
-                    .bind(job.name())
+                    .bind(job.key())
                     .bind(partition)
                     .bind(now)
                     .fetch_one(p)
@@ -217,9 +175,9 @@ impl Warehouse {
         macro_rules! run {
             ($pool:expr, $sql:expr) => {
                 sqlx::query($sql)
-                    .bind(job.name())
+                    .bind(job.key())
                     .bind(partition)
-                    .bind(status.name())
+                    .bind(status.key())
                     .bind(rows_in)
                     .bind(rows_out)
                     .bind(finished)
@@ -251,7 +209,7 @@ impl Warehouse {
             "{SELECT_ENTRY} WHERE ($1 = '' OR status = $1) \
              ORDER BY started_at DESC, job, partition DESC LIMIT $2"
         );
-        let status = status.map(RunStatus::name).unwrap_or("");
+        let status = status.map(RunStatus::key).unwrap_or("");
         let rows: Vec<EntryTuple> = match self {
             Warehouse::Sqlite(p) => {
                 sqlx::query_as(&sqlite(&sql))
@@ -285,16 +243,11 @@ impl Warehouse {
         Ok(match self {
             Warehouse::Sqlite(p) => {
                 sqlx::query_scalar(&sqlite(sql))
-                    .bind(job.name())
+                    .bind(job.key())
                     .fetch_one(p)
                     .await?
             }
-            Warehouse::Postgres(p) => {
-                sqlx::query_scalar(sql)
-                    .bind(job.name())
-                    .fetch_one(p)
-                    .await?
-            }
+            Warehouse::Postgres(p) => sqlx::query_scalar(sql).bind(job.key()).fetch_one(p).await?,
         })
     }
 
@@ -340,18 +293,4 @@ impl Warehouse {
             )
             .collect())
     }
-}
-
-/// Failed partitions sharing a job and an error message.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FailureGroup {
-    pub job: String,
-    pub error: String,
-    pub partitions: i64,
-    pub first_partition: String,
-    pub last_partition: String,
-    /// Partitions with no automatic retry left (a person must retry them).
-    pub exhausted: i64,
-    /// The earliest scheduled retry of the group.
-    pub next_attempt_at: Option<DateTime<Utc>>,
 }

@@ -10,8 +10,9 @@ use chrono::{Datelike, NaiveDate};
 use pipeline::cleaning::{clean_day_with, DayInput, History};
 use pipeline::clock::HourSlot;
 use pipeline::jobs::collect::simulate_hour;
-use pipeline::jobs::reconcile::{BackfillError, RunOptions, START_SETTING};
+use pipeline::jobs::reconcile::{BackfillError, RunOptions};
 use pipeline::kpi::KpiFilter;
+use pipeline::ledger::START_SETTING;
 use pipeline::simulator::{is_open_day, OPENING_HOURS};
 use pipeline::{Pipeline, Warehouse};
 

@@ -7,8 +7,8 @@ use chrono::{Duration, NaiveDate};
 use common::{envs, utc};
 use pipeline::clock::HourSlot;
 use pipeline::jobs::reconcile::RunOptions;
+use pipeline::ledger::{Job, RunStatus};
 use pipeline::records::Feed;
-use pipeline::warehouse::ledger::{Job, RunStatus};
 use pipeline::Lake;
 
 fn d(s: &str) -> NaiveDate {

@@ -4,7 +4,7 @@
 
 use chrono::{Duration, Utc};
 use pipeline::clock::HourSlot;
-use pipeline::jobs::reconcile::transform_due_at;
+use pipeline::ledger::transform_due_at;
 
 /// How many of the `days` days before today (Paris) have their transform due now.
 pub fn transforms_due(days: i64) -> usize {

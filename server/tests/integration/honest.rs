@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use pipeline::warehouse::ledger::Job;
+use pipeline::ledger::Job;
 use pipeline::Warehouse;
 
 use super::own_postgres::{OwnPostgres, TestCerts};

@@ -7,7 +7,6 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use pipeline::warehouse::ledger::Job;
 use pipeline::Warehouse;
 
 const BIN: &str = env!("CARGO_BIN_EXE_datamag360");
@@ -148,19 +147,15 @@ async fn wait_for_progress(w: &Warehouse, min_ingests: i64) {
 
 /// Every ingested hour holds all its rows: a lot is never half-written.
 async fn assert_consistent(w: &Warehouse, from: &str, to: &str) {
-    let states = w
-        .ledger_states(Job::Ingest, &format!("{from}T00"), &format!("{to}T23"))
-        .await
-        .expect("ledger");
     let mut date: chrono::NaiveDate = from.parse().expect("date");
     let to: chrono::NaiveDate = to.parse().expect("date");
+    let states = w.ledger_window(date, to).await.expect("ledger").ingest;
     while date <= to {
         let (v, t) = w.raw_rows_for_date(date).await.expect("raw");
         let ingested = states
             .iter()
             .filter(|(k, s)| {
-                k.starts_with(&date.to_string())
-                    && s.status == pipeline::warehouse::ledger::RunStatus::Done
+                k.starts_with(&date.to_string()) && s.status == pipeline::ledger::RunStatus::Done
             })
             .count();
         if pipeline::simulator::is_open_day(date) {
