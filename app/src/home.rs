@@ -102,7 +102,7 @@ mod backend {
         Ok(HourSnapshot {
             city_store: store.city_store.clone(),
             date: date.to_string(),
-            heure: format!("{hour:02}:00:00"),
+            heure: pipeline::spelling::heure(hour),
             is_closed: sales.is_none(),
             sensors,
             transactions: sales.map(|s| s.transactions),
@@ -226,7 +226,7 @@ fn SnapshotForm(data: HomeData, lang: Memo<Lang>) -> impl IntoView {
             <label>
                 {move || lang.get().pick("Heure", "Hour")}
                 <select name="hour" bind:value=hour>
-                    {(9..=19u32)
+                    {pipeline::calendar::OPENING_HOURS
                         .map(|h| {
                             let label = move || match lang.get() {
                                 Lang::Fr => format!("{h:02}h"),

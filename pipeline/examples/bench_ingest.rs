@@ -100,7 +100,7 @@ async fn main() {
     println!(
         "backend {:?}: {}",
         warehouse.backend(),
-        pipeline::warehouse::redact(&url)
+        pipeline::redact::text(&url)
     );
 
     let t = Instant::now();

@@ -22,11 +22,11 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{Duration, NaiveDate};
 use polars::prelude::PolarsError;
 
+use crate::calendar::{is_open_day, OPENING_HOURS};
 use crate::clean_rows::{CleanTransaction, CleanVisitor, QualityFigure};
 use crate::clock::first_available_date;
 use crate::records::{TransactionRow, VisitorRow};
 use crate::reference::Reference;
-use crate::simulator::{is_open_day, OPENING_HOURS};
 
 /// A reading above this multiple of its sensor's daily median is a high outlier.
 pub const HIGH_OUTLIER_RATIO: f64 = 3.0;
@@ -69,13 +69,9 @@ pub enum CleaningError {
     Polars(#[from] PolarsError),
 }
 
-/// Parses a date written `yyyy-MM-dd`, `yyyy/MM/dd` or `dd/MM/yyyy`.
-pub fn parse_date(text: &str) -> Option<NaiveDate> {
-    let t = text.trim();
-    ["%Y-%m-%d", "%Y/%m/%d", "%d/%m/%Y"]
-        .iter()
-        .find_map(|f| NaiveDate::parse_from_str(t, f).ok())
-}
+/// Parses a date written `yyyy-MM-dd`, `yyyy/MM/dd` or `dd/MM/yyyy` (the accepted
+/// spellings are listed once, in [`crate::spelling::DATE_SPELLINGS`]).
+pub use crate::spelling::parse_date;
 
 /// Parses an hour written `HH:MM:SS` (or `HH:MM`), `HHhMM` or `HHMM`; minutes must be 00.
 pub fn parse_hour(text: &str) -> Option<u32> {
@@ -727,6 +723,7 @@ fn clean_transactions(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::spelling::heure;
 
     #[test]
     fn dates_in_every_historical_spelling() {
@@ -801,19 +798,13 @@ mod tests {
         let date = NaiveDate::from_ymd_opt(2024, 10, 14).expect("monday");
         let mut rows = Vec::new();
         // Sensor 1 of Paris: a normal day of 50s, one high outlier, one low outlier.
-        for hour in 9..=19 {
+        for hour in OPENING_HOURS {
             let v = match hour {
                 12 => 900,
                 15 => 1,
                 _ => 50,
             };
-            rows.push(row(
-                1,
-                1,
-                "2024-10-14",
-                &format!("{hour:02}:00:00"),
-                Some(v),
-            ));
+            rows.push(row(1, 1, "2024-10-14", &heure(hour), Some(v)));
         }
         rows.push(row(1, 2, "14/10/2024", "10h00", Some(40))); // other spellings: kept
         rows.push(row(1, 2, "2024/10/14", "1100", Some(44)));
@@ -950,28 +941,14 @@ mod tests {
         let rows: Vec<VisitorRow> = OPENING_HOURS
             .enumerate()
             .filter(|(_, h)| *h != 13)
-            .map(|(i, h)| {
-                row(
-                    1,
-                    1,
-                    "2024-10-14",
-                    &format!("{h:02}:00:00"),
-                    Some(profile[i] / 2),
-                )
-            })
+            .map(|(i, h)| row(1, 1, "2024-10-14", &heure(h), Some(profile[i] / 2)))
             .collect();
         let day = clean_with(&rows, &[], &history, None);
         assert_eq!(value(&day, 1, 1, 13), Some((45, true)));
         // Without history, the store's shape of the day, from its other sensors.
         let mut rows2 = rows.clone();
         for (i, h) in OPENING_HOURS.enumerate() {
-            rows2.push(row(
-                1,
-                2,
-                "2024-10-14",
-                &format!("{h:02}:00:00"),
-                Some(profile[i] * 2),
-            ));
+            rows2.push(row(1, 2, "2024-10-14", &heure(h), Some(profile[i] * 2)));
         }
         let day = clean_with(&rows2, &[], &History::default(), None);
         assert_eq!(value(&day, 1, 1, 13), Some((45, true)));
@@ -1007,22 +984,14 @@ mod tests {
         let reference = Reference::embedded();
         let date = NaiveDate::from_ymd_opt(2024, 10, 14).expect("monday");
         let visitors: Vec<VisitorRow> = OPENING_HOURS
-            .map(|h| {
-                row(
-                    1,
-                    1,
-                    "2024-10-14",
-                    &format!("{h:02}:00:00"),
-                    Some(h as i64 * 10),
-                )
-            })
+            .map(|h| row(1, 1, "2024-10-14", &heure(h), Some(h as i64 * 10)))
             .collect();
         let sales: Vec<TransactionRow> = OPENING_HOURS
             .filter(|h| *h != 12)
             .map(|h| TransactionRow {
                 store_id: 1,
                 date: "2024-10-14".into(),
-                heure: format!("{h:02}:00:00"),
+                heure: heure(h),
                 transactions: Some(h as i64),
                 chiffre_affaires: Some(h as f64 * 10.005),
             })

@@ -95,12 +95,12 @@ impl HourSlot {
 
     /// The ledger's partition key of this hour: `2025-03-14T10`.
     pub fn key(&self) -> String {
-        format!("{}T{:02}", self.date.format("%Y-%m-%d"), self.hour)
+        format!("{}T{:02}", crate::spelling::date_text(self.date), self.hour)
     }
 
     /// `"HH:00:00"`, the original's `heure` format.
     pub fn heure(&self) -> String {
-        format!("{:02}:00:00", self.hour)
+        crate::spelling::heure(self.hour)
     }
 
     /// Every local hour of a Paris day that exists on the wall clock, in order

@@ -92,9 +92,7 @@ impl Lake {
         V: Into<String>,
     {
         // Never echo credentials: the location as shown is the URL without its secrets.
-        let shown = Url::parse(location)
-            .map(|u| redact(&u))
-            .unwrap_or_else(|_| "<unparseable lake URL>".to_string());
+        let shown = crate::redact::text(location);
         let config = |message: String| LakeError::Config {
             location: shown.clone(),
             message,
@@ -118,7 +116,7 @@ impl Lake {
         Ok(Self {
             store: Arc::from(store),
             prefix,
-            description: redact(&url),
+            description: crate::redact::url(&url).to_string(),
             remote: true,
         })
     }
@@ -160,7 +158,7 @@ impl Lake {
         format!(
             "{}/date={}/hour={:02}/data.parquet",
             feed.name(),
-            slot.date.format("%Y-%m-%d"),
+            crate::spelling::date_text(slot.date),
             slot.hour
         )
     }
@@ -211,15 +209,6 @@ impl Lake {
             source,
         })
     }
-}
-
-/// A URL without credentials, for logs.
-fn redact(url: &Url) -> String {
-    let mut clean = url.clone();
-    let _ = clean.set_password(None);
-    let _ = clean.set_username("");
-    clean.set_query(None);
-    clean.to_string()
 }
 
 #[cfg(test)]

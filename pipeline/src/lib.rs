@@ -4,14 +4,16 @@
 //! This crate knows nothing of web frameworks; the server and the Leptos app build on it.
 //!
 //! Without its default feature `runtime`, only the plain domain types remain (the
-//! calendar, the dashboard filter's URL grammar, the KPI formulas and figures, the
-//! message language): they compile to wasm32, so the dashboard page uses them in the
-//! browser as the server does.
+//! calendar, how dates and hours are written, the `/releves` contract, the dashboard
+//! filter's URL grammar, the KPI formulas and figures, the message language): they
+//! compile to wasm32, so the pages use them in the browser as the server does.
 
 pub mod calendar;
 pub mod filter;
 pub mod kpi;
 pub mod lang;
+pub mod releves;
+pub mod spelling;
 
 /// Items compiled with the `runtime` feature only.
 macro_rules! runtime {
@@ -30,6 +32,7 @@ runtime! {
     pub mod original;
     pub mod parquet_codec;
     pub mod records;
+    pub mod redact;
     pub mod reference;
     pub mod simulator;
     pub mod source;

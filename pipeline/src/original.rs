@@ -13,7 +13,7 @@ use chrono::{Datelike, NaiveDate};
 use sha2::{Digest, Sha256};
 
 use crate::reference::{Sensor, Store};
-use crate::simulator::weekday_coef;
+use crate::simulator::{weekday_coef, StoreHour};
 
 const N: usize = 624;
 const M: usize = 397;
@@ -249,17 +249,21 @@ pub fn sensor_value(
 }
 
 /// The original's transactions for one store and local hour: `None` on a weekend.
-/// Returns (transactions, revenue in euros, the store visitor figure they came from).
-/// Outside hours 9..=19 the store sells nothing.
+/// Gives the transactions, the revenue in euros and the store visitor figure they came
+/// from. Outside opening hours the store sells nothing.
 pub fn store_sales(
     store: &Store,
     sensors: &[Sensor],
     date: NaiveDate,
     hour: u32,
-) -> Option<(i64, f64, i64)> {
+) -> Option<StoreHour> {
     let day_coef = weekday_coef(date)?;
-    if !(9..=19).contains(&hour) {
-        return Some((0, 0.0, 0));
+    if !crate::calendar::is_open_hour(hour) {
+        return Some(StoreHour {
+            transactions: 0,
+            chiffre_affaires: 0.0,
+            visitors: 0,
+        });
     }
     let text = format!(
         "{}/{}/{}-{hour}-{}",
@@ -278,7 +282,11 @@ pub fn store_sales(
     for _ in 0..n {
         revenue += rng.uniform(10.0, 120.0);
     }
-    Some((n, round_cents(revenue), total))
+    Some(StoreHour {
+        transactions: n,
+        chiffre_affaires: round_cents(revenue),
+        visitors: total,
+    })
 }
 
 /// Python's `round(x, 2)`: the correctly rounded two-decimal value (ties to even on the

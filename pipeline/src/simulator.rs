@@ -17,7 +17,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::reference::{Reference, Sensor, Store};
 
-pub use crate::calendar::OPENING_HOURS;
+// The calendar used to live here; re-exported for existing callers.
+pub use crate::calendar::{is_open_day, OPENING_HOURS};
 
 /// Share of open-hour readings with a missing value.
 pub const MISSING_RATE: f64 = 0.04;
@@ -53,11 +54,6 @@ pub fn hour_coef(hour: u32) -> Option<f64> {
         19 => 0.7,
         _ => return None,
     })
-}
-
-/// True on the days the stores open (Monday to Friday).
-pub fn is_open_day(date: NaiveDate) -> bool {
-    weekday_coef(date).is_some()
 }
 
 /// What kind of reading the simulator produced: the ground truth for cleaning tests.
@@ -216,13 +212,7 @@ impl Simulator {
     pub fn store_hour(&self, store: &Store, date: NaiveDate, hour: u32) -> Option<StoreHour> {
         if self.profile == Profile::Original {
             let sensors = self.reference.sensors_of(store.store_id);
-            let (transactions, chiffre_affaires, visitors) =
-                crate::original::store_sales(store, sensors, date, hour)?;
-            return Some(StoreHour {
-                transactions,
-                chiffre_affaires,
-                visitors,
-            });
+            return crate::original::store_sales(store, sensors, date, hour);
         }
         let day_coef = weekday_coef(date)?;
         if hour_coef(hour).is_none() {

@@ -22,10 +22,7 @@ pub async fn build(args: &PipelineArgs, clock: Arc<dyn Clock>) -> anyhow::Result
     tracing::info!(profile = %args.simulator, "simulator ready");
     let warehouse = match &args.database_url {
         Some(url) => Warehouse::connect(url).await.with_context(|| {
-            format!(
-                "cannot open the warehouse {}",
-                pipeline::warehouse::redact(url)
-            )
+            format!("cannot open the warehouse {}", pipeline::redact::text(url))
         })?,
         None => Warehouse::open_in_dir(&args.data_dir)
             .await
@@ -58,12 +55,9 @@ pub async fn build(args: &PipelineArgs, clock: Arc<dyn Clock>) -> anyhow::Result
 /// access needed to the data directory.
 pub async fn open_read_only(args: &PipelineArgs) -> anyhow::Result<Warehouse> {
     match &args.database_url {
-        Some(url) => Warehouse::open_read_only(url).await.with_context(|| {
-            format!(
-                "cannot open the warehouse {}",
-                pipeline::warehouse::redact(url)
-            )
-        }),
+        Some(url) => Warehouse::open_read_only(url)
+            .await
+            .with_context(|| format!("cannot open the warehouse {}", pipeline::redact::text(url))),
         None => Warehouse::open_in_dir_read_only(&args.data_dir)
             .await
             .with_context(|| {

@@ -13,7 +13,7 @@ use crate::source::Source;
 /// collector kept only real counts).
 pub fn simulate_hour(sim: &Simulator, slot: HourSlot) -> (Vec<VisitorRow>, Vec<TransactionRow>) {
     let hour = sim.chain_hour(slot.date, slot.hour);
-    let date = slot.date.format("%Y-%m-%d").to_string();
+    let date = crate::spelling::date_text(slot.date);
     let heure = slot.heure();
     let visitors = hour
         .readings

@@ -423,15 +423,6 @@ async fn open_sqlite(url: &str, mode: SqliteMode) -> Result<(SqlitePool, PathBuf
     Ok((pool, main))
 }
 
-/// A database URL without its password, for messages.
-pub fn redact(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut u) => {
-            if u.password().is_some() {
-                let _ = u.set_password(Some("***"));
-            }
-            u.to_string()
-        }
-        Err(_) => "<unparseable URL>".into(),
-    }
-}
+/// A database URL without its credentials, for messages ([`crate::redact::text`]; kept
+/// under this name for existing callers).
+pub use crate::redact::text as redact;

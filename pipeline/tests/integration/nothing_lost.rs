@@ -307,7 +307,8 @@ async fn files_are_identified_by_content_and_changed_days_are_cleaned_again() {
     }
 }
 
-const SPELLINGS: [&str; 3] = ["%Y-%m-%d", "%Y/%m/%d", "%d/%m/%Y"];
+/// Every accepted spelling (pinned by `spelling`'s own test).
+const SPELLINGS: [&str; 3] = pipeline::spelling::DATE_SPELLINGS;
 
 #[tokio::test]
 async fn collected_data_wins_over_an_import_in_any_spelling_and_overlaps_are_counted() {

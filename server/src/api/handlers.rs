@@ -6,6 +6,7 @@ use axum::extract::{RawQuery, State};
 use axum::Json;
 use chrono::NaiveDate;
 use pipeline::clock::HourSlot;
+use pipeline::releves::{ReleveTransaction, ReleveVisiteur, Releves};
 use pipeline::simulator::OPENING_HOURS;
 use pipeline::{Sensor, Store};
 use serde::Serialize;
@@ -63,37 +64,6 @@ impl TransactionsResponse {
             chiffre_affaires,
         }
     }
-}
-
-/// One sensor's count in `GET /releves`.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct VisiteurRow {
-    pub store_id: u32,
-    pub city_store: String,
-    pub sensor_id: u32,
-    /// `null` when the sensor sent nothing.
-    pub nb_visiteurs: Option<i64>,
-}
-
-/// One store's sales in `GET /releves`.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TransactionRow {
-    pub store_id: u32,
-    pub city_store: String,
-    pub transactions: i64,
-    pub chiffre_affaires: f64,
-}
-
-/// Answer of `GET /releves`: the whole chain for one hour.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct RelevesResponse {
-    #[schema(example = "2024-10-14")]
-    pub date: String,
-    #[schema(example = "12:00:00")]
-    pub heure: String,
-    pub is_closed: bool,
-    pub visiteurs: Vec<VisiteurRow>,
-    pub transactions: Vec<TransactionRow>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -338,7 +308,8 @@ pub async fn transactions(
     ))
 }
 
-/// Every store's and sensor's values for one hour, in one call (the collector's form).
+/// Every store's and sensor's values for one hour, in one call (the collector's form;
+/// the JSON shape is the pipeline's [`pipeline::releves`] contract).
 #[utoipa::path(
     get,
     path = "/releves",
@@ -347,7 +318,7 @@ pub async fn transactions(
                    `invalid_date`). Dates before 2021-01-01, after today, or hours later than \
                    the last complete hour answer 404.",
     responses(
-        (status = 200, description = "All readings of the hour; empty lists when closed", body = RelevesResponse),
+        (status = 200, description = "All readings of the hour; empty lists when closed", body = Releves),
         (status = 400, description = "Repeated parameter", body = ErrorBody),
         (status = 404, description = "Date not available", body = ErrorBody),
         (status = 422, description = "Missing or malformed parameter", body = ErrorBody),
@@ -356,7 +327,7 @@ pub async fn transactions(
 pub async fn releves(
     State(services): State<Services>,
     RawQuery(query): RawQuery,
-) -> Result<Json<RelevesResponse>, ApiError> {
+) -> Result<Json<Releves>, ApiError> {
     let params = Params::parse(query.as_deref())?;
     let date = params.required_date()?;
     let hour = params.required_int("hour", 0, 23)?;
@@ -366,7 +337,7 @@ pub async fn releves(
     let visiteurs = chain
         .readings
         .iter()
-        .map(|(store, sensor, r)| VisiteurRow {
+        .map(|(store, sensor, r)| ReleveVisiteur {
             store_id: store.store_id,
             city_store: store.city_store.clone(),
             sensor_id: sensor.sensor_id,
@@ -376,16 +347,16 @@ pub async fn releves(
     let transactions = chain
         .sales
         .iter()
-        .map(|(store, sales)| TransactionRow {
+        .map(|(store, sales)| ReleveTransaction {
             store_id: store.store_id,
             city_store: store.city_store.clone(),
             transactions: sales.transactions,
             chiffre_affaires: sales.chiffre_affaires,
         })
         .collect();
-    Ok(Json(RelevesResponse {
-        date: date.to_string(),
-        heure: format!("{hour:02}:00:00"),
+    Ok(Json(Releves {
+        date: pipeline::spelling::date_text(date),
+        heure: pipeline::spelling::heure(hour),
         is_closed,
         visiteurs,
         transactions,

@@ -26,9 +26,9 @@ use super::handlers;
         ErrorBody,
         handlers::VisiteursResponse,
         handlers::TransactionsResponse,
-        handlers::RelevesResponse,
-        handlers::VisiteurRow,
-        handlers::TransactionRow,
+        pipeline::releves::Releves,
+        pipeline::releves::ReleveVisiteur,
+        pipeline::releves::ReleveTransaction,
         handlers::HealthResponse
     ))
 )]

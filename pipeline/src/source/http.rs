@@ -1,17 +1,5 @@
-//! Where collect reads an hour from: the in-process simulator (the default), or any HTTP
-//! server speaking the original DataMag360 API contract.
-//!
-//! Over HTTP, the bulk form `GET {base}/releves?year&month&day&hour` is tried first (one
-//! request per hour). When the server does not offer it (404, 405, 410 or 501 on that
-//! route, or an answer that is not the bulk JSON), the original's per-sensor calls are
-//! made instead: `GET {base}/visiteurs?city_store&year&month&day&hour&sensor_id` for every
-//! sensor of the chain and `GET {base}/transactions?city_store&year&month&day&hour` for
-//! every store. Either way the rows are those the simulator path yields for that hour:
-//! rows only for HTTP 200 answers, none on closed days (`is_closed` or `-1`).
-//!
-//! Connection errors, timeouts and 5xx answers are retried with exponential backoff;
-//! when the attempts run out the hour fails (and the ledger retries it later) rather than
-//! being written without those rows.
+//! The HTTP source: a client of any server speaking the original API contract, with
+//! retries ([`RetryPolicy`]); the JSON it reads is [`crate::releves`] for the bulk route.
 
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
@@ -23,64 +11,11 @@ use reqwest::StatusCode;
 use serde::Deserialize;
 use url::Url;
 
+use super::{HourRows, RetryPolicy};
 use crate::clock::HourSlot;
 use crate::records::{TransactionRow, VisitorRow};
 use crate::reference::Reference;
-
-/// Rows of one hour, both feeds.
-pub type HourRows = (Vec<VisitorRow>, Vec<TransactionRow>);
-
-/// Where [`crate::Pipeline::collect`] reads an hour from.
-#[derive(Debug, Clone, Default)]
-pub enum Source {
-    /// Simulates the hour in-process (no network).
-    #[default]
-    Simulator,
-    /// Reads the hour from a server speaking the original API.
-    Http(HttpSource),
-}
-
-impl Source {
-    /// An HTTP source with the default client, retries and concurrency.
-    /// `base_url` is the API root, e.g. `https://datamag.example.org` or
-    /// `http://127.0.0.1:3000/api`; `user:password@` in it is sent as basic auth.
-    pub fn http(base_url: &str) -> Result<Self, SourceError> {
-        HttpSource::new(base_url).map(Source::Http)
-    }
-
-    /// For logs: `simulator` or the base URL without credentials.
-    pub fn describe(&self) -> String {
-        match self {
-            Source::Simulator => "simulator".to_string(),
-            Source::Http(http) => http.base.shown.to_string(),
-        }
-    }
-}
-
-/// Retries of one request: `attempts` in all, waiting `base`, `2 × base`, `4 × base`, …
-/// between them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetryPolicy {
-    pub attempts: u32,
-    pub base: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        Self {
-            attempts: 4,
-            base: Duration::from_millis(200),
-        }
-    }
-}
-
-impl RetryPolicy {
-    /// The wait before attempt `attempt + 1` (attempts count from 1).
-    fn delay(&self, attempt: u32) -> Duration {
-        self.base
-            .saturating_mul(2u32.saturating_pow(attempt.saturating_sub(1).min(16)))
-    }
-}
+use crate::releves::Releves;
 
 /// Why an hour could not be read from the HTTP source. URLs are shown without
 /// credentials.
@@ -158,7 +93,7 @@ const DEFAULT_CONCURRENCY: usize = 8;
 impl HttpSource {
     pub fn new(base_url: &str) -> Result<Self, SourceError> {
         let invalid = |message: String| SourceError::InvalidUrl {
-            url: redact_text(base_url),
+            url: crate::redact::text(base_url),
             message,
         };
         let base = Url::parse(base_url).map_err(|e| invalid(e.to_string()))?;
@@ -176,7 +111,7 @@ impl HttpSource {
             .map_err(SourceError::Client)?;
         Ok(Self {
             base: Arc::new(Base {
-                shown: redact(&base),
+                shown: crate::redact::url(&base),
                 url: base,
             }),
             client,
@@ -293,8 +228,8 @@ impl HttpSource {
             .into_iter()
             .filter(|v| v.nb_visiteurs != Some(CLOSED))
             .map(|v| VisitorRow {
-                store_id: v.store_id,
-                sensor_id: v.sensor_id,
+                store_id: i64::from(v.store_id),
+                sensor_id: i64::from(v.sensor_id),
                 date: date.clone(),
                 heure: heure.clone(),
                 nb_visiteurs: v.nb_visiteurs,
@@ -303,13 +238,13 @@ impl HttpSource {
         let transactions = releves
             .transactions
             .into_iter()
-            .filter(|t| t.transactions != Some(CLOSED))
+            .filter(|t| t.transactions != CLOSED)
             .map(|t| TransactionRow {
-                store_id: t.store_id,
+                store_id: i64::from(t.store_id),
                 date: date.clone(),
                 heure: heure.clone(),
-                transactions: t.transactions,
-                chiffre_affaires: t.chiffre_affaires,
+                transactions: Some(t.transactions),
+                chiffre_affaires: Some(t.chiffre_affaires),
             })
             .collect();
         Ok(Bulk::Rows((visitors, transactions)))
@@ -528,30 +463,6 @@ impl Call<'_> {
     }
 }
 
-/// `GET /releves`.
-#[derive(Deserialize)]
-struct Releves {
-    date: String,
-    heure: String,
-    is_closed: bool,
-    visiteurs: Vec<BulkVisitor>,
-    transactions: Vec<BulkTransaction>,
-}
-
-#[derive(Deserialize)]
-struct BulkVisitor {
-    store_id: i64,
-    sensor_id: i64,
-    nb_visiteurs: Option<i64>,
-}
-
-#[derive(Deserialize)]
-struct BulkTransaction {
-    store_id: i64,
-    transactions: Option<i64>,
-    chiffre_affaires: Option<f64>,
-}
-
 /// `GET /visiteurs` (one sensor, one hour).
 #[derive(Deserialize)]
 struct VisiteursAnswer {
@@ -590,7 +501,7 @@ fn detail(body: &[u8]) -> String {
 }
 
 fn slot_date(slot: HourSlot) -> String {
-    slot.date.format("%Y-%m-%d").to_string()
+    crate::spelling::date_text(slot.date)
 }
 
 fn date_params(slot: HourSlot) -> [(&'static str, String); 4] {
@@ -616,34 +527,6 @@ fn build_url(base: &Url, path: &str, params: &[(&'static str, String)]) -> Url {
         }
     }
     url
-}
-
-/// The URL without user, password nor the values of its own query (API keys).
-fn redact(url: &Url) -> Url {
-    let mut clean = url.clone();
-    let _ = clean.set_username("");
-    let _ = clean.set_password(None);
-    if clean.query().is_some() {
-        let keys: Vec<String> = clean.query_pairs().map(|(k, _)| k.into_owned()).collect();
-        clean.set_query(None);
-        if !keys.is_empty() {
-            let mut query = clean.query_pairs_mut();
-            for k in keys {
-                query.append_pair(&k, "REDACTED");
-            }
-        }
-    }
-    clean
-}
-
-/// For an unparsable URL in an error message: drop anything before `@`.
-fn redact_text(text: &str) -> String {
-    match (text.find("://"), text.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            format!("{}{}", &text[..scheme + 3], &text[at + 1..])
-        }
-        _ => text.to_string(),
-    }
 }
 
 /// A reqwest error shown without the URL it carries (which may hold credentials).
@@ -703,7 +586,7 @@ mod tests {
         let shown = build_url(&source.base.shown, "releves", &date_params(slot()));
         assert!(!shown.as_str().contains("secret") && !shown.as_str().contains("k3y"));
         assert_eq!(
-            redact_text("http://user:pw@ho st/"),
+            crate::redact::text("http://user:pw@ho st/"),
             "http://ho st/",
             "unparsable URLs lose their credentials too"
         );
@@ -719,13 +602,5 @@ mod tests {
                 "{bad}"
             );
         }
-    }
-
-    #[test]
-    fn backoff_doubles() {
-        let r = RetryPolicy::default();
-        assert_eq!(r.delay(1), Duration::from_millis(200));
-        assert_eq!(r.delay(2), Duration::from_millis(400));
-        assert_eq!(r.delay(3), Duration::from_millis(800));
     }
 }
