@@ -47,3 +47,17 @@ pub struct StoreHourRollup {
     /// Revenue in integer cents.
     pub revenue_cents: i64,
 }
+
+/// Row counts and sums of the analytics tables: a cheap fingerprint of their content
+/// (tests, benchmarks).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnalyticsTotals {
+    pub visitor_rows: i64,
+    /// Σ visitors.
+    pub visitors: i64,
+    pub transaction_rows: i64,
+    /// Σ transactions.
+    pub transactions: i64,
+    /// Σ revenue in cents.
+    pub revenue_cents: i64,
+}

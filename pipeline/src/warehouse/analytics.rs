@@ -9,7 +9,9 @@ use sqlx::{QueryBuilder, Sqlite};
 
 use super::{rollups, Warehouse, WarehouseError};
 // The clean rows are domain types (the cleaning's output); re-exported where they used to live.
-pub use crate::clean_rows::{CleanTransaction, CleanVisitor, QualityFigure, StoreHourRollup};
+pub use crate::clean_rows::{
+    AnalyticsTotals, CleanTransaction, CleanVisitor, QualityFigure, StoreHourRollup,
+};
 use crate::cleaning::History;
 use crate::simulator::OPENING_HOURS;
 
@@ -208,9 +210,8 @@ impl Warehouse {
         Ok(())
     }
 
-    /// Row counts and sums of the analytics tables: (visitor rows, Σ visitors,
-    /// transaction rows, Σ transactions, Σ revenue in cents).
-    pub async fn analytics_fingerprint(&self) -> Result<(i64, i64, i64, i64, i64), WarehouseError> {
+    /// Row counts and sums of the analytics tables.
+    pub async fn analytics_fingerprint(&self) -> Result<AnalyticsTotals, WarehouseError> {
         let v = "SELECT COUNT(*), COALESCE(SUM(nb_visiteurs), 0) FROM analytics.visiteurs";
         let t = "SELECT COUNT(*), COALESCE(SUM(nb_transactions), 0), \
                  COALESCE(SUM(chiffre_affaires_centimes), 0) FROM analytics.transactions";
@@ -231,7 +232,13 @@ impl Warehouse {
                 .await?,
             ),
         };
-        Ok((a, b, c, d, e))
+        Ok(AnalyticsTotals {
+            visitor_rows: a,
+            visitors: b,
+            transaction_rows: c,
+            transactions: d,
+            revenue_cents: e,
+        })
     }
 
     /// The quality figures of one day.

@@ -67,7 +67,12 @@ async fn import_loads_good_lines_reports_bad_ones_and_cleans_the_days() {
         // 11 open hours, gaps filled with their mean; the store gets its 11 store-hours.
         // Sensors without any valid reading that day cannot be filled and are counted.
         let fp = p.warehouse.analytics_fingerprint().await.expect("fp");
-        assert_eq!((fp.0, fp.2), (2 * 11, 11), "{}", env.label);
+        assert_eq!(
+            (fp.visitor_rows, fp.transaction_rows),
+            (2 * 11, 11),
+            "{}",
+            env.label
+        );
         let quality = p
             .warehouse
             .quality_for("2024-10-14".parse().expect("date"))

@@ -52,12 +52,12 @@ async fn backfill_fills_every_layer_and_is_idempotent() {
             .await
             .expect("fingerprint");
         assert_eq!(
-            fp.0,
+            fp.visitor_rows,
             days * 83 * 11,
             "{}: one row per open sensor-hour",
             env.label
         );
-        assert_eq!(fp.2, days * 10 * 11);
+        assert_eq!(fp.transaction_rows, days * 10 * 11);
 
         // Again: the ledger says all is done, nothing runs.
         let second = p
@@ -145,7 +145,7 @@ async fn an_interrupted_backfill_completes_on_rerun_without_loss_or_duplicates()
         );
         let fp = p.warehouse.analytics_fingerprint().await.expect("fp");
         assert_eq!(
-            (fp.0, fp.2),
+            (fp.visitor_rows, fp.transaction_rows),
             (days * 83 * 11, days * 10 * 11),
             "{}",
             env.label
@@ -334,7 +334,7 @@ async fn dst_days_have_every_local_hour_once() {
         // The open day after each change is complete in analytics.
         let fp = p.warehouse.analytics_fingerprint().await.expect("fp");
         assert_eq!(
-            fp.0,
+            fp.visitor_rows,
             2 * 83 * 11,
             "{}: Mondays 03-31 and 10-27 are the open days",
             env.label

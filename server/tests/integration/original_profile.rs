@@ -371,7 +371,13 @@ async fn the_pipeline_runs_on_the_original_profile() {
 
     // Cleaning filled every open slot of the Monday (19h reads 0 on this profile and is
     // refilled like any implausible reading); the Sunday is closed.
-    let (visitor_rows, visitors, transaction_rows, transactions, cents) = p
+    let pipeline::clean_rows::AnalyticsTotals {
+        visitor_rows,
+        visitors,
+        transaction_rows,
+        transactions,
+        revenue_cents: cents,
+    } = p
         .warehouse
         .analytics_fingerprint()
         .await

@@ -106,7 +106,11 @@ async fn first_start_serves_at_once_and_fills_recent_days_in_the_background() {
         );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    let (rows, ..) = w.analytics_fingerprint().await.expect("fingerprint");
+    let rows = w
+        .analytics_fingerprint()
+        .await
+        .expect("fingerprint")
+        .visitor_rows;
     assert!(rows > 0, "analytics has data");
     // SIGTERM: graceful stop, exit code 0, nothing left `running`.
     signal(&guard.0, "-TERM");
@@ -213,7 +217,7 @@ async fn a_backfill_stopped_by_sigterm_or_killed_completes_on_rerun() {
         );
         let fp = w.analytics_fingerprint().await.expect("fingerprint");
         assert_eq!(
-            (fp.0, fp.2),
+            (fp.visitor_rows, fp.transaction_rows),
             (open_days * 83 * 11, open_days * 10 * 11),
             "{sig}"
         );
