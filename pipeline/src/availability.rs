@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+use crate::calendar::{is_open_day, OPENING_HOURS};
 use crate::clock::{first_available_date, HourSlot};
-use crate::simulator::{is_open_day, OPENING_HOURS};
 
 /// Why a date or an hour cannot be served.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]

@@ -14,10 +14,11 @@ use serde::{Deserialize, Serialize};
     schema(as = RelevesResponse)
 )]
 pub struct Releves {
-    /// The original's `date` text (see [`crate::spelling::date_text`]).
+    // The original's `date` text (`spelling::date_text`; a `//` comment, so the OpenAPI
+    // document keeps its wording).
     #[cfg_attr(feature = "openapi", schema(example = "2024-10-14"))]
     pub date: String,
-    /// The original's `heure` text (see [`crate::spelling::heure`]).
+    // The original's `heure` text (`spelling::heure`).
     #[cfg_attr(feature = "openapi", schema(example = "12:00:00"))]
     pub heure: String,
     pub is_closed: bool,

@@ -7,10 +7,10 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
+use pipeline::calendar::{is_open_day, OPENING_HOURS};
 use pipeline::cleaning::clean_day;
 use pipeline::clock::HourSlot;
 use pipeline::jobs::collect::simulate_hour;
-use pipeline::simulator::{is_open_day, OPENING_HOURS};
 use pipeline::{Fault, Reference, Simulator};
 
 struct Score {

@@ -7,13 +7,13 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use chrono::{Datelike, NaiveDate};
+use pipeline::calendar::{is_open_day, OPENING_HOURS};
 use pipeline::cleaning::{clean_day_with, DayInput, History};
 use pipeline::clock::HourSlot;
 use pipeline::jobs::collect::simulate_hour;
 use pipeline::jobs::reconcile::{BackfillError, RunOptions};
 use pipeline::kpi::KpiFilter;
 use pipeline::ledger::START_SETTING;
-use pipeline::simulator::{is_open_day, OPENING_HOURS};
 use pipeline::{Pipeline, Warehouse};
 
 use crate::common::{self, envs, utc};

@@ -22,7 +22,7 @@ fn open_days(from: NaiveDate, to: NaiveDate) -> i64 {
     let mut n = 0;
     let mut x = from;
     while x <= to {
-        if pipeline::simulator::is_open_day(x) {
+        if pipeline::calendar::is_open_day(x) {
             n += 1;
         }
         x = x.succ_opt().expect("next");

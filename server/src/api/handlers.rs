@@ -5,9 +5,9 @@ use app::services::Services;
 use axum::extract::{RawQuery, State};
 use axum::Json;
 use chrono::NaiveDate;
+use pipeline::calendar::OPENING_HOURS;
 use pipeline::clock::HourSlot;
 use pipeline::releves::{ReleveTransaction, ReleveVisiteur, Releves};
-use pipeline::simulator::OPENING_HOURS;
 use pipeline::{Sensor, Store};
 use serde::Serialize;
 use utoipa::{IntoParams, ToSchema};
@@ -192,7 +192,7 @@ pub async fn visiteurs(
             Hours::Day
         }
     };
-    if !pipeline::simulator::is_open_day(date) {
+    if !pipeline::calendar::is_open_day(date) {
         return Ok(Json(VisiteursResponse {
             message: "Magasin fermé!".into(),
             is_closed: true,
@@ -308,8 +308,8 @@ pub async fn transactions(
     ))
 }
 
-/// Every store's and sensor's values for one hour, in one call (the collector's form;
-/// the JSON shape is the pipeline's [`pipeline::releves`] contract).
+// The JSON shape is the pipeline's `releves` contract (read by its HTTP source).
+/// Every store's and sensor's values for one hour, in one call (the collector's form).
 #[utoipa::path(
     get,
     path = "/releves",
@@ -332,7 +332,7 @@ pub async fn releves(
     let date = params.required_date()?;
     let hour = params.required_int("hour", 0, 23)?;
     ensure_available(date, Some(hour), services.clock.now())?;
-    let is_closed = !pipeline::simulator::is_open_day(date);
+    let is_closed = !pipeline::calendar::is_open_day(date);
     let chain = services.simulator.chain_hour(date, hour);
     let visiteurs = chain
         .readings

@@ -161,7 +161,7 @@ async fn assert_same_rows_as_simulator(source: Source) -> usize {
         assert_eq!(got.0, expected.0, "{slot}: visiteurs");
         assert_eq!(got.1, expected.1, "{slot}: transactions");
         assert_eq!(got, simulate_hour(&by_sim.simulator, slot), "{slot}");
-        if pipeline::simulator::is_open_day(slot.date) {
+        if pipeline::calendar::is_open_day(slot.date) {
             assert_eq!((got.0.len(), got.1.len()), (83, 10), "{slot}: open day");
             let first = &got.0[0];
             assert_eq!(first.date, slot.date.format("%Y-%m-%d").to_string());

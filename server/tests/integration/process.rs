@@ -162,7 +162,7 @@ async fn assert_consistent(w: &Warehouse, from: &str, to: &str) {
                 k.starts_with(&date.to_string()) && s.status == pipeline::ledger::RunStatus::Done
             })
             .count();
-        if pipeline::simulator::is_open_day(date) {
+        if pipeline::calendar::is_open_day(date) {
             assert_eq!(v.len() % 83, 0, "{date}: whole hours only");
             assert_eq!(t.len() % 10, 0, "{date}: whole hours only");
             assert!(v.len() / 83 >= ingested, "{date}");
