@@ -15,33 +15,49 @@ pub mod lang;
 pub mod releves;
 pub mod spelling;
 
-/// Items compiled with the `runtime` feature only.
-macro_rules! runtime {
-    ($($item:item)*) => { $( #[cfg(feature = "runtime")] $item )* };
-}
+// The modules of the `runtime` feature, each with its own `cfg` attribute rather than
+// inside a macro: rustfmt (`cargo fmt --check`) does not follow module declarations made
+// by a macro, so it would skip these files.
+#[cfg(feature = "runtime")]
+pub mod availability;
+#[cfg(feature = "runtime")]
+pub mod clean_rows;
+#[cfg(feature = "runtime")]
+pub mod cleaning;
+#[cfg(feature = "runtime")]
+pub mod clock;
+#[cfg(feature = "runtime")]
+pub mod jobs;
+#[cfg(feature = "runtime")]
+pub mod lake;
+#[cfg(feature = "runtime")]
+pub mod leadership;
+#[cfg(feature = "runtime")]
+pub mod ledger;
+#[cfg(feature = "runtime")]
+pub mod original;
+#[cfg(feature = "runtime")]
+pub mod parquet_codec;
+#[cfg(feature = "runtime")]
+pub mod records;
+#[cfg(feature = "runtime")]
+pub mod redact;
+#[cfg(feature = "runtime")]
+pub mod reference;
+#[cfg(feature = "runtime")]
+pub mod simulator;
+#[cfg(feature = "runtime")]
+pub mod source;
+#[cfg(feature = "runtime")]
+pub mod warehouse;
 
-runtime! {
-    pub mod availability;
-    pub mod clean_rows;
-    pub mod cleaning;
-    pub mod clock;
-    pub mod jobs;
-    pub mod lake;
-    pub mod ledger;
-    pub mod leadership;
-    pub mod original;
-    pub mod parquet_codec;
-    pub mod records;
-    pub mod redact;
-    pub mod reference;
-    pub mod simulator;
-    pub mod source;
-    pub mod warehouse;
-    pub use clock::{Clock, FixedClock, HourSlot, SystemClock, PARIS};
-    pub use jobs::{Pipeline, PipelineConfig};
-    pub use lake::Lake;
-    pub use reference::{Reference, ReferenceError, Sensor, Store};
-    pub use simulator::{Fault, Profile, SensorReading, Simulator, StoreHour};
-    pub use source::Source;
-    pub use warehouse::{Warehouse, WarehouseError};
-}
+#[cfg(feature = "runtime")]
+pub use self::{
+    clock::{Clock, FixedClock, HourSlot, SystemClock, PARIS},
+    jobs::{Pipeline, PipelineConfig},
+    lake::Lake,
+    reference::{Reference, ReferenceError, Sensor, Store},
+    simulator::{Fault, Profile, SensorReading, Simulator, StoreHour},
+    source::Source,
+    warehouse::{Warehouse, WarehouseError},
+};
