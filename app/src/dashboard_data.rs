@@ -8,7 +8,7 @@ use pipeline::clock::HourSlot;
 use pipeline::filter as dashboard_filters;
 use pipeline::kpi::{Comparison, DashboardFigures, KpiFilter, Kpis};
 use pipeline::ledger::{Job, RunStatus};
-use pipeline::simulator::is_open_day;
+use pipeline::calendar::{is_open_day, OPENING_HOURS};
 
 use crate::format;
 use crate::i18n::Lang;
@@ -47,8 +47,8 @@ pub async fn load(services: &Services, q: DashboardQuery) -> Result<DashboardDat
             sensors: q.sensors.clone(),
             from: q.from.clone().unwrap_or_else(|| default_from.to_string()),
             to: q.to.clone().unwrap_or_else(|| default_to.to_string()),
-            h0: q.h0.unwrap_or(9),
-            h1: q.h1.unwrap_or(19),
+            h0: q.h0.unwrap_or(*OPENING_HOURS.start()),
+            h1: q.h1.unwrap_or(*OPENING_HOURS.end()),
             compare: dashboard_filters::comparison(&q).code().to_string(),
             previous_from: None,
             previous_to: None,

@@ -21,7 +21,7 @@ pub struct KpiFilter {
     pub sensor_ids: Vec<u32>,
     pub from: NaiveDate,
     pub to: NaiveDate,
-    /// Opening hours shown, inclusive (9..=19).
+    /// Opening hours shown, inclusive (see `calendar::OPENING_HOURS`).
     pub hour_from: u32,
     pub hour_to: u32,
 }

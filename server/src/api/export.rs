@@ -128,7 +128,7 @@ fn write_rows(
             .unwrap_or("");
         out.write_record([
             r.date.to_string(),
-            format!("{:02}:00:00", r.hour),
+            pipeline::spelling::heure(r.hour),
             r.store_id.to_string(),
             city.to_string(),
             r.visitors.to_string(),
