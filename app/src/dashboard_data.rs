@@ -4,11 +4,11 @@
 use std::collections::BTreeMap;
 
 use chrono::{Datelike, Duration, NaiveDate, Weekday};
+use pipeline::calendar::{is_open_day, OPENING_HOURS};
 use pipeline::clock::HourSlot;
 use pipeline::filter as dashboard_filters;
 use pipeline::kpi::{Comparison, DashboardFigures, KpiFilter, Kpis};
 use pipeline::ledger::{Job, RunStatus};
-use pipeline::calendar::{is_open_day, OPENING_HOURS};
 
 use crate::format;
 use crate::i18n::Lang;

@@ -68,7 +68,61 @@ macro_rules! per_backend {
     };
 }
 
+/// A value bound to a [`Warehouse::rows`] query.
+#[derive(Debug, Clone, Copy)]
+enum Param {
+    Int(i64),
+    Date(NaiveDate),
+}
+
 impl Warehouse {
+    /// The rows of `sql`, whose `columns` result columns are named `c0`, `c1`, …, decoded as
+    /// `T` (a tuple). On SQLite they come back as one JSON array built by SQLite: the driver
+    /// hands rows over one at a time through a channel between threads, which cost most of
+    /// a year view's CPU (one store's year is ~10,000 rows; see BENCHMARKS.md, issue 9).
+    async fn rows<T>(
+        &self,
+        sql: &str,
+        columns: usize,
+        params: &[Param],
+    ) -> Result<Vec<T>, WarehouseError>
+    where
+        T: serde::de::DeserializeOwned
+            + Send
+            + Unpin
+            + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+    {
+        match self {
+            Warehouse::Sqlite(pool) => {
+                let cols: Vec<String> = (0..columns).map(|i| format!("c{i}")).collect();
+                let wrapped = sqlite(&format!(
+                    "SELECT json_group_array(json_array({})) FROM ({sql}) AS q",
+                    cols.join(", ")
+                ));
+                let mut q = sqlx::query_scalar::<_, String>(&wrapped);
+                for p in params {
+                    q = match *p {
+                        Param::Int(i) => q.bind(i),
+                        Param::Date(d) => q.bind(d),
+                    };
+                }
+                let json = q.fetch_one(pool).await?;
+                serde_json::from_str(&json)
+                    .map_err(|e| WarehouseError::Data(format!("dashboard rows: {e}")))
+            }
+            Warehouse::Postgres(pool) => {
+                let mut q = sqlx::query_as::<_, T>(sql);
+                for p in params {
+                    q = match *p {
+                        Param::Int(i) => q.bind(i),
+                        Param::Date(d) => q.bind(d),
+                    };
+                }
+                Ok(q.fetch_all(pool).await?)
+            }
+        }
+    }
+
     /// What the dashboard shows: the figures of `f` and, for the comparison period `cmp`,
     /// its totals, store-level sums per (date, hour) and the same series as `f`'s (so the
     /// charts can draw them dashed beside the current ones).
@@ -273,20 +327,24 @@ impl Warehouse {
         let table = f.store_level_table();
         let store_cond = f.store_cond();
         let sql = &format!(
-            "SELECT date, CAST(hour AS BIGINT), CAST(SUM(visitors) AS BIGINT), \
-             CAST(SUM(transactions) AS BIGINT), CAST(SUM(revenue_cents) AS BIGINT) \
+            "SELECT date AS c0, CAST(hour AS BIGINT) AS c1, CAST(SUM(visitors) AS BIGINT) AS c2, \
+             CAST(SUM(transactions) AS BIGINT) AS c3, CAST(SUM(revenue_cents) AS BIGINT) AS c4 \
              FROM {table} WHERE {store_cond} AND date >= $2 AND date <= $3 \
              AND hour >= $4 AND hour <= $5 GROUP BY date, hour"
         );
-        let rows: Vec<(NaiveDate, i64, i64, i64, i64)> =
-            per_backend!(self, sql, |q, p| sqlx::query_as(q)
-                .bind(f.store_param())
-                .bind(f.from)
-                .bind(f.to)
-                .bind(h0 as i64)
-                .bind(h1 as i64)
-                .fetch_all(p)
-                .await?);
+        let rows: Vec<(NaiveDate, i64, i64, i64, i64)> = self
+            .rows(
+                sql,
+                5,
+                &[
+                    Param::Int(f.store_param()),
+                    Param::Date(f.from),
+                    Param::Date(f.to),
+                    Param::Int(h0 as i64),
+                    Param::Int(h1 as i64),
+                ],
+            )
+            .await?;
         Ok(rows
             .into_iter()
             .map(|(d, h, v, t, r)| ((d, h as u32), StoreSums::from_row(v, t, r)))
@@ -302,15 +360,20 @@ impl Warehouse {
         let (h0, h1) = f.hours();
         let v = rollups::range_expr('v', h0, h1);
         let sql = &format!(
-            "SELECT date, CAST(sensor_id AS BIGINT), CAST({v} AS BIGINT) FROM analytics.sensor_days \
-             WHERE store_id = $1 AND date >= $2 AND date <= $3"
+            "SELECT date AS c0, CAST(sensor_id AS BIGINT) AS c1, CAST({v} AS BIGINT) AS c2 \
+             FROM analytics.sensor_days WHERE store_id = $1 AND date >= $2 AND date <= $3"
         );
-        let rows: Vec<(NaiveDate, i64, i64)> = per_backend!(self, sql, |q, p| sqlx::query_as(q)
-            .bind(store_id as i64)
-            .bind(f.from)
-            .bind(f.to)
-            .fetch_all(p)
-            .await?);
+        let rows: Vec<(NaiveDate, i64, i64)> = self
+            .rows(
+                sql,
+                3,
+                &[
+                    Param::Int(store_id as i64),
+                    Param::Date(f.from),
+                    Param::Date(f.to),
+                ],
+            )
+            .await?;
         let mut out: BTreeMap<u32, BTreeMap<NaiveDate, i64>> = BTreeMap::new();
         for (d, sensor, v) in rows {
             let sensor = sensor as u32;
@@ -334,14 +397,12 @@ impl Warehouse {
         let v = rollups::range_expr('v', h0, h1);
         let ids = id_list(stores);
         let sql = &format!(
-            "SELECT date, CAST(store_id AS BIGINT), CAST({v} AS BIGINT) FROM analytics.store_days \
-             WHERE store_id IN ({ids}) AND date >= $1 AND date <= $2"
+            "SELECT date AS c0, CAST(store_id AS BIGINT) AS c1, CAST({v} AS BIGINT) AS c2 \
+             FROM analytics.store_days WHERE store_id IN ({ids}) AND date >= $1 AND date <= $2"
         );
-        let rows: Vec<(NaiveDate, i64, i64)> = per_backend!(self, sql, |q, p| sqlx::query_as(q)
-            .bind(f.from)
-            .bind(f.to)
-            .fetch_all(p)
-            .await?);
+        let rows: Vec<(NaiveDate, i64, i64)> = self
+            .rows(sql, 3, &[Param::Date(f.from), Param::Date(f.to)])
+            .await?;
         let mut out: BTreeMap<u32, BTreeMap<NaiveDate, i64>> = BTreeMap::new();
         for (d, s, v) in rows {
             out.entry(s as u32).or_default().insert(d, v);
@@ -383,17 +444,13 @@ impl Warehouse {
             dates.extend([*a, *b]);
         }
         let sql = &format!(
-            "SELECT CAST(store_id AS BIGINT), CAST(SUM(v) AS BIGINT), CAST(SUM(t) AS BIGINT), \
-             CAST(SUM(r) AS BIGINT) FROM ({}) AS periods GROUP BY store_id",
+            "SELECT CAST(store_id AS BIGINT) AS c0, CAST(SUM(v) AS BIGINT) AS c1, \
+             CAST(SUM(t) AS BIGINT) AS c2, CAST(SUM(r) AS BIGINT) AS c3 \
+             FROM ({}) AS periods GROUP BY store_id",
             parts.join(" UNION ALL ")
         );
-        let rows: Vec<(i64, i64, i64, i64)> = per_backend!(self, sql, |q, p| {
-            let mut query = sqlx::query_as(q);
-            for d in &dates {
-                query = query.bind(*d);
-            }
-            query.fetch_all(p).await?
-        });
+        let params: Vec<Param> = dates.iter().copied().map(Param::Date).collect();
+        let rows: Vec<(i64, i64, i64, i64)> = self.rows(sql, 4, &params).await?;
         Ok(rows
             .into_iter()
             .map(|(s, v, t, r)| (s as u32, StoreSums::from_row(v, t, r)))
