@@ -2,6 +2,7 @@
 //! rows. A day is always replaced whole, with its rollups (`store_hours` here, the day-level
 //! ones in `rollups`), in one transaction, so a re-run never duplicates.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use chrono::{NaiveDate, NaiveTime};
@@ -97,8 +98,37 @@ fn time_of(hour: u32) -> NaiveTime {
     NaiveTime::from_hms_opt(hour, 0, 0).unwrap_or(NaiveTime::MIN)
 }
 
-fn heure_text(hour: u32) -> String {
-    format!("{hour:02}:00:00")
+/// `HH:00:00`, the text of an hour in SQLite's `heure` columns.
+fn heure_text(hour: u32) -> Cow<'static, str> {
+    const HEURES: [&str; 24] = [
+        "00:00:00", "01:00:00", "02:00:00", "03:00:00", "04:00:00", "05:00:00", "06:00:00",
+        "07:00:00", "08:00:00", "09:00:00", "10:00:00", "11:00:00", "12:00:00", "13:00:00",
+        "14:00:00", "15:00:00", "16:00:00", "17:00:00", "18:00:00", "19:00:00", "20:00:00",
+        "21:00:00", "22:00:00", "23:00:00",
+    ];
+    HEURES.get(hour as usize).map_or_else(
+        || Cow::Owned(format!("{hour:02}:00:00")),
+        |h| Cow::Borrowed(*h),
+    )
+}
+
+/// The writer's stages, at debug level (the transform's profile; see BENCHMARKS-pipeline §3).
+fn log_write_timing(
+    date: NaiveDate,
+    computed: std::time::Duration,
+    rows_written: std::time::Duration,
+    rollups_written: std::time::Duration,
+    started: std::time::Instant,
+) {
+    let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
+    tracing::debug!(
+        %date,
+        rollups_computed_ms = ms(computed),
+        rows_ms = ms(rows_written - computed),
+        rollups_ms = ms(rollups_written - rows_written),
+        commit_ms = ms(started.elapsed() - rollups_written),
+        "analytics day written"
+    );
 }
 
 impl Warehouse {
@@ -110,7 +140,10 @@ impl Warehouse {
         transactions: &[CleanTransaction],
         quality: &[QualityFigure],
     ) -> Result<(), WarehouseError> {
+        let started = std::time::Instant::now();
         let rollup = rollup(visitors, transactions);
+        let day_rollups = rollups::day_rollups(date, visitors, &rollup);
+        let computed = started.elapsed();
         match self {
             Warehouse::Sqlite(pool) => {
                 let mut tx = pool.begin().await?;
@@ -125,6 +158,15 @@ impl Warehouse {
                         .execute(&mut *tx)
                         .await?;
                 }
+                let date_text = date.to_string();
+                // Dates and hours bound as borrowed text: no string formatted per row.
+                let date_of = |d: NaiveDate| {
+                    if d == date {
+                        Cow::Borrowed(date_text.as_str())
+                    } else {
+                        Cow::Owned(d.to_string())
+                    }
+                };
                 for chunk in visitors.chunks(SQLITE_CHUNK) {
                     let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
                         "INSERT INTO analytics.visiteurs (store_id, sensor_id, date, heure, nb_visiteurs, imputed) ",
@@ -132,7 +174,7 @@ impl Warehouse {
                     qb.push_values(chunk, |mut b, r| {
                         b.push_bind(r.store_id)
                             .push_bind(r.sensor_id)
-                            .push_bind(r.date)
+                            .push_bind(date_of(r.date))
                             .push_bind(heure_text(r.hour))
                             .push_bind(r.nb_visiteurs)
                             .push_bind(r.imputed);
@@ -145,7 +187,7 @@ impl Warehouse {
                     );
                     qb.push_values(chunk, |mut b, r| {
                         b.push_bind(r.store_id)
-                            .push_bind(r.date)
+                            .push_bind(date_of(r.date))
                             .push_bind(heure_text(r.hour))
                             .push_bind(r.nb_transactions)
                             .push_bind(r.chiffre_affaires_centimes)
@@ -159,7 +201,7 @@ impl Warehouse {
                     );
                     qb.push_values(chunk, |mut b, r| {
                         b.push_bind(r.store_id)
-                            .push_bind(r.date)
+                            .push_bind(date_of(r.date))
                             .push_bind(r.hour as i64)
                             .push_bind(r.visitors)
                             .push_bind(r.transactions)
@@ -176,8 +218,11 @@ impl Warehouse {
                         .execute(&mut *tx)
                         .await?;
                 }
-                rollups::refresh_sqlite(&mut tx, date, date).await?;
+                let rows_written = started.elapsed();
+                rollups::write_day_sqlite(&mut tx, date, &day_rollups).await?;
+                let rollups_written = started.elapsed();
                 tx.commit().await?;
+                log_write_timing(date, computed, rows_written, rollups_written, started);
             }
             Warehouse::Postgres(pool) => {
                 let mut tx = pool.begin().await?;
@@ -243,8 +288,11 @@ impl Warehouse {
                         .execute(&mut *tx)
                         .await?;
                 }
-                rollups::refresh_postgres(&mut tx, date, date).await?;
+                let rows_written = started.elapsed();
+                rollups::write_day_postgres(&mut tx, date, &day_rollups).await?;
+                let rollups_written = started.elapsed();
                 tx.commit().await?;
+                log_write_timing(date, computed, rows_written, rollups_written, started);
             }
         }
         Ok(())
@@ -306,12 +354,27 @@ impl Warehouse {
         dates: &[NaiveDate],
         with_sales: bool,
     ) -> Result<History, WarehouseError> {
+        let mut history = self.sensor_history(dates).await?;
+        if with_sales {
+            self.add_sales_history(dates, &mut history).await?;
+        }
+        Ok(history)
+    }
+
+    /// `( $1, $2, … )` for the dates.
+    fn date_marks(dates: &[NaiveDate]) -> String {
+        let marks: Vec<String> = (1..=dates.len()).map(|i| format!("${i}")).collect();
+        marks.join(", ")
+    }
+
+    /// The visitor part of [`Warehouse::history`] (the transform reads it while it reads
+    /// the day's raw rows).
+    pub async fn sensor_history(&self, dates: &[NaiveDate]) -> Result<History, WarehouseError> {
         let mut history = History::default();
         if dates.is_empty() {
             return Ok(history);
         }
-        let marks: Vec<String> = (1..=dates.len()).map(|i| format!("${i}")).collect();
-        let list = marks.join(", ");
+        let list = Self::date_marks(dates);
         // Summed in SQL per sensor-hour (one row per sensor, not per sensor-day): the
         // genuine bit of hour h is bit h - 9, its count the step of the cumulative columns.
         let mut columns = String::new();
@@ -329,19 +392,8 @@ impl Warehouse {
             "SELECT CAST(store_id AS BIGINT), CAST(sensor_id AS BIGINT){columns} \
              FROM analytics.sensor_days WHERE date IN ({list}) GROUP BY store_id, sensor_id"
         );
-        let hour_of_heure = match self.backend() {
-            super::Backend::Sqlite => "CAST(substr(heure, 1, 2) AS INTEGER)",
-            super::Backend::Postgres => "CAST(EXTRACT(HOUR FROM heure) AS BIGINT)",
-        };
-        let sales_sql = format!(
-            "SELECT CAST(store_id AS BIGINT), {hour_of_heure}, CAST(SUM(nb_transactions) AS BIGINT), \
-             CAST(SUM(chiffre_affaires_centimes) AS BIGINT), CAST(COUNT(*) AS BIGINT) \
-             FROM analytics.transactions \
-             WHERE date IN ({list}) AND imputed = FALSE AND nb_transactions > 0 \
-             GROUP BY store_id, {hour_of_heure}"
-        );
         macro_rules! fetch {
-            ($pool:expr, $sensors:expr, $sales:expr, $db:ty) => {{
+            ($pool:expr, $sensors:expr, $db:ty) => {{
                 let mut q = sqlx::query::<$db>($sensors);
                 for d in dates {
                     q = q.bind(*d);
@@ -357,26 +409,58 @@ impl Warehouse {
                         history.add_visitor_sum(store, sensor, h, sum, weeks);
                     }
                 }
-                if with_sales {
-                    let mut q = sqlx::query_as::<$db, (i64, i64, i64, i64, i64)>($sales);
-                    for d in dates {
-                        q = q.bind(*d);
-                    }
-                    for (store, hour, tx, cents, weeks) in q.fetch_all($pool).await? {
-                        history.add_sales_sum(store, hour as u32, tx, cents, weeks);
-                    }
+            }};
+        }
+        match self {
+            Warehouse::Sqlite(p) => {
+                let sql = super::sqlite(&sensors_sql);
+                fetch!(p, &sql, sqlx::Sqlite)
+            }
+            Warehouse::Postgres(p) => fetch!(p, &sensors_sql, sqlx::Postgres),
+        }
+        Ok(history)
+    }
+
+    /// The sales part of [`Warehouse::history`], added to `history`.
+    pub async fn add_sales_history(
+        &self,
+        dates: &[NaiveDate],
+        history: &mut History,
+    ) -> Result<(), WarehouseError> {
+        if dates.is_empty() {
+            return Ok(());
+        }
+        let list = Self::date_marks(dates);
+        let hour_of_heure = match self.backend() {
+            super::Backend::Sqlite => "CAST(substr(heure, 1, 2) AS INTEGER)",
+            super::Backend::Postgres => "CAST(EXTRACT(HOUR FROM heure) AS BIGINT)",
+        };
+        let sales_sql = format!(
+            "SELECT CAST(store_id AS BIGINT), {hour_of_heure}, CAST(SUM(nb_transactions) AS BIGINT), \
+             CAST(SUM(chiffre_affaires_centimes) AS BIGINT), CAST(COUNT(*) AS BIGINT) \
+             FROM analytics.transactions \
+             WHERE date IN ({list}) AND imputed = FALSE AND nb_transactions > 0 \
+             GROUP BY store_id, {hour_of_heure}"
+        );
+        macro_rules! fetch {
+            ($pool:expr, $sales:expr, $db:ty) => {{
+                let mut q = sqlx::query_as::<$db, (i64, i64, i64, i64, i64)>($sales);
+                for d in dates {
+                    q = q.bind(*d);
+                }
+                for (store, hour, tx, cents, weeks) in q.fetch_all($pool).await? {
+                    history.add_sales_sum(store, hour as u32, tx, cents, weeks);
                 }
             }};
         }
         match self {
             Warehouse::Sqlite(p) => {
-                let (sensors_sql, sales_sql) =
-                    (super::sqlite(&sensors_sql), super::sqlite(&sales_sql));
-                fetch!(p, &sensors_sql, &sales_sql, sqlx::Sqlite)
+                let sql = super::sqlite(&sales_sql);
+                fetch!(p, &sql, sqlx::Sqlite)
             }
-            Warehouse::Postgres(p) => fetch!(p, &sensors_sql, &sales_sql, sqlx::Postgres),
+            Warehouse::Postgres(p) => fetch!(p, &sales_sql, sqlx::Postgres),
         }
-        Ok(history)
+        Ok(())
     }
 
     /// Quality figures of a range of days: (date, feed, rule, count).
