@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
-use chrono::{NaiveDate, NaiveTime};
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use sqlx::{QueryBuilder, Sqlite};
 
@@ -94,10 +94,6 @@ pub fn rollup(
 
 const SQLITE_CHUNK: usize = 4000;
 
-fn time_of(hour: u32) -> NaiveTime {
-    NaiveTime::from_hms_opt(hour, 0, 0).unwrap_or(NaiveTime::MIN)
-}
-
 /// `HH:00:00`, the text of an hour in SQLite's `heure` columns.
 fn heure_text(hour: u32) -> Cow<'static, str> {
     const HEURES: [&str; 24] = [
@@ -110,6 +106,34 @@ fn heure_text(hour: u32) -> Cow<'static, str> {
         || Cow::Owned(format!("{hour:02}:00:00")),
         |h| Cow::Borrowed(*h),
     )
+}
+
+/// Sends `rows` to a `COPY … FROM STDIN` statement, each row written by `line` as one
+/// line of COPY's text format.
+async fn copy_postgres<R>(
+    conn: &mut sqlx::PgConnection,
+    statement: &str,
+    rows: &[R],
+    line: impl Fn(&mut String, &R),
+) -> Result<(), WarehouseError> {
+    const PIECE: usize = 1 << 20;
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut copy = conn.copy_in_raw(statement).await?;
+    let mut buffer = String::with_capacity(PIECE + 256);
+    for r in rows {
+        line(&mut buffer, r);
+        if buffer.len() >= PIECE {
+            copy.send(std::mem::take(&mut buffer).into_bytes()).await?;
+            buffer.reserve(PIECE + 256);
+        }
+    }
+    if !buffer.is_empty() {
+        copy.send(buffer.into_bytes()).await?;
+    }
+    copy.finish().await?;
+    Ok(())
 }
 
 /// The writer's stages, at debug level (the transform's profile; see BENCHMARKS-pipeline §3).
@@ -237,34 +261,44 @@ impl Warehouse {
                         .execute(&mut *tx)
                         .await?;
                 }
-                if !visitors.is_empty() {
-                    sqlx::query(
-                        "INSERT INTO analytics.visiteurs (store_id, sensor_id, date, heure, nb_visiteurs, imputed) \
-                         SELECT * FROM UNNEST($1::int[], $2::int[], $3::date[], $4::time[], $5::int[], $6::bool[])",
-                    )
-                    .bind(visitors.iter().map(|r| r.store_id).collect::<Vec<_>>())
-                    .bind(visitors.iter().map(|r| r.sensor_id).collect::<Vec<_>>())
-                    .bind(visitors.iter().map(|r| r.date).collect::<Vec<_>>())
-                    .bind(visitors.iter().map(|r| time_of(r.hour)).collect::<Vec<_>>())
-                    .bind(visitors.iter().map(|r| r.nb_visiteurs).collect::<Vec<_>>())
-                    .bind(visitors.iter().map(|r| r.imputed).collect::<Vec<_>>())
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                if !transactions.is_empty() {
-                    sqlx::query(
-                        "INSERT INTO analytics.transactions (store_id, date, heure, nb_transactions, chiffre_affaires_centimes, imputed) \
-                         SELECT * FROM UNNEST($1::int[], $2::date[], $3::time[], $4::int[], $5::bigint[], $6::bool[])",
-                    )
-                    .bind(transactions.iter().map(|r| r.store_id).collect::<Vec<_>>())
-                    .bind(transactions.iter().map(|r| r.date).collect::<Vec<_>>())
-                    .bind(transactions.iter().map(|r| time_of(r.hour)).collect::<Vec<_>>())
-                    .bind(transactions.iter().map(|r| r.nb_transactions).collect::<Vec<_>>())
-                    .bind(transactions.iter().map(|r| r.chiffre_affaires_centimes).collect::<Vec<_>>())
-                    .bind(transactions.iter().map(|r| r.imputed).collect::<Vec<_>>())
-                    .execute(&mut *tx)
-                    .await?;
-                }
+                // The day's rows through COPY (text format: integers, ISO dates and
+                // times, t/f), sent in pieces of about 1 MiB.
+                copy_postgres(
+                    &mut tx,
+                    "COPY analytics.visiteurs (store_id, sensor_id, date, heure, nb_visiteurs, imputed) FROM STDIN",
+                    visitors,
+                    |out, r| {
+                        let _ = writeln!(
+                            out,
+                            "{}\t{}\t{}\t{:02}:00:00\t{}\t{}",
+                            r.store_id,
+                            r.sensor_id,
+                            r.date,
+                            r.hour,
+                            r.nb_visiteurs,
+                            if r.imputed { 't' } else { 'f' }
+                        );
+                    },
+                )
+                .await?;
+                copy_postgres(
+                    &mut tx,
+                    "COPY analytics.transactions (store_id, date, heure, nb_transactions, chiffre_affaires_centimes, imputed) FROM STDIN",
+                    transactions,
+                    |out, r| {
+                        let _ = writeln!(
+                            out,
+                            "{}\t{}\t{:02}:00:00\t{}\t{}\t{}",
+                            r.store_id,
+                            r.date,
+                            r.hour,
+                            r.nb_transactions,
+                            r.chiffre_affaires_centimes,
+                            if r.imputed { 't' } else { 'f' }
+                        );
+                    },
+                )
+                .await?;
                 if !rollup.is_empty() {
                     sqlx::query(
                         "INSERT INTO analytics.store_hours (store_id, date, hour, visitors, transactions, revenue_cents) \
