@@ -339,9 +339,9 @@ impl Drop for MigrationLock {
     }
 }
 
-/// The page cache of the analytics file on a read-write connection: up to 64 MiB, taken
+/// The page cache of the analytics file on a read-write connection: up to 16 MiB, taken
 /// only as pages are used.
-const ANALYTICS_CACHE_PRAGMA: &str = "PRAGMA analytics.cache_size = -65536";
+const ANALYTICS_CACHE_PRAGMA: &str = "PRAGMA analytics.cache_size = -16384";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum SqliteMode {
