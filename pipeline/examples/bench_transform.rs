@@ -14,7 +14,10 @@
 //!     (`replace_analytics_day`);
 //! (d) the fill's history read for the following Wednesday (2 of its 4 weeks present).
 //! BENCH_DATABASE_URL overrides the warehouse (e.g. a fresh PostgreSQL database).
-//! BENCH_ONLY=clean loops (a) only, for a profiler (`perf record`).
+//! RUST_LOG=pipeline=debug logs the stages of every transform and day write.
+//! BENCH_ONLY=clean loops (a) only, for a profiler (`perf record`); BENCH_ONLY=transform
+//! stops after (b). BENCH_REUSE=1 keeps the raw rows already in DIR (a second run on the
+//! same DIR: the profile of (b) without the raw load).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -43,6 +46,14 @@ fn stats(name: &str, mut d: Vec<Duration>) {
 
 #[tokio::main]
 async fn main() {
+    // RUST_LOG=pipeline=debug prints each transform's stages (read, history, clean, write).
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
     let mut args = std::env::args().skip(1);
     let runs: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(5).max(1);
     let dir = args
@@ -110,14 +121,15 @@ async fn main() {
     let date_c = date - chrono::Duration::days(7);
     let s = Instant::now();
     let mut lots = 0;
-    for (slot, v, t) in &hours {
+    let reuse = std::env::var("BENCH_REUSE").is_ok_and(|v| v == "1");
+    for (slot, v, t) in hours.iter().filter(|_| !reuse) {
         warehouse
             .replace_raw_lot(&slot.key(), v, t, Utc::now())
             .await
             .expect("raw");
         lots += 1;
     }
-    for slot in HourSlot::hours_of_day(date_c) {
+    for slot in HourSlot::hours_of_day(date_c).filter(|_| !reuse) {
         let (v, t) = simulate_hour(&sim, slot);
         warehouse
             .replace_raw_lot(&slot.key(), &v, &t, Utc::now())
@@ -152,6 +164,10 @@ async fn main() {
         }
     }
     stats("(b) Pipeline::transform", full);
+    if std::env::var("BENCH_ONLY").is_ok_and(|v| v == "transform") {
+        warehouse.close().await;
+        return;
+    }
 
     // (c) the job's phases, one by one (run 1 writes an empty day — the nightly case; later runs replace it).
     let (mut load, mut cl, mut write) = (vec![], vec![], vec![]);

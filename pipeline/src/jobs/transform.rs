@@ -19,17 +19,27 @@ impl Pipeline {
         }
         let latest = HourSlot::latest_available(now);
         let last_hour = (latest.date == date).then_some(latest.hour);
-        let raw = self.warehouse.raw_day(date).await?;
+        let started = std::time::Instant::now();
+        // The raw day and the visitors' history at once (two connections); the sales
+        // history only when a sales slot may need filling, which the raw rows tell.
+        let dates = History::dates_for(date);
+        let (raw, mut history) = tokio::try_join!(
+            self.warehouse.raw_day(date),
+            self.warehouse.sensor_history(&dates)
+        )?;
+        let read = started.elapsed();
         let with_sales = cleaning::sales_may_need_filling(
             self.simulator.reference(),
             date,
             &raw.transactions,
             last_hour,
         );
-        let history = self
-            .warehouse
-            .history(&History::dates_for(date), with_sales)
-            .await?;
+        if with_sales {
+            self.warehouse
+                .add_sales_history(&dates, &mut history)
+                .await?;
+        }
+        let history_read = started.elapsed();
         let rows_in = (raw.visitors.len() + raw.transactions.len()) as i64;
         let sim = self.simulator.clone();
         let day = tokio::task::spawn_blocking(move || {
@@ -48,10 +58,23 @@ impl Pipeline {
         })
         .await
         .map_err(|e| JobError::Other(format!("transform task failed: {e}")))??;
+        let cleaned = started.elapsed();
         let rows_out = (day.visitors.len() + day.transactions.len()) as i64;
         self.warehouse
             .replace_analytics_day(date, &day.visitors, &day.transactions, &day.quality)
             .await?;
+        let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
+        tracing::debug!(
+            %date,
+            rows_in,
+            rows_out,
+            read_ms = ms(read),
+            with_sales,
+            sales_history_ms = ms(history_read - read),
+            clean_ms = ms(cleaned - history_read),
+            write_ms = ms(started.elapsed() - cleaned),
+            "day transformed"
+        );
         Ok((rows_in, rows_out))
     }
 }

@@ -2,18 +2,19 @@
 //! rows. A day is always replaced whole, with its rollups (`store_hours` here, the day-level
 //! ones in `rollups`), in one transaction, so a re-run never duplicates.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
-use chrono::{NaiveDate, NaiveTime};
+use chrono::NaiveDate;
 use sqlx::{QueryBuilder, Sqlite};
 
 use super::{rollups, Warehouse, WarehouseError};
 // The clean rows are domain types (the cleaning's output); re-exported where they used to live.
+use crate::calendar::OPENING_HOURS;
 pub use crate::clean_rows::{
     AnalyticsTotals, CleanTransaction, CleanVisitor, QualityFigure, StoreHourRollup,
 };
 use crate::cleaning::History;
-use crate::simulator::OPENING_HOURS;
 
 /// The store-hour rollup of a cleaned day (store-hours without transactions count 0).
 pub fn rollup(
@@ -53,12 +54,65 @@ pub fn rollup(
 
 const SQLITE_CHUNK: usize = 4000;
 
-fn time_of(hour: u32) -> NaiveTime {
-    NaiveTime::from_hms_opt(hour, 0, 0).unwrap_or(NaiveTime::MIN)
+/// `HH:00:00`, the text of an hour in SQLite's `heure` columns.
+fn heure_text(hour: u32) -> Cow<'static, str> {
+    const HEURES: [&str; 24] = [
+        "00:00:00", "01:00:00", "02:00:00", "03:00:00", "04:00:00", "05:00:00", "06:00:00",
+        "07:00:00", "08:00:00", "09:00:00", "10:00:00", "11:00:00", "12:00:00", "13:00:00",
+        "14:00:00", "15:00:00", "16:00:00", "17:00:00", "18:00:00", "19:00:00", "20:00:00",
+        "21:00:00", "22:00:00", "23:00:00",
+    ];
+    HEURES.get(hour as usize).map_or_else(
+        || Cow::Owned(format!("{hour:02}:00:00")),
+        |h| Cow::Borrowed(*h),
+    )
 }
 
-fn heure_text(hour: u32) -> String {
-    format!("{hour:02}:00:00")
+/// Sends `rows` to a `COPY … FROM STDIN` statement, each row written by `line` as one
+/// line of COPY's text format.
+async fn copy_postgres<R>(
+    conn: &mut sqlx::PgConnection,
+    statement: &str,
+    rows: &[R],
+    line: impl Fn(&mut String, &R),
+) -> Result<(), WarehouseError> {
+    const PIECE: usize = 1 << 20;
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut copy = conn.copy_in_raw(statement).await?;
+    let mut buffer = String::with_capacity(PIECE + 256);
+    for r in rows {
+        line(&mut buffer, r);
+        if buffer.len() >= PIECE {
+            copy.send(std::mem::take(&mut buffer).into_bytes()).await?;
+            buffer.reserve(PIECE + 256);
+        }
+    }
+    if !buffer.is_empty() {
+        copy.send(buffer.into_bytes()).await?;
+    }
+    copy.finish().await?;
+    Ok(())
+}
+
+/// The writer's stages, at debug level (the transform's profile; see BENCHMARKS-pipeline §3).
+fn log_write_timing(
+    date: NaiveDate,
+    computed: std::time::Duration,
+    rows_written: std::time::Duration,
+    rollups_written: std::time::Duration,
+    started: std::time::Instant,
+) {
+    let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
+    tracing::debug!(
+        %date,
+        rollups_computed_ms = ms(computed),
+        rows_ms = ms(rows_written - computed),
+        rollups_ms = ms(rollups_written - rows_written),
+        commit_ms = ms(started.elapsed() - rollups_written),
+        "analytics day written"
+    );
 }
 
 impl Warehouse {
@@ -70,7 +124,10 @@ impl Warehouse {
         transactions: &[CleanTransaction],
         quality: &[QualityFigure],
     ) -> Result<(), WarehouseError> {
+        let started = std::time::Instant::now();
         let rollup = rollup(visitors, transactions);
+        let day_rollups = rollups::day_rollups(date, visitors, &rollup);
+        let computed = started.elapsed();
         match self {
             Warehouse::Sqlite(pool) => {
                 let mut tx = pool.begin().await?;
@@ -85,6 +142,15 @@ impl Warehouse {
                         .execute(&mut *tx)
                         .await?;
                 }
+                let date_text = date.to_string();
+                // Dates and hours bound as borrowed text: no string formatted per row.
+                let date_of = |d: NaiveDate| {
+                    if d == date {
+                        Cow::Borrowed(date_text.as_str())
+                    } else {
+                        Cow::Owned(d.to_string())
+                    }
+                };
                 for chunk in visitors.chunks(SQLITE_CHUNK) {
                     let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
                         "INSERT INTO analytics.visiteurs (store_id, sensor_id, date, heure, nb_visiteurs, imputed) ",
@@ -92,7 +158,7 @@ impl Warehouse {
                     qb.push_values(chunk, |mut b, r| {
                         b.push_bind(r.store_id)
                             .push_bind(r.sensor_id)
-                            .push_bind(r.date)
+                            .push_bind(date_of(r.date))
                             .push_bind(heure_text(r.hour))
                             .push_bind(r.nb_visiteurs)
                             .push_bind(r.imputed);
@@ -105,7 +171,7 @@ impl Warehouse {
                     );
                     qb.push_values(chunk, |mut b, r| {
                         b.push_bind(r.store_id)
-                            .push_bind(r.date)
+                            .push_bind(date_of(r.date))
                             .push_bind(heure_text(r.hour))
                             .push_bind(r.nb_transactions)
                             .push_bind(r.chiffre_affaires_centimes)
@@ -119,7 +185,7 @@ impl Warehouse {
                     );
                     qb.push_values(chunk, |mut b, r| {
                         b.push_bind(r.store_id)
-                            .push_bind(r.date)
+                            .push_bind(date_of(r.date))
                             .push_bind(r.hour as i64)
                             .push_bind(r.visitors)
                             .push_bind(r.transactions)
@@ -136,8 +202,11 @@ impl Warehouse {
                         .execute(&mut *tx)
                         .await?;
                 }
-                rollups::refresh_sqlite(&mut tx, date, date).await?;
+                let rows_written = started.elapsed();
+                rollups::write_day_sqlite(&mut tx, date, &day_rollups).await?;
+                let rollups_written = started.elapsed();
                 tx.commit().await?;
+                log_write_timing(date, computed, rows_written, rollups_written, started);
             }
             Warehouse::Postgres(pool) => {
                 let mut tx = pool.begin().await?;
@@ -152,34 +221,44 @@ impl Warehouse {
                         .execute(&mut *tx)
                         .await?;
                 }
-                if !visitors.is_empty() {
-                    sqlx::query(
-                        "INSERT INTO analytics.visiteurs (store_id, sensor_id, date, heure, nb_visiteurs, imputed) \
-                         SELECT * FROM UNNEST($1::int[], $2::int[], $3::date[], $4::time[], $5::int[], $6::bool[])",
-                    )
-                    .bind(visitors.iter().map(|r| r.store_id).collect::<Vec<_>>())
-                    .bind(visitors.iter().map(|r| r.sensor_id).collect::<Vec<_>>())
-                    .bind(visitors.iter().map(|r| r.date).collect::<Vec<_>>())
-                    .bind(visitors.iter().map(|r| time_of(r.hour)).collect::<Vec<_>>())
-                    .bind(visitors.iter().map(|r| r.nb_visiteurs).collect::<Vec<_>>())
-                    .bind(visitors.iter().map(|r| r.imputed).collect::<Vec<_>>())
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                if !transactions.is_empty() {
-                    sqlx::query(
-                        "INSERT INTO analytics.transactions (store_id, date, heure, nb_transactions, chiffre_affaires_centimes, imputed) \
-                         SELECT * FROM UNNEST($1::int[], $2::date[], $3::time[], $4::int[], $5::bigint[], $6::bool[])",
-                    )
-                    .bind(transactions.iter().map(|r| r.store_id).collect::<Vec<_>>())
-                    .bind(transactions.iter().map(|r| r.date).collect::<Vec<_>>())
-                    .bind(transactions.iter().map(|r| time_of(r.hour)).collect::<Vec<_>>())
-                    .bind(transactions.iter().map(|r| r.nb_transactions).collect::<Vec<_>>())
-                    .bind(transactions.iter().map(|r| r.chiffre_affaires_centimes).collect::<Vec<_>>())
-                    .bind(transactions.iter().map(|r| r.imputed).collect::<Vec<_>>())
-                    .execute(&mut *tx)
-                    .await?;
-                }
+                // The day's rows through COPY (text format: integers, ISO dates and
+                // times, t/f), sent in pieces of about 1 MiB.
+                copy_postgres(
+                    &mut tx,
+                    "COPY analytics.visiteurs (store_id, sensor_id, date, heure, nb_visiteurs, imputed) FROM STDIN",
+                    visitors,
+                    |out, r| {
+                        let _ = writeln!(
+                            out,
+                            "{}\t{}\t{}\t{:02}:00:00\t{}\t{}",
+                            r.store_id,
+                            r.sensor_id,
+                            r.date,
+                            r.hour,
+                            r.nb_visiteurs,
+                            if r.imputed { 't' } else { 'f' }
+                        );
+                    },
+                )
+                .await?;
+                copy_postgres(
+                    &mut tx,
+                    "COPY analytics.transactions (store_id, date, heure, nb_transactions, chiffre_affaires_centimes, imputed) FROM STDIN",
+                    transactions,
+                    |out, r| {
+                        let _ = writeln!(
+                            out,
+                            "{}\t{}\t{:02}:00:00\t{}\t{}\t{}",
+                            r.store_id,
+                            r.date,
+                            r.hour,
+                            r.nb_transactions,
+                            r.chiffre_affaires_centimes,
+                            if r.imputed { 't' } else { 'f' }
+                        );
+                    },
+                )
+                .await?;
                 if !rollup.is_empty() {
                     sqlx::query(
                         "INSERT INTO analytics.store_hours (store_id, date, hour, visitors, transactions, revenue_cents) \
@@ -203,8 +282,11 @@ impl Warehouse {
                         .execute(&mut *tx)
                         .await?;
                 }
-                rollups::refresh_postgres(&mut tx, date, date).await?;
+                let rows_written = started.elapsed();
+                rollups::write_day_postgres(&mut tx, date, &day_rollups).await?;
+                let rollups_written = started.elapsed();
                 tx.commit().await?;
+                log_write_timing(date, computed, rows_written, rollups_written, started);
             }
         }
         Ok(())
@@ -271,12 +353,27 @@ impl Warehouse {
         dates: &[NaiveDate],
         with_sales: bool,
     ) -> Result<History, WarehouseError> {
+        let mut history = self.sensor_history(dates).await?;
+        if with_sales {
+            self.add_sales_history(dates, &mut history).await?;
+        }
+        Ok(history)
+    }
+
+    /// `( $1, $2, … )` for the dates.
+    fn date_marks(dates: &[NaiveDate]) -> String {
+        let marks: Vec<String> = (1..=dates.len()).map(|i| format!("${i}")).collect();
+        marks.join(", ")
+    }
+
+    /// The visitor part of [`Warehouse::history`] (the transform reads it while it reads
+    /// the day's raw rows).
+    pub async fn sensor_history(&self, dates: &[NaiveDate]) -> Result<History, WarehouseError> {
         let mut history = History::default();
         if dates.is_empty() {
             return Ok(history);
         }
-        let marks: Vec<String> = (1..=dates.len()).map(|i| format!("${i}")).collect();
-        let list = marks.join(", ");
+        let list = Self::date_marks(dates);
         // Summed in SQL per sensor-hour (one row per sensor, not per sensor-day): the
         // genuine bit of hour h is bit h - 9, its count the step of the cumulative columns.
         let mut columns = String::new();
@@ -294,19 +391,8 @@ impl Warehouse {
             "SELECT CAST(store_id AS BIGINT), CAST(sensor_id AS BIGINT){columns} \
              FROM analytics.sensor_days WHERE date IN ({list}) GROUP BY store_id, sensor_id"
         );
-        let hour_of_heure = match self.backend() {
-            super::Backend::Sqlite => "CAST(substr(heure, 1, 2) AS INTEGER)",
-            super::Backend::Postgres => "CAST(EXTRACT(HOUR FROM heure) AS BIGINT)",
-        };
-        let sales_sql = format!(
-            "SELECT CAST(store_id AS BIGINT), {hour_of_heure}, CAST(SUM(nb_transactions) AS BIGINT), \
-             CAST(SUM(chiffre_affaires_centimes) AS BIGINT), CAST(COUNT(*) AS BIGINT) \
-             FROM analytics.transactions \
-             WHERE date IN ({list}) AND imputed = FALSE AND nb_transactions > 0 \
-             GROUP BY store_id, {hour_of_heure}"
-        );
         macro_rules! fetch {
-            ($pool:expr, $sensors:expr, $sales:expr, $db:ty) => {{
+            ($pool:expr, $sensors:expr, $db:ty) => {{
                 let mut q = sqlx::query::<$db>($sensors);
                 for d in dates {
                     q = q.bind(*d);
@@ -322,26 +408,58 @@ impl Warehouse {
                         history.add_visitor_sum(store, sensor, h, sum, weeks);
                     }
                 }
-                if with_sales {
-                    let mut q = sqlx::query_as::<$db, (i64, i64, i64, i64, i64)>($sales);
-                    for d in dates {
-                        q = q.bind(*d);
-                    }
-                    for (store, hour, tx, cents, weeks) in q.fetch_all($pool).await? {
-                        history.add_sales_sum(store, hour as u32, tx, cents, weeks);
-                    }
+            }};
+        }
+        match self {
+            Warehouse::Sqlite(p) => {
+                let sql = super::sqlite(&sensors_sql);
+                fetch!(p, &sql, sqlx::Sqlite)
+            }
+            Warehouse::Postgres(p) => fetch!(p, &sensors_sql, sqlx::Postgres),
+        }
+        Ok(history)
+    }
+
+    /// The sales part of [`Warehouse::history`], added to `history`.
+    pub async fn add_sales_history(
+        &self,
+        dates: &[NaiveDate],
+        history: &mut History,
+    ) -> Result<(), WarehouseError> {
+        if dates.is_empty() {
+            return Ok(());
+        }
+        let list = Self::date_marks(dates);
+        let hour_of_heure = match self.backend() {
+            super::Backend::Sqlite => "CAST(substr(heure, 1, 2) AS INTEGER)",
+            super::Backend::Postgres => "CAST(EXTRACT(HOUR FROM heure) AS BIGINT)",
+        };
+        let sales_sql = format!(
+            "SELECT CAST(store_id AS BIGINT), {hour_of_heure}, CAST(SUM(nb_transactions) AS BIGINT), \
+             CAST(SUM(chiffre_affaires_centimes) AS BIGINT), CAST(COUNT(*) AS BIGINT) \
+             FROM analytics.transactions \
+             WHERE date IN ({list}) AND imputed = FALSE AND nb_transactions > 0 \
+             GROUP BY store_id, {hour_of_heure}"
+        );
+        macro_rules! fetch {
+            ($pool:expr, $sales:expr, $db:ty) => {{
+                let mut q = sqlx::query_as::<$db, (i64, i64, i64, i64, i64)>($sales);
+                for d in dates {
+                    q = q.bind(*d);
+                }
+                for (store, hour, tx, cents, weeks) in q.fetch_all($pool).await? {
+                    history.add_sales_sum(store, hour as u32, tx, cents, weeks);
                 }
             }};
         }
         match self {
             Warehouse::Sqlite(p) => {
-                let (sensors_sql, sales_sql) =
-                    (super::sqlite(&sensors_sql), super::sqlite(&sales_sql));
-                fetch!(p, &sensors_sql, &sales_sql, sqlx::Sqlite)
+                let sql = super::sqlite(&sales_sql);
+                fetch!(p, &sql, sqlx::Sqlite)
             }
-            Warehouse::Postgres(p) => fetch!(p, &sensors_sql, &sales_sql, sqlx::Postgres),
+            Warehouse::Postgres(p) => fetch!(p, &sales_sql, sqlx::Postgres),
         }
-        Ok(history)
+        Ok(())
     }
 
     /// Quality figures of a range of days: (date, feed, rule, count).

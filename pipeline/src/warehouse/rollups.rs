@@ -10,10 +10,12 @@
 //! transaction. They live in the analytics database, beside the rows they summarise.
 
 use chrono::{Datelike, Months, NaiveDate};
+use std::collections::BTreeMap;
 use std::fmt::Write;
 
+use super::analytics::{CleanVisitor, StoreHourRollup};
 use super::{sqlite, Backend, Warehouse, WarehouseError};
-use crate::simulator::OPENING_HOURS;
+use crate::calendar::OPENING_HOURS;
 
 /// PostgreSQL transaction lock serialising rollup rebuilds ("DM360ROL").
 const PG_LOCK_KEY: i64 = 0x444D_3336_3052_4F4C;
@@ -65,8 +67,18 @@ enum Bounds {
     Months,
 }
 
+/// What a refresh statement does: clear the dates' day rollups, derive them from the
+/// stored analytics rows (the transform computes these itself, see [`day_rollups`]), or
+/// derive what follows from the day rollups (`sensors`, `store_months`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    Clear,
+    Derive,
+    Follow,
+}
+
 /// The statements that rebuild the rollups of the dates [$1, $2], in order.
-fn refresh_statements(backend: Backend) -> Vec<(Bounds, String)> {
+fn refresh_statements(backend: Backend) -> Vec<(Step, Bounds, String)> {
     let first = *OPENING_HOURS.start();
     let last = *OPENING_HOURS.end();
     let hour_of_heure = match backend {
@@ -115,20 +127,24 @@ fn refresh_statements(backend: Backend) -> Vec<(Bounds, String)> {
     );
     let statements = vec![
         (
+            Step::Clear,
             Bounds::Days,
             "DELETE FROM analytics.sensor_days WHERE date >= $1 AND date <= $2".to_string(),
         ),
         (
+            Step::Clear,
             Bounds::Days,
             "DELETE FROM analytics.store_days WHERE date >= $1 AND date <= $2".to_string(),
         ),
         (
+            Step::Clear,
             Bounds::Days,
             "DELETE FROM analytics.chain_hours WHERE date >= $1 AND date <= $2".to_string(),
         ),
-        (Bounds::Days, sensor_days),
-        (Bounds::Days, store_days),
+        (Step::Derive, Bounds::Days, sensor_days),
+        (Step::Derive, Bounds::Days, store_days),
         (
+            Step::Derive,
             Bounds::Days,
             "INSERT INTO analytics.chain_hours (date, hour, visitors, transactions, revenue_cents) \
              SELECT date, hour, SUM(visitors), SUM(transactions), SUM(revenue_cents) \
@@ -136,6 +152,7 @@ fn refresh_statements(backend: Backend) -> Vec<(Bounds, String)> {
                 .to_string(),
         ),
         (
+            Step::Follow,
             Bounds::Days,
             "INSERT INTO analytics.sensors (store_id, sensor_id) \
              SELECT DISTINCT store_id, sensor_id FROM analytics.sensor_days \
@@ -143,17 +160,150 @@ fn refresh_statements(backend: Backend) -> Vec<(Bounds, String)> {
                 .to_string(),
         ),
         (
+            Step::Follow,
             Bounds::Months,
             "DELETE FROM analytics.store_months WHERE month >= $1 AND month <= $2".to_string(),
         ),
-        (Bounds::Months, store_months),
+        (Step::Follow, Bounds::Months, store_months),
     ];
     match backend {
         Backend::Sqlite => statements
             .into_iter()
-            .map(|(b, s)| (b, sqlite(&s)))
+            .map(|(step, b, s)| (step, b, sqlite(&s)))
             .collect(),
         Backend::Postgres => statements,
+    }
+}
+
+/// How many opening hours a day rollup row has columns for (v09 … v19).
+pub(crate) const HOURS: usize = (*OPENING_HOURS.end() - *OPENING_HOURS.start() + 1) as usize;
+
+/// One `analytics.sensor_days` row: visitors cumulative from opening, `genuine` bits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SensorDay {
+    pub store_id: i32,
+    pub sensor_id: i32,
+    pub v: [i64; HOURS],
+    pub genuine: i32,
+}
+
+/// One `analytics.store_days` row: visitors, transactions and cents, cumulative.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct StoreDay {
+    pub store_id: i32,
+    pub v: [i64; HOURS],
+    pub t: [i64; HOURS],
+    pub c: [i64; HOURS],
+}
+
+/// One `analytics.chain_hours` row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ChainHour {
+    pub hour: u32,
+    pub visitors: i64,
+    pub transactions: i64,
+    pub revenue_cents: i64,
+}
+
+/// The day rollups of one date, computed from the rows the transform writes: the same
+/// figures as [`refresh_statements`] derives by SQL from the stored rows (a test compares
+/// both), without reading those rows back.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct DayRollups {
+    pub sensor_days: Vec<SensorDay>,
+    pub store_days: Vec<StoreDay>,
+    pub chain_hours: Vec<ChainHour>,
+}
+
+/// Running sums in place: `[a, b, c]` → `[a, a + b, a + b + c]`.
+fn cumulate(values: &mut [i64; HOURS]) {
+    for i in 1..HOURS {
+        values[i] += values[i - 1];
+    }
+}
+
+/// The opening-hour column index of `hour`, if it is an opening hour.
+fn hour_index(hour: u32) -> Option<usize> {
+    OPENING_HOURS
+        .contains(&hour)
+        .then(|| (hour - OPENING_HOURS.start()) as usize)
+}
+
+/// The rollups of `date` from its analytics visitor rows and store-hours (rows of other
+/// dates are left out, as the SQL refresh of that date would).
+pub(crate) fn day_rollups(
+    date: NaiveDate,
+    visitors: &[CleanVisitor],
+    store_hours: &[StoreHourRollup],
+) -> DayRollups {
+    let mut sensors: BTreeMap<(i32, i32), ([i64; HOURS], i32)> = BTreeMap::new();
+    for r in visitors.iter().filter(|r| r.date == date) {
+        let Some(i) = hour_index(r.hour) else {
+            continue;
+        };
+        let e = sensors
+            .entry((r.store_id, r.sensor_id))
+            .or_insert(([0; HOURS], 0));
+        e.0[i] += r.nb_visiteurs as i64;
+        if !r.imputed && r.nb_visiteurs > 0 {
+            // One row per sensor-hour (the table's unique key): the SQL's SUM of bits.
+            e.1 += 1 << i;
+        }
+    }
+    let sensor_days = sensors
+        .into_iter()
+        .map(|((store_id, sensor_id), (mut v, genuine))| {
+            cumulate(&mut v);
+            SensorDay {
+                store_id,
+                sensor_id,
+                v,
+                genuine,
+            }
+        })
+        .collect();
+    type Sums = ([i64; HOURS], [i64; HOURS], [i64; HOURS]);
+    let mut stores: BTreeMap<i32, Sums> = BTreeMap::new();
+    let mut chain: BTreeMap<u32, (i64, i64, i64)> = BTreeMap::new();
+    for r in store_hours.iter().filter(|r| r.date == date) {
+        let e = chain.entry(r.hour).or_default();
+        e.0 += r.visitors;
+        e.1 += r.transactions;
+        e.2 += r.revenue_cents;
+        let Some(i) = hour_index(r.hour) else {
+            continue;
+        };
+        let s = stores
+            .entry(r.store_id)
+            .or_insert(([0; HOURS], [0; HOURS], [0; HOURS]));
+        s.0[i] += r.visitors;
+        s.1[i] += r.transactions;
+        s.2[i] += r.revenue_cents;
+    }
+    let store_days = stores
+        .into_iter()
+        .map(|(store_id, (mut v, mut t, mut c))| {
+            cumulate(&mut v);
+            cumulate(&mut t);
+            cumulate(&mut c);
+            StoreDay { store_id, v, t, c }
+        })
+        .collect();
+    let chain_hours = chain
+        .into_iter()
+        .map(
+            |(hour, (visitors, transactions, revenue_cents))| ChainHour {
+                hour,
+                visitors,
+                transactions,
+                revenue_cents,
+            },
+        )
+        .collect();
+    DayRollups {
+        sensor_days,
+        store_days,
+        chain_hours,
     }
 }
 
@@ -226,7 +376,7 @@ pub(crate) async fn refresh_sqlite(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<(), WarehouseError> {
-    for (b, sql) in refresh_statements(Backend::Sqlite) {
+    for (_, b, sql) in refresh_statements(Backend::Sqlite) {
         let (a, z) = bounds(b, from, to);
         sqlx::query(&sql).bind(a).bind(z).execute(&mut *tx).await?;
     }
@@ -244,8 +394,181 @@ pub(crate) async fn refresh_postgres(
         .bind(PG_LOCK_KEY)
         .execute(&mut *tx)
         .await?;
-    for (b, sql) in refresh_statements(Backend::Postgres) {
+    for (_, b, sql) in refresh_statements(Backend::Postgres) {
         let (a, z) = bounds(b, from, to);
+        sqlx::query(&sql).bind(a).bind(z).execute(&mut *tx).await?;
+    }
+    Ok(())
+}
+
+/// The statements of one step, with their bounds for the day `date`.
+fn statements_of(
+    backend: Backend,
+    step: Step,
+    date: NaiveDate,
+) -> Vec<(NaiveDate, NaiveDate, String)> {
+    refresh_statements(backend)
+        .into_iter()
+        .filter(|(s, _, _)| *s == step)
+        .map(|(_, b, sql)| {
+            let (a, z) = bounds(b, date, date);
+            (a, z, sql)
+        })
+        .collect()
+}
+
+/// The value columns of a store rollup row, in the tables' order (v…, t…, c…).
+fn store_values(d: &StoreDay) -> impl Iterator<Item = i64> + '_ {
+    d.v.iter().chain(d.t.iter()).chain(d.c.iter()).copied()
+}
+
+/// Writes the rollups of `date` computed by the transform ([`day_rollups`]) inside an
+/// open SQLite transaction, replacing the day's, then what follows from them.
+pub(crate) async fn write_day_sqlite(
+    tx: &mut sqlx::SqliteConnection,
+    date: NaiveDate,
+    rollups: &DayRollups,
+) -> Result<(), WarehouseError> {
+    use sqlx::{QueryBuilder, Sqlite};
+    for (a, z, sql) in statements_of(Backend::Sqlite, Step::Clear, date) {
+        sqlx::query(&sql).bind(a).bind(z).execute(&mut *tx).await?;
+    }
+    let v_columns = column_list('v');
+    let store_columns: String = ['v', 't', 'c'].into_iter().map(column_list).collect();
+    let day = date.to_string();
+    let day = day.as_str();
+    // SQLite binds at most 32,766 values per statement.
+    for chunk in rollups.sensor_days.chunks(32_000 / (HOURS + 4)) {
+        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
+            "INSERT INTO analytics.sensor_days (store_id, sensor_id, date{v_columns}, genuine) "
+        ));
+        qb.push_values(chunk, |mut b, r| {
+            b.push_bind(r.store_id)
+                .push_bind(r.sensor_id)
+                .push_bind(day);
+            for v in r.v {
+                b.push_bind(v);
+            }
+            b.push_bind(r.genuine);
+        });
+        qb.build().execute(&mut *tx).await?;
+    }
+    for chunk in rollups.store_days.chunks(32_000 / (3 * HOURS + 2)) {
+        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
+            "INSERT INTO analytics.store_days (store_id, date{store_columns}) "
+        ));
+        qb.push_values(chunk, |mut b, r| {
+            b.push_bind(r.store_id).push_bind(day);
+            for v in store_values(r) {
+                b.push_bind(v);
+            }
+        });
+        qb.build().execute(&mut *tx).await?;
+    }
+    if !rollups.chain_hours.is_empty() {
+        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "INSERT INTO analytics.chain_hours (date, hour, visitors, transactions, revenue_cents) ",
+        );
+        qb.push_values(&rollups.chain_hours, |mut b, r| {
+            b.push_bind(day)
+                .push_bind(r.hour as i64)
+                .push_bind(r.visitors)
+                .push_bind(r.transactions)
+                .push_bind(r.revenue_cents);
+        });
+        qb.build().execute(&mut *tx).await?;
+    }
+    for (a, z, sql) in statements_of(Backend::Sqlite, Step::Follow, date) {
+        sqlx::query(&sql).bind(a).bind(z).execute(&mut *tx).await?;
+    }
+    Ok(())
+}
+
+/// [`write_day_sqlite`] on PostgreSQL, under the rollup lock (held until the transaction
+/// ends), each table in one `INSERT … SELECT FROM UNNEST` statement.
+pub(crate) async fn write_day_postgres(
+    tx: &mut sqlx::PgConnection,
+    date: NaiveDate,
+    rollups: &DayRollups,
+) -> Result<(), WarehouseError> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(PG_LOCK_KEY)
+        .execute(&mut *tx)
+        .await?;
+    for (a, z, sql) in statements_of(Backend::Postgres, Step::Clear, date) {
+        sqlx::query(&sql).bind(a).bind(z).execute(&mut *tx).await?;
+    }
+    // `$1` is the date; `$2…` one array per column.
+    let unnest = |table: &str, keys: &[(&str, &str)], families: &[char], tail: &[(&str, &str)]| {
+        let mut names: Vec<String> = keys.iter().map(|(n, _)| n.to_string()).collect();
+        let mut types: Vec<String> = keys.iter().map(|(_, t)| t.to_string()).collect();
+        for f in families {
+            for h in hours() {
+                names.push(format!("{f}{h:02}"));
+                types.push("bigint".into());
+            }
+        }
+        names.extend(tail.iter().map(|(n, _)| n.to_string()));
+        types.extend(tail.iter().map(|(_, t)| t.to_string()));
+        let arrays: Vec<String> = types
+            .iter()
+            .enumerate()
+            .map(|(i, t)| format!("${}::{t}[]", i + 2))
+            .collect();
+        format!(
+            "INSERT INTO analytics.{table} (date, {names}) SELECT $1, * FROM UNNEST({arrays})",
+            names = names.join(", "),
+            arrays = arrays.join(", ")
+        )
+    };
+    if !rollups.sensor_days.is_empty() {
+        let sql = unnest(
+            "sensor_days",
+            &[("store_id", "int"), ("sensor_id", "int")],
+            &['v'],
+            &[("genuine", "int")],
+        );
+        let rows = &rollups.sensor_days;
+        let mut q = sqlx::query(&sql)
+            .bind(date)
+            .bind(rows.iter().map(|r| r.store_id).collect::<Vec<_>>())
+            .bind(rows.iter().map(|r| r.sensor_id).collect::<Vec<_>>());
+        for i in 0..HOURS {
+            q = q.bind(rows.iter().map(|r| r.v[i]).collect::<Vec<_>>());
+        }
+        q.bind(rows.iter().map(|r| r.genuine).collect::<Vec<_>>())
+            .execute(&mut *tx)
+            .await?;
+    }
+    if !rollups.store_days.is_empty() {
+        let sql = unnest("store_days", &[("store_id", "int")], &['v', 't', 'c'], &[]);
+        let rows = &rollups.store_days;
+        let mut q = sqlx::query(&sql)
+            .bind(date)
+            .bind(rows.iter().map(|r| r.store_id).collect::<Vec<_>>());
+        let families: [fn(&StoreDay) -> [i64; HOURS]; 3] = [|r| r.v, |r| r.t, |r| r.c];
+        for family in families {
+            for i in 0..HOURS {
+                q = q.bind(rows.iter().map(|r| family(r)[i]).collect::<Vec<_>>());
+            }
+        }
+        q.execute(&mut *tx).await?;
+    }
+    if !rollups.chain_hours.is_empty() {
+        let rows = &rollups.chain_hours;
+        sqlx::query(
+            "INSERT INTO analytics.chain_hours (date, hour, visitors, transactions, revenue_cents) \
+             SELECT $1, * FROM UNNEST($2::smallint[], $3::bigint[], $4::bigint[], $5::bigint[])",
+        )
+        .bind(date)
+        .bind(rows.iter().map(|r| r.hour as i16).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.visitors).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.transactions).collect::<Vec<_>>())
+        .bind(rows.iter().map(|r| r.revenue_cents).collect::<Vec<_>>())
+        .execute(&mut *tx)
+        .await?;
+    }
+    for (a, z, sql) in statements_of(Backend::Postgres, Step::Follow, date) {
         sqlx::query(&sql).bind(a).bind(z).execute(&mut *tx).await?;
     }
     Ok(())
@@ -371,7 +694,7 @@ mod tests {
         for backend in [Backend::Sqlite, Backend::Postgres] {
             let all = refresh_statements(backend)
                 .into_iter()
-                .map(|(_, s)| s)
+                .map(|(_, _, s)| s)
                 .collect::<Vec<_>>()
                 .join("\n");
             for h in OPENING_HOURS {

@@ -12,3 +12,4 @@ mod foreign_reader;
 mod import;
 mod nothing_lost;
 mod pipeline_suite;
+mod transform_fingerprint;
