@@ -4,6 +4,8 @@
 //!
 //! This module depends on chrono only (the browser build uses it too).
 
+use std::borrow::Cow;
+
 use chrono::NaiveDate;
 
 /// The original's `date` text: `2024-10-14`.
@@ -15,7 +17,21 @@ pub const DATE_SPELLINGS: [&str; 3] = [DATE_FORMAT, "%Y/%m/%d", "%d/%m/%Y"];
 
 /// The original's `heure` text of a local hour: `09:00:00`.
 pub fn heure(hour: u32) -> String {
-    format!("{hour:02}:00:00")
+    heure_text(hour).into_owned()
+}
+
+/// [`heure`] without an allocation for the day's 24 hours (bulk writers bind it per row).
+pub fn heure_text(hour: u32) -> Cow<'static, str> {
+    const HEURES: [&str; 24] = [
+        "00:00:00", "01:00:00", "02:00:00", "03:00:00", "04:00:00", "05:00:00", "06:00:00",
+        "07:00:00", "08:00:00", "09:00:00", "10:00:00", "11:00:00", "12:00:00", "13:00:00",
+        "14:00:00", "15:00:00", "16:00:00", "17:00:00", "18:00:00", "19:00:00", "20:00:00",
+        "21:00:00", "22:00:00", "23:00:00",
+    ];
+    HEURES.get(hour as usize).map_or_else(
+        || Cow::Owned(format!("{hour:02}:00:00")),
+        |h| Cow::Borrowed(*h),
+    )
 }
 
 /// The original's `date` text: `2024-10-14`.
@@ -51,5 +67,8 @@ mod tests {
         assert_eq!(date_text(date), spelt[0]);
         assert_eq!(heure(9), "09:00:00");
         assert_eq!(heure(19), "19:00:00");
+        for h in 0..30 {
+            assert_eq!(heure_text(h), format!("{h:02}:00:00"));
+        }
     }
 }

@@ -54,20 +54,6 @@ pub fn rollup(
 
 const SQLITE_CHUNK: usize = 4000;
 
-/// `HH:00:00`, the text of an hour in SQLite's `heure` columns.
-fn heure_text(hour: u32) -> Cow<'static, str> {
-    const HEURES: [&str; 24] = [
-        "00:00:00", "01:00:00", "02:00:00", "03:00:00", "04:00:00", "05:00:00", "06:00:00",
-        "07:00:00", "08:00:00", "09:00:00", "10:00:00", "11:00:00", "12:00:00", "13:00:00",
-        "14:00:00", "15:00:00", "16:00:00", "17:00:00", "18:00:00", "19:00:00", "20:00:00",
-        "21:00:00", "22:00:00", "23:00:00",
-    ];
-    HEURES.get(hour as usize).map_or_else(
-        || Cow::Owned(format!("{hour:02}:00:00")),
-        |h| Cow::Borrowed(*h),
-    )
-}
-
 /// Sends `rows` to a `COPY … FROM STDIN` statement, each row written by `line` as one
 /// line of COPY's text format.
 async fn copy_postgres<R>(
@@ -159,7 +145,7 @@ impl Warehouse {
                         b.push_bind(r.store_id)
                             .push_bind(r.sensor_id)
                             .push_bind(date_of(r.date))
-                            .push_bind(heure_text(r.hour))
+                            .push_bind(crate::spelling::heure_text(r.hour))
                             .push_bind(r.nb_visiteurs)
                             .push_bind(r.imputed);
                     });
@@ -172,7 +158,7 @@ impl Warehouse {
                     qb.push_values(chunk, |mut b, r| {
                         b.push_bind(r.store_id)
                             .push_bind(date_of(r.date))
-                            .push_bind(heure_text(r.hour))
+                            .push_bind(crate::spelling::heure_text(r.hour))
                             .push_bind(r.nb_transactions)
                             .push_bind(r.chiffre_affaires_centimes)
                             .push_bind(r.imputed);
