@@ -372,14 +372,24 @@ fn two_replicas_share_the_work_without_doing_it_twice() {
     let mut leader = leader;
     let _ = leader.child.kill();
     let _ = leader.child.wait();
-    let r = request(
-        follower.port,
-        "POST",
-        "/admin/backfill",
-        Some(TOKEN),
-        Some(r#"{"from":"2025-02-03","to":"2025-02-05"}"#),
-    )
-    .expect("reply");
+    // PostgreSQL frees the dead runner's session lock once it has noticed the closed
+    // connection, which can take a moment on a busy machine: until then the follower
+    // rightly answers 409 (someone holds the lock), so it is asked again for a while.
+    let takeover_started = Instant::now();
+    let r = loop {
+        let r = request(
+            follower.port,
+            "POST",
+            "/admin/backfill",
+            Some(TOKEN),
+            Some(r#"{"from":"2025-02-03","to":"2025-02-05"}"#),
+        )
+        .expect("reply");
+        if r.status != 409 || takeover_started.elapsed() > Duration::from_secs(20) {
+            break r;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    };
     assert_eq!(r.status, 200, "takeover: {}", r.body);
 
     let rows = ledger();
