@@ -61,6 +61,11 @@ impl Axis {
         .unwrap_or_default()
     }
 
+    /// Every position's axis label, in order.
+    pub fn labels(&self, lang: Lang) -> impl Iterator<Item = String> + '_ {
+        (0..self.len()).map(move |i| self.label(i, lang))
+    }
+
     /// The label of tooltips and tables: `lundi 16/11/2026`, `9h–10h`, `3. Lyon`.
     pub fn full(&self, i: usize, lang: Lang) -> String {
         match self {

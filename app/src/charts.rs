@@ -323,7 +323,7 @@ fn lines(
     let max = y_max(data, opts, with_previous);
     let lang = opts.lang;
     let y_room = label_room((0..=4).map(|k| axis_value(max * k as f64 / 4.0, data.unit, lang)));
-    let x_room = label_room((0..data.axis.len()).map(|i| data.axis.label(i, lang)));
+    let x_room = label_room(data.axis.labels(lang));
     let plot_w = opts.width.saturating_sub(y_room + 20).max(50);
     let max_labels = ((plot_w / (x_room + 8)).max(2) as usize).min(n.max(2));
     let mut chart = ChartBuilder::on(root)
@@ -431,7 +431,7 @@ fn bars(data: &ChartData, opts: &DrawOptions, root: &DrawingArea<SVGBackend, Shi
         .x_label_area_size(34)
         .y_label_area_size(y_room)
         .build_cartesian_2d(slots(n), 0.0..max)?;
-    let x_room = label_room((0..data.axis.len()).map(|i| data.axis.label(i, lang)));
+    let x_room = label_room(data.axis.labels(lang));
     let plot_w = opts.width.saturating_sub(y_room + 18).max(50) as usize;
     let every = (n * (x_room as usize + 4)).div_ceil(plot_w).max(1);
     house_style(&mut chart.configure_mesh())
@@ -504,8 +504,7 @@ fn ranking(
         return Ok(Vec::new());
     };
     let max = y_max(data, opts, false) * 1.15;
-    let y_room =
-        label_room((0..data.axis.len()).map(|i| data.axis.label(i, lang))).min(opts.width / 3);
+    let y_room = label_room(data.axis.labels(lang)).min(opts.width / 3);
     let mut chart = ChartBuilder::on(root)
         .margin_top(8)
         .margin_right(16)
@@ -591,7 +590,7 @@ fn heatmap(
         .x_label_area_size(32)
         .y_label_area_size(y_room)
         .build_cartesian_2d(slots(cols), slots(rows))?;
-    let x_room = label_room((0..data.axis.len()).map(|i| data.axis.label(i, lang)));
+    let x_room = label_room(data.axis.labels(lang));
     let plot_w = opts.width.saturating_sub(y_room + 18).max(50) as usize;
     let every = (cols * (x_room as usize + 2)).div_ceil(plot_w).max(1);
     // Row i (Monday first) is drawn at segment rows-1-i, so Monday is at the top.

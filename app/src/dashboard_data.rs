@@ -347,6 +347,7 @@ fn charts_for(
         title,
         description,
         unit,
+        // The opening hours of the filter; `day_axis` and the ranking set their own.
         axis: Axis::Hours {
             first: f.hour_from,
             last: f.hour_to,
@@ -357,12 +358,6 @@ fn charts_for(
         empty_message: empty.clone(),
     };
     let day_axis = |c: &mut ChartData| c.axis = Axis::Days(days.clone());
-    let hour_axis = |c: &mut ChartData| {
-        c.axis = Axis::Hours {
-            first: f.hour_from,
-            last: f.hour_to,
-        }
-    };
     let series_label = |key: u32| match f.store_id {
         Some(_) => format!("{} {key}", lang.pick("Capteur", "Sensor")),
         None => names.get(&key).cloned().unwrap_or_else(|| key.to_string()),
@@ -425,7 +420,6 @@ fn charts_for(
         },
     );
     if single_day {
-        hour_axis(&mut visitors);
         for (i, (key, by_hour)) in fig.hourly_series.iter().enumerate() {
             let prev_hours = prev.and_then(|p| p.hourly_series.get(key));
             visitors.series.push(ChartSeries {
@@ -488,7 +482,6 @@ fn charts_for(
             ),
         },
     );
-    hour_axis(&mut revenue);
     revenue.series.push(ChartSeries {
         key: "revenue".into(),
         label: lang.pick("Chiffre d'affaires", "Revenue").into(),
@@ -556,7 +549,6 @@ fn charts_for(
             Lang::En => format!("Transactions divided by visitors for each opening hour, {period}."),
         },
     );
-    hour_axis(&mut conv_hour);
     conv_hour.series.push(ChartSeries {
         key: "conversion".into(),
         label: lang.pick("Conversion", "Conversion").into(),
@@ -604,7 +596,6 @@ fn charts_for(
             ),
         },
     );
-    hour_axis(&mut heat);
     heat.previous_label = None;
     for wd in 0..5u32 {
         let day = Weekday::try_from(wd as u8).unwrap_or(Weekday::Mon);
