@@ -16,11 +16,18 @@ use crate::ledger::{
     due_partitions, DuePartition, Job, LedgerStates, Partition, PartitionState, RunStatus,
     START_SETTING,
 };
+use crate::warehouse::ledger::LedgerFinish;
 use crate::warehouse::WarehouseError;
 
-/// The outcome of one recorded run: rows written or the error message; the outer error is
-/// the ledger's own (database) failure.
-type Recorded = Result<Result<i64, String>, WarehouseError>;
+/// One measured run of a partition, before the ledger records its end.
+struct Ran {
+    partition: String,
+    attempts: i32,
+    /// (rows in, rows out), or the error message.
+    outcome: Result<(i64, i64), String>,
+    elapsed: std::time::Duration,
+    finished: DateTime<Utc>,
+}
 
 /// One day of a run: what [`Pipeline::run_day`] works on.
 struct DayRun<'a> {
@@ -150,54 +157,96 @@ impl Pipeline {
             .warehouse
             .ledger_start(job, partition, self.clock.now())
             .await?;
+        let ran = self
+            .measured(job, partition.to_string(), attempts, work)
+            .await;
+        let mut results = self.record_ends(job, std::slice::from_ref(&ran)).await?;
+        Ok(results.pop().unwrap_or_else(|| Err("no result".into())))
+    }
+
+    /// Runs `work` (one partition of `job`, whose start the ledger already holds) and
+    /// measures it; [`Pipeline::record_ends`] writes the outcome.
+    async fn measured<F>(&self, job: Job, partition: String, attempts: i32, work: F) -> Ran
+    where
+        F: std::future::Future<Output = Result<(i64, i64), JobError>>,
+    {
         let started = Instant::now();
-        let outcome = work.await;
+        let outcome = work.await.map_err(|e| e.to_string());
         let elapsed = started.elapsed();
-        let duration_ms = elapsed.as_millis() as i64;
-        let finished = self.clock.now();
         if let Some(o) = &self.observer {
             let rows = outcome.as_ref().map(|(_, out)| *out).unwrap_or(0);
             o.partition_finished(job.key(), outcome.is_ok(), rows, elapsed);
         }
-        match outcome {
-            Ok((rows_in, rows_out)) => {
-                self.warehouse
-                    .ledger_finish(
-                        job,
-                        partition,
-                        Ok((rows_in, rows_out)),
-                        finished,
-                        duration_ms,
-                        None,
-                    )
-                    .await?;
-                tracing::debug!(
-                    job = job.key(),
-                    partition,
-                    rows_in,
-                    rows_out,
-                    duration_ms,
-                    "partition done"
-                );
-                Ok(Ok(rows_out))
-            }
-            Err(e) => {
-                let message = e.to_string();
-                let next = (attempts < self.config.max_attempts).then(|| {
-                    let factor = 2u32
-                        .saturating_pow(attempts.saturating_sub(1) as u32)
-                        .min(64);
-                    finished
-                        + Duration::from_std(self.config.retry_base * factor)
-                            .unwrap_or(Duration::minutes(5))
-                });
-                self.warehouse
-                    .ledger_finish(job, partition, Err(&message), finished, duration_ms, next)
-                    .await?;
-                tracing::warn!(job = job.key(), partition, attempts, error = %message, "partition failed");
-                Ok(Err(message))
-            }
+        Ran {
+            partition,
+            attempts,
+            outcome,
+            elapsed,
+            finished: self.clock.now(),
         }
+    }
+
+    /// Records how runs of `job` ended, in one ledger transaction: done with their row
+    /// counts, or failed with their error and, while attempts remain, when to try again
+    /// (exponential backoff). Returns each run's rows written or error message, in order.
+    async fn record_ends(
+        &self,
+        job: Job,
+        runs: &[Ran],
+    ) -> Result<Vec<Result<i64, String>>, WarehouseError> {
+        let ends: Vec<LedgerFinish<'_>> = runs
+            .iter()
+            .map(|r| {
+                let next_attempt_at = match &r.outcome {
+                    Ok(_) => None,
+                    Err(_) => (r.attempts < self.config.max_attempts).then(|| {
+                        let factor = 2u32
+                            .saturating_pow(r.attempts.saturating_sub(1) as u32)
+                            .min(64);
+                        r.finished
+                            + Duration::from_std(self.config.retry_base * factor)
+                                .unwrap_or(Duration::minutes(5))
+                    }),
+                };
+                LedgerFinish {
+                    partition: &r.partition,
+                    outcome: r.outcome.as_ref().copied().map_err(String::as_str),
+                    finished: r.finished,
+                    duration_ms: r.elapsed.as_millis() as i64,
+                    next_attempt_at,
+                }
+            })
+            .collect();
+        self.warehouse.ledger_finish_many(job, &ends).await?;
+        Ok(runs
+            .iter()
+            .map(|r| {
+                let duration_ms = r.elapsed.as_millis() as i64;
+                match &r.outcome {
+                    Ok((rows_in, rows_out)) => {
+                        tracing::debug!(
+                            job = job.key(),
+                            partition = %r.partition,
+                            rows_in,
+                            rows_out,
+                            duration_ms,
+                            "partition done"
+                        );
+                        Ok(*rows_out)
+                    }
+                    Err(message) => {
+                        tracing::warn!(
+                            job = job.key(),
+                            partition = %r.partition,
+                            attempts = r.attempts,
+                            error = %message,
+                            "partition failed"
+                        );
+                        Err(message.clone())
+                    }
+                }
+            })
+            .collect())
     }
 
     /// The first day the pipeline covers, set on first use to `backfill_days` before today.
@@ -357,28 +406,35 @@ impl Pipeline {
         };
         let exhausted = |s: Option<&PartitionState>| matches!(s, Some(p) if p.status == RunStatus::Failed && p.attempts >= self.config.max_attempts);
 
-        // 1. Collect every due hour, several at once.
+        // 1. Collect every due hour, several at once. The ledger records the hours' starts
+        // in one transaction and their ends in another (not two per hour).
         let due: Vec<HourSlot> = slots
             .iter()
             .copied()
             .filter(|s| self.is_due(collect.get(&s.key()), now, opts))
             .collect();
-        let mut recollected = HashSet::new();
-        let results: Vec<(HourSlot, Recorded)> = stream::iter(due)
-            .map(|slot| async move {
-                let key = slot.key();
-                let r = self
-                    .run_recorded(Job::Collect, &key, async {
-                        self.collect(slot).await.map(|n| (n, n))
-                    })
-                    .await;
-                (slot, r)
+        let keys: Vec<String> = due.iter().map(HourSlot::key).collect();
+        let key_refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+        let attempts = self
+            .warehouse
+            .ledger_start_many(Job::Collect, &key_refs, self.clock.now())
+            .await?;
+        let ran: Vec<(HourSlot, Ran)> = stream::iter(due.into_iter().zip(attempts))
+            .map(|(slot, attempts)| async move {
+                let work = async { self.collect(slot).await.map(|n| (n, n)) };
+                (
+                    slot,
+                    self.measured(Job::Collect, slot.key(), attempts, work)
+                        .await,
+                )
             })
             .buffer_unordered(self.config.concurrency.max(1))
             .collect()
             .await;
-        for (slot, r) in results {
-            let r = r?;
+        let (ran_slots, ran): (Vec<HourSlot>, Vec<Ran>) = ran.into_iter().unzip();
+        let results = self.record_ends(Job::Collect, &ran).await?;
+        let mut recollected = HashSet::new();
+        for (slot, r) in ran_slots.into_iter().zip(results) {
             let ok = r.is_ok();
             self.account(&mut summary, Job::Collect, &slot.key(), r);
             collect.insert(slot.key(), if ok { done_state } else { failed_state });
@@ -387,13 +443,15 @@ impl Pipeline {
             }
         }
 
-        // 2. Ingest every due hour whose collect is done (and every re-collected hour).
-        let mut reingested = false;
+        // 2. Ingest every due hour whose collect is done (and every re-collected hour), in
+        // order; the ledger records the starts in one transaction and the ends in another.
+        // A stop request is honoured between days' phases (a day's ingest is short).
+        if self.stop_requested() {
+            summary.interrupted = true;
+            return Ok(summary);
+        }
+        let mut to_ingest: Vec<HourSlot> = Vec::new();
         for slot in &slots {
-            if self.stop_requested() {
-                summary.interrupted = true;
-                return Ok(summary);
-            }
             let key = slot.key();
             let collected = collect
                 .get(&key)
@@ -402,20 +460,43 @@ impl Pipeline {
                 continue;
             }
             if recollected.contains(slot) || self.is_due(ingest.get(&key), now, opts) {
-                let repaired = std::sync::atomic::AtomicBool::new(false);
-                let r = self
-                    .run_recorded(Job::Ingest, &key, self.ingest_or_repair(*slot, &repaired))
-                    .await?;
-                if repaired.load(std::sync::atomic::Ordering::SeqCst) {
-                    summary.repaired += 1;
-                }
-                let ok = r.is_ok();
-                self.account(&mut summary, Job::Ingest, &key, r);
-                ingest.insert(key, if ok { done_state } else { failed_state });
-                reingested |= ok;
+                to_ingest.push(*slot);
             } else if exhausted(ingest.get(&key)) {
                 summary.exhausted += 1;
             }
+        }
+        let keys: Vec<String> = to_ingest.iter().map(HourSlot::key).collect();
+        let key_refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+        let attempts = self
+            .warehouse
+            .ledger_start_many(Job::Ingest, &key_refs, self.clock.now())
+            .await?;
+        let mut ran = Vec::with_capacity(to_ingest.len());
+        for (slot, attempts) in to_ingest.iter().zip(attempts) {
+            let repaired = std::sync::atomic::AtomicBool::new(false);
+            ran.push(
+                self.measured(
+                    Job::Ingest,
+                    slot.key(),
+                    attempts,
+                    self.ingest_or_repair(*slot, &repaired),
+                )
+                .await,
+            );
+            if repaired.load(std::sync::atomic::Ordering::SeqCst) {
+                summary.repaired += 1;
+            }
+        }
+        let results = self.record_ends(Job::Ingest, &ran).await?;
+        let mut reingested = false;
+        for (run, r) in ran.iter().zip(results) {
+            let ok = r.is_ok();
+            self.account(&mut summary, Job::Ingest, &run.partition, r);
+            ingest.insert(
+                run.partition.clone(),
+                if ok { done_state } else { failed_state },
+            );
+            reingested |= ok;
         }
         for slot in &slots {
             if exhausted(collect.get(&slot.key())) {

@@ -458,7 +458,9 @@ impl Warehouse {
     }
 
     /// Sensors (of the selection) with at least one genuine, non-zero count in the period
-    /// and hours: one probe of `sensor_days` per known sensor, counted in SQL.
+    /// and hours, counted in SQL: per known sensor, one probe of `sensor_months` for the
+    /// period's whole months, then of `sensor_days` for the days around them (a year is
+    /// one probe per sensor where it used to be a scan of its days; see BENCHMARKS.md).
     async fn active_sensors(&self, f: &KpiFilter) -> Result<i64, WarehouseError> {
         let (h0, h1) = f.hours();
         let store_cond = f.store_cond();
@@ -467,19 +469,39 @@ impl Warehouse {
         } else {
             String::new()
         };
+        // $1 the store (or 0), $2 the hours' bits, then each range's first and last day.
+        let split = rollups::split_months(f.from, f.to);
+        let mut dates: Vec<NaiveDate> = Vec::new();
+        let mut probes: Vec<String> = Vec::new();
+        let mut probe = |table: &str, column: &str, (a, b): (NaiveDate, NaiveDate)| {
+            probes.push(format!(
+                "EXISTS (SELECT 1 FROM analytics.{table} d \
+                 WHERE d.store_id = s.store_id AND d.sensor_id = s.sensor_id \
+                 AND d.{column} >= ${} AND d.{column} <= ${} AND (d.genuine & $2) <> 0)",
+                dates.len() + 3,
+                dates.len() + 4
+            ));
+            dates.extend([a, b]);
+        };
+        if let Some(months) = split.months {
+            probe("sensor_months", "month", months);
+        }
+        for edge in split.edge_days {
+            probe("sensor_days", "date", edge);
+        }
         let sql = &format!(
-            "SELECT COUNT(*) FROM analytics.sensors s WHERE {store_cond} {sensor_cond} \
-             AND EXISTS (SELECT 1 FROM analytics.sensor_days d \
-               WHERE d.store_id = s.store_id AND d.sensor_id = s.sensor_id \
-               AND d.date >= $2 AND d.date <= $3 AND (d.genuine & $4) <> 0)"
+            "SELECT COUNT(*) FROM analytics.sensors s WHERE {store_cond} {sensor_cond} AND ({})",
+            probes.join(" OR ")
         );
-        Ok(per_backend!(self, sql, |q, p| sqlx::query_scalar(q)
-            .bind(f.store_param())
-            .bind(f.from)
-            .bind(f.to)
-            .bind(rollups::genuine_mask(h0, h1))
-            .fetch_one(p)
-            .await?))
+        Ok(per_backend!(self, sql, |q, p| {
+            let mut q = sqlx::query_scalar(q)
+                .bind(f.store_param())
+                .bind(rollups::genuine_mask(h0, h1));
+            for d in &dates {
+                q = q.bind(*d);
+            }
+            q.fetch_one(p).await?
+        }))
     }
 
     /// First and last day present in analytics.
@@ -512,25 +534,27 @@ impl Warehouse {
         } else {
             "$1 = 0"
         };
-        // With a sensor choice, the selected sensors' visitors per hour join the store's row.
+        // With a sensor choice, the selected sensors' visitors per hour join the store's row:
+        // each hour's figure is one subtraction of the sensor-days' cumulative columns.
         let (visitors, join) = match f.store_id {
             Some(_) if !f.sensor_ids.is_empty() => {
-                let hour_of = match self {
-                    Warehouse::Sqlite(_) => "CAST(substr(heure, 1, 2) AS INTEGER)",
-                    Warehouse::Postgres(_) => "CAST(EXTRACT(HOUR FROM heure) AS INTEGER)",
-                };
+                let sums: String = OPENING_HOURS
+                    .map(|h| format!(", SUM({}) AS h{h:02}", rollups::range_expr('v', h, h)))
+                    .collect();
+                let by_hour: String = OPENING_HOURS
+                    .map(|h| format!(" WHEN {h} THEN v.h{h:02}"))
+                    .collect();
                 (
-                    "COALESCE(v.visitors, 0)",
+                    format!("COALESCE(CASE s.hour{by_hour} END, 0)"),
                     format!(
-                        "LEFT JOIN (SELECT date, {hour_of} AS hour, SUM(nb_visiteurs) AS visitors \
-                         FROM analytics.visiteurs WHERE store_id = $1 AND date >= $2 AND date <= $3 \
-                         AND sensor_id IN ({}) GROUP BY date, {hour_of}) v \
-                         ON v.date = s.date AND v.hour = s.hour",
+                        "LEFT JOIN (SELECT date{sums} FROM analytics.sensor_days \
+                         WHERE store_id = $1 AND date >= $2 AND date <= $3 \
+                         AND sensor_id IN ({}) GROUP BY date) v ON v.date = s.date",
                         id_list(&f.sensor_ids)
                     ),
                 )
             }
-            _ => ("s.visitors", String::new()),
+            _ => ("s.visitors".to_string(), String::new()),
         };
         let sql = &format!(
             "SELECT s.date, CAST(s.hour AS BIGINT), CAST(s.store_id AS BIGINT), \

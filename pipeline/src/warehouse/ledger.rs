@@ -30,6 +30,18 @@ type EntryTuple = (
     Option<DateTime<Utc>>,
 );
 
+/// How one run of a partition ended, as [`Warehouse::ledger_finish_many`] records it.
+#[derive(Debug, Clone, Copy)]
+pub struct LedgerFinish<'a> {
+    pub partition: &'a str,
+    /// Done with (rows in, rows out), or failed with the error message.
+    pub outcome: Result<(i64, i64), &'a str>,
+    pub finished: DateTime<Utc>,
+    pub duration_ms: i64,
+    /// When to try a failed run again (`None`: not automatically).
+    pub next_attempt_at: Option<DateTime<Utc>>,
+}
+
 fn entry_from(t: EntryTuple) -> LedgerEntry {
     LedgerEntry {
         job: t.0,
@@ -129,30 +141,50 @@ impl Warehouse {
         partition: &str,
         now: DateTime<Utc>,
     ) -> Result<i32, WarehouseError> {
+        let attempts = self.ledger_start_many(job, &[partition], now).await?;
+        Ok(attempts.first().copied().unwrap_or(1))
+    }
+
+    /// Records that runs of `partitions` of `job` start, in one transaction (a day's hours
+    /// at once: one commit instead of one per partition); returns their attempt numbers,
+    /// in the same order.
+    pub async fn ledger_start_many(
+        &self,
+        job: Job,
+        partitions: &[&str],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<i32>, WarehouseError> {
         let sql = "INSERT INTO job_ledger (job, partition, status, attempts, started_at) \
                    VALUES ($1, $2, 'running', 1, $3) \
                    ON CONFLICT (job, partition) DO UPDATE SET status = 'running', \
                    attempts = job_ledger.attempts + 1, started_at = excluded.started_at, \
                    finished_at = NULL, duration_ms = NULL, error = NULL, next_attempt_at = NULL \
                    RETURNING attempts";
-        Ok(match self {
-            Warehouse::Sqlite(p) => {
-                sqlx::query_scalar(&sqlite(sql))
-                    .bind(job.key())
-                    .bind(partition)
-                    .bind(now)
-                    .fetch_one(p)
-                    .await?
-            }
-            Warehouse::Postgres(p) => {
-                sqlx::query_scalar(sql)
-                    .bind(job.key())
-                    .bind(partition)
-                    .bind(now)
-                    .fetch_one(p)
-                    .await?
-            }
-        })
+        let mut attempts = Vec::with_capacity(partitions.len());
+        if partitions.is_empty() {
+            return Ok(attempts);
+        }
+        macro_rules! run {
+            ($pool:expr, $sql:expr) => {{
+                let mut tx = $pool.begin().await?;
+                for partition in partitions {
+                    attempts.push(
+                        sqlx::query_scalar($sql)
+                            .bind(job.key())
+                            .bind(*partition)
+                            .bind(now)
+                            .fetch_one(&mut *tx)
+                            .await?,
+                    );
+                }
+                tx.commit().await?;
+            }};
+        }
+        match self {
+            Warehouse::Sqlite(p) => run!(p, &sqlite(sql)),
+            Warehouse::Postgres(p) => run!(p, sql),
+        }
+        Ok(attempts)
     }
 
     /// Records the end of a run: done with its row counts, or failed with its error and
@@ -166,35 +198,57 @@ impl Warehouse {
         duration_ms: i64,
         next_attempt_at: Option<DateTime<Utc>>,
     ) -> Result<(), WarehouseError> {
-        let (status, rows_in, rows_out, error) = match outcome {
-            Ok((i, o)) => (RunStatus::Done, Some(i), Some(o), None),
-            Err(e) => (RunStatus::Failed, None, None, Some(e)),
-        };
+        self.ledger_finish_many(
+            job,
+            &[LedgerFinish {
+                partition,
+                outcome,
+                finished,
+                duration_ms,
+                next_attempt_at,
+            }],
+        )
+        .await
+    }
+
+    /// Records the ends of runs of `job`, in one transaction.
+    pub async fn ledger_finish_many(
+        &self,
+        job: Job,
+        ends: &[LedgerFinish<'_>],
+    ) -> Result<(), WarehouseError> {
         let sql = "UPDATE job_ledger SET status = $3, rows_in = $4, rows_out = $5, finished_at = $6, \
                    duration_ms = $7, error = $8, next_attempt_at = $9 WHERE job = $1 AND partition = $2";
+        if ends.is_empty() {
+            return Ok(());
+        }
         macro_rules! run {
-            ($pool:expr, $sql:expr) => {
-                sqlx::query($sql)
-                    .bind(job.key())
-                    .bind(partition)
-                    .bind(status.key())
-                    .bind(rows_in)
-                    .bind(rows_out)
-                    .bind(finished)
-                    .bind(duration_ms)
-                    .bind(error)
-                    .bind(next_attempt_at)
-                    .execute($pool)
-                    .await?
-            };
+            ($pool:expr, $sql:expr) => {{
+                let mut tx = $pool.begin().await?;
+                for end in ends {
+                    let (status, rows_in, rows_out, error) = match end.outcome {
+                        Ok((i, o)) => (RunStatus::Done, Some(i), Some(o), None),
+                        Err(e) => (RunStatus::Failed, None, None, Some(e)),
+                    };
+                    sqlx::query($sql)
+                        .bind(job.key())
+                        .bind(end.partition)
+                        .bind(status.key())
+                        .bind(rows_in)
+                        .bind(rows_out)
+                        .bind(end.finished)
+                        .bind(end.duration_ms)
+                        .bind(error)
+                        .bind(end.next_attempt_at)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+            }};
         }
         match self {
-            Warehouse::Sqlite(p) => {
-                run!(p, &sqlite(sql));
-            }
-            Warehouse::Postgres(p) => {
-                run!(p, sql);
-            }
+            Warehouse::Sqlite(p) => run!(p, &sqlite(sql)),
+            Warehouse::Postgres(p) => run!(p, sql),
         }
         Ok(())
     }

@@ -1,6 +1,6 @@
 //! The dashboard's day-level rollups (`analytics.sensor_days`, `.store_days`,
-//! `.store_months`, `.chain_hours`, `.sensors`; see migrations 0004, and 0005 for revenue in
-//! integer cents): how they are derived from the analytics
+//! `.store_months`, `.chain_hours`, `.sensors`, `.sensor_months`; see migrations 0004, 0005
+//! for revenue in integer cents, and 0006): how they are derived from the analytics
 //! rows, and how a query reads an hour range out of their cumulative hour columns.
 //!
 //! They are rebuilt for a date range by SQL over `analytics.visiteurs` and
@@ -55,6 +55,15 @@ fn cumulative_columns(out: &mut String, family: char, hour: &str, value: &str) {
     }
 }
 
+/// `(MAX(g & 1) | MAX(g & 2) | …)` over the opening hours' bits: the bitwise OR of the
+/// `genuine` expression `g` over a group (the engines share no bitwise-OR aggregate).
+fn genuine_or(g: &str) -> String {
+    let bits: Vec<String> = (0..HOURS)
+        .map(|i| format!("MAX({g} & {})", 1 << i))
+        .collect();
+    format!("({})", bits.join(" | "))
+}
+
 fn column_list(family: char) -> String {
     hours().map(|h| format!(", {family}{h:02}")).collect()
 }
@@ -68,13 +77,15 @@ enum Bounds {
 }
 
 /// What a refresh statement does: clear the dates' day rollups, derive them from the
-/// stored analytics rows (the transform computes these itself, see [`day_rollups`]), or
-/// derive what follows from the day rollups (`sensors`, `store_months`).
+/// stored analytics rows (the transform computes these itself, see [`day_rollups`]),
+/// derive what follows from the day rollups (`sensors`, `store_months`), or rebuild what
+/// the transform keeps up to date itself (`sensor_months`, see [`write_sensor_months`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Step {
     Clear,
     Derive,
     Follow,
+    Rebuild,
 }
 
 /// The statements that rebuild the rollups of the dates [$1, $2], in order.
@@ -165,6 +176,21 @@ fn refresh_statements(backend: Backend) -> Vec<(Step, Bounds, String)> {
             "DELETE FROM analytics.store_months WHERE month >= $1 AND month <= $2".to_string(),
         ),
         (Step::Follow, Bounds::Months, store_months),
+        (
+            Step::Rebuild,
+            Bounds::Months,
+            "DELETE FROM analytics.sensor_months WHERE month >= $1 AND month <= $2".to_string(),
+        ),
+        (
+            Step::Rebuild,
+            Bounds::Months,
+            format!(
+                "INSERT INTO analytics.sensor_months (store_id, sensor_id, month, genuine) \
+                 SELECT store_id, sensor_id, {month_of}, {} FROM analytics.sensor_days \
+                 WHERE date >= $1 AND date <= $2 GROUP BY store_id, sensor_id, {month_of}",
+                genuine_or("genuine")
+            ),
+        ),
     ];
     match backend {
         Backend::Sqlite => statements
@@ -417,6 +443,56 @@ fn statements_of(
         .collect()
 }
 
+/// What writing a day changes in `analytics.sensor_months` (the month's `genuine` bits of
+/// each sensor: the OR of its days'), from the day's previous masks `old` (store, sensor,
+/// genuine) and its new sensor-days.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct MonthMaskChange {
+    /// (store, sensor, genuine): bits the day now has and did not have before, OR-ed into
+    /// the month (a month's mask already holds every bit of its days').
+    pub add: Vec<(i32, i32, i32)>,
+    /// Sensors that lost bits the day had before: their month is computed again from its
+    /// days (another day may still have those bits).
+    pub recompute: Vec<(i32, i32)>,
+}
+
+pub(crate) fn month_mask_change(old: &[(i32, i32, i32)], new: &[SensorDay]) -> MonthMaskChange {
+    let before: std::collections::HashMap<(i32, i32), i32> =
+        old.iter().map(|&(s, c, g)| ((s, c), g)).collect();
+    let after: std::collections::HashMap<(i32, i32), i32> = new
+        .iter()
+        .map(|d| ((d.store_id, d.sensor_id), d.genuine))
+        .collect();
+    let add = new
+        .iter()
+        .filter(|d| d.genuine & !before.get(&(d.store_id, d.sensor_id)).copied().unwrap_or(0) != 0)
+        .map(|d| (d.store_id, d.sensor_id, d.genuine))
+        .collect();
+    let mut recompute: Vec<(i32, i32)> = old
+        .iter()
+        .filter(|&&(s, c, g)| g & !after.get(&(s, c)).copied().unwrap_or(0) != 0)
+        .map(|&(s, c, _)| (s, c))
+        .collect();
+    recompute.sort_unstable();
+    MonthMaskChange { add, recompute }
+}
+
+/// The day's `genuine` masks as stored before it is written again (none on a first write).
+const OLD_MASKS_SQL: &str =
+    "SELECT store_id, sensor_id, genuine FROM analytics.sensor_days WHERE date = $1";
+
+/// One sensor's month mask computed again from its days: $1 store, $2 sensor, $3 and $4
+/// the month's first and last days.
+fn recompute_month_mask_sql() -> String {
+    format!(
+        "UPDATE analytics.sensor_months SET genuine = COALESCE((SELECT {} \
+         FROM analytics.sensor_days d WHERE d.store_id = $1 AND d.sensor_id = $2 \
+         AND d.date >= $3 AND d.date <= $4), 0) \
+         WHERE store_id = $1 AND sensor_id = $2 AND month = $3",
+        genuine_or("d.genuine")
+    )
+}
+
 /// The value columns of a store rollup row, in the tables' order (v…, t…, c…).
 fn store_values(d: &StoreDay) -> impl Iterator<Item = i64> + '_ {
     d.v.iter().chain(d.t.iter()).chain(d.c.iter()).copied()
@@ -430,6 +506,10 @@ pub(crate) async fn write_day_sqlite(
     rollups: &DayRollups,
 ) -> Result<(), WarehouseError> {
     use sqlx::{QueryBuilder, Sqlite};
+    let old: Vec<(i32, i32, i32)> = sqlx::query_as(&sqlite(OLD_MASKS_SQL))
+        .bind(date)
+        .fetch_all(&mut *tx)
+        .await?;
     for (a, z, sql) in statements_of(Backend::Sqlite, Step::Clear, date) {
         sqlx::query(&sql).bind(a).bind(z).execute(&mut *tx).await?;
     }
@@ -481,6 +561,35 @@ pub(crate) async fn write_day_sqlite(
     for (a, z, sql) in statements_of(Backend::Sqlite, Step::Follow, date) {
         sqlx::query(&sql).bind(a).bind(z).execute(&mut *tx).await?;
     }
+    // The month's active-sensor masks: OR in the day's new bits, recompute lost ones.
+    let change = month_mask_change(&old, &rollups.sensor_days);
+    let month = month_start(date);
+    for chunk in change.add.chunks(8_000) {
+        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "INSERT INTO analytics.sensor_months (store_id, sensor_id, month, genuine) ",
+        );
+        qb.push_values(chunk, |mut b, &(store, sensor, genuine)| {
+            b.push_bind(store)
+                .push_bind(sensor)
+                .push_bind(month)
+                .push_bind(genuine);
+        });
+        qb.push(
+            " ON CONFLICT (store_id, sensor_id, month) DO UPDATE \
+             SET genuine = sensor_months.genuine | excluded.genuine",
+        );
+        qb.build().execute(&mut *tx).await?;
+    }
+    let recompute = sqlite(&recompute_month_mask_sql());
+    for &(store, sensor) in &change.recompute {
+        sqlx::query(&recompute)
+            .bind(store)
+            .bind(sensor)
+            .bind(month)
+            .bind(month_end(date))
+            .execute(&mut *tx)
+            .await?;
+    }
     Ok(())
 }
 
@@ -494,6 +603,10 @@ pub(crate) async fn write_day_postgres(
     sqlx::query("SELECT pg_advisory_xact_lock($1)")
         .bind(PG_LOCK_KEY)
         .execute(&mut *tx)
+        .await?;
+    let old: Vec<(i32, i32, i32)> = sqlx::query_as(OLD_MASKS_SQL)
+        .bind(date)
+        .fetch_all(&mut *tx)
         .await?;
     for (a, z, sql) in statements_of(Backend::Postgres, Step::Clear, date) {
         sqlx::query(&sql).bind(a).bind(z).execute(&mut *tx).await?;
@@ -570,6 +683,33 @@ pub(crate) async fn write_day_postgres(
     }
     for (a, z, sql) in statements_of(Backend::Postgres, Step::Follow, date) {
         sqlx::query(&sql).bind(a).bind(z).execute(&mut *tx).await?;
+    }
+    // The month's active-sensor masks, as on SQLite.
+    let change = month_mask_change(&old, &rollups.sensor_days);
+    let month = month_start(date);
+    if !change.add.is_empty() {
+        sqlx::query(
+            "INSERT INTO analytics.sensor_months (store_id, sensor_id, month, genuine) \
+             SELECT s, c, $1, g FROM UNNEST($2::int[], $3::int[], $4::int[]) AS u(s, c, g) \
+             ON CONFLICT (store_id, sensor_id, month) DO UPDATE \
+             SET genuine = sensor_months.genuine | excluded.genuine",
+        )
+        .bind(month)
+        .bind(change.add.iter().map(|a| a.0).collect::<Vec<_>>())
+        .bind(change.add.iter().map(|a| a.1).collect::<Vec<_>>())
+        .bind(change.add.iter().map(|a| a.2).collect::<Vec<_>>())
+        .execute(&mut *tx)
+        .await?;
+    }
+    let recompute = recompute_month_mask_sql();
+    for &(store, sensor) in &change.recompute {
+        sqlx::query(&recompute)
+            .bind(store)
+            .bind(sensor)
+            .bind(month)
+            .bind(month_end(date))
+            .execute(&mut *tx)
+            .await?;
     }
     Ok(())
 }
@@ -687,6 +827,30 @@ mod tests {
         assert_eq!(s.months, Some((d("2025-03-01"), d("2025-03-01"))));
         assert_eq!(s.edge_days, vec![(d("2025-02-15"), d("2025-02-28"))]);
         assert_eq!(month_end(d("2024-02-10")), d("2024-02-29"));
+    }
+
+    #[test]
+    fn a_day_written_again_adds_new_bits_and_recomputes_lost_ones() {
+        let day = |store_id, sensor_id, genuine| SensorDay {
+            store_id,
+            sensor_id,
+            v: [0; HOURS],
+            genuine,
+        };
+        // First write: every sensor with bits is OR-ed in; a sensor without any is not.
+        let first = month_mask_change(&[], &[day(1, 1, 0b11), day(1, 2, 0)]);
+        assert_eq!(first.add, vec![(1, 1, 0b11)]);
+        assert!(first.recompute.is_empty());
+        // The same day again: nothing to do.
+        let same = month_mask_change(&[(1, 1, 0b11), (1, 2, 0)], &[day(1, 1, 0b11), day(1, 2, 0)]);
+        assert_eq!(same, MonthMaskChange::default());
+        // Sensor 1 gains a bit and loses one; sensor 2 gains; sensor 3 is gone from the day.
+        let change = month_mask_change(
+            &[(1, 1, 0b11), (1, 2, 0), (1, 3, 0b100)],
+            &[day(1, 1, 0b110), day(1, 2, 0b1)],
+        );
+        assert_eq!(change.add, vec![(1, 1, 0b110), (1, 2, 0b1)]);
+        assert_eq!(change.recompute, vec![(1, 1), (1, 3)]);
     }
 
     #[test]

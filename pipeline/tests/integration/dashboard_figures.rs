@@ -306,6 +306,43 @@ async fn dashboard_figures_from_rollups_equal_the_hourly_rows() {
         assert_eq!(report.total_failed(), 0, "{}", env.label);
         check(&p.warehouse, &env.label, &filters()).await;
 
+        // Days written again keep the month masks of active sensors right: store 2's first
+        // sensor goes silent for February and the month's days are transformed again.
+        let february = KpiFilter {
+            store_id: Some(2),
+            sensor_ids: vec![],
+            from: d("2025-02-01"),
+            to: d("2025-02-28"),
+            hour_from: 9,
+            hour_to: 19,
+        };
+        let active = |f: KpiFilter| async move {
+            p.warehouse
+                .dashboard_figures(&f)
+                .await
+                .expect("figures")
+                .totals
+                .active_sensors
+        };
+        let before = active(february.clone()).await;
+        execute(
+            &p.warehouse,
+            "DELETE FROM raw.visiteurs WHERE store_id = 2 AND sensor_id = \
+             (SELECT MIN(sensor_id) FROM raw.visiteurs WHERE store_id = 2) \
+             AND date >= '2025-02-01' AND date <= '2025-02-28'",
+        )
+        .await;
+        for day in d("2025-02-01").iter_days().take(28) {
+            p.transform(day).await.expect("transform");
+        }
+        assert_eq!(
+            active(february.clone()).await + 1,
+            before,
+            "{}: a sensor silent all month is not active",
+            env.label
+        );
+        check(&p.warehouse, &env.label, &filters()).await;
+
         // Active sensors reads the hour mask: make store 1's sensor 1 genuine at 09h only
         // (imputed at every other hour) and rebuild the days' rollups.
         let imputed_after_9 = match &p.warehouse {
@@ -357,6 +394,7 @@ async fn dashboard_figures_from_rollups_equal_the_hourly_rows() {
             "store_months",
             "chain_hours",
             "sensors",
+            "sensor_months",
         ] {
             execute(&p.warehouse, &format!("DELETE FROM analytics.{table}")).await;
         }
