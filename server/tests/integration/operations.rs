@@ -14,6 +14,11 @@ fn post(port: u16, path: &str, token: Option<&str>, body: Option<&str>) -> Reply
     request(port, "POST", path, token, body).expect("reply")
 }
 
+/// A backfill asked of the admin API (`body`: the JSON range), which must answer.
+fn backfill(port: u16, token: Option<&str>, body: &str) -> Reply {
+    post(port, "/admin/backfill", token, Some(body))
+}
+
 fn start(envs: &[(&str, &str)]) -> Server {
     let port = free_port();
     let mut cmd = serve_command(port);
@@ -50,33 +55,26 @@ fn admin_endpoints_require_the_bearer_token() {
         None,
     );
     assert_eq!(r.status, 401);
-    let r = post(
-        s.port,
-        "/admin/backfill",
-        None,
-        Some(r#"{"from":"2025-01-06","to":"2025-01-06"}"#),
-    );
+    let r = backfill(s.port, None, r#"{"from":"2025-01-06","to":"2025-01-06"}"#);
     assert_eq!(r.status, 401);
 
     // With the token: a backfill runs and reports what it did.
-    let r = post(
+    let r = backfill(
         s.port,
-        "/admin/backfill",
         Some(TOKEN),
-        Some(r#"{"from":"2025-01-06","to":"2025-01-07"}"#),
+        r#"{"from":"2025-01-06","to":"2025-01-07"}"#,
     );
     assert_eq!(r.status, 200, "{}", r.body);
     let summary: serde_json::Value = serde_json::from_str(&r.body).expect("json");
     assert_eq!(summary["done"]["collect"], 48);
     assert_eq!(summary["done"]["transform"], 2);
-    let r = post(
+    let r = backfill(
         s.port,
-        "/admin/backfill",
         Some(TOKEN),
-        Some(r#"{"from":"2025-01-07","to":"2025-01-01"}"#),
+        r#"{"from":"2025-01-07","to":"2025-01-01"}"#,
     );
     assert_eq!(r.status, 422, "{}", r.body);
-    let r = post(s.port, "/admin/backfill", Some(TOKEN), Some("not json"));
+    let r = backfill(s.port, Some(TOKEN), "not json");
     assert_eq!(r.status, 422, "{}", r.body);
     let r = post(s.port, "/admin/reconcile", Some(TOKEN), None);
     assert!(
@@ -130,11 +128,10 @@ fn metrics_and_security_headers() {
     )
     .expect("reply");
     request(s.port, "GET", "/visiteurs?city_store=Nowhere", None, None).expect("reply");
-    let r = post(
+    let r = backfill(
         s.port,
-        "/admin/backfill",
         Some(TOKEN),
-        Some(r#"{"from":"2025-01-06","to":"2025-01-06"}"#),
+        r#"{"from":"2025-01-06","to":"2025-01-06"}"#,
     );
     assert_eq!(r.status, 200, "{}", r.body);
     let m = request(s.port, "GET", "/metrics", None, None).expect("reply");
@@ -286,11 +283,10 @@ fn two_replicas_share_the_work_without_doing_it_twice() {
     // rightly answers 409 (someone holds the lock), so it is asked again for a while.
     let takeover_started = Instant::now();
     let r = loop {
-        let r = post(
+        let r = backfill(
             follower.port,
-            "/admin/backfill",
             Some(TOKEN),
-            Some(r#"{"from":"2025-02-03","to":"2025-02-05"}"#),
+            r#"{"from":"2025-02-03","to":"2025-02-05"}"#,
         );
         if r.status != 409 || takeover_started.elapsed() > Duration::from_secs(20) {
             break r;
