@@ -283,6 +283,26 @@ fn position(v: f64, n: usize) -> Option<usize> {
     ((v - r).abs() < 1e-6 && r >= 0.0 && r < n as f64).then_some(r as usize)
 }
 
+/// The x label formatter of a category axis of `n` slots: one slot in so many is labelled,
+/// so that the axis's longest label plus `gap` pixels fits in each labelled stretch of
+/// the plot (the chart's width less `y_room`).
+fn sparse_x_labels<'a>(
+    data: &'a ChartData,
+    opts: &DrawOptions,
+    y_room: u32,
+    n: usize,
+    gap: usize,
+) -> impl Fn(&f64) -> String + 'a {
+    let lang = opts.lang;
+    let x_room = label_room(data.axis.labels(lang));
+    let plot_w = opts.width.saturating_sub(y_room + 18).max(50) as usize;
+    let every = (n * (x_room as usize + gap)).div_ceil(plot_w).max(1);
+    move |x| match position(*x, n) {
+        Some(i) if i % every == 0 => data.axis.label(i, lang),
+        _ => String::new(),
+    }
+}
+
 /// Nice upper bound for the y axis.
 fn y_max(data: &ChartData, opts: &DrawOptions, with_previous: bool) -> f64 {
     let mut max = 0.0_f64;
@@ -431,16 +451,11 @@ fn bars(data: &ChartData, opts: &DrawOptions, root: &DrawingArea<SVGBackend, Shi
         .x_label_area_size(34)
         .y_label_area_size(y_room)
         .build_cartesian_2d(slots(n), 0.0..max)?;
-    let x_room = label_room(data.axis.labels(lang));
-    let plot_w = opts.width.saturating_sub(y_room + 18).max(50) as usize;
-    let every = (n * (x_room as usize + 4)).div_ceil(plot_w).max(1);
+    let x_label = sparse_x_labels(data, opts, y_room, n, 4);
     house_style(&mut chart.configure_mesh())
         .disable_x_mesh()
         .x_labels(n)
-        .x_label_formatter(&|x| match position(*x, n) {
-            Some(i) if i % every == 0 => data.axis.label(i, lang),
-            _ => String::new(),
-        })
+        .x_label_formatter(&x_label)
         .y_labels(5)
         .y_label_formatter(&|v| axis_value(*v, data.unit, lang))
         .draw()?;
@@ -573,7 +588,6 @@ fn heatmap(
     root: &DrawingArea<SVGBackend, Shift>,
 ) -> DrawResult {
     let cols = data.axis.len();
-    let lang = opts.lang;
     let rows = data.series.len();
     let max = data
         .series
@@ -590,17 +604,12 @@ fn heatmap(
         .x_label_area_size(32)
         .y_label_area_size(y_room)
         .build_cartesian_2d(slots(cols), slots(rows))?;
-    let x_room = label_room(data.axis.labels(lang));
-    let plot_w = opts.width.saturating_sub(y_room + 18).max(50) as usize;
-    let every = (cols * (x_room as usize + 2)).div_ceil(plot_w).max(1);
+    let x_label = sparse_x_labels(data, opts, y_room, cols, 2);
     // Row i (Monday first) is drawn at segment rows-1-i, so Monday is at the top.
     house_style(&mut chart.configure_mesh())
         .disable_mesh()
         .x_labels(cols)
-        .x_label_formatter(&|x| match position(*x, cols) {
-            Some(i) if i % every == 0 => data.axis.label(i, lang),
-            _ => String::new(),
-        })
+        .x_label_formatter(&x_label)
         .y_labels(rows)
         .y_label_formatter(&|y| match position(*y, rows) {
             Some(i) => data

@@ -243,68 +243,104 @@ fn kpi_cards(cur: &Kpis, prev: Option<Kpis>, state: ChangeState, lang: Lang) -> 
     let int = |v: f64| format::int(v.round() as i64, lang);
     let eur = |v: f64| format::euros(v, lang);
     let pct = |v: f64| format::percent(v, lang);
-    let p = prev.unwrap_or_default();
-    let has_prev = prev.is_some();
-    let pv = |v: f64| has_prev.then_some(v);
-    let po = |v: Option<f64>| if has_prev { v } else { None };
-    vec![
-        card(
+    // Each card: its id, its label (French, English), its figure, and how a value reads.
+    type Figure = fn(&Kpis) -> Option<f64>;
+    type Card<'f> = (
+        &'static str,
+        &'static str,
+        &'static str,
+        Figure,
+        &'f dyn Fn(f64) -> String,
+    );
+    let cards: [Card; 7] = [
+        (
             "visitors",
-            lang.pick("Visiteurs", "Visitors"),
-            Some(cur.visitors as f64),
-            pv(p.visitors as f64),
-            format::int(cur.visitors, lang),
+            "Visiteurs",
+            "Visitors",
+            |k| Some(k.visitors as f64),
             &int,
         ),
-        card(
+        (
             "active_sensors",
-            lang.pick("Capteurs actifs", "Active sensors"),
-            Some(cur.active_sensors as f64),
-            pv(p.active_sensors as f64),
-            format::int(cur.active_sensors, lang),
+            "Capteurs actifs",
+            "Active sensors",
+            |k| Some(k.active_sensors as f64),
             &int,
         ),
-        card(
+        (
             "transactions",
-            lang.pick("Transactions", "Transactions"),
-            Some(cur.transactions as f64),
-            pv(p.transactions as f64),
-            format::int(cur.transactions, lang),
+            "Transactions",
+            "Transactions",
+            |k| Some(k.transactions as f64),
             &int,
         ),
-        card(
+        (
             "revenue",
-            lang.pick("Chiffre d'affaires", "Revenue"),
-            Some(cur.revenue),
-            pv(p.revenue),
-            format::euros(cur.revenue, lang),
+            "Chiffre d'affaires",
+            "Revenue",
+            |k| Some(k.revenue),
             &eur,
         ),
-        card(
+        (
             "conversion",
-            lang.pick("Taux de conversion", "Conversion rate"),
-            cur.conversion,
-            po(p.conversion),
-            cur.conversion.map(pct).unwrap_or_else(dash),
+            "Taux de conversion",
+            "Conversion rate",
+            |k| k.conversion,
             &pct,
         ),
-        card(
+        (
             "average_ticket",
-            lang.pick("Panier moyen", "Average ticket"),
-            cur.average_ticket,
-            po(p.average_ticket),
-            cur.average_ticket.map(eur).unwrap_or_else(dash),
+            "Panier moyen",
+            "Average ticket",
+            |k| k.average_ticket,
             &eur,
         ),
-        card(
+        (
             "revenue_per_visitor",
-            lang.pick("CA par visiteur", "Revenue per visitor"),
-            cur.revenue_per_visitor,
-            po(p.revenue_per_visitor),
-            cur.revenue_per_visitor.map(eur).unwrap_or_else(dash),
+            "CA par visiteur",
+            "Revenue per visitor",
+            |k| k.revenue_per_visitor,
             &eur,
         ),
-    ]
+    ];
+    cards
+        .into_iter()
+        .map(|(id, fr, en, figure, fmt)| {
+            let value = figure(cur);
+            let display = value.map(fmt).unwrap_or_else(dash);
+            card(
+                id,
+                lang.pick(fr, en),
+                value,
+                prev.as_ref().and_then(figure),
+                display,
+                fmt,
+            )
+        })
+        .collect()
+}
+
+/// A series over the x positions `xs`, shown by default: `value` read at each x from the
+/// figures of the period, and (with a comparison period) from the comparison's figures
+/// at the matching `earlier` x; without one, no previous values.
+fn series_over<X: Copy, M>(
+    key: String,
+    label: String,
+    xs: &[X],
+    (now, before): (&M, Option<&M>),
+    earlier: impl Fn(X) -> X,
+    value: impl Fn(&M, X) -> Option<f64>,
+) -> ChartSeries {
+    ChartSeries {
+        key,
+        label,
+        values: xs.iter().map(|&x| value(now, x)).collect(),
+        previous: before
+            .map(|b| xs.iter().map(|&x| value(b, earlier(x))).collect())
+            .unwrap_or_default(),
+        visible: true,
+        highlight: false,
+    }
 }
 
 fn period_text(f: &KpiFilter, lang: Lang) -> String {
@@ -423,18 +459,15 @@ fn charts_for(
         for (i, (key, by_hour)) in fig.hourly_series.iter().enumerate() {
             let prev_hours = prev.and_then(|p| p.hourly_series.get(key));
             visitors.series.push(ChartSeries {
-                key: key.to_string(),
-                label: series_label(*key),
-                values: hours
-                    .iter()
-                    .map(|h| by_hour.get(h).map(|v| *v as f64))
-                    .collect(),
-                previous: match prev_hours {
-                    Some(p) => hours.iter().map(|h| p.get(h).map(|v| *v as f64)).collect(),
-                    None => Vec::new(),
-                },
                 visible: i < SHOWN_SERIES,
-                highlight: false,
+                ..series_over(
+                    key.to_string(),
+                    series_label(*key),
+                    &hours,
+                    (by_hour, prev_hours),
+                    |h| h,
+                    |m, h| m.get(&h).map(|v| *v as f64),
+                )
             });
         }
     } else {
@@ -442,21 +475,15 @@ fn charts_for(
         for (i, (key, by_day)) in fig.daily_series.iter().enumerate() {
             let prev_days = prev.and_then(|p| p.daily_series.get(key));
             visitors.series.push(ChartSeries {
-                key: key.to_string(),
-                label: series_label(*key),
-                values: days
-                    .iter()
-                    .map(|d| by_day.get(d).map(|v| *v as f64))
-                    .collect(),
-                previous: match prev_days {
-                    Some(p) => days
-                        .iter()
-                        .map(|d| p.get(&(*d - shift)).map(|v| *v as f64))
-                        .collect(),
-                    None => Vec::new(),
-                },
                 visible: i < SHOWN_SERIES,
-                highlight: false,
+                ..series_over(
+                    key.to_string(),
+                    series_label(*key),
+                    &days,
+                    (by_day, prev_days),
+                    |d| d - shift,
+                    |m, d| m.get(&d).map(|v| *v as f64),
+                )
             });
         }
     }
@@ -482,20 +509,14 @@ fn charts_for(
             ),
         },
     );
-    revenue.series.push(ChartSeries {
-        key: "revenue".into(),
-        label: lang.pick("Chiffre d'affaires", "Revenue").into(),
-        values: hours
-            .iter()
-            .map(|h| by_hour.get(h).map(|s| s.revenue))
-            .collect(),
-        previous: prev_by_hour
-            .as_ref()
-            .map(|p| hours.iter().map(|h| p.get(h).map(|s| s.revenue)).collect())
-            .unwrap_or_default(),
-        visible: true,
-        highlight: false,
-    });
+    revenue.series.push(series_over(
+        "revenue".into(),
+        lang.pick("Chiffre d'affaires", "Revenue").into(),
+        &hours,
+        (&by_hour, prev_by_hour.as_ref()),
+        |h| h,
+        |m, h| m.get(&h).map(|s| s.revenue),
+    ));
     out.push(revenue);
 
     // 3. Conversion per day (Σ transactions / Σ visitors).
@@ -515,24 +536,14 @@ fn charts_for(
         },
     );
     day_axis(&mut conv_day);
-    conv_day.series.push(ChartSeries {
-        key: "conversion".into(),
-        label: lang.pick("Conversion", "Conversion").into(),
-        values: days
-            .iter()
-            .map(|d| by_date.get(d).and_then(|s| s.conversion()))
-            .collect(),
-        previous: prev_by_date
-            .as_ref()
-            .map(|p| {
-                days.iter()
-                    .map(|d| p.get(&(*d - shift)).and_then(|s| s.conversion()))
-                    .collect()
-            })
-            .unwrap_or_default(),
-        visible: true,
-        highlight: false,
-    });
+    conv_day.series.push(series_over(
+        "conversion".into(),
+        lang.pick("Conversion", "Conversion").into(),
+        &days,
+        (&by_date, prev_by_date.as_ref()),
+        |d| d - shift,
+        |m, d| m.get(&d).and_then(|s| s.conversion()),
+    ));
     out.push(conv_day);
 
     // 4. Conversion per hour.
@@ -549,25 +560,14 @@ fn charts_for(
             Lang::En => format!("Transactions divided by visitors for each opening hour, {period}."),
         },
     );
-    conv_hour.series.push(ChartSeries {
-        key: "conversion".into(),
-        label: lang.pick("Conversion", "Conversion").into(),
-        values: hours
-            .iter()
-            .map(|h| by_hour.get(h).and_then(|s| s.conversion()))
-            .collect(),
-        previous: prev_by_hour
-            .as_ref()
-            .map(|p| {
-                hours
-                    .iter()
-                    .map(|h| p.get(h).and_then(|s| s.conversion()))
-                    .collect()
-            })
-            .unwrap_or_default(),
-        visible: true,
-        highlight: false,
-    });
+    conv_hour.series.push(series_over(
+        "conversion".into(),
+        lang.pick("Conversion", "Conversion").into(),
+        &hours,
+        (&by_hour, prev_by_hour.as_ref()),
+        |h| h,
+        |m, h| m.get(&h).and_then(|s| s.conversion()),
+    ));
     out.push(conv_hour);
 
     // 5. Weekday × hour traffic (store level), Monday to Friday.
@@ -599,17 +599,14 @@ fn charts_for(
     heat.previous_label = None;
     for wd in 0..5u32 {
         let day = Weekday::try_from(wd as u8).unwrap_or(Weekday::Mon);
-        heat.series.push(ChartSeries {
-            key: wd.to_string(),
-            label: format::weekday(day, false, lang).into(),
-            values: hours
-                .iter()
-                .map(|h| cells.get(&(wd, *h)).map(|v| *v as f64))
-                .collect(),
-            previous: Vec::new(),
-            visible: true,
-            highlight: false,
-        });
+        heat.series.push(series_over(
+            wd.to_string(),
+            format::weekday(day, false, lang).into(),
+            &hours,
+            (&cells, None),
+            |h| h,
+            |m, h| m.get(&(wd, h)).map(|v| *v as f64),
+        ));
     }
     out.push(heat);
 

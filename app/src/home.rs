@@ -122,15 +122,10 @@ fn unreachable_message(l: Lang) -> &'static str {
 #[component]
 pub fn HomePage() -> impl IntoView {
     let lang = use_lang();
-    // Set only in the browser, once the WebAssembly has taken over the page.
-    let hydrated = RwSignal::new(false);
-    Effect::new(move |_| hydrated.set(true));
-
     let data = Resource::new(|| (), |_| get_home_data());
 
     view! {
-        <main class="page" data-hydrated=move || hydrated.get().to_string()>
-            <crate::nav::Nav lang />
+        <crate::nav::Page class="page" lang>
             <section class="hero">
                 <h1>"DataMag360"</h1>
                 <p class="lead">
@@ -166,7 +161,7 @@ pub fn HomePage() -> impl IntoView {
                 </Suspense>
             </section>
             <ApiCard lang />
-        </main>
+        </crate::nav::Page>
     }
 }
 

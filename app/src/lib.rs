@@ -104,16 +104,12 @@ fn NotFound() -> impl IntoView {
         }
     }
     let lang = i18n::use_lang();
-    // Set only in the browser, once the WebAssembly has taken over the page.
-    let hydrated = RwSignal::new(false);
-    Effect::new(move |_| hydrated.set(true));
     let home = move || match lang.get() {
         i18n::Lang::Fr => "/".to_string(),
         i18n::Lang::En => "/?lang=en".to_string(),
     };
     view! {
-        <main class="page not-found" data-hydrated=move || hydrated.get().to_string()>
-            <nav::Nav lang full_reload=true />
+        <nav::Page class="page not-found" lang full_reload=true>
             <h1>{move || lang.get().pick("Page introuvable", "Page not found")}</h1>
             <p>
                 {move || {
@@ -129,6 +125,6 @@ fn NotFound() -> impl IntoView {
                     {move || lang.get().pick("Retour à l'accueil", "Back to the home page")}
                 </a>
             </p>
-        </main>
+        </nav::Page>
     }
 }

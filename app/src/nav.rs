@@ -5,6 +5,26 @@ use leptos_router::hooks::{use_location, use_query_map};
 
 use crate::i18n::Lang;
 
+/// A page: `<main>` with the page's classes, the header, then the page's content.
+/// `data-hydrated` turns `true` only in the browser, once the WebAssembly has taken over
+/// the page (the browser tests wait for it). `full_reload`: see [`Nav`].
+#[component]
+pub fn Page(
+    class: &'static str,
+    lang: Memo<Lang>,
+    #[prop(optional)] full_reload: bool,
+    children: Children,
+) -> impl IntoView {
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+    view! {
+        <main class=class data-hydrated=move || hydrated.get().to_string()>
+            <Nav lang full_reload />
+            {children()}
+        </main>
+    }
+}
+
 /// `full_reload`: links load their page from the server instead of the client-side router
 /// (the 404 page is no route of the router, so it does not re-render on a new URL).
 #[component]

@@ -178,12 +178,9 @@ pub fn status_label(status: &str, l: Lang) -> String {
 #[component]
 pub fn PipelinePage() -> impl IntoView {
     let lang = use_lang();
-    let hydrated = RwSignal::new(false);
-    Effect::new(move |_| hydrated.set(true));
     let status = Resource::new(|| (), |_| get_pipeline_view());
     view! {
-        <main class="page pipeline" data-hydrated=move || hydrated.get().to_string()>
-            <crate::nav::Nav lang />
+        <crate::nav::Page class="page pipeline" lang>
             <div class="pipeline-head">
                 <h1>{move || lang.get().pick("Pipeline de données", "Data pipeline")}</h1>
                 <button class="refresh" id="refresh" on:click=move |_| status.refetch()>
@@ -214,7 +211,7 @@ pub fn PipelinePage() -> impl IntoView {
                     }
                 })}
             </Transition>
-        </main>
+        </crate::nav::Page>
     }
 }
 

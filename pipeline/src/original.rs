@@ -170,19 +170,10 @@ impl PyRandom {
     }
 }
 
-/// The original's hour coefficients (missing hours count as 1.0).
+/// The original's hour coefficients: the simulator's opening-hour ones, and 1.0 for the
+/// hours the original's table did not list.
 fn hour_coef(hour: u32) -> f64 {
-    match hour {
-        9 => 0.3,
-        10 => 0.5,
-        11 => 0.6,
-        12 => 0.7,
-        13 => 0.9,
-        14..=16 => 0.6,
-        17 | 18 => 0.9,
-        19 => 0.7,
-        _ => 1.0,
-    }
+    crate::simulator::hour_coef(hour).unwrap_or(1.0)
 }
 
 /// What the original's raw sensor draw produced.

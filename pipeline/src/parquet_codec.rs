@@ -135,31 +135,47 @@ fn column(batch: &RecordBatch, name: &str, to: &DataType) -> Result<ArrayRef, Co
     Ok(arrow::compute::cast(array, to)?)
 }
 
-fn ints(batch: &RecordBatch, name: &str) -> Result<Vec<Option<i64>>, CodecError> {
-    let a = column(batch, name, &DataType::Int64)?;
+/// Column `name`, cast to `to`, read through its typed array `A` (`kind` names the
+/// expected type in the error).
+fn values<A: Array + 'static, T>(
+    batch: &RecordBatch,
+    name: &str,
+    to: &DataType,
+    kind: &str,
+    read: impl FnOnce(&A) -> Vec<T>,
+) -> Result<Vec<T>, CodecError> {
+    let a = column(batch, name, to)?;
     let a = a
         .as_any()
-        .downcast_ref::<Int64Array>()
-        .ok_or_else(|| CodecError::Schema(format!("column {name:?} is not integer")))?;
-    Ok(a.iter().collect())
+        .downcast_ref::<A>()
+        .ok_or_else(|| CodecError::Schema(format!("column {name:?} is not {kind}")))?;
+    Ok(read(a))
+}
+
+fn ints(batch: &RecordBatch, name: &str) -> Result<Vec<Option<i64>>, CodecError> {
+    values(
+        batch,
+        name,
+        &DataType::Int64,
+        "integer",
+        |a: &Int64Array| a.iter().collect(),
+    )
 }
 
 fn floats(batch: &RecordBatch, name: &str) -> Result<Vec<Option<f64>>, CodecError> {
-    let a = column(batch, name, &DataType::Float64)?;
-    let a = a
-        .as_any()
-        .downcast_ref::<Float64Array>()
-        .ok_or_else(|| CodecError::Schema(format!("column {name:?} is not numeric")))?;
-    Ok(a.iter().collect())
+    values(
+        batch,
+        name,
+        &DataType::Float64,
+        "numeric",
+        |a: &Float64Array| a.iter().collect(),
+    )
 }
 
 fn strings(batch: &RecordBatch, name: &str) -> Result<Vec<Option<String>>, CodecError> {
-    let a = column(batch, name, &DataType::Utf8)?;
-    let a = a
-        .as_any()
-        .downcast_ref::<StringArray>()
-        .ok_or_else(|| CodecError::Schema(format!("column {name:?} is not text")))?;
-    Ok(a.iter().map(|v| v.map(str::to_string)).collect())
+    values(batch, name, &DataType::Utf8, "text", |a: &StringArray| {
+        a.iter().map(|v| v.map(str::to_string)).collect()
+    })
 }
 
 fn required<T>(v: Option<T>, name: &str, row: usize) -> Result<T, CodecError> {

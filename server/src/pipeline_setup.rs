@@ -21,18 +21,10 @@ pub async fn build(args: &PipelineArgs, clock: Arc<dyn Clock>) -> anyhow::Result
     let simulator = Arc::new(Simulator::with_profile(Arc::new(reference), args.simulator));
     tracing::info!(profile = %args.simulator, "simulator ready");
     let warehouse = match &args.database_url {
-        Some(url) => Warehouse::connect(url).await.with_context(|| {
-            format!("cannot open the warehouse {}", pipeline::redact::text(url))
-        })?,
-        None => Warehouse::open_in_dir(&args.data_dir)
-            .await
-            .with_context(|| {
-                format!(
-                    "cannot open the SQLite warehouse in {}",
-                    args.data_dir.display()
-                )
-            })?,
-    };
+        Some(url) => Warehouse::connect(url).await,
+        None => Warehouse::open_in_dir(&args.data_dir).await,
+    }
+    .with_context(|| format!("cannot open {}", warehouse_name(args)))?;
     let lake = match &args.lake_url {
         Some(url) => Lake::from_url(url)?,
         None => Lake::local(&args.data_dir.join("lake"))?,
@@ -55,16 +47,17 @@ pub async fn build(args: &PipelineArgs, clock: Arc<dyn Clock>) -> anyhow::Result
 /// access needed to the data directory.
 pub async fn open_read_only(args: &PipelineArgs) -> anyhow::Result<Warehouse> {
     match &args.database_url {
-        Some(url) => Warehouse::open_read_only(url)
-            .await
-            .with_context(|| format!("cannot open the warehouse {}", pipeline::redact::text(url))),
-        None => Warehouse::open_in_dir_read_only(&args.data_dir)
-            .await
-            .with_context(|| {
-                format!(
-                    "cannot open the SQLite warehouse in {}",
-                    args.data_dir.display()
-                )
-            }),
+        Some(url) => Warehouse::open_read_only(url).await,
+        None => Warehouse::open_in_dir_read_only(&args.data_dir).await,
+    }
+    .with_context(|| format!("cannot open {}", warehouse_name(args)))
+}
+
+/// The warehouse as errors name it: its URL without credentials, or the data directory
+/// that holds the SQLite files.
+fn warehouse_name(args: &PipelineArgs) -> String {
+    match &args.database_url {
+        Some(url) => format!("the warehouse {}", pipeline::redact::text(url)),
+        None => format!("the SQLite warehouse in {}", args.data_dir.display()),
     }
 }

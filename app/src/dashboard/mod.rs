@@ -57,8 +57,6 @@ fn human_error(e: &ServerFnError, lang: Lang) -> String {
 #[component]
 pub fn DashboardPage() -> impl IntoView {
     let lang = use_lang();
-    let hydrated = RwSignal::new(false);
-    Effect::new(move |_| hydrated.set(true));
     let query_map = use_query_map();
     let query = Memo::new(move |_| read_query(&query_map.read(), lang.get()));
     // The first figures, rendered on the server (the page works without JavaScript);
@@ -68,8 +66,7 @@ pub fn DashboardPage() -> impl IntoView {
         move |_| get_dashboard(query.get_untracked()),
     );
     view! {
-        <main class="page dashboard" data-hydrated=move || hydrated.get().to_string()>
-            <crate::nav::Nav lang />
+        <crate::nav::Page class="page dashboard" lang>
             <h1>{move || lang.get().pick("Tableau de bord", "Dashboard")}</h1>
             <Suspense fallback=move || {
                 view! { <p class="muted loading" role="status">{move || lang.get().pick("Chargement…", "Loading…")}</p> }
@@ -92,7 +89,7 @@ pub fn DashboardPage() -> impl IntoView {
                     }
                 })}
             </Suspense>
-        </main>
+        </crate::nav::Page>
     }
 }
 

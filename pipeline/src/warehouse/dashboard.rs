@@ -52,22 +52,6 @@ fn id_list(ids: &[u32]) -> String {
         .join(", ")
 }
 
-macro_rules! per_backend {
-    ($wh:expr, $sql:expr, |$q:ident, $pool:ident| $body:expr) => {
-        match $wh {
-            Warehouse::Sqlite($pool) => {
-                let owned = sqlite($sql);
-                let $q: &str = &owned;
-                $body
-            }
-            Warehouse::Postgres($pool) => {
-                let $q: &str = $sql;
-                $body
-            }
-        }
-    };
-}
-
 /// A value bound to a [`Warehouse::rows`] query.
 #[derive(Debug, Clone, Copy)]
 enum Param {

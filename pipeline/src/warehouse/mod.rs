@@ -2,6 +2,42 @@
 //! so. Both hold the same tables (`raw.*`, `analytics.*`, the job ledger); SQL text is
 //! written once with `$1` placeholders and adapted for SQLite (`?1`).
 
+/// Runs one statement on either backend: `$body` is written once, and expanded once per
+/// backend with `$q` bound to the SQL text for it (`$sql` itself on PostgreSQL, its
+/// [`sqlite`] adaptation on SQLite) and `$pool` bound to the variant's content. This is
+/// the warehouse's one way of writing a statement whose SQL differs between the backends
+/// only in placeholders; only the bulk writers are written per backend.
+///
+/// `per_backend!(warehouse, sql, |q, pool| body)` matches a [`Warehouse`];
+/// `per_backend!(Enum; value, sql, |q, conn| body)` matches another enum with `Sqlite` and
+/// `Postgres` variants (e.g. a transaction of either backend). `$pool` is a pattern
+/// (`mut tx` to consume a transaction).
+// Defined before the submodules, so that they see it by textual scope too.
+macro_rules! per_backend {
+    (@match [$($ty:tt)+] $wh:expr, $sql:expr, |$q:ident, $pool:pat_param| $body:expr) => {
+        match $wh {
+            $($ty)+::Sqlite($pool) => {
+                let owned = $crate::warehouse::sqlite($sql);
+                let $q: &str = &owned;
+                $body
+            }
+            $($ty)+::Postgres($pool) => {
+                let $q: &str = $sql;
+                $body
+            }
+        }
+    };
+    ($ty:ident; $wh:expr, $sql:expr, |$q:ident, $pool:pat_param| $body:expr) => {
+        $crate::warehouse::per_backend!(@match [$ty] $wh, $sql, |$q, $pool| $body)
+    };
+    ($wh:expr, $sql:expr, |$q:ident, $pool:pat_param| $body:expr) => {
+        $crate::warehouse::per_backend!(
+            @match [$crate::warehouse::Warehouse] $wh, $sql, |$q, $pool| $body
+        )
+    };
+}
+pub(crate) use per_backend;
+
 pub mod analytics;
 pub mod dashboard;
 pub mod ledger;
@@ -225,33 +261,19 @@ impl Warehouse {
     /// Reads a pipeline setting.
     pub async fn setting(&self, key: &str) -> Result<Option<String>, WarehouseError> {
         let sql = "SELECT value FROM pipeline_settings WHERE key = $1";
-        Ok(match self {
-            Warehouse::Sqlite(p) => {
-                sqlx::query_scalar(&sqlite(sql))
-                    .bind(key)
-                    .fetch_optional(p)
-                    .await?
-            }
-            Warehouse::Postgres(p) => sqlx::query_scalar(sql).bind(key).fetch_optional(p).await?,
-        })
+        Ok(per_backend!(self, sql, |q, p| sqlx::query_scalar(q)
+            .bind(key)
+            .fetch_optional(p)
+            .await?))
     }
 
     /// Writes a pipeline setting.
     pub async fn set_setting(&self, key: &str, value: &str) -> Result<(), WarehouseError> {
         let sql = "INSERT INTO pipeline_settings (key, value) VALUES ($1, $2) \
                    ON CONFLICT (key) DO UPDATE SET value = excluded.value";
-        match self {
-            Warehouse::Sqlite(p) => {
-                sqlx::query(&sqlite(sql))
-                    .bind(key)
-                    .bind(value)
-                    .execute(p)
-                    .await?;
-            }
-            Warehouse::Postgres(p) => {
-                sqlx::query(sql).bind(key).bind(value).execute(p).await?;
-            }
-        }
+        per_backend!(self, sql, |q, p| {
+            sqlx::query(q).bind(key).bind(value).execute(p).await?;
+        });
         Ok(())
     }
 }

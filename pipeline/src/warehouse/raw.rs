@@ -8,16 +8,17 @@ use std::cmp::{Ordering, Reverse};
 use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::{Postgres, QueryBuilder, Sqlite};
+use sqlx::{PgConnection, Postgres, QueryBuilder, Sqlite, SqliteConnection};
 
 use super::{Warehouse, WarehouseError};
+use crate::cleaning::{DayInput, History};
 use crate::records::{TransactionRow, VisitorRow};
 
 /// SQLite binds at most 32,766 values per statement: 8 per row, 2,000 rows per insert.
 const SQLITE_CHUNK: usize = 2000;
 
-/// An imported file, as `raw.imports` records it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// An imported file, as `raw.imports` records it (one row, read by column name).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct ImportRecord {
     /// Order of the imports (a newer import wins over an older one).
     pub seq: i64,
@@ -42,12 +43,151 @@ pub struct RawDay {
     pub transaction_sources: Vec<u32>,
 }
 
-/// An import being written: one transaction, rows added in batches, committed with the
-/// file's record (so an interrupted import leaves nothing).
-pub enum ImportWriter {
+impl RawDay {
+    /// The cleaning's input for this day: its rows and sources, with the recent weeks'
+    /// `history` and the day's `last_hour` (see [`DayInput`]).
+    pub fn input<'a>(&'a self, history: &'a History, last_hour: Option<u32>) -> DayInput<'a> {
+        DayInput {
+            visitors: &self.visitors,
+            visitor_sources: &self.visitor_sources,
+            transactions: &self.transactions,
+            transaction_sources: &self.transaction_sources,
+            history,
+            last_hour,
+        }
+    }
+}
+
+/// A write transaction on the raw tables, on either backend.
+enum RawTx {
     Sqlite(sqlx::Transaction<'static, Sqlite>),
     Postgres(sqlx::Transaction<'static, Postgres>),
 }
+
+/// Raw rows to insert, each with its line in its file (`None` for collected rows).
+type Lined<'a, R> = [(Option<i64>, &'a R)];
+
+impl RawTx {
+    /// Inserts rows of `lot`, landed `at`, through the backend's bulk writer.
+    async fn insert(
+        &mut self,
+        lot: &str,
+        at: DateTime<Utc>,
+        visitors: &Lined<'_, VisitorRow>,
+        transactions: &Lined<'_, TransactionRow>,
+    ) -> Result<(), WarehouseError> {
+        match self {
+            RawTx::Sqlite(tx) => insert_sqlite(tx, lot, at, visitors, transactions).await,
+            RawTx::Postgres(tx) => insert_postgres(tx, lot, at, visitors, transactions).await,
+        }
+    }
+
+    async fn commit(self) -> Result<(), WarehouseError> {
+        match self {
+            RawTx::Sqlite(tx) => tx.commit().await?,
+            RawTx::Postgres(tx) => tx.commit().await?,
+        }
+        Ok(())
+    }
+}
+
+/// The raw tables' bulk writer on SQLite: multi-row `INSERT`s of [`SQLITE_CHUNK`] rows.
+async fn insert_sqlite(
+    conn: &mut SqliteConnection,
+    lot: &str,
+    at: DateTime<Utc>,
+    visitors: &Lined<'_, VisitorRow>,
+    transactions: &Lined<'_, TransactionRow>,
+) -> Result<(), WarehouseError> {
+    for chunk in visitors.chunks(SQLITE_CHUNK) {
+        let mut qb: QueryBuilder<Sqlite> =
+            QueryBuilder::new(format!("INSERT INTO raw.visiteurs ({VISITOR_COLUMNS}) "));
+        qb.push_values(chunk, |mut b, (line, r)| {
+            b.push_bind(r.store_id)
+                .push_bind(r.sensor_id)
+                .push_bind(&r.date)
+                .push_bind(&r.heure)
+                .push_bind(r.nb_visiteurs)
+                .push_bind(at)
+                .push_bind(lot)
+                .push_bind(*line);
+        });
+        qb.build().execute(&mut *conn).await?;
+    }
+    for chunk in transactions.chunks(SQLITE_CHUNK) {
+        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
+            "INSERT INTO raw.transactions ({TRANSACTION_COLUMNS}) "
+        ));
+        qb.push_values(chunk, |mut b, (line, r)| {
+            b.push_bind(r.store_id)
+                .push_bind(&r.date)
+                .push_bind(&r.heure)
+                .push_bind(r.transactions)
+                .push_bind(r.chiffre_affaires)
+                .push_bind(at)
+                .push_bind(lot)
+                .push_bind(*line);
+        });
+        qb.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// The raw tables' bulk writer on PostgreSQL: one `INSERT … SELECT FROM UNNEST` of
+/// arrays per table.
+async fn insert_postgres(
+    conn: &mut PgConnection,
+    lot: &str,
+    at: DateTime<Utc>,
+    visitors: &Lined<'_, VisitorRow>,
+    transactions: &Lined<'_, TransactionRow>,
+) -> Result<(), WarehouseError> {
+    if !visitors.is_empty() {
+        sqlx::query(&format!(
+            "INSERT INTO raw.visiteurs ({VISITOR_COLUMNS}) \
+             SELECT s, c, d, h, n, $7, $8, l \
+             FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::bigint[]) AS t(s, c, d, h, n, l)"
+        ))
+        .bind(visitors.iter().map(|(_, r)| r.store_id).collect::<Vec<_>>())
+        .bind(visitors.iter().map(|(_, r)| r.sensor_id).collect::<Vec<_>>())
+        .bind(visitors.iter().map(|(_, r)| r.date.as_str()).collect::<Vec<_>>())
+        .bind(visitors.iter().map(|(_, r)| r.heure.as_str()).collect::<Vec<_>>())
+        .bind(visitors.iter().map(|(_, r)| r.nb_visiteurs).collect::<Vec<_>>())
+        .bind(visitors.iter().map(|(l, _)| *l).collect::<Vec<_>>())
+        .bind(at)
+        .bind(lot)
+        .execute(&mut *conn)
+        .await?;
+    }
+    if !transactions.is_empty() {
+        sqlx::query(&format!(
+            "INSERT INTO raw.transactions ({TRANSACTION_COLUMNS}) \
+             SELECT s, d, h, t, c, $7, $8, l \
+             FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::float8[], $6::bigint[]) AS u(s, d, h, t, c, l)"
+        ))
+        .bind(transactions.iter().map(|(_, r)| r.store_id).collect::<Vec<_>>())
+        .bind(transactions.iter().map(|(_, r)| r.date.as_str()).collect::<Vec<_>>())
+        .bind(transactions.iter().map(|(_, r)| r.heure.as_str()).collect::<Vec<_>>())
+        .bind(transactions.iter().map(|(_, r)| r.transactions).collect::<Vec<_>>())
+        .bind(transactions.iter().map(|(_, r)| r.chiffre_affaires).collect::<Vec<_>>())
+        .bind(transactions.iter().map(|(l, _)| *l).collect::<Vec<_>>())
+        .bind(at)
+        .bind(lot)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// The columns the bulk writers fill, in their order.
+const VISITOR_COLUMNS: &str =
+    "store_id, sensor_id, date, heure, nb_visiteurs, timestamp_insertion, lot, line";
+const TRANSACTION_COLUMNS: &str =
+    "store_id, date, heure, transactions, chiffre_affaires, timestamp_insertion, lot, line";
+
+/// An import being written: one transaction, rows added in batches, committed with the
+/// file's record (so an interrupted import leaves nothing).
+pub struct ImportWriter(RawTx);
 
 impl std::fmt::Debug for ImportWriter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -64,79 +204,12 @@ impl ImportWriter {
         transactions: &[(u64, TransactionRow)],
         at: DateTime<Utc>,
     ) -> Result<(), WarehouseError> {
-        match self {
-            ImportWriter::Sqlite(tx) => {
-                for chunk in visitors.chunks(SQLITE_CHUNK) {
-                    let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
-                        "INSERT INTO raw.visiteurs (store_id, sensor_id, date, heure, nb_visiteurs, timestamp_insertion, lot, line) ",
-                    );
-                    qb.push_values(chunk, |mut b, (line, r)| {
-                        b.push_bind(r.store_id)
-                            .push_bind(r.sensor_id)
-                            .push_bind(&r.date)
-                            .push_bind(&r.heure)
-                            .push_bind(r.nb_visiteurs)
-                            .push_bind(at)
-                            .push_bind(lot)
-                            .push_bind(*line as i64);
-                    });
-                    qb.build().execute(&mut **tx).await?;
-                }
-                for chunk in transactions.chunks(SQLITE_CHUNK) {
-                    let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
-                        "INSERT INTO raw.transactions (store_id, date, heure, transactions, chiffre_affaires, timestamp_insertion, lot, line) ",
-                    );
-                    qb.push_values(chunk, |mut b, (line, r)| {
-                        b.push_bind(r.store_id)
-                            .push_bind(&r.date)
-                            .push_bind(&r.heure)
-                            .push_bind(r.transactions)
-                            .push_bind(r.chiffre_affaires)
-                            .push_bind(at)
-                            .push_bind(lot)
-                            .push_bind(*line as i64);
-                    });
-                    qb.build().execute(&mut **tx).await?;
-                }
-            }
-            ImportWriter::Postgres(tx) => {
-                if !visitors.is_empty() {
-                    sqlx::query(
-                        "INSERT INTO raw.visiteurs (store_id, sensor_id, date, heure, nb_visiteurs, timestamp_insertion, lot, line) \
-                         SELECT s, c, d, h, n, $7, $8, l \
-                         FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::bigint[]) AS t(s, c, d, h, n, l)",
-                    )
-                    .bind(visitors.iter().map(|(_, r)| r.store_id).collect::<Vec<_>>())
-                    .bind(visitors.iter().map(|(_, r)| r.sensor_id).collect::<Vec<_>>())
-                    .bind(visitors.iter().map(|(_, r)| r.date.as_str()).collect::<Vec<_>>())
-                    .bind(visitors.iter().map(|(_, r)| r.heure.as_str()).collect::<Vec<_>>())
-                    .bind(visitors.iter().map(|(_, r)| r.nb_visiteurs).collect::<Vec<_>>())
-                    .bind(visitors.iter().map(|(l, _)| *l as i64).collect::<Vec<_>>())
-                    .bind(at)
-                    .bind(lot)
-                    .execute(&mut **tx)
-                    .await?;
-                }
-                if !transactions.is_empty() {
-                    sqlx::query(
-                        "INSERT INTO raw.transactions (store_id, date, heure, transactions, chiffre_affaires, timestamp_insertion, lot, line) \
-                         SELECT s, d, h, t, c, $7, $8, l \
-                         FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::float8[], $6::bigint[]) AS u(s, d, h, t, c, l)",
-                    )
-                    .bind(transactions.iter().map(|(_, r)| r.store_id).collect::<Vec<_>>())
-                    .bind(transactions.iter().map(|(_, r)| r.date.as_str()).collect::<Vec<_>>())
-                    .bind(transactions.iter().map(|(_, r)| r.heure.as_str()).collect::<Vec<_>>())
-                    .bind(transactions.iter().map(|(_, r)| r.transactions).collect::<Vec<_>>())
-                    .bind(transactions.iter().map(|(_, r)| r.chiffre_affaires).collect::<Vec<_>>())
-                    .bind(transactions.iter().map(|(l, _)| *l as i64).collect::<Vec<_>>())
-                    .bind(at)
-                    .bind(lot)
-                    .execute(&mut **tx)
-                    .await?;
-                }
-            }
-        }
-        Ok(())
+        let visitors: Vec<_> = visitors.iter().map(|(l, r)| (Some(*l as i64), r)).collect();
+        let transactions: Vec<_> = transactions
+            .iter()
+            .map(|(l, r)| (Some(*l as i64), r))
+            .collect();
+        self.0.insert(lot, at, &visitors, &transactions).await
     }
 
     /// Records the file in `raw.imports` and commits everything; returns its `seq`.
@@ -144,35 +217,21 @@ impl ImportWriter {
         let sql = "INSERT INTO raw.imports (lot, feed, sha256, file_name, file_path, rows_loaded, \
                    lines_bad, rows_outside_range, imported_at) \
                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING seq";
-        macro_rules! insert {
-            ($tx:expr, $q:expr) => {{
-                let seq: i64 = sqlx::query_scalar($q)
-                    .bind(&record.lot)
-                    .bind(&record.feed)
-                    .bind(&record.sha256)
-                    .bind(&record.file_name)
-                    .bind(&record.file_path)
-                    .bind(record.rows_loaded)
-                    .bind(record.lines_bad)
-                    .bind(record.rows_outside_range)
-                    .bind(record.imported_at)
-                    .fetch_one(&mut *$tx)
-                    .await?;
-                seq
-            }};
-        }
-        Ok(match self {
-            ImportWriter::Sqlite(mut tx) => {
-                let seq = insert!(tx, &super::sqlite(sql));
-                tx.commit().await?;
-                seq
-            }
-            ImportWriter::Postgres(mut tx) => {
-                let seq = insert!(tx, sql);
-                tx.commit().await?;
-                seq
-            }
-        })
+        let mut tx = self.0;
+        let seq: i64 = per_backend!(RawTx; &mut tx, sql, |q, conn| sqlx::query_scalar(q)
+            .bind(&record.lot)
+            .bind(&record.feed)
+            .bind(&record.sha256)
+            .bind(&record.file_name)
+            .bind(&record.file_path)
+            .bind(record.rows_loaded)
+            .bind(record.lines_bad)
+            .bind(record.rows_outside_range)
+            .bind(record.imported_at)
+            .fetch_one(&mut **conn)
+            .await?);
+        tx.commit().await?;
+        Ok(seq)
     }
 }
 
@@ -185,103 +244,32 @@ impl Warehouse {
         transactions: &[TransactionRow],
         at: DateTime<Utc>,
     ) -> Result<(), WarehouseError> {
-        match self {
-            Warehouse::Sqlite(pool) => {
-                let mut tx = pool.begin().await?;
-                sqlx::query("DELETE FROM raw.visiteurs WHERE lot = ?1")
-                    .bind(lot)
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query("DELETE FROM raw.transactions WHERE lot = ?1")
-                    .bind(lot)
-                    .execute(&mut *tx)
-                    .await?;
-                for chunk in visitors.chunks(SQLITE_CHUNK) {
-                    let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
-                        "INSERT INTO raw.visiteurs (store_id, sensor_id, date, heure, nb_visiteurs, timestamp_insertion, lot) ",
-                    );
-                    qb.push_values(chunk, |mut b, r| {
-                        b.push_bind(r.store_id)
-                            .push_bind(r.sensor_id)
-                            .push_bind(&r.date)
-                            .push_bind(&r.heure)
-                            .push_bind(r.nb_visiteurs)
-                            .push_bind(at)
-                            .push_bind(lot);
-                    });
-                    qb.build().execute(&mut *tx).await?;
-                }
-                for chunk in transactions.chunks(SQLITE_CHUNK) {
-                    let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
-                        "INSERT INTO raw.transactions (store_id, date, heure, transactions, chiffre_affaires, timestamp_insertion, lot) ",
-                    );
-                    qb.push_values(chunk, |mut b, r| {
-                        b.push_bind(r.store_id)
-                            .push_bind(&r.date)
-                            .push_bind(&r.heure)
-                            .push_bind(r.transactions)
-                            .push_bind(r.chiffre_affaires)
-                            .push_bind(at)
-                            .push_bind(lot);
-                    });
-                    qb.build().execute(&mut *tx).await?;
-                }
-                tx.commit().await?;
-            }
-            Warehouse::Postgres(pool) => {
-                let mut tx = pool.begin().await?;
-                sqlx::query("DELETE FROM raw.visiteurs WHERE lot = $1")
-                    .bind(lot)
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query("DELETE FROM raw.transactions WHERE lot = $1")
-                    .bind(lot)
-                    .execute(&mut *tx)
-                    .await?;
-                if !visitors.is_empty() {
-                    sqlx::query(
-                        "INSERT INTO raw.visiteurs (store_id, sensor_id, date, heure, nb_visiteurs, timestamp_insertion, lot) \
-                         SELECT s, c, d, h, n, $6, $7 \
-                         FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::bigint[]) AS t(s, c, d, h, n)",
-                    )
-                    .bind(visitors.iter().map(|r| r.store_id).collect::<Vec<_>>())
-                    .bind(visitors.iter().map(|r| r.sensor_id).collect::<Vec<_>>())
-                    .bind(visitors.iter().map(|r| r.date.as_str()).collect::<Vec<_>>())
-                    .bind(visitors.iter().map(|r| r.heure.as_str()).collect::<Vec<_>>())
-                    .bind(visitors.iter().map(|r| r.nb_visiteurs).collect::<Vec<_>>())
-                    .bind(at)
-                    .bind(lot)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                if !transactions.is_empty() {
-                    sqlx::query(
-                        "INSERT INTO raw.transactions (store_id, date, heure, transactions, chiffre_affaires, timestamp_insertion, lot) \
-                         SELECT s, d, h, t, c, $6, $7 \
-                         FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::float8[]) AS u(s, d, h, t, c)",
-                    )
-                    .bind(transactions.iter().map(|r| r.store_id).collect::<Vec<_>>())
-                    .bind(transactions.iter().map(|r| r.date.as_str()).collect::<Vec<_>>())
-                    .bind(transactions.iter().map(|r| r.heure.as_str()).collect::<Vec<_>>())
-                    .bind(transactions.iter().map(|r| r.transactions).collect::<Vec<_>>())
-                    .bind(transactions.iter().map(|r| r.chiffre_affaires).collect::<Vec<_>>())
-                    .bind(at)
-                    .bind(lot)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                tx.commit().await?;
-            }
+        let mut tx = match self {
+            Warehouse::Sqlite(pool) => RawTx::Sqlite(pool.begin().await?),
+            Warehouse::Postgres(pool) => RawTx::Postgres(pool.begin().await?),
+        };
+        for sql in [
+            "DELETE FROM raw.visiteurs WHERE lot = $1",
+            "DELETE FROM raw.transactions WHERE lot = $1",
+        ] {
+            per_backend!(RawTx; &mut tx, sql, |q, conn| {
+                sqlx::query(q).bind(lot).execute(&mut **conn).await?;
+            });
         }
-        Ok(())
+        let visitors: Vec<_> = visitors.iter().map(|r| (None, r)).collect();
+        let transactions: Vec<_> = transactions.iter().map(|r| (None, r)).collect();
+        tx.insert(lot, at, &visitors, &transactions).await?;
+        tx.commit().await
     }
 
     /// Starts writing an import (see [`ImportWriter`]).
     pub async fn begin_import(&self) -> Result<ImportWriter, WarehouseError> {
         Ok(match self {
             // IMMEDIATE: take the write lock at once, as the transform does.
-            Warehouse::Sqlite(p) => ImportWriter::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
-            Warehouse::Postgres(p) => ImportWriter::Postgres(p.begin().await?),
+            Warehouse::Sqlite(p) => {
+                ImportWriter(RawTx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?))
+            }
+            Warehouse::Postgres(p) => ImportWriter(RawTx::Postgres(p.begin().await?)),
         })
     }
 
@@ -289,54 +277,10 @@ impl Warehouse {
     pub async fn import_record(&self, lot: &str) -> Result<Option<ImportRecord>, WarehouseError> {
         let sql = "SELECT seq, lot, feed, sha256, file_name, file_path, rows_loaded, lines_bad, \
                    rows_outside_range, imported_at FROM raw.imports WHERE lot = $1";
-        type Row = (
-            i64,
-            String,
-            String,
-            String,
-            String,
-            String,
-            i64,
-            i64,
-            i64,
-            DateTime<Utc>,
-        );
-        let row: Option<Row> = match self {
-            Warehouse::Sqlite(p) => {
-                sqlx::query_as(&super::sqlite(sql))
-                    .bind(lot)
-                    .fetch_optional(p)
-                    .await?
-            }
-            Warehouse::Postgres(p) => sqlx::query_as(sql).bind(lot).fetch_optional(p).await?,
-        };
-        Ok(row.map(
-            |(
-                seq,
-                lot,
-                feed,
-                sha256,
-                file_name,
-                file_path,
-                rows_loaded,
-                lines_bad,
-                rows_outside_range,
-                imported_at,
-            )| {
-                ImportRecord {
-                    seq,
-                    lot,
-                    feed,
-                    sha256,
-                    file_name,
-                    file_path,
-                    rows_loaded,
-                    lines_bad,
-                    rows_outside_range,
-                    imported_at,
-                }
-            },
-        ))
+        Ok(per_backend!(self, sql, |q, p| sqlx::query_as(q)
+            .bind(lot)
+            .fetch_optional(p)
+            .await?))
     }
 
     /// The raw rows about one day, whichever spelling their `date` uses, in precedence
@@ -417,10 +361,10 @@ impl Warehouse {
         // Source 0: collected; then each imported lot in precedence order.
         let mut rank: HashMap<String, u32> = HashMap::new();
         if !imported.is_empty() {
-            let rows: Vec<(String, i64)> = match self {
-                Warehouse::Sqlite(p) => sqlx::query_as(imports_sql).fetch_all(p).await?,
-                Warehouse::Postgres(p) => sqlx::query_as(imports_sql).fetch_all(p).await?,
-            };
+            let rows: Vec<(String, i64)> =
+                per_backend!(self, imports_sql, |q, p| sqlx::query_as(q)
+                    .fetch_all(p)
+                    .await?);
             let seq: HashMap<String, i64> = rows.into_iter().collect();
             let mut lots: Vec<&String> = imported.into_iter().collect();
             lots.sort_by_key(|lot| (Reverse(seq.get(*lot).copied().unwrap_or(0)), *lot));
@@ -487,16 +431,11 @@ impl Warehouse {
     pub async fn raw_counts(&self) -> Result<(i64, i64), WarehouseError> {
         let v = "SELECT COUNT(*) FROM raw.visiteurs";
         let t = "SELECT COUNT(*) FROM raw.transactions";
-        Ok(match self {
-            Warehouse::Sqlite(p) => (
-                sqlx::query_scalar(v).fetch_one(p).await?,
-                sqlx::query_scalar(t).fetch_one(p).await?,
-            ),
-            Warehouse::Postgres(p) => (
-                sqlx::query_scalar(v).fetch_one(p).await?,
-                sqlx::query_scalar(t).fetch_one(p).await?,
-            ),
-        })
+        let visitors: i64 =
+            per_backend!(self, v, |q, p| sqlx::query_scalar(q).fetch_one(p).await?);
+        let transactions: i64 =
+            per_backend!(self, t, |q, p| sqlx::query_scalar(q).fetch_one(p).await?);
+        Ok((visitors, transactions))
     }
 }
 

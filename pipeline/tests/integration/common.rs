@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
+use pipeline::jobs::reconcile::{RunOptions, RunSummary};
+use pipeline::jobs::ProgressEvent;
 use pipeline::{FixedClock, Lake, Pipeline, PipelineConfig, Reference, Simulator, Warehouse};
 
 pub fn utc(s: &str) -> DateTime<Utc> {
@@ -10,6 +12,14 @@ pub fn utc(s: &str) -> DateTime<Utc> {
         .expect("valid timestamp")
         .with_timezone(&Utc)
 }
+
+/// A `YYYY-MM-DD` day.
+pub fn d(s: &str) -> NaiveDate {
+    s.parse().expect("date")
+}
+
+/// A progress callback that shows nothing.
+pub fn quiet(_: ProgressEvent) {}
 
 /// A test environment: its own lake folder and warehouse.
 pub struct Env {
@@ -21,6 +31,24 @@ pub struct Env {
 }
 
 impl Env {
+    /// Backfills `from..=to` with the default options, showing no progress; no partition
+    /// may fail.
+    pub async fn backfill_ok(&self, from: NaiveDate, to: NaiveDate) -> RunSummary {
+        let summary = self
+            .pipeline
+            .backfill(from, to, RunOptions::default(), &quiet)
+            .await
+            .expect("backfill");
+        assert_eq!(
+            summary.total_failed(),
+            0,
+            "{}: {:?}",
+            self.label,
+            summary.errors
+        );
+        summary
+    }
+
     pub async fn close(self) {
         self.pipeline.warehouse.close().await;
         if let Some((admin, db)) = &self.pg_cleanup {

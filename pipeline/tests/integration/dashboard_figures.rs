@@ -6,15 +6,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{NaiveDate, NaiveTime, Timelike};
-use pipeline::jobs::reconcile::RunOptions;
 use pipeline::kpi::{KpiFilter, StoreSums, Totals};
 use pipeline::Warehouse;
 
-use crate::common::{envs, envs_with, utc};
-
-fn d(s: &str) -> NaiveDate {
-    s.parse().expect("date")
-}
+use crate::common::{d, envs, envs_with, utc};
 
 /// Every analytics row, read with plain SQL: visitors (store, sensor, date, hour, count,
 /// imputed) and transactions (store, date, hour, count, revenue in cents).
@@ -294,16 +289,7 @@ fn filters() -> Vec<KpiFilter> {
 async fn dashboard_figures_from_rollups_equal_the_hourly_rows() {
     for env in envs(utc("2025-03-20T12:00:00Z")).await {
         let p = &env.pipeline;
-        let report = p
-            .backfill(
-                d("2025-01-29"),
-                d("2025-03-16"),
-                RunOptions::default(),
-                &|_| {},
-            )
-            .await
-            .expect("backfill");
-        assert_eq!(report.total_failed(), 0, "{}", env.label);
+        env.backfill_ok(d("2025-01-29"), d("2025-03-16")).await;
         check(&p.warehouse, &env.label, &filters()).await;
 
         // Days written again keep the month masks of active sensors right: store 2's first
@@ -423,16 +409,7 @@ async fn a_large_chain_draws_its_ten_busiest_stores() {
     let reference = std::sync::Arc::new(pipeline::Reference::synthetic(14, 7).expect("chain"));
     for env in envs_with(utc("2025-03-20T12:00:00Z"), reference).await {
         let p = &env.pipeline;
-        let report = p
-            .backfill(
-                d("2025-03-10"),
-                d("2025-03-12"),
-                RunOptions::default(),
-                &|_| {},
-            )
-            .await
-            .expect("backfill");
-        assert_eq!(report.total_failed(), 0, "{}", env.label);
+        env.backfill_ok(d("2025-03-10"), d("2025-03-12")).await;
         let f = KpiFilter {
             store_id: None,
             sensor_ids: vec![],

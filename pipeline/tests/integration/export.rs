@@ -2,16 +2,10 @@
 //! store) order, whose columns sum to the dashboard's totals, on both backends; streamed
 //! through a bounded channel (a small one here: the query must wait for the reader).
 
-use chrono::NaiveDate;
-use pipeline::jobs::reconcile::RunOptions;
 use pipeline::kpi::{ExportHour, KpiFilter};
 use pipeline::Warehouse;
 
-use crate::common::{envs, utc};
-
-fn d(s: &str) -> NaiveDate {
-    s.parse().expect("date")
-}
+use crate::common::{d, envs, utc};
 
 fn filters() -> Vec<KpiFilter> {
     let f = |store_id, sensor_ids: Vec<u32>, from, to, h0, h1| KpiFilter {
@@ -51,16 +45,7 @@ async fn export(wh: &Warehouse, f: &KpiFilter) -> (Vec<ExportHour>, u64) {
 async fn export_rows_sum_to_the_dashboard_totals() {
     for env in envs(utc("2025-03-20T12:00:00Z")).await {
         let p = &env.pipeline;
-        let report = p
-            .backfill(
-                d("2025-02-24"),
-                d("2025-03-16"),
-                RunOptions::default(),
-                &|_| {},
-            )
-            .await
-            .expect("backfill");
-        assert_eq!(report.total_failed(), 0, "{}", env.label);
+        env.backfill_ok(d("2025-02-24"), d("2025-03-16")).await;
         for f in filters() {
             let label = format!("{}: {f:?}", env.label);
             let (rows, sent) = export(&p.warehouse, &f).await;

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use chrono::{Datelike, NaiveDate};
 use pipeline::calendar::{is_open_day, OPENING_HOURS};
-use pipeline::cleaning::{clean_day_with, DayInput, History};
+use pipeline::cleaning::{clean_day_with, History};
 use pipeline::clock::HourSlot;
 use pipeline::jobs::collect::simulate_hour;
 use pipeline::jobs::reconcile::{BackfillError, RunOptions};
@@ -16,13 +16,7 @@ use pipeline::kpi::KpiFilter;
 use pipeline::ledger::START_SETTING;
 use pipeline::{Pipeline, Warehouse};
 
-use crate::common::{self, envs, utc};
-
-fn d(s: &str) -> NaiveDate {
-    s.parse().expect("date")
-}
-
-fn quiet(_: pipeline::jobs::ProgressEvent) {}
+use crate::common::{self, d, envs, quiet, utc};
 
 /// Runs one statement on either engine (`$n` placeholders).
 async fn exec(wh: &Warehouse, sql: &str) {
@@ -133,19 +127,8 @@ async fn assert_export_is_raw_cleaned(p: &Pipeline, day: NaiveDate, label: &str)
         .history(&History::dates_for(day), true)
         .await
         .expect("history");
-    let cleaned = clean_day_with(
-        p.simulator.reference(),
-        day,
-        &DayInput {
-            visitors: &raw.visitors,
-            visitor_sources: &raw.visitor_sources,
-            transactions: &raw.transactions,
-            transaction_sources: &raw.transaction_sources,
-            history: &history,
-            last_hour: None,
-        },
-    )
-    .expect("clean");
+    let cleaned =
+        clean_day_with(p.simulator.reference(), day, &raw.input(&history, None)).expect("clean");
     // The export's store-hours: visitors summed over the store's sensors, its sales.
     let mut expected: BTreeMap<(NaiveDate, u32, u32), (i64, i64, i64)> = BTreeMap::new();
     for v in &cleaned.visitors {
@@ -316,11 +299,7 @@ async fn collected_data_wins_over_an_import_in_any_spelling_and_overlaps_are_cou
     for env in envs(utc("2025-03-20T12:00:00Z")).await {
         let p = &env.pipeline;
         let label = env.label.clone();
-        let summary = p
-            .backfill(day, day, RunOptions::default(), &quiet)
-            .await
-            .expect("backfill");
-        assert_eq!(summary.total_failed(), 0, "{label}");
+        env.backfill_ok(day, day).await;
         let before = dump(&p.warehouse).await;
 
         // An import of the same day with other values, dates in three spellings.
@@ -463,26 +442,19 @@ async fn money_is_exact_and_identical_across_runs_and_engines() {
         }
     }
     // The rollups add up to the rows, to the cent.
-    let cents: i64 = first
-        .iter()
-        .filter(|r| r.starts_with("t,"))
-        .map(|r| {
-            r.split(',')
-                .nth(5)
-                .and_then(|c| c.parse::<i64>().ok())
-                .expect("cents")
-        })
-        .sum();
-    let chain: i64 = first
-        .iter()
-        .filter(|r| r.starts_with("ch,"))
-        .map(|r| {
-            r.split(',')
-                .nth(5)
-                .and_then(|c| c.parse::<i64>().ok())
-                .expect("cents")
-        })
-        .sum();
+    let cents = |prefix: &str| -> i64 {
+        first
+            .iter()
+            .filter(|r| r.starts_with(prefix))
+            .map(|r| {
+                r.split(',')
+                    .nth(5)
+                    .and_then(|c| c.parse::<i64>().ok())
+                    .expect("cents")
+            })
+            .sum()
+    };
+    let (cents, chain) = (cents("t,"), cents("ch,"));
     assert_eq!(cents, chain);
     for env in all {
         env.close().await;
@@ -579,11 +551,7 @@ async fn broken_lake_files_are_collected_again_by_the_next_scheduled_run() {
     for env in envs(utc("2025-03-12T04:00:00Z")).await {
         let p = &env.pipeline;
         let label = env.label.clone();
-        let clean = p
-            .backfill(day, day, RunOptions::default(), &quiet)
-            .await
-            .expect("backfill");
-        assert_eq!(clean.total_failed(), 0);
+        env.backfill_ok(day, day).await;
         let clean_dump = dump(&p.warehouse).await;
         let raw_of_day = |w: &Warehouse| {
             let w = w.clone();

@@ -4,18 +4,12 @@ use crate::common;
 
 use bytes::Bytes;
 use chrono::{Duration, NaiveDate};
-use common::{envs, utc};
+use common::{d, envs, quiet, utc};
 use pipeline::clock::HourSlot;
 use pipeline::jobs::reconcile::RunOptions;
 use pipeline::ledger::{Job, RunStatus};
 use pipeline::records::Feed;
 use pipeline::Lake;
-
-fn d(s: &str) -> NaiveDate {
-    s.parse().expect("date")
-}
-
-fn quiet(_: pipeline::jobs::ProgressEvent) {}
 
 /// Open days in [from, to].
 fn open_days(from: NaiveDate, to: NaiveDate) -> i64 {
@@ -35,11 +29,7 @@ async fn backfill_fills_every_layer_and_is_idempotent() {
     for env in envs(utc("2025-03-20T12:00:00Z")).await {
         let p = &env.pipeline;
         let (from, to) = (d("2025-03-03"), d("2025-03-16"));
-        let first = p
-            .backfill(from, to, RunOptions::default(), &quiet)
-            .await
-            .expect("backfill");
-        assert_eq!(first.total_failed(), 0, "{}: {:?}", env.label, first.errors);
+        let first = env.backfill_ok(from, to).await;
         assert_eq!(first.done.get("collect"), Some(&(14 * 24)), "{}", env.label);
         assert_eq!(first.done.get("ingest"), Some(&(14 * 24)));
         assert_eq!(first.done.get("transform"), Some(&14));

@@ -302,12 +302,16 @@ mod tests {
         }
     }
 
+    /// One row with this revenue, written in `format` (with the header line if `header`).
+    fn written(format: ExportFormat, revenue: f64, header: bool) -> String {
+        let bytes =
+            write_rows(format, &Reference::embedded(), &[row(revenue)], header).expect("written");
+        String::from_utf8(bytes).expect("utf-8")
+    }
+
     #[test]
     fn excel_layout_is_semicolons_and_decimal_commas() {
-        let reference = Reference::embedded();
-        let bytes =
-            write_rows(ExportFormat::Excel, &reference, &[row(1534.5)], true).expect("written");
-        let text = String::from_utf8(bytes).expect("utf-8");
+        let text = written(ExportFormat::Excel, 1534.5, true);
         let lines: Vec<&str> = text.split("\r\n").collect();
         assert_eq!(lines[0], COLUMNS.join(";"));
         assert!(
@@ -320,10 +324,7 @@ mod tests {
 
     #[test]
     fn csv_layout_is_commas_and_decimal_points() {
-        let reference = Reference::embedded();
-        let bytes =
-            write_rows(ExportFormat::Csv, &reference, &[row(10.0)], false).expect("written");
-        let text = String::from_utf8(bytes).expect("utf-8");
+        let text = written(ExportFormat::Csv, 10.0, false);
         assert!(text.ends_with(",120,300,42,10.00\n"), "{text}");
         assert!(!text.contains("date,"), "no header in later chunks");
     }

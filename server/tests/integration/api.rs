@@ -3,47 +3,29 @@
 use std::sync::Arc;
 
 use app::services::Services;
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, Utc};
-use http_body_util::BodyExt;
-use pipeline::{FixedClock, Reference, Simulator};
+use pipeline::{Reference, Simulator};
 use serde_json::Value;
-use tower::ServiceExt;
+
+use super::common::{oneshot, services_at, utc};
 
 /// "Now" for every test: Sunday 2025-06-15 14:00 Paris (12:00 UTC).
 fn now() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2025-06-15T12:00:00Z")
-        .expect("timestamp")
-        .with_timezone(&Utc)
+    utc("2025-06-15T12:00:00Z")
 }
 
 fn services() -> Services {
-    Services::new(
-        Arc::new(Simulator::new(Arc::new(Reference::embedded()))),
-        Arc::new(FixedClock::new(now())),
-    )
+    services_at(now())
 }
 
 async fn get(uri: &str) -> (StatusCode, Value) {
     let router = datamag360::api::router(services());
-    let response = router
-        .oneshot(Request::get(uri).body(Body::empty()).expect("request"))
-        .await
-        .expect("router answers");
-    let status = response.status();
-    let content_type = response
-        .headers()
+    let (status, headers, bytes) = oneshot(&router, uri, &[]).await;
+    let content_type = headers
         .get("content-type")
         .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
+        .unwrap_or("");
     assert!(
         content_type.starts_with("application/json"),
         "{uri}: content-type {content_type:?}"
@@ -112,36 +94,35 @@ async fn weekends_answer_closed_as_the_original() {
     );
 }
 
+/// The `visiteurs` of each answer, in order (`None` where it is not a number).
+async fn visiteurs_of(uris: impl Iterator<Item = String>) -> Vec<Option<i64>> {
+    let mut values = Vec::new();
+    for uri in uris {
+        values.push(get(&uri).await.1["visiteurs"].as_i64());
+    }
+    values
+}
+
 #[tokio::test]
 async fn day_and_store_totals_add_up_the_hours_and_sensors() {
     // Day total of one sensor = sum of its opening hours (hour 19 included).
     let (_, day) = get("/visiteurs?city_store=Nice&year=2025&month=3&day=4&sensor_id=3").await;
-    let mut sum = 0;
-    for hour in 9..=19 {
-        let (_, h) = get(&format!(
-            "/visiteurs?city_store=Nice&year=2025&month=3&day=4&sensor_id=3&hour={hour}"
-        ))
-        .await;
-        sum += h["visiteurs"].as_i64().unwrap_or(0);
-        if hour == 19 {
-            assert!(
-                h["visiteurs"].as_i64().unwrap_or(1) != 0,
-                "19h is open: {h}"
-            );
-        }
-    }
+    let hours = visiteurs_of((9..=19).map(|hour| {
+        format!("/visiteurs?city_store=Nice&year=2025&month=3&day=4&sensor_id=3&hour={hour}")
+    }))
+    .await;
+    let sum: i64 = hours.iter().map(|v| v.unwrap_or(0)).sum();
+    let last = hours.last().copied().flatten();
+    assert!(last.unwrap_or(1) != 0, "19h is open: {last:?}");
     assert_eq!(day["visiteurs"].as_i64(), Some(sum));
 
     // Store total for an hour = sum of its sensors.
     let (_, all) = get("/visiteurs?city_store=Nice&year=2025&month=3&day=4&hour=15").await;
-    let mut sum = 0;
-    for sensor in 1..=8 {
-        let (_, s) = get(&format!(
-            "/visiteurs?city_store=Nice&year=2025&month=3&day=4&hour=15&sensor_id={sensor}"
-        ))
-        .await;
-        sum += s["visiteurs"].as_i64().unwrap_or(0);
-    }
+    let sensors = visiteurs_of((1..=8).map(|sensor| {
+        format!("/visiteurs?city_store=Nice&year=2025&month=3&day=4&hour=15&sensor_id={sensor}")
+    }))
+    .await;
+    let sum: i64 = sensors.iter().map(|v| v.unwrap_or(0)).sum();
     assert_eq!(all["visiteurs"].as_i64(), Some(sum));
 }
 
@@ -164,24 +145,8 @@ async fn without_a_date_or_today_a_weekend_answers_closed() {
 }
 
 async fn get_at(now: &str, uri: &str) -> (StatusCode, Value) {
-    let now = DateTime::parse_from_rfc3339(now)
-        .expect("timestamp")
-        .with_timezone(&Utc);
-    let services = Services::new(
-        Arc::new(Simulator::new(Arc::new(Reference::embedded()))),
-        Arc::new(FixedClock::new(now)),
-    );
-    let response = datamag360::api::router(services)
-        .oneshot(Request::get(uri).body(Body::empty()).expect("request"))
-        .await
-        .expect("router answers");
-    let status = response.status();
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
+    let router = datamag360::api::router(services_at(utc(now)));
+    let (status, _, bytes) = oneshot(&router, uri, &[]).await;
     (status, serde_json::from_slice(&bytes).expect("JSON"))
 }
 

@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-const BIN: &str = env!("CARGO_BIN_EXE_datamag360");
+use super::common::BIN;
 
 #[test]
 fn a_backfill_outside_the_service_range_exits_non_zero_and_writes_nothing() {

@@ -5,15 +5,12 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use app::services::Services;
-use axum::body::Body;
-use axum::http::{header, Request, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::Router;
 use datamag360::metrics::Metrics;
 use datamag360::{build_router, AppState};
-use http_body_util::BodyExt;
-use pipeline::{FixedClock, Reference, Simulator};
-use tower::ServiceExt;
+
+use super::common::{oneshot as get, services_at, utc};
 
 const JS: &str = "0123456789abcdef0123";
 const WASM: &str = "fedcba9876543210fedc";
@@ -39,43 +36,20 @@ fn site() -> tempfile::TempDir {
     dir
 }
 
-fn router(site: &std::path::Path) -> Router {
-    let now = chrono::DateTime::parse_from_rfc3339("2025-06-15T12:00:00Z")
-        .expect("now")
-        .with_timezone(&chrono::Utc);
-    let services = Services::new(
-        Arc::new(Simulator::new(Arc::new(Reference::embedded()))),
-        Arc::new(FixedClock::new(now)),
-    );
+/// The whole application's router serving a fresh [`site`] (kept alive with it).
+fn site_router() -> (tempfile::TempDir, Router) {
+    let site = site();
+    let services = services_at(utc("2025-06-15T12:00:00Z"));
     let addr: SocketAddr = "127.0.0.1:0".parse().expect("addr");
-    let state = AppState::new(services, &site.to_string_lossy(), addr);
-    build_router(state, None, Arc::new(Metrics::default()))
+    let state = AppState::new(services, &site.path().to_string_lossy(), addr);
+    let router = build_router(state, None, Arc::new(Metrics::default()));
+    (site, router)
 }
 
-async fn get(
-    router: &Router,
-    uri: &str,
-    headers: &[(&str, &str)],
-) -> (StatusCode, header::HeaderMap, Vec<u8>) {
-    let mut req = Request::get(uri);
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    let res = router
-        .clone()
-        .oneshot(req.body(Body::empty()).expect("request"))
-        .await
-        .expect("router answers");
-    let status = res.status();
-    let headers = res.headers().clone();
-    let body = res
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes()
-        .to_vec();
-    (status, headers, body)
+/// A page of the site: the status, the headers and the HTML.
+async fn page(router: &Router, uri: &str) -> (StatusCode, header::HeaderMap, String) {
+    let (status, h, body) = get(router, uri, &[]).await;
+    (status, h, String::from_utf8(body).expect("utf-8"))
 }
 
 fn header<'a>(h: &'a header::HeaderMap, name: &str) -> &'a str {
@@ -84,11 +58,9 @@ fn header<'a>(h: &'a header::HeaderMap, name: &str) -> &'a str {
 
 #[tokio::test]
 async fn pages_name_hashed_files_and_answer_304() {
-    let site = site();
-    let router = router(site.path());
-    let (status, h, body) = get(&router, "/?lang=en", &[]).await;
+    let (_site, router) = site_router();
+    let (status, h, html) = page(&router, "/?lang=en").await;
     assert_eq!(status, StatusCode::OK);
-    let html = String::from_utf8(body).expect("utf-8");
     for name in [
         format!("/pkg/datamag360.{JS}.js"),
         format!("/pkg/datamag360.{WASM}.wasm"),
@@ -115,8 +87,7 @@ async fn pages_name_hashed_files_and_answer_304() {
 
 #[tokio::test]
 async fn hashed_files_are_sent_precompressed_and_immutable() {
-    let site = site();
-    let router = router(site.path());
+    let (_site, router) = site_router();
     let uri = format!("/pkg/datamag360.{WASM}.wasm");
     let (status, h, body) = get(&router, &uri, &[("accept-encoding", "gzip, br")]).await;
     assert_eq!(status, StatusCode::OK);
@@ -149,11 +120,9 @@ async fn hashed_files_are_sent_precompressed_and_immutable() {
 
 #[tokio::test]
 async fn unknown_pages_get_the_404_page_with_navigation() {
-    let site = site();
-    let router = router(site.path());
-    let (status, _, body) = get(&router, "/no-such-page?lang=en", &[]).await;
+    let (_site, router) = site_router();
+    let (status, _, html) = page(&router, "/no-such-page?lang=en").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let html = String::from_utf8(body).expect("utf-8");
     assert!(html.contains("Page not found"), "{html}");
     assert!(
         html.contains("href=\"/dashboard?lang=en\""),

@@ -15,11 +15,11 @@ use pipeline::{FixedClock, Profile, Reference, Simulator, Warehouse};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use super::common::{utc, Gen};
+
 /// Wednesday 2025-06-18 15:10 Paris (13:10 UTC): the collector's target hour is 14h.
 fn now() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2025-06-18T13:10:00Z")
-        .expect("timestamp")
-        .with_timezone(&Utc)
+    utc("2025-06-18T13:10:00Z")
 }
 
 struct App {
@@ -86,20 +86,11 @@ async fn raw(addr: SocketAddr, method: &str, target: &str) -> Option<Reply> {
     })
 }
 
-/// A small deterministic generator (splitmix64) for the fuzz inputs.
-struct Gen(u64);
-
-impl Gen {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[(self.next() % items.len() as u64) as usize]
-    }
+/// A GET as the original's collector sends it, which must answer 200 with JSON.
+async fn collector_get(addr: SocketAddr, target: &str, profile: Profile) -> serde_json::Value {
+    let r = raw(addr, "GET", target).await.expect("answer");
+    assert_eq!(r.status, 200, "{profile}: {target}: {}", r.body);
+    serde_json::from_str(&r.body).expect("JSON")
 }
 
 /// The paths that dropped connections before (the page fallback rendered the app without
@@ -380,9 +371,7 @@ async fn an_original_style_collector_gets_every_value() {
             let target = format!(
                 "/visiteurs?city_store={city}&sensor_id={sensor_id}&year={year}&month={month}&day={day}&hour={hour}"
             );
-            let r = raw(app.addr, "GET", &target).await.expect("answer");
-            assert_eq!(r.status, 200, "{profile}: {target}: {}", r.body);
-            let body: serde_json::Value = serde_json::from_str(&r.body).expect("JSON");
+            let body = collector_get(app.addr, &target, profile).await;
             assert!(
                 body["visiteurs"].is_i64() || body["visiteurs"].is_null(),
                 "{body}"
@@ -394,9 +383,7 @@ async fn an_original_style_collector_gets_every_value() {
             let target = format!(
                 "/transactions?city_store={city}&year={year}&month={month}&day={day}&hour={hour}"
             );
-            let r = raw(app.addr, "GET", &target).await.expect("answer");
-            assert_eq!(r.status, 200, "{profile}: {target}: {}", r.body);
-            let body: serde_json::Value = serde_json::from_str(&r.body).expect("JSON");
+            let body = collector_get(app.addr, &target, profile).await;
             assert!(
                 body["transactions"].as_i64().is_some_and(|n| n > 0),
                 "{body}"

@@ -2,102 +2,38 @@
 //! that follows the database, pages that answer 503 during an outage and recover alone,
 //! TLS to PostgreSQL, concurrent first starts, configuration as people write it.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
+use std::io::Read;
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use pipeline::ledger::Job;
 use pipeline::Warehouse;
 
+use super::common::{free_port, get, serve_command, Server, BIN};
 use super::own_postgres::{OwnPostgres, TestCerts};
 
-const BIN: &str = env!("CARGO_BIN_EXE_datamag360");
 const TOKEN: &str = "honest-token-0123456789abcdef";
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
-/// A minimal HTTP request: (status, body).
+/// A request without a body to the binary on `port`: (status, body).
 fn request(port: u16, method: &str, path: &str, token: Option<&str>) -> Option<(u16, String)> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    stream
-        .set_read_timeout(Some(Duration::from_secs(60)))
-        .ok()?;
-    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
-    if let Some(t) = token {
-        head.push_str(&format!("Authorization: Bearer {t}\r\n"));
-    }
-    if method == "POST" {
-        head.push_str("Content-Length: 0\r\n");
-    }
-    head.push_str("\r\n");
-    stream.write_all(head.as_bytes()).ok()?;
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).ok()?;
-    let response = String::from_utf8_lossy(&response).into_owned();
-    let (headers, body) = response.split_once("\r\n\r\n")?;
-    let status = headers.split_whitespace().nth(1)?.parse().ok()?;
-    Some((status, body.to_string()))
-}
-
-fn get(port: u16, path: &str) -> Option<(u16, String)> {
-    request(port, "GET", path, None)
-}
-
-struct Server {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+    super::common::request(port, method, path, token, None).map(|r| (r.status, r.body))
 }
 
 /// Starts `serve` (scheduler off unless the caller says otherwise); returns once /health
 /// answers, or panics with the process's output.
 fn serve(data: &Path, envs: &[(&str, &str)]) -> Server {
     let port = free_port();
-    let mut cmd = Command::new(BIN);
-    cmd.args(["serve", "--port", &port.to_string()])
-        .env("RUST_LOG", "warn")
-        .env("DATAMAG_DATA_DIR", data)
+    let mut cmd = serve_command(port);
+    cmd.env("DATAMAG_DATA_DIR", data)
         .env("DATAMAG_SITE_ROOT", data)
         .env("DATAMAG_NO_SCHEDULER", "1")
         .env_remove("DATABASE_URL")
         .env_remove("DATAMAG_ADMIN_TOKEN")
         .env_remove("DATAMAG_ADMIN_TOKEN_FILE")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-    for (k, v) in envs {
-        cmd.env(k, v);
-    }
-    let child = cmd.spawn().expect("server starts");
-    let mut server = Server { child, port };
-    let started = Instant::now();
-    while get(port, "/health").is_none() {
-        if let Ok(Some(status)) = server.child.try_wait() {
-            let mut err = String::new();
-            if let Some(mut e) = server.child.stderr.take() {
-                let _ = e.read_to_string(&mut err);
-            }
-            panic!("the server exited ({status}): {err}");
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "server up within 60 s"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    server
+        .stderr(Stdio::piped())
+        .envs(envs.iter().copied());
+    Server::start(cmd, port, Duration::from_secs(60))
 }
 
 fn run(args: &[&str], data: &Path) -> Output {

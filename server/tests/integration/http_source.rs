@@ -19,16 +19,15 @@ use datamag360::api::handlers;
 use pipeline::clock::HourSlot;
 use pipeline::jobs::collect::simulate_hour;
 use pipeline::jobs::reconcile::RunOptions;
-use pipeline::parquet_codec;
-use pipeline::records::{Feed, TransactionRow, VisitorRow};
+use pipeline::records::Feed;
 use pipeline::source::{HttpSource, RetryPolicy, Source};
-use pipeline::{FixedClock, Lake, Pipeline, PipelineConfig, Reference, Simulator, Warehouse};
+use pipeline::{Pipeline, Reference, Simulator};
+
+use super::common::{lake_rows, services_at, utc};
 
 /// "Now" for every test: Monday 2025-06-16 14:00 Paris (12:00 UTC).
 fn now() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2025-06-16T12:00:00Z")
-        .expect("timestamp")
-        .with_timezone(&Utc)
+    utc("2025-06-16T12:00:00Z")
 }
 
 fn slot(date: &str, hour: u32) -> HourSlot {
@@ -54,7 +53,7 @@ fn simulator() -> Arc<Simulator> {
 }
 
 fn services() -> Services {
-    Services::new(simulator(), Arc::new(FixedClock::new(now())))
+    services_at(now())
 }
 
 /// Requests seen by a test server, per path.
@@ -115,30 +114,7 @@ async fn serve(router: Router) -> Served {
 
 /// A pipeline with its own lake folder and SQLite warehouse under `dir`.
 async fn pipeline_in(dir: &Path) -> Pipeline {
-    let warehouse = Warehouse::open_in_dir(&dir.join("db"))
-        .await
-        .expect("sqlite warehouse");
-    let lake = Lake::local(&dir.join("lake")).expect("lake");
-    Pipeline::new(
-        simulator(),
-        lake,
-        warehouse,
-        Arc::new(FixedClock::new(now())),
-        PipelineConfig::default(),
-    )
-}
-
-async fn lake_rows(p: &Pipeline, slot: HourSlot) -> (Vec<VisitorRow>, Vec<TransactionRow>) {
-    let v = p.lake.get(Feed::Visiteurs, slot).await.expect("visiteurs");
-    let t = p
-        .lake
-        .get(Feed::Transactions, slot)
-        .await
-        .expect("transactions");
-    (
-        parquet_codec::decode_visitors(v).expect("decode visiteurs"),
-        parquet_codec::decode_transactions(t).expect("decode transactions"),
-    )
+    super::common::pipeline_in(dir, simulator(), now()).await
 }
 
 /// Collects `slots()` with the simulator and with `source`; the lake files must decode

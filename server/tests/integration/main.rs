@@ -3,6 +3,7 @@
 
 mod api;
 mod calendar;
+mod common;
 mod date_range;
 mod delivery;
 mod dropin;

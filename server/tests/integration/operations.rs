@@ -1,164 +1,82 @@
 //! Operating the real binary: admin API behind a token, /metrics, security headers, and
 //! two replicas on one PostgreSQL database with exactly one running jobs.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_datamag360");
+use super::common::{free_port, request, serve_command, Reply, Server};
+
 const TOKEN: &str = "test-token-0123456789abcdef";
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
+/// A POST to the binary on `port` (`body` as JSON), which must answer.
+fn post(port: u16, path: &str, token: Option<&str>, body: Option<&str>) -> Reply {
+    request(port, "POST", path, token, body).expect("reply")
 }
 
-struct Reply {
-    status: u16,
-    headers: String,
-    body: String,
-}
-
-fn request(
-    port: u16,
-    method: &str,
-    path: &str,
-    token: Option<&str>,
-    body: Option<&str>,
-) -> Option<Reply> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    stream
-        .set_read_timeout(Some(Duration::from_secs(120)))
-        .ok()?;
-    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
-    if let Some(t) = token {
-        head.push_str(&format!("Authorization: Bearer {t}\r\n"));
-    }
-    let body = body.unwrap_or("");
-    if method == "POST" {
-        head.push_str(&format!(
-            "Content-Type: application/json\r\nContent-Length: {}\r\n",
-            body.len()
-        ));
-    }
-    head.push_str("\r\n");
-    head.push_str(body);
-    stream.write_all(head.as_bytes()).ok()?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response).ok()?;
-    let (headers, body) = response.split_once("\r\n\r\n")?;
-    let status = headers.split_whitespace().nth(1)?.parse().ok()?;
-    Some(Reply {
-        status,
-        headers: headers.to_ascii_lowercase(),
-        body: body.to_string(),
-    })
-}
-
-struct Server {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// A backfill asked of the admin API (`body`: the JSON range), which must answer.
+fn backfill(port: u16, token: Option<&str>, body: &str) -> Reply {
+    post(port, "/admin/backfill", token, Some(body))
 }
 
 fn start(envs: &[(&str, &str)]) -> Server {
     let port = free_port();
-    let mut cmd = Command::new(BIN);
-    cmd.args(["serve", "--port", &port.to_string()])
-        .env("RUST_LOG", "warn")
-        .env_remove("DATABASE_URL")
+    let mut cmd = serve_command(port);
+    cmd.env_remove("DATABASE_URL")
         .env_remove("DATAMAG_ADMIN_TOKEN")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    for (k, v) in envs {
-        cmd.env(k, v);
-    }
-    let child = cmd.spawn().expect("server starts");
-    let server = Server { child, port };
-    let started = Instant::now();
-    while request(port, "GET", "/health", None, None).is_none() {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "server up within 30 s"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    server
+        .stderr(Stdio::null())
+        .envs(envs.iter().copied());
+    Server::start(cmd, port, Duration::from_secs(30))
+}
+
+/// A server on the data directory `data` (one day to backfill), its admin API behind
+/// [`TOKEN`].
+fn start_with_token(data: &Path) -> Server {
+    let data = data.to_string_lossy();
+    start(&[
+        ("DATAMAG_DATA_DIR", &*data),
+        ("DATAMAG_BACKFILL_DAYS", "1"),
+        ("DATAMAG_ADMIN_TOKEN", TOKEN),
+    ])
 }
 
 #[test]
 fn admin_endpoints_require_the_bearer_token() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let data = dir.path().to_string_lossy().into_owned();
-    let s = start(&[
-        ("DATAMAG_DATA_DIR", &data),
-        ("DATAMAG_BACKFILL_DAYS", "1"),
-        ("DATAMAG_ADMIN_TOKEN", TOKEN),
-    ]);
-    let r = request(s.port, "POST", "/admin/reconcile", None, None).expect("reply");
+    let s = start_with_token(dir.path());
+    let r = post(s.port, "/admin/reconcile", None, None);
     assert_eq!(r.status, 401, "{}", r.body);
     assert!(r.body.contains("\"detail\""), "{}", r.body);
     assert!(r.headers.contains("www-authenticate: bearer"));
-    let r = request(
+    let r = post(
         s.port,
-        "POST",
         "/admin/reconcile",
         Some("wrong-token-0123456789"),
         None,
-    )
-    .expect("reply");
+    );
     assert_eq!(r.status, 401);
-    let r = request(
-        s.port,
-        "POST",
-        "/admin/backfill",
-        None,
-        Some(r#"{"from":"2025-01-06","to":"2025-01-06"}"#),
-    )
-    .expect("reply");
+    let r = backfill(s.port, None, r#"{"from":"2025-01-06","to":"2025-01-06"}"#);
     assert_eq!(r.status, 401);
 
     // With the token: a backfill runs and reports what it did.
-    let r = request(
+    let r = backfill(
         s.port,
-        "POST",
-        "/admin/backfill",
         Some(TOKEN),
-        Some(r#"{"from":"2025-01-06","to":"2025-01-07"}"#),
-    )
-    .expect("reply");
+        r#"{"from":"2025-01-06","to":"2025-01-07"}"#,
+    );
     assert_eq!(r.status, 200, "{}", r.body);
     let summary: serde_json::Value = serde_json::from_str(&r.body).expect("json");
     assert_eq!(summary["done"]["collect"], 48);
     assert_eq!(summary["done"]["transform"], 2);
-    let r = request(
+    let r = backfill(
         s.port,
-        "POST",
-        "/admin/backfill",
         Some(TOKEN),
-        Some(r#"{"from":"2025-01-07","to":"2025-01-01"}"#),
-    )
-    .expect("reply");
+        r#"{"from":"2025-01-07","to":"2025-01-01"}"#,
+    );
     assert_eq!(r.status, 422, "{}", r.body);
-    let r = request(
-        s.port,
-        "POST",
-        "/admin/backfill",
-        Some(TOKEN),
-        Some("not json"),
-    )
-    .expect("reply");
+    let r = backfill(s.port, Some(TOKEN), "not json");
     assert_eq!(r.status, 422, "{}", r.body);
-    let r = request(s.port, "POST", "/admin/reconcile", Some(TOKEN), None).expect("reply");
+    let r = post(s.port, "/admin/reconcile", Some(TOKEN), None);
     assert!(
         r.status == 200 || r.status == 409,
         "{}: {}",
@@ -192,7 +110,7 @@ fn the_admin_api_is_off_without_a_configured_token() {
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().to_string_lossy().into_owned();
     let s = start(&[("DATAMAG_DATA_DIR", &data), ("DATAMAG_BACKFILL_DAYS", "1")]);
-    let r = request(s.port, "POST", "/admin/reconcile", Some(TOKEN), None).expect("reply");
+    let r = post(s.port, "/admin/reconcile", Some(TOKEN), None);
     assert_eq!(r.status, 401);
     assert!(r.body.contains("admin_disabled"), "{}", r.body);
 }
@@ -200,12 +118,7 @@ fn the_admin_api_is_off_without_a_configured_token() {
 #[test]
 fn metrics_and_security_headers() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let data = dir.path().to_string_lossy().into_owned();
-    let s = start(&[
-        ("DATAMAG_DATA_DIR", &data),
-        ("DATAMAG_BACKFILL_DAYS", "1"),
-        ("DATAMAG_ADMIN_TOKEN", TOKEN),
-    ]);
+    let s = start_with_token(dir.path());
     request(
         s.port,
         "GET",
@@ -215,14 +128,11 @@ fn metrics_and_security_headers() {
     )
     .expect("reply");
     request(s.port, "GET", "/visiteurs?city_store=Nowhere", None, None).expect("reply");
-    let r = request(
+    let r = backfill(
         s.port,
-        "POST",
-        "/admin/backfill",
         Some(TOKEN),
-        Some(r#"{"from":"2025-01-06","to":"2025-01-06"}"#),
-    )
-    .expect("reply");
+        r#"{"from":"2025-01-06","to":"2025-01-06"}"#,
+    );
     assert_eq!(r.status, 200, "{}", r.body);
     let m = request(s.port, "GET", "/metrics", None, None).expect("reply");
     assert_eq!(m.status, 200);
@@ -356,12 +266,8 @@ fn two_replicas_share_the_work_without_doing_it_twice() {
         std::thread::sleep(Duration::from_millis(300));
     }
     // Exactly one is the runner: its reconcile answers 200, the other's 409.
-    let ra = request(a.port, "POST", "/admin/reconcile", Some(TOKEN), None)
-        .expect("reply")
-        .status;
-    let rb = request(b.port, "POST", "/admin/reconcile", Some(TOKEN), None)
-        .expect("reply")
-        .status;
+    let ra = post(a.port, "/admin/reconcile", Some(TOKEN), None).status;
+    let rb = post(b.port, "/admin/reconcile", Some(TOKEN), None).status;
     assert!(
         (ra, rb) == (200, 409) || (ra, rb) == (409, 200),
         "a={ra} b={rb}"
@@ -377,14 +283,11 @@ fn two_replicas_share_the_work_without_doing_it_twice() {
     // rightly answers 409 (someone holds the lock), so it is asked again for a while.
     let takeover_started = Instant::now();
     let r = loop {
-        let r = request(
+        let r = backfill(
             follower.port,
-            "POST",
-            "/admin/backfill",
             Some(TOKEN),
-            Some(r#"{"from":"2025-02-03","to":"2025-02-05"}"#),
-        )
-        .expect("reply");
+            r#"{"from":"2025-02-03","to":"2025-02-05"}"#,
+        );
         if r.status != 409 || takeover_started.elapsed() > Duration::from_secs(20) {
             break r;
         }

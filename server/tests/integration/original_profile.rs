@@ -9,13 +9,11 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 
 use app::services::Services;
-use axum::body::Body;
-use axum::http::Request;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc, Weekday};
-use http_body_util::BodyExt;
 use pipeline::{FixedClock, Profile, Reference, Simulator};
 use serde_json::Value;
-use tower::ServiceExt;
+
+use super::common::{lake_rows, oneshot, pipeline_in, utc, Gen};
 
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../pipeline/data");
 const SCRIPT: &str = concat!(
@@ -25,25 +23,7 @@ const SCRIPT: &str = concat!(
 
 /// After every queried date: 2027-01-04 12:00 UTC.
 fn now() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2027-01-04T12:00:00Z")
-        .expect("timestamp")
-        .with_timezone(&Utc)
-}
-
-/// splitmix64, so the query set is the same on every run.
-struct Gen(u64);
-
-impl Gen {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
+    utc("2027-01-04T12:00:00Z")
 }
 
 /// The last Sunday of a month: Europe's DST change days.
@@ -171,18 +151,7 @@ fn reference_answers(queries: &[Query]) -> Vec<String> {
 }
 
 async fn get(router: &axum::Router, uri: &str) -> Value {
-    let response = router
-        .clone()
-        .oneshot(Request::get(uri).body(Body::empty()).expect("request"))
-        .await
-        .expect("router answers");
-    let status = response.status();
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
+    let (status, _, bytes) = oneshot(router, uri, &[]).await;
     let body: Value = serde_json::from_slice(&bytes).expect("JSON");
     assert_eq!(status.as_u16(), 200, "{uri}: {body}");
     body
@@ -319,31 +288,14 @@ async fn the_pipeline_runs_on_the_original_profile() {
     use pipeline::clock::HourSlot;
     use pipeline::jobs::collect::simulate_hour;
     use pipeline::jobs::reconcile::RunOptions;
-    use pipeline::records::Feed;
-    use pipeline::{parquet_codec, Lake, Pipeline, PipelineConfig, Warehouse};
 
     let dir = tempfile::tempdir().expect("tempdir");
-    let warehouse = Warehouse::open_in_dir(&dir.path().join("db"))
-        .await
-        .expect("sqlite warehouse");
-    let lake = Lake::local(&dir.path().join("lake")).expect("lake");
     let simulator = Arc::new(Simulator::with_profile(
         Arc::new(Reference::embedded()),
         Profile::Original,
     ));
     // Wednesday 2025-06-18 15:10 Paris.
-    let clock = FixedClock::new(
-        DateTime::parse_from_rfc3339("2025-06-18T13:10:00Z")
-            .expect("timestamp")
-            .with_timezone(&Utc),
-    );
-    let p = Pipeline::new(
-        simulator,
-        lake,
-        warehouse,
-        Arc::new(clock),
-        PipelineConfig::default(),
-    );
+    let p = pipeline_in(dir.path(), simulator, utc("2025-06-18T13:10:00Z")).await;
     let sunday: NaiveDate = "2025-06-15".parse().expect("date");
     let monday: NaiveDate = "2025-06-16".parse().expect("date");
     let summary = p
@@ -356,16 +308,7 @@ async fn the_pipeline_runs_on_the_original_profile() {
 
     // The lake holds the original's values for an open hour.
     let slot = HourSlot::new(monday, 14).expect("slot");
-    let v = p.lake.get(Feed::Visiteurs, slot).await.expect("visiteurs");
-    let t = p
-        .lake
-        .get(Feed::Transactions, slot)
-        .await
-        .expect("transactions");
-    let stored = (
-        parquet_codec::decode_visitors(v).expect("decode"),
-        parquet_codec::decode_transactions(t).expect("decode"),
-    );
+    let stored = lake_rows(&p, slot).await;
     assert_eq!(stored, simulate_hour(&p.simulator, slot));
     assert_eq!((stored.0.len(), stored.1.len()), (83, 10));
 

@@ -7,6 +7,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use super::common::free_port;
+
 pub struct OwnPostgres {
     // Dropped last: the server is stopped first (see Drop).
     dir: tempfile::TempDir,
@@ -246,13 +248,6 @@ impl Drop for OwnPostgres {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
 fn append(path: &Path, text: &str) {
     use std::io::Write;
     let mut f = std::fs::OpenOptions::new()
@@ -292,41 +287,35 @@ impl TestCerts {
                 &format!("openssl {}", args.join(" ")),
             )
         };
-        openssl(&[
-            "req",
-            "-x509",
+        // `openssl req` options for a new unencrypted P-256 key, written to the next path.
+        const NEW_P256_KEY: [&str; 6] = [
             "-newkey",
             "ec",
             "-pkeyopt",
             "ec_paramgen_curve:prime256v1",
             "-nodes",
             "-keyout",
-            &p("ca.key"),
-            "-out",
-            &p("ca.crt"),
-            "-days",
-            "2",
-            "-subj",
-            "/CN=DataMag360 test CA",
-            "-addext",
-            "basicConstraints=critical,CA:TRUE",
-            "-addext",
-            "keyUsage=critical,keyCertSign,cRLSign",
-        ]);
-        openssl(&[
-            "req",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-keyout",
-            &p("server.key"),
-            "-out",
-            &p("server.csr"),
-            "-subj",
-            "/CN=localhost",
-        ]);
+        ];
+        openssl(
+            &[
+                &["req", "-x509"][..],
+                &NEW_P256_KEY,
+                &[&p("ca.key"), "-out", &p("ca.crt"), "-days", "2"],
+                &["-subj", "/CN=DataMag360 test CA"],
+                &["-addext", "basicConstraints=critical,CA:TRUE"],
+                &["-addext", "keyUsage=critical,keyCertSign,cRLSign"],
+            ]
+            .concat(),
+        );
+        openssl(
+            &[
+                &["req"][..],
+                &NEW_P256_KEY,
+                &[&p("server.key"), "-out", &p("server.csr")],
+                &["-subj", "/CN=localhost"],
+            ]
+            .concat(),
+        );
         openssl(&[
             "x509",
             "-req",

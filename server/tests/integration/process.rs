@@ -1,40 +1,13 @@
 //! The real binary as an operator runs it: first start on an empty data directory, and
 //! backfills stopped by SIGTERM or killed outright, then re-run.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use pipeline::Warehouse;
 
-const BIN: &str = env!("CARGO_BIN_EXE_datamag360");
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
-/// A minimal HTTP GET: (status, body).
-fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .ok()?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response).ok()?;
-    let status = response.split_whitespace().nth(1)?.parse().ok()?;
-    let body = response.split("\r\n\r\n").nth(1).unwrap_or("").to_string();
-    Some((status, body))
-}
+use super::common::{free_port, get as http_get, serve_command, Server, BIN};
 
 struct Guard(Child);
 
@@ -67,29 +40,27 @@ async fn done(w: &Warehouse, job: &str) -> i64 {
         .sum()
 }
 
+/// Partitions left `running` in the ledger.
+async fn running(w: &Warehouse) -> usize {
+    w.ledger_summary()
+        .await
+        .expect("summary")
+        .into_iter()
+        .filter(|(_, s, _)| s == "running")
+        .count()
+}
+
 #[tokio::test]
 async fn first_start_serves_at_once_and_fills_recent_days_in_the_background() {
     let dir = tempfile::tempdir().expect("tempdir");
     let port = free_port();
-    let child = Command::new(BIN)
-        .args(["serve", "--port", &port.to_string()])
-        .env("DATAMAG_DATA_DIR", dir.path())
+    let mut cmd = serve_command(port);
+    cmd.env("DATAMAG_DATA_DIR", dir.path())
         .env("DATAMAG_SITE_ROOT", dir.path())
         .env("DATAMAG_BACKFILL_DAYS", "7")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("server starts");
-    let mut guard = Guard(child);
+        .stderr(Stdio::null());
     let started = Instant::now();
-    while http_get(port, "/health").is_none() {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "server up within 30 s"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let mut server = Server::start(cmd, port, Duration::from_secs(30));
     let w = warehouse(dir.path()).await;
     loop {
         // The API keeps answering while the backfill runs.
@@ -113,16 +84,10 @@ async fn first_start_serves_at_once_and_fills_recent_days_in_the_background() {
         .visitor_rows;
     assert!(rows > 0, "analytics has data");
     // SIGTERM: graceful stop, exit code 0, nothing left `running`.
-    signal(&guard.0, "-TERM");
-    let status = guard.0.wait().expect("exit");
+    signal(&server.child, "-TERM");
+    let status = server.child.wait().expect("exit");
     assert!(status.success(), "{status:?}");
-    let running = w
-        .ledger_summary()
-        .await
-        .expect("summary")
-        .into_iter()
-        .filter(|(_, s, _)| s == "running")
-        .count();
+    let running = running(&w).await;
     assert_eq!(running, 0);
     w.close().await;
 }
@@ -185,13 +150,7 @@ async fn a_backfill_stopped_by_sigterm_or_killed_completes_on_rerun() {
         let status = guard.0.wait().expect("exit");
         if sig == "-TERM" {
             // Stopped between partitions: exit reports the interruption, no `running` row.
-            let running = w
-                .ledger_summary()
-                .await
-                .expect("summary")
-                .into_iter()
-                .filter(|(_, s, _)| s == "running")
-                .count();
+            let running = running(&w).await;
             assert_eq!(running, 0, "graceful stop leaves no partition running");
             assert_eq!(
                 status.code(),
