@@ -6,9 +6,8 @@ use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use chrono::NaiveDate;
-use sqlx::{QueryBuilder, Sqlite};
 
-use super::{rollups, Warehouse, WarehouseError};
+use super::{insert_chunks_sqlite, rollups, Warehouse, WarehouseError};
 // The clean rows are domain types (the cleaning's output); re-exported where they used to live.
 use crate::calendar::OPENING_HOURS;
 pub use crate::clean_rows::{
@@ -101,6 +100,191 @@ fn log_write_timing(
     );
 }
 
+/// One day's analytics write: the cleaned rows, their rollups and the writer's clock.
+struct DayWrite<'a> {
+    date: NaiveDate,
+    visitors: &'a [CleanVisitor],
+    transactions: &'a [CleanTransaction],
+    store_hours: &'a [StoreHourRollup],
+    quality: &'a [QualityFigure],
+    rollups: &'a rollups::DayRollups,
+    started: std::time::Instant,
+    computed: std::time::Duration,
+}
+
+/// The tables a day's write replaces (the day rollups are `rollups`').
+const DAY_TABLES: [&str; 4] = [
+    "analytics.visiteurs",
+    "analytics.transactions",
+    "analytics.quality",
+    "analytics.store_hours",
+];
+
+const QUALITY_INSERT: &str =
+    "INSERT INTO analytics.quality (date, feed, rule, count) VALUES ($1, $2, $3, $4)";
+
+/// The day's write, the same statements on both engines (`$dialect` turns the SQL into the
+/// engine's) but for the bulk rows and the rollups, which each engine writes its own way:
+/// `$rows` (chunked inserts or COPY) and `$rollups`. One transaction.
+macro_rules! write_day {
+    ($pool:expr, $dialect:expr, $rows:path, $rollups:path, $day:expr) => {{
+        let day: &DayWrite<'_> = $day;
+        let mut tx = $pool.begin().await?;
+        for table in DAY_TABLES {
+            sqlx::query(&$dialect(&format!("DELETE FROM {table} WHERE date = $1")))
+                .bind(day.date)
+                .execute(&mut *tx)
+                .await?;
+        }
+        $rows(&mut tx, day).await?;
+        let quality_sql = $dialect(QUALITY_INSERT);
+        for q in day.quality {
+            sqlx::query(&quality_sql)
+                .bind(day.date)
+                .bind(&q.feed)
+                .bind(&q.rule)
+                .bind(q.count)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let rows_written = day.started.elapsed();
+        $rollups(&mut tx, day.date, day.rollups).await?;
+        let rollups_written = day.started.elapsed();
+        tx.commit().await?;
+        log_write_timing(
+            day.date,
+            day.computed,
+            rows_written,
+            rollups_written,
+            day.started,
+        );
+    }};
+}
+
+/// The day's visitor, sales and store-hour rows on SQLite: multi-row inserts in chunks.
+async fn insert_day_rows_sqlite(
+    tx: &mut sqlx::SqliteConnection,
+    d: &DayWrite<'_>,
+) -> Result<(), WarehouseError> {
+    let date = d.date;
+    let date_text = date.to_string();
+    // Dates and hours bound as borrowed text: no string formatted per row.
+    let date_of = |day: NaiveDate| {
+        if day == date {
+            Cow::Borrowed(date_text.as_str())
+        } else {
+            Cow::Owned(day.to_string())
+        }
+    };
+    insert_chunks_sqlite(
+        tx,
+        "INSERT INTO analytics.visiteurs (store_id, sensor_id, date, heure, nb_visiteurs, imputed) ",
+        d.visitors,
+        SQLITE_CHUNK,
+        |mut b, r| {
+            b.push_bind(r.store_id)
+                .push_bind(r.sensor_id)
+                .push_bind(date_of(r.date))
+                .push_bind(crate::spelling::heure_text(r.hour))
+                .push_bind(r.nb_visiteurs)
+                .push_bind(r.imputed);
+        },
+    )
+    .await?;
+    insert_chunks_sqlite(
+        tx,
+        "INSERT INTO analytics.transactions (store_id, date, heure, nb_transactions, chiffre_affaires_centimes, imputed) ",
+        d.transactions,
+        SQLITE_CHUNK,
+        |mut b, r| {
+            b.push_bind(r.store_id)
+                .push_bind(date_of(r.date))
+                .push_bind(crate::spelling::heure_text(r.hour))
+                .push_bind(r.nb_transactions)
+                .push_bind(r.chiffre_affaires_centimes)
+                .push_bind(r.imputed);
+        },
+    )
+    .await?;
+    insert_chunks_sqlite(
+        tx,
+        "INSERT INTO analytics.store_hours (store_id, date, hour, visitors, transactions, revenue_cents) ",
+        d.store_hours,
+        SQLITE_CHUNK,
+        |mut b, r| {
+            b.push_bind(r.store_id)
+                .push_bind(date_of(r.date))
+                .push_bind(r.hour as i64)
+                .push_bind(r.visitors)
+                .push_bind(r.transactions)
+                .push_bind(r.revenue_cents);
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// The day's rows on PostgreSQL: COPY for the rows, one UNNEST insert for the store-hours.
+async fn insert_day_rows_postgres(
+    tx: &mut sqlx::PgConnection,
+    d: &DayWrite<'_>,
+) -> Result<(), WarehouseError> {
+    // The day's rows through COPY (text format: integers, ISO dates and
+    // times, t/f), sent in pieces of about 1 MiB.
+    copy_postgres(
+            &mut *tx,
+            "COPY analytics.visiteurs (store_id, sensor_id, date, heure, nb_visiteurs, imputed) FROM STDIN",
+            d.visitors,
+            |out, r| {
+                let _ = writeln!(
+                    out,
+                    "{}\t{}\t{}\t{:02}:00:00\t{}\t{}",
+                    r.store_id,
+                    r.sensor_id,
+                    r.date,
+                    r.hour,
+                    r.nb_visiteurs,
+                    if r.imputed { 't' } else { 'f' }
+                );
+            },
+        )
+        .await?;
+    copy_postgres(
+            &mut *tx,
+            "COPY analytics.transactions (store_id, date, heure, nb_transactions, chiffre_affaires_centimes, imputed) FROM STDIN",
+            d.transactions,
+            |out, r| {
+                let _ = writeln!(
+                    out,
+                    "{}\t{}\t{:02}:00:00\t{}\t{}\t{}",
+                    r.store_id,
+                    r.date,
+                    r.hour,
+                    r.nb_transactions,
+                    r.chiffre_affaires_centimes,
+                    if r.imputed { 't' } else { 'f' }
+                );
+            },
+        )
+        .await?;
+    let rollup = d.store_hours;
+    if !rollup.is_empty() {
+        sqlx::query(
+                "INSERT INTO analytics.store_hours (store_id, date, hour, visitors, transactions, revenue_cents) \
+                 SELECT * FROM UNNEST($1::int[], $2::date[], $3::smallint[], $4::bigint[], $5::bigint[], $6::bigint[])",
+            )
+            .bind(rollup.iter().map(|r| r.store_id).collect::<Vec<_>>())
+            .bind(rollup.iter().map(|r| r.date).collect::<Vec<_>>())
+            .bind(rollup.iter().map(|r| r.hour as i16).collect::<Vec<_>>())
+            .bind(rollup.iter().map(|r| r.visitors).collect::<Vec<_>>())
+            .bind(rollup.iter().map(|r| r.transactions).collect::<Vec<_>>())
+            .bind(rollup.iter().map(|r| r.revenue_cents).collect::<Vec<_>>())
+            .execute(&mut *tx)
+            .await?;
+    }
+    Ok(())
+}
+
 impl Warehouse {
     /// Replaces the analytics rows and quality figures of `date`, atomically.
     pub async fn replace_analytics_day(
@@ -111,169 +295,33 @@ impl Warehouse {
         quality: &[QualityFigure],
     ) -> Result<(), WarehouseError> {
         let started = std::time::Instant::now();
-        let rollup = rollup(visitors, transactions);
-        let day_rollups = rollups::day_rollups(date, visitors, &rollup);
-        let computed = started.elapsed();
+        let store_hours = rollup(visitors, transactions);
+        let day_rollups = rollups::day_rollups(date, visitors, &store_hours);
+        let day = DayWrite {
+            date,
+            visitors,
+            transactions,
+            store_hours: &store_hours,
+            quality,
+            rollups: &day_rollups,
+            started,
+            computed: started.elapsed(),
+        };
         match self {
-            Warehouse::Sqlite(pool) => {
-                let mut tx = pool.begin().await?;
-                for table in [
-                    "analytics.visiteurs",
-                    "analytics.transactions",
-                    "analytics.quality",
-                    "analytics.store_hours",
-                ] {
-                    sqlx::query(&format!("DELETE FROM {table} WHERE date = ?1"))
-                        .bind(date)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                let date_text = date.to_string();
-                // Dates and hours bound as borrowed text: no string formatted per row.
-                let date_of = |d: NaiveDate| {
-                    if d == date {
-                        Cow::Borrowed(date_text.as_str())
-                    } else {
-                        Cow::Owned(d.to_string())
-                    }
-                };
-                for chunk in visitors.chunks(SQLITE_CHUNK) {
-                    let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
-                        "INSERT INTO analytics.visiteurs (store_id, sensor_id, date, heure, nb_visiteurs, imputed) ",
-                    );
-                    qb.push_values(chunk, |mut b, r| {
-                        b.push_bind(r.store_id)
-                            .push_bind(r.sensor_id)
-                            .push_bind(date_of(r.date))
-                            .push_bind(crate::spelling::heure_text(r.hour))
-                            .push_bind(r.nb_visiteurs)
-                            .push_bind(r.imputed);
-                    });
-                    qb.build().execute(&mut *tx).await?;
-                }
-                for chunk in transactions.chunks(SQLITE_CHUNK) {
-                    let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
-                        "INSERT INTO analytics.transactions (store_id, date, heure, nb_transactions, chiffre_affaires_centimes, imputed) ",
-                    );
-                    qb.push_values(chunk, |mut b, r| {
-                        b.push_bind(r.store_id)
-                            .push_bind(date_of(r.date))
-                            .push_bind(crate::spelling::heure_text(r.hour))
-                            .push_bind(r.nb_transactions)
-                            .push_bind(r.chiffre_affaires_centimes)
-                            .push_bind(r.imputed);
-                    });
-                    qb.build().execute(&mut *tx).await?;
-                }
-                for chunk in rollup.chunks(SQLITE_CHUNK) {
-                    let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
-                        "INSERT INTO analytics.store_hours (store_id, date, hour, visitors, transactions, revenue_cents) ",
-                    );
-                    qb.push_values(chunk, |mut b, r| {
-                        b.push_bind(r.store_id)
-                            .push_bind(date_of(r.date))
-                            .push_bind(r.hour as i64)
-                            .push_bind(r.visitors)
-                            .push_bind(r.transactions)
-                            .push_bind(r.revenue_cents);
-                    });
-                    qb.build().execute(&mut *tx).await?;
-                }
-                for q in quality {
-                    sqlx::query("INSERT INTO analytics.quality (date, feed, rule, count) VALUES (?1, ?2, ?3, ?4)")
-                        .bind(date)
-                        .bind(&q.feed)
-                        .bind(&q.rule)
-                        .bind(q.count)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                let rows_written = started.elapsed();
-                rollups::write_day_sqlite(&mut tx, date, &day_rollups).await?;
-                let rollups_written = started.elapsed();
-                tx.commit().await?;
-                log_write_timing(date, computed, rows_written, rollups_written, started);
-            }
-            Warehouse::Postgres(pool) => {
-                let mut tx = pool.begin().await?;
-                for table in [
-                    "analytics.visiteurs",
-                    "analytics.transactions",
-                    "analytics.quality",
-                    "analytics.store_hours",
-                ] {
-                    sqlx::query(&format!("DELETE FROM {table} WHERE date = $1"))
-                        .bind(date)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                // The day's rows through COPY (text format: integers, ISO dates and
-                // times, t/f), sent in pieces of about 1 MiB.
-                copy_postgres(
-                    &mut tx,
-                    "COPY analytics.visiteurs (store_id, sensor_id, date, heure, nb_visiteurs, imputed) FROM STDIN",
-                    visitors,
-                    |out, r| {
-                        let _ = writeln!(
-                            out,
-                            "{}\t{}\t{}\t{:02}:00:00\t{}\t{}",
-                            r.store_id,
-                            r.sensor_id,
-                            r.date,
-                            r.hour,
-                            r.nb_visiteurs,
-                            if r.imputed { 't' } else { 'f' }
-                        );
-                    },
-                )
-                .await?;
-                copy_postgres(
-                    &mut tx,
-                    "COPY analytics.transactions (store_id, date, heure, nb_transactions, chiffre_affaires_centimes, imputed) FROM STDIN",
-                    transactions,
-                    |out, r| {
-                        let _ = writeln!(
-                            out,
-                            "{}\t{}\t{:02}:00:00\t{}\t{}\t{}",
-                            r.store_id,
-                            r.date,
-                            r.hour,
-                            r.nb_transactions,
-                            r.chiffre_affaires_centimes,
-                            if r.imputed { 't' } else { 'f' }
-                        );
-                    },
-                )
-                .await?;
-                if !rollup.is_empty() {
-                    sqlx::query(
-                        "INSERT INTO analytics.store_hours (store_id, date, hour, visitors, transactions, revenue_cents) \
-                         SELECT * FROM UNNEST($1::int[], $2::date[], $3::smallint[], $4::bigint[], $5::bigint[], $6::bigint[])",
-                    )
-                    .bind(rollup.iter().map(|r| r.store_id).collect::<Vec<_>>())
-                    .bind(rollup.iter().map(|r| r.date).collect::<Vec<_>>())
-                    .bind(rollup.iter().map(|r| r.hour as i16).collect::<Vec<_>>())
-                    .bind(rollup.iter().map(|r| r.visitors).collect::<Vec<_>>())
-                    .bind(rollup.iter().map(|r| r.transactions).collect::<Vec<_>>())
-                    .bind(rollup.iter().map(|r| r.revenue_cents).collect::<Vec<_>>())
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                for q in quality {
-                    sqlx::query("INSERT INTO analytics.quality (date, feed, rule, count) VALUES ($1, $2, $3, $4)")
-                        .bind(date)
-                        .bind(&q.feed)
-                        .bind(&q.rule)
-                        .bind(q.count)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                let rows_written = started.elapsed();
-                rollups::write_day_postgres(&mut tx, date, &day_rollups).await?;
-                let rollups_written = started.elapsed();
-                tx.commit().await?;
-                log_write_timing(date, computed, rows_written, rollups_written, started);
-            }
+            Warehouse::Sqlite(pool) => write_day!(
+                pool,
+                super::sqlite,
+                insert_day_rows_sqlite,
+                rollups::write_day_sqlite,
+                &day
+            ),
+            Warehouse::Postgres(pool) => write_day!(
+                pool,
+                str::to_string,
+                insert_day_rows_postgres,
+                rollups::write_day_postgres,
+                &day
+            ),
         }
         Ok(())
     }

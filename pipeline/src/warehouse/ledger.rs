@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::{sqlite, Warehouse, WarehouseError};
+use super::{Warehouse, WarehouseError};
 // The vocabulary used to live here; re-exported for existing callers.
 pub use crate::ledger::{
     FailureGroup, Job, LedgerEntry, LedgerStates, PartitionState, RunStatus, START_SETTING,
@@ -70,24 +70,12 @@ impl Warehouse {
         let sql = "SELECT partition, status, attempts, next_attempt_at FROM job_ledger \
                    WHERE job = $1 AND partition >= $2 AND partition <= $3";
         type R = (String, String, i32, Option<DateTime<Utc>>);
-        let rows: Vec<R> = match self {
-            Warehouse::Sqlite(p) => {
-                sqlx::query_as(&sqlite(sql))
-                    .bind(job.key())
-                    .bind(from)
-                    .bind(to)
-                    .fetch_all(p)
-                    .await?
-            }
-            Warehouse::Postgres(p) => {
-                sqlx::query_as(sql)
-                    .bind(job.key())
-                    .bind(from)
-                    .bind(to)
-                    .fetch_all(p)
-                    .await?
-            }
-        };
+        let rows: Vec<R> = per_backend!(self, sql, |q, p| sqlx::query_as(q)
+            .bind(job.key())
+            .bind(from)
+            .bind(to)
+            .fetch_all(p)
+            .await?);
         Ok(rows
             .into_iter()
             .map(|(partition, status, attempts, next_attempt_at)| {
@@ -164,26 +152,20 @@ impl Warehouse {
         if partitions.is_empty() {
             return Ok(attempts);
         }
-        macro_rules! run {
-            ($pool:expr, $sql:expr) => {{
-                let mut tx = $pool.begin().await?;
-                for partition in partitions {
-                    attempts.push(
-                        sqlx::query_scalar($sql)
-                            .bind(job.key())
-                            .bind(*partition)
-                            .bind(now)
-                            .fetch_one(&mut *tx)
-                            .await?,
-                    );
-                }
-                tx.commit().await?;
-            }};
-        }
-        match self {
-            Warehouse::Sqlite(p) => run!(p, &sqlite(sql)),
-            Warehouse::Postgres(p) => run!(p, sql),
-        }
+        per_backend!(self, sql, |q, p| {
+            let mut tx = p.begin().await?;
+            for partition in partitions {
+                attempts.push(
+                    sqlx::query_scalar(q)
+                        .bind(job.key())
+                        .bind(*partition)
+                        .bind(now)
+                        .fetch_one(&mut *tx)
+                        .await?,
+                );
+            }
+            tx.commit().await?;
+        });
         Ok(attempts)
     }
 
@@ -222,34 +204,28 @@ impl Warehouse {
         if ends.is_empty() {
             return Ok(());
         }
-        macro_rules! run {
-            ($pool:expr, $sql:expr) => {{
-                let mut tx = $pool.begin().await?;
-                for end in ends {
-                    let (status, rows_in, rows_out, error) = match end.outcome {
-                        Ok((i, o)) => (RunStatus::Done, Some(i), Some(o), None),
-                        Err(e) => (RunStatus::Failed, None, None, Some(e)),
-                    };
-                    sqlx::query($sql)
-                        .bind(job.key())
-                        .bind(end.partition)
-                        .bind(status.key())
-                        .bind(rows_in)
-                        .bind(rows_out)
-                        .bind(end.finished)
-                        .bind(end.duration_ms)
-                        .bind(error)
-                        .bind(end.next_attempt_at)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                tx.commit().await?;
-            }};
-        }
-        match self {
-            Warehouse::Sqlite(p) => run!(p, &sqlite(sql)),
-            Warehouse::Postgres(p) => run!(p, sql),
-        }
+        per_backend!(self, sql, |q, p| {
+            let mut tx = p.begin().await?;
+            for end in ends {
+                let (status, rows_in, rows_out, error) = match end.outcome {
+                    Ok((i, o)) => (RunStatus::Done, Some(i), Some(o), None),
+                    Err(e) => (RunStatus::Failed, None, None, Some(e)),
+                };
+                sqlx::query(q)
+                    .bind(job.key())
+                    .bind(end.partition)
+                    .bind(status.key())
+                    .bind(rows_in)
+                    .bind(rows_out)
+                    .bind(end.finished)
+                    .bind(end.duration_ms)
+                    .bind(error)
+                    .bind(end.next_attempt_at)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+        });
         Ok(())
     }
 
@@ -264,45 +240,28 @@ impl Warehouse {
              ORDER BY started_at DESC, job, partition DESC LIMIT $2"
         );
         let status = status.map(RunStatus::key).unwrap_or("");
-        let rows: Vec<EntryTuple> = match self {
-            Warehouse::Sqlite(p) => {
-                sqlx::query_as(&sqlite(&sql))
-                    .bind(status)
-                    .bind(limit)
-                    .fetch_all(p)
-                    .await?
-            }
-            Warehouse::Postgres(p) => {
-                sqlx::query_as(&sql)
-                    .bind(status)
-                    .bind(limit)
-                    .fetch_all(p)
-                    .await?
-            }
-        };
+        let rows: Vec<EntryTuple> = per_backend!(self, &sql, |q, p| sqlx::query_as(q)
+            .bind(status)
+            .bind(limit)
+            .fetch_all(p)
+            .await?);
         Ok(rows.into_iter().map(entry_from).collect())
     }
 
     /// Counts of ledger rows per (job, status).
     pub async fn ledger_summary(&self) -> Result<Vec<(String, String, i64)>, WarehouseError> {
         let sql = "SELECT job, status, COUNT(*) FROM job_ledger GROUP BY job, status ORDER BY job, status";
-        Ok(match self {
-            Warehouse::Sqlite(p) => sqlx::query_as(sql).fetch_all(p).await?,
-            Warehouse::Postgres(p) => sqlx::query_as(sql).fetch_all(p).await?,
-        })
+        Ok(per_backend!(self, sql, |q, p| sqlx::query_as(q)
+            .fetch_all(p)
+            .await?))
     }
     /// The earliest partition of `job` in the ledger (`None` when it never ran).
     pub async fn ledger_first_partition(&self, job: Job) -> Result<Option<String>, WarehouseError> {
         let sql = "SELECT MIN(partition) FROM job_ledger WHERE job = $1";
-        Ok(match self {
-            Warehouse::Sqlite(p) => {
-                sqlx::query_scalar(&sqlite(sql))
-                    .bind(job.key())
-                    .fetch_one(p)
-                    .await?
-            }
-            Warehouse::Postgres(p) => sqlx::query_scalar(sql).bind(job.key()).fetch_one(p).await?,
-        })
+        Ok(per_backend!(self, sql, |q, p| sqlx::query_scalar(q)
+            .bind(job.key())
+            .fetch_one(p)
+            .await?))
     }
 
     /// Failed partitions grouped by job and error message, largest groups first.
@@ -323,15 +282,10 @@ impl Warehouse {
             i64,
             Option<DateTime<Utc>>,
         );
-        let rows: Vec<R> = match self {
-            Warehouse::Sqlite(p) => {
-                sqlx::query_as(&sqlite(sql))
-                    .bind(limit)
-                    .fetch_all(p)
-                    .await?
-            }
-            Warehouse::Postgres(p) => sqlx::query_as(sql).bind(limit).fetch_all(p).await?,
-        };
+        let rows: Vec<R> = per_backend!(self, sql, |q, p| sqlx::query_as(q)
+            .bind(limit)
+            .fetch_all(p)
+            .await?);
         Ok(rows
             .into_iter()
             .map(

@@ -278,6 +278,24 @@ impl Warehouse {
     }
 }
 
+/// The SQLite side of a bulk writer: `rows` inserted by multi-row `INSERT`s of `chunk`
+/// rows each (SQLite binds at most 32,766 values per statement). `insert` is the
+/// statement up to `VALUES`; `bind` pushes one row's values.
+pub(crate) async fn insert_chunks_sqlite<'a, R>(
+    conn: &mut sqlx::SqliteConnection,
+    insert: &str,
+    rows: &'a [R],
+    chunk: usize,
+    mut bind: impl FnMut(sqlx::query_builder::Separated<'_, 'a, sqlx::Sqlite, &'static str>, &'a R),
+) -> Result<(), WarehouseError> {
+    for part in rows.chunks(chunk.max(1)) {
+        let mut qb: sqlx::QueryBuilder<'a, sqlx::Sqlite> = sqlx::QueryBuilder::new(insert);
+        qb.push_values(part, &mut bind);
+        qb.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
 /// Adapts `$1`-style SQL to SQLite's numbered `?1` parameters.
 pub fn sqlite(sql: &str) -> String {
     sql.replace('$', "?")

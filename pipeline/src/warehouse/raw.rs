@@ -8,9 +8,9 @@ use std::cmp::{Ordering, Reverse};
 use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::{PgConnection, Postgres, QueryBuilder, Sqlite, SqliteConnection};
+use sqlx::{PgConnection, Postgres, Sqlite, SqliteConnection};
 
-use super::{Warehouse, WarehouseError};
+use super::{insert_chunks_sqlite, Warehouse, WarehouseError};
 use crate::cleaning::{DayInput, History};
 use crate::records::{TransactionRow, VisitorRow};
 
@@ -99,10 +99,12 @@ async fn insert_sqlite(
     visitors: &Lined<'_, VisitorRow>,
     transactions: &Lined<'_, TransactionRow>,
 ) -> Result<(), WarehouseError> {
-    for chunk in visitors.chunks(SQLITE_CHUNK) {
-        let mut qb: QueryBuilder<Sqlite> =
-            QueryBuilder::new(format!("INSERT INTO raw.visiteurs ({VISITOR_COLUMNS}) "));
-        qb.push_values(chunk, |mut b, (line, r)| {
+    insert_chunks_sqlite(
+        conn,
+        &format!("INSERT INTO raw.visiteurs ({VISITOR_COLUMNS}) "),
+        visitors,
+        SQLITE_CHUNK,
+        |mut b, (line, r)| {
             b.push_bind(r.store_id)
                 .push_bind(r.sensor_id)
                 .push_bind(&r.date)
@@ -111,14 +113,15 @@ async fn insert_sqlite(
                 .push_bind(at)
                 .push_bind(lot)
                 .push_bind(*line);
-        });
-        qb.build().execute(&mut *conn).await?;
-    }
-    for chunk in transactions.chunks(SQLITE_CHUNK) {
-        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
-            "INSERT INTO raw.transactions ({TRANSACTION_COLUMNS}) "
-        ));
-        qb.push_values(chunk, |mut b, (line, r)| {
+        },
+    )
+    .await?;
+    insert_chunks_sqlite(
+        conn,
+        &format!("INSERT INTO raw.transactions ({TRANSACTION_COLUMNS}) "),
+        transactions,
+        SQLITE_CHUNK,
+        |mut b, (line, r)| {
             b.push_bind(r.store_id)
                 .push_bind(&r.date)
                 .push_bind(&r.heure)
@@ -127,9 +130,9 @@ async fn insert_sqlite(
                 .push_bind(at)
                 .push_bind(lot)
                 .push_bind(*line);
-        });
-        qb.build().execute(&mut *conn).await?;
-    }
+        },
+    )
+    .await?;
     Ok(())
 }
 

@@ -481,16 +481,38 @@ pub(crate) fn month_mask_change(old: &[(i32, i32, i32)], new: &[SensorDay]) -> M
 const OLD_MASKS_SQL: &str =
     "SELECT store_id, sensor_id, genuine FROM analytics.sensor_days WHERE date = $1";
 
-/// One sensor's month mask computed again from its days: $1 store, $2 sensor, $3 and $4
-/// the month's first and last days.
-fn recompute_month_mask_sql() -> String {
-    format!(
+/// The month masks of `change.recompute`'s sensors computed again from their days, in one
+/// statement: $1 and $2 the month's first and last days (`None` when there are none).
+fn recompute_month_masks_sql(change: &MonthMaskChange) -> Option<String> {
+    if change.recompute.is_empty() {
+        return None;
+    }
+    let sensors: Vec<String> = change
+        .recompute
+        .iter()
+        .map(|(store, sensor)| format!("({store}, {sensor})"))
+        .collect();
+    Some(format!(
         "UPDATE analytics.sensor_months SET genuine = COALESCE((SELECT {} \
-         FROM analytics.sensor_days d WHERE d.store_id = $1 AND d.sensor_id = $2 \
-         AND d.date >= $3 AND d.date <= $4), 0) \
-         WHERE store_id = $1 AND sensor_id = $2 AND month = $3",
-        genuine_or("d.genuine")
-    )
+         FROM analytics.sensor_days d WHERE d.store_id = sensor_months.store_id \
+         AND d.sensor_id = sensor_months.sensor_id AND d.date >= $1 AND d.date <= $2), 0) \
+         WHERE month = $1 AND (store_id, sensor_id) IN (VALUES {})",
+        genuine_or("d.genuine"),
+        sensors.join(", ")
+    ))
+}
+
+/// `sql` with `date`'s month bound: its first day as $1, its last as $2 (either engine).
+fn month_query<'q, DB: sqlx::Database>(
+    sql: &'q str,
+    date: NaiveDate,
+) -> sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>
+where
+    NaiveDate: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    sqlx::query(sql)
+        .bind(month_start(date))
+        .bind(month_end(date))
 }
 
 /// The value columns of a store rollup row, in the tables' order (v…, t…, c…).
@@ -580,15 +602,8 @@ pub(crate) async fn write_day_sqlite(
         );
         qb.build().execute(&mut *tx).await?;
     }
-    let recompute = sqlite(&recompute_month_mask_sql());
-    for &(store, sensor) in &change.recompute {
-        sqlx::query(&recompute)
-            .bind(store)
-            .bind(sensor)
-            .bind(month)
-            .bind(month_end(date))
-            .execute(&mut *tx)
-            .await?;
+    if let Some(sql) = recompute_month_masks_sql(&change) {
+        month_query(&sqlite(&sql), date).execute(&mut *tx).await?;
     }
     Ok(())
 }
@@ -701,15 +716,8 @@ pub(crate) async fn write_day_postgres(
         .execute(&mut *tx)
         .await?;
     }
-    let recompute = recompute_month_mask_sql();
-    for &(store, sensor) in &change.recompute {
-        sqlx::query(&recompute)
-            .bind(store)
-            .bind(sensor)
-            .bind(month)
-            .bind(month_end(date))
-            .execute(&mut *tx)
-            .await?;
+    if let Some(sql) = recompute_month_masks_sql(&change) {
+        month_query(&sql, date).execute(&mut *tx).await?;
     }
     Ok(())
 }

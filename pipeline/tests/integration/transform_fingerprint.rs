@@ -68,6 +68,14 @@ fn tables() -> Vec<(&'static str, Vec<String>, &'static str)> {
     let hours = |family: char| OPENING_HOURS.map(move |h| format!("{family}{h:02}"));
     let cols = |names: &[&str]| names.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     let store_values: Vec<String> = hours('v').chain(hours('t')).chain(hours('c')).collect();
+    // A store rollup: the store, its period column, then the value columns.
+    let store_rollup = |table, period: &str, order| {
+        let columns = cols(&["store_id", period])
+            .into_iter()
+            .chain(store_values.iter().cloned())
+            .collect();
+        (table, columns, order)
+    };
     vec![
         (
             "visiteurs",
@@ -119,22 +127,8 @@ fn tables() -> Vec<(&'static str, Vec<String>, &'static str)> {
                 .collect(),
             "date, store_id, sensor_id",
         ),
-        (
-            "store_days",
-            cols(&["store_id", "date"])
-                .into_iter()
-                .chain(store_values.iter().cloned())
-                .collect(),
-            "date, store_id",
-        ),
-        (
-            "store_months",
-            cols(&["store_id", "month"])
-                .into_iter()
-                .chain(store_values.iter().cloned())
-                .collect(),
-            "month, store_id",
-        ),
+        store_rollup("store_days", "date", "date, store_id"),
+        store_rollup("store_months", "month", "month, store_id"),
         (
             "chain_hours",
             cols(&["date", "hour", "visitors", "transactions", "revenue_cents"]),
@@ -226,14 +220,15 @@ async fn load_day(
 /// `analytics.sensor_months` (each sensor's genuine bits per month, kept up to date by the
 /// transform) equals the OR of its `sensor_days` masks per calendar month, computed here.
 async fn assert_sensor_months_follow_sensor_days(wh: &Warehouse, label: &str) {
-    let cols = |names: &[&str]| names.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-    let days = rows(
-        wh,
-        "sensor_days",
-        &cols(&["store_id", "sensor_id", "date", "genuine"]),
-        "store_id",
-    )
-    .await;
+    // (store, sensor, period, genuine) of a mask table, as text.
+    let masks = |table: &'static str, period: &'static str| async move {
+        let columns: Vec<String> = ["store_id", "sensor_id", period, "genuine"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        rows(wh, table, &columns, "store_id").await
+    };
+    let days = masks("sensor_days", "date").await;
     let mut expected: std::collections::BTreeMap<String, i64> = Default::default();
     for line in &days {
         let f: Vec<&str> = line.split(',').collect();
@@ -248,13 +243,7 @@ async fn assert_sensor_months_follow_sensor_days(wh: &Warehouse, label: &str) {
         .map(|(k, g)| format!("{k},{g}"))
         .collect();
     expected.sort();
-    let found = rows(
-        wh,
-        "sensor_months",
-        &cols(&["store_id", "sensor_id", "month", "genuine"]),
-        "store_id",
-    )
-    .await;
+    let found = masks("sensor_months", "month").await;
     // A month row may stay at 0 when a re-run removed its only genuine bits.
     let found: Vec<String> = found.into_iter().filter(|l| !l.ends_with(",0")).collect();
     let expected: Vec<String> = expected
