@@ -164,6 +164,16 @@ impl Pipeline {
         Ok(results.pop().unwrap_or_else(|| Err("no result".into())))
     }
 
+    /// Records in the ledger, in one transaction, that `job` starts on these hours;
+    /// returns their attempt numbers in the same order.
+    async fn start_hours(&self, job: Job, slots: &[HourSlot]) -> Result<Vec<i32>, WarehouseError> {
+        let keys: Vec<String> = slots.iter().map(HourSlot::key).collect();
+        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+        self.warehouse
+            .ledger_start_many(job, &keys, self.clock.now())
+            .await
+    }
+
     /// Runs `work` (one partition of `job`, whose start the ledger already holds) and
     /// measures it; [`Pipeline::record_ends`] writes the outcome.
     async fn measured<F>(&self, job: Job, partition: String, attempts: i32, work: F) -> Ran
@@ -413,12 +423,7 @@ impl Pipeline {
             .copied()
             .filter(|s| self.is_due(collect.get(&s.key()), now, opts))
             .collect();
-        let keys: Vec<String> = due.iter().map(HourSlot::key).collect();
-        let key_refs: Vec<&str> = keys.iter().map(String::as_str).collect();
-        let attempts = self
-            .warehouse
-            .ledger_start_many(Job::Collect, &key_refs, self.clock.now())
-            .await?;
+        let attempts = self.start_hours(Job::Collect, &due).await?;
         let ran: Vec<(HourSlot, Ran)> = stream::iter(due.into_iter().zip(attempts))
             .map(|(slot, attempts)| async move {
                 let work = async { self.collect(slot).await.map(|n| (n, n)) };
@@ -465,12 +470,7 @@ impl Pipeline {
                 summary.exhausted += 1;
             }
         }
-        let keys: Vec<String> = to_ingest.iter().map(HourSlot::key).collect();
-        let key_refs: Vec<&str> = keys.iter().map(String::as_str).collect();
-        let attempts = self
-            .warehouse
-            .ledger_start_many(Job::Ingest, &key_refs, self.clock.now())
-            .await?;
+        let attempts = self.start_hours(Job::Ingest, &to_ingest).await?;
         let mut ran = Vec::with_capacity(to_ingest.len());
         for (slot, attempts) in to_ingest.iter().zip(attempts) {
             let repaired = std::sync::atomic::AtomicBool::new(false);
