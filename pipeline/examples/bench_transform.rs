@@ -12,7 +12,10 @@
 //! (c) the three phases the job runs, one by one, on the Wednesday before (so that run 1
 //!     is again a first write): load (`raw_rows_for_date`), clean (`clean_day`), write
 //!     (`replace_analytics_day`);
-//! (d) the fill's history read for the following Wednesday (2 of its 4 weeks present).
+//! (d) the fill's history read for the following Wednesday (2 of its 4 weeks present);
+//! (e) the nightly case RUNS times: each run transforms a weekday not written before (the
+//!     Wednesdays after the bench day, their raw rows loaded first, untimed), so every run
+//!     is a first write, as the nightly job's is. BENCH_NIGHTLY=0 skips it.
 //! BENCH_DATABASE_URL overrides the warehouse (e.g. a fresh PostgreSQL database).
 //! RUST_LOG=pipeline=debug logs the stages of every transform and day write.
 //! BENCH_ONLY=clean loops (a) only, for a profiler (`perf record`); BENCH_ONLY=transform
@@ -211,6 +214,43 @@ async fn main() {
             },
             hist,
         );
+    }
+
+    // (e) the nightly case: first writes of days never transformed before.
+    let nightly_runs: usize = std::env::var("BENCH_NIGHTLY")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(runs);
+    let mut nightly = Vec::new();
+    for i in 1..=nightly_runs {
+        let day = date + chrono::Duration::days(7 * i as i64);
+        for slot in HourSlot::hours_of_day(day) {
+            let (v, t) = simulate_hour(&sim, slot);
+            warehouse
+                .replace_raw_lot(&slot.key(), &v, &t, Utc::now())
+                .await
+                .expect("raw");
+        }
+        let clock = Arc::new(FixedClock::new(
+            Utc.from_utc_datetime(
+                &(day + chrono::Duration::days(1))
+                    .and_hms_opt(3, 0, 0)
+                    .unwrap(),
+            ),
+        ));
+        let pipeline = Pipeline::new(
+            sim.clone(),
+            Lake::local(&dir.join("lake")).expect("lake"),
+            warehouse.clone(),
+            clock,
+            PipelineConfig::default(),
+        );
+        let s = Instant::now();
+        pipeline.transform(day).await.expect("transform");
+        nightly.push(s.elapsed());
+    }
+    if !nightly.is_empty() {
+        stats("(e) nightly, first writes", nightly);
     }
     warehouse.close().await;
 }

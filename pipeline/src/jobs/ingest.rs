@@ -1,6 +1,7 @@
 //! Ingest: one hour's Parquet objects from the lake into `raw.*`, replacing that
-//! partition's rows in one transaction. A lake object found missing or unreadable is
-//! collected again from the source (when it can produce the hour) and ingest retried.
+//! partition's rows. The reconciler loads a day's due hours, then writes them in one
+//! transaction (`Warehouse::replace_raw_lots`). A lake object found missing or unreadable
+//! is collected again from the source (when it can produce the hour) and read again.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -10,6 +11,7 @@ use crate::lake::Lake;
 use crate::ledger::Job;
 use crate::parquet_codec;
 use crate::records::Feed;
+use crate::warehouse::raw::RawLot;
 
 /// The raw `lot` of a collected hour.
 pub fn lot_of(slot: HourSlot) -> String {
@@ -17,8 +19,18 @@ pub fn lot_of(slot: HourSlot) -> String {
 }
 
 impl Pipeline {
-    /// Ingests one hour; returns (rows read, rows written).
+    /// Ingests one hour on its own (one transaction); returns (rows read, rows written).
     pub async fn ingest(&self, slot: HourSlot) -> Result<(i64, i64), JobError> {
+        let lot = self.load_hour(slot).await?;
+        let rows = (lot.visitors.len() + lot.transactions.len()) as i64;
+        self.warehouse
+            .replace_raw_lots(std::slice::from_ref(&lot), self.clock.now())
+            .await?;
+        Ok((rows, rows))
+    }
+
+    /// Reads and decodes one hour's two lake objects: the raw lot ingest writes.
+    pub async fn load_hour(&self, slot: HourSlot) -> Result<RawLot, JobError> {
         let v_bytes = self.lake.get(Feed::Visiteurs, slot).await?;
         let t_bytes = self.lake.get(Feed::Transactions, slot).await?;
         let (visitors, transactions) = tokio::task::spawn_blocking(move || {
@@ -35,23 +47,23 @@ impl Pipeline {
         })
         .await
         .map_err(|e| JobError::Other(format!("ingest task failed: {e}")))??;
-        let rows = (visitors.len() + transactions.len()) as i64;
-        self.warehouse
-            .replace_raw_lot(&lot_of(slot), &visitors, &transactions, self.clock.now())
-            .await?;
-        Ok((rows, rows))
+        Ok(RawLot {
+            lot: lot_of(slot),
+            visitors,
+            transactions,
+        })
     }
 
-    /// Ingests one hour; when a lake object of the hour is missing or unreadable, collects
-    /// the hour again (recorded in the ledger, logged as a warning, `repaired` set) and
-    /// ingests it then. If the source cannot produce the hour, the error names the
-    /// command that repairs it.
-    pub async fn ingest_or_repair(
+    /// Loads one hour (see [`Pipeline::load_hour`]); when a lake object of the hour is
+    /// missing or unreadable, collects the hour again (recorded in the ledger, logged as a
+    /// warning, `repaired` set) and loads it then. If the source cannot produce the hour,
+    /// the error names the command that repairs it.
+    pub async fn load_or_repair(
         &self,
         slot: HourSlot,
         repaired: &AtomicBool,
-    ) -> Result<(i64, i64), JobError> {
-        let damage = match self.ingest(slot).await {
+    ) -> Result<RawLot, JobError> {
+        let damage = match self.load_hour(slot).await {
             Err(e) if e.is_damaged_lake_object() => e,
             other => return other,
         };
@@ -69,7 +81,7 @@ impl Pipeline {
         match recollected {
             Ok(_) => {
                 repaired.store(true, Ordering::SeqCst);
-                self.ingest(slot).await
+                self.load_hour(slot).await
             }
             Err(e) => Err(JobError::Other(format!(
                 "{damage}; collecting the hour again failed ({e}): once the source serves \

@@ -2,7 +2,8 @@
 //! in a window it runs what is due and not done — so downtime, restarts and DST changes
 //! delay work but never lose it. `backfill` is the same code over a wider window.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -29,7 +30,7 @@ struct Ran {
     finished: DateTime<Utc>,
 }
 
-/// One day of a run: what [`Pipeline::run_day`] works on.
+/// One day of a run, once its hours are collected: what [`Pipeline::finish_day`] works on.
 struct DayRun<'a> {
     date: NaiveDate,
     /// The day's due partitions, in run order (see [`due_partitions`]).
@@ -38,6 +39,46 @@ struct DayRun<'a> {
     opts: RunOptions,
     /// The window's ledger states, updated as the day's partitions run.
     states: &'a mut LedgerStates,
+    /// What the day's collect did.
+    collected: Collected,
+}
+
+/// What a day's collect did: each hour run and whether it succeeded, and the summary.
+#[derive(Default)]
+struct Collected {
+    hours: Vec<(HourSlot, bool)>,
+    summary: RunSummary,
+}
+
+/// The state the run gives a partition it ran (the ledger holds the real attempt count).
+const DONE: PartitionState = PartitionState {
+    status: RunStatus::Done,
+    attempts: 1,
+    next_attempt_at: None,
+};
+const FAILED: PartitionState = PartitionState {
+    status: RunStatus::Failed,
+    attempts: 0,
+    next_attempt_at: None,
+};
+
+/// The hours of the collect partitions among `due`.
+fn collect_slots(due: &[DuePartition]) -> impl Iterator<Item = HourSlot> + '_ {
+    due.iter()
+        .filter(|p| p.job == Job::Collect)
+        .filter_map(|p| match p.partition {
+            Partition::Hour(slot) => Some(slot),
+            Partition::Day(_) => None,
+        })
+}
+
+impl Collected {
+    /// Updates the window's collect states with the hours run.
+    fn apply(&self, states: &mut HashMap<String, PartitionState>) {
+        for (slot, ok) in &self.hours {
+            states.insert(slot.key(), if *ok { DONE } else { FAILED });
+        }
+    }
 }
 
 /// Progress of a run, for a progress bar or logs.
@@ -70,7 +111,7 @@ pub struct RunSummary {
     /// True when a stop was requested before the end.
     pub interrupted: bool,
     /// Hours whose lake objects were missing or unreadable at ingest and were collected
-    /// again from the source (see `Pipeline::ingest_or_repair`).
+    /// again from the source (see `Pipeline::load_or_repair`).
     pub repaired: u64,
 }
 
@@ -182,7 +223,18 @@ impl Pipeline {
     {
         let started = Instant::now();
         let outcome = work.await.map_err(|e| e.to_string());
-        let elapsed = started.elapsed();
+        self.ran(job, partition, attempts, outcome, started.elapsed())
+    }
+
+    /// A finished run of `job` on `partition`, told to the observer.
+    fn ran(
+        &self,
+        job: Job,
+        partition: String,
+        attempts: i32,
+        outcome: Result<(i64, i64), String>,
+        elapsed: std::time::Duration,
+    ) -> Ran {
         if let Some(o) = &self.observer {
             let rows = outcome.as_ref().map(|(_, out)| *out).unwrap_or(0);
             o.partition_finished(job.key(), outcome.is_ok(), rows, elapsed);
@@ -194,6 +246,59 @@ impl Pipeline {
             elapsed,
             finished: self.clock.now(),
         }
+    }
+
+    /// Ingests a day's due hours (whose starts the ledger holds, with these attempt
+    /// numbers): reads and decodes them several at once, repairing damaged lake objects,
+    /// then writes every hour read in one transaction, so a day's ingest commits once
+    /// instead of once per hour. An hour that could not be read fails alone; a failed
+    /// write fails every hour it held. Each run's time is its read plus its share of the
+    /// write.
+    async fn ingest_hours(
+        &self,
+        slots: &[HourSlot],
+        attempts: Vec<i32>,
+        summary: &mut RunSummary,
+    ) -> Vec<Ran> {
+        let loads: Vec<_> = stream::iter(slots.iter().copied().zip(attempts))
+            .map(|(slot, attempts)| async move {
+                let repaired = AtomicBool::new(false);
+                let started = Instant::now();
+                let lot = self.load_or_repair(slot, &repaired).await;
+                let repaired = repaired.load(Ordering::SeqCst);
+                (slot, attempts, lot, started.elapsed(), repaired)
+            })
+            .buffered(self.config.concurrency.max(1))
+            .collect()
+            .await;
+        let mut lots = Vec::with_capacity(loads.len());
+        let mut read = Vec::with_capacity(loads.len());
+        for (slot, attempts, lot, elapsed, repaired) in loads {
+            summary.repaired += u64::from(repaired);
+            let outcome = lot.map(|lot| {
+                let rows = (lot.visitors.len() + lot.transactions.len()) as i64;
+                lots.push(lot);
+                rows
+            });
+            read.push((slot, attempts, outcome.map_err(|e| e.to_string()), elapsed));
+        }
+        let started = Instant::now();
+        let written = self
+            .warehouse
+            .replace_raw_lots(&lots, self.clock.now())
+            .await
+            .map_err(|e| JobError::from(e).to_string());
+        let share = started.elapsed() / lots.len().max(1) as u32;
+        read.into_iter()
+            .map(|(slot, attempts, outcome, elapsed)| {
+                let (outcome, elapsed) = match (outcome, &written) {
+                    (Ok(rows), Ok(())) => (Ok((rows, rows)), elapsed + share),
+                    (Ok(_), Err(e)) => (Err(e.clone()), elapsed + share),
+                    (Err(e), _) => (Err(e), elapsed),
+                };
+                self.ran(Job::Ingest, slot.key(), attempts, outcome, elapsed)
+            })
+            .collect()
     }
 
     /// Records how runs of `job` ended, in one ledger transaction: done with their row
@@ -349,82 +454,91 @@ impl Pipeline {
         });
         let mut states = self.warehouse.ledger_window(from, to).await?;
         let due = due_partitions(from, to, now, &states);
+        // The due partitions of each day, in run order.
+        let mut days: Vec<(NaiveDate, &[DuePartition])> = Vec::new();
         let mut rest = due.as_slice();
         let mut date = from;
         while date <= to {
-            if self.stop_requested() {
-                total.interrupted = true;
-                break;
-            }
             let n = rest
                 .iter()
                 .take_while(|p| p.partition.date() == date)
                 .count();
-            let (due, tail) = rest.split_at(n);
+            let (day, tail) = rest.split_at(n);
+            days.push((date, day));
             rest = tail;
-            let day = self
-                .run_day(DayRun {
-                    date,
-                    due,
-                    now,
-                    opts,
-                    states: &mut states,
-                })
-                .await?;
-            total.merge(&day);
-            progress(ProgressEvent::DayDone { date, summary: day });
             date = match date.succ_opt() {
                 Some(d) => d,
                 None => break,
             };
         }
+        // A day's collect (simulation, encoding, lake writes) runs while the day before is
+        // ingested and transformed (SQLite and cleaning work): they touch different
+        // resources and ledger rows, so a backfill keeps both cores busy.
+        let mut ahead: Option<Collected> = None;
+        for (i, &(date, due)) in days.iter().enumerate() {
+            if self.stop_requested() {
+                total.interrupted = true;
+                break;
+            }
+            let collected = match ahead.take() {
+                Some(c) => c,
+                None => {
+                    let slots = self.collect_due(due, &states.collect, now, opts);
+                    self.collect_hours(&slots).await?
+                }
+            };
+            collected.apply(&mut states.collect);
+            let next: Vec<HourSlot> = match days.get(i + 1) {
+                Some(&(_, due)) if !self.stop_requested() => {
+                    self.collect_due(due, &states.collect, now, opts)
+                }
+                _ => Vec::new(),
+            };
+            let finish = self.finish_day(DayRun {
+                date,
+                due,
+                now,
+                opts,
+                states: &mut states,
+                collected,
+            });
+            let collect_next = async {
+                if next.is_empty() {
+                    Ok(None)
+                } else {
+                    self.collect_hours(&next).await.map(Some)
+                }
+            };
+            let (day, next) = tokio::try_join!(finish, collect_next)?;
+            ahead = next;
+            total.merge(&day);
+            progress(ProgressEvent::DayDone { date, summary: day });
+        }
         Ok(total)
     }
 
-    async fn run_day(&self, run: DayRun<'_>) -> Result<RunSummary, WarehouseError> {
-        let DayRun {
-            date,
-            due,
-            now,
-            opts,
-            states,
-        } = run;
-        let mut summary = RunSummary::default();
-        let slots: Vec<HourSlot> = due
-            .iter()
-            .filter(|p| p.job == Job::Collect)
-            .filter_map(|p| match p.partition {
-                Partition::Hour(slot) => Some(slot),
-                Partition::Day(_) => None,
-            })
-            .collect();
-        let transform_due = due.iter().any(|p| p.job == Job::Transform);
-        let LedgerStates {
-            collect,
-            ingest,
-            transform,
-        } = states;
-        let done_state = PartitionState {
-            status: RunStatus::Done,
-            attempts: 1,
-            next_attempt_at: None,
-        };
-        let failed_state = PartitionState {
-            status: RunStatus::Failed,
-            attempts: 0,
-            next_attempt_at: None,
-        };
-        let exhausted = |s: Option<&PartitionState>| matches!(s, Some(p) if p.status == RunStatus::Failed && p.attempts >= self.config.max_attempts);
-
-        // 1. Collect every due hour, several at once. The ledger records the hours' starts
-        // in one transaction and their ends in another (not two per hour).
-        let due: Vec<HourSlot> = slots
-            .iter()
-            .copied()
+    /// The hours of a day's due partitions whose collect is due.
+    fn collect_due(
+        &self,
+        due: &[DuePartition],
+        collect: &HashMap<String, PartitionState>,
+        now: DateTime<Utc>,
+        opts: RunOptions,
+    ) -> Vec<HourSlot> {
+        collect_slots(due)
             .filter(|s| self.is_due(collect.get(&s.key()), now, opts))
-            .collect();
-        let attempts = self.start_hours(Job::Collect, &due).await?;
-        let ran: Vec<(HourSlot, Ran)> = stream::iter(due.into_iter().zip(attempts))
+            .collect()
+    }
+
+    /// Collects these hours, several at once. The ledger records their starts in one
+    /// transaction and their ends in another (not two per hour).
+    async fn collect_hours(&self, slots: &[HourSlot]) -> Result<Collected, WarehouseError> {
+        let mut collected = Collected::default();
+        if slots.is_empty() {
+            return Ok(collected);
+        }
+        let attempts = self.start_hours(Job::Collect, slots).await?;
+        let ran: Vec<(HourSlot, Ran)> = stream::iter(slots.iter().copied().zip(attempts))
             .map(|(slot, attempts)| async move {
                 let work = async { self.collect(slot).await.map(|n| (n, n)) };
                 (
@@ -438,18 +552,42 @@ impl Pipeline {
             .await;
         let (ran_slots, ran): (Vec<HourSlot>, Vec<Ran>) = ran.into_iter().unzip();
         let results = self.record_ends(Job::Collect, &ran).await?;
-        let mut recollected = HashSet::new();
         for (slot, r) in ran_slots.into_iter().zip(results) {
-            let ok = r.is_ok();
-            self.account(&mut summary, Job::Collect, &slot.key(), r);
-            collect.insert(slot.key(), if ok { done_state } else { failed_state });
-            if ok {
-                recollected.insert(slot);
-            }
+            collected.hours.push((slot, r.is_ok()));
+            self.account(&mut collected.summary, Job::Collect, &slot.key(), r);
         }
+        Ok(collected)
+    }
+
+    /// Ingests and transforms a day whose collect has run (see [`DayRun`]).
+    async fn finish_day(&self, run: DayRun<'_>) -> Result<RunSummary, WarehouseError> {
+        let DayRun {
+            date,
+            due,
+            now,
+            opts,
+            states,
+            collected,
+        } = run;
+        let mut summary = collected.summary;
+        let recollected: HashSet<HourSlot> = collected
+            .hours
+            .iter()
+            .filter(|(_, ok)| *ok)
+            .map(|(slot, _)| *slot)
+            .collect();
+        let slots: Vec<HourSlot> = collect_slots(due).collect();
+        let transform_due = due.iter().any(|p| p.job == Job::Transform);
+        let LedgerStates {
+            collect,
+            ingest,
+            transform,
+        } = states;
+        let exhausted = |s: Option<&PartitionState>| matches!(s, Some(p) if p.status == RunStatus::Failed && p.attempts >= self.config.max_attempts);
 
         // 2. Ingest every due hour whose collect is done (and every re-collected hour), in
-        // order; the ledger records the starts in one transaction and the ends in another.
+        // one raw transaction (see `ingest_hours`); the ledger records the starts in one
+        // transaction and the ends in another.
         // A stop request is honoured between days' phases (a day's ingest is short).
         if self.stop_requested() {
             summary.interrupted = true;
@@ -471,31 +609,13 @@ impl Pipeline {
             }
         }
         let attempts = self.start_hours(Job::Ingest, &to_ingest).await?;
-        let mut ran = Vec::with_capacity(to_ingest.len());
-        for (slot, attempts) in to_ingest.iter().zip(attempts) {
-            let repaired = std::sync::atomic::AtomicBool::new(false);
-            ran.push(
-                self.measured(
-                    Job::Ingest,
-                    slot.key(),
-                    attempts,
-                    self.ingest_or_repair(*slot, &repaired),
-                )
-                .await,
-            );
-            if repaired.load(std::sync::atomic::Ordering::SeqCst) {
-                summary.repaired += 1;
-            }
-        }
+        let ran = self.ingest_hours(&to_ingest, attempts, &mut summary).await;
         let results = self.record_ends(Job::Ingest, &ran).await?;
         let mut reingested = false;
         for (run, r) in ran.iter().zip(results) {
             let ok = r.is_ok();
             self.account(&mut summary, Job::Ingest, &run.partition, r);
-            ingest.insert(
-                run.partition.clone(),
-                if ok { done_state } else { failed_state },
-            );
+            ingest.insert(run.partition.clone(), if ok { DONE } else { FAILED });
             reingested |= ok;
         }
         for slot in &slots {

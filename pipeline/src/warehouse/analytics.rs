@@ -7,13 +7,15 @@ use std::fmt::Write as _;
 
 use chrono::NaiveDate;
 
-use super::{insert_chunks_sqlite, rollups, Warehouse, WarehouseError};
+use super::sqlite_direct::with_direct;
+use super::{rollups, Warehouse, WarehouseError};
 // The clean rows are domain types (the cleaning's output); re-exported where they used to live.
 use crate::calendar::OPENING_HOURS;
 pub use crate::clean_rows::{
     AnalyticsTotals, CleanTransaction, CleanVisitor, QualityFigure, StoreHourRollup,
 };
 use crate::cleaning::History;
+use crate::spelling::heure_text;
 
 /// The store-hour rollup of a cleaned day (store-hours without transactions count 0).
 pub fn rollup(
@@ -50,8 +52,6 @@ pub fn rollup(
     }
     map.into_values().collect()
 }
-
-const SQLITE_CHUNK: usize = 4000;
 
 /// Sends `rows` to a `COPY … FROM STDIN` statement, each row written by `line` as one
 /// line of COPY's text format.
@@ -161,70 +161,70 @@ macro_rules! write_day {
     }};
 }
 
-/// The day's visitor, sales and store-hour rows on SQLite: multi-row inserts in chunks.
+/// The day's visitor, sales and store-hour rows on SQLite: one prepared `INSERT` per table
+/// stepped per row on the connection's own handle (see `sqlite_direct`).
 async fn insert_day_rows_sqlite(
     tx: &mut sqlx::SqliteConnection,
     d: &DayWrite<'_>,
 ) -> Result<(), WarehouseError> {
-    let date = d.date;
-    let date_text = date.to_string();
+    let date_text = d.date.to_string();
     // Dates and hours bound as borrowed text: no string formatted per row.
     let date_of = |day: NaiveDate| {
-        if day == date {
+        if day == d.date {
             Cow::Borrowed(date_text.as_str())
         } else {
             Cow::Owned(day.to_string())
         }
     };
-    insert_chunks_sqlite(
-        tx,
-        "INSERT INTO analytics.visiteurs (store_id, sensor_id, date, heure, nb_visiteurs, imputed) ",
-        d.visitors,
-        SQLITE_CHUNK,
-        |mut b, r| {
-            b.push_bind(r.store_id)
-                .push_bind(r.sensor_id)
-                .push_bind(date_of(r.date))
-                .push_bind(crate::spelling::heure_text(r.hour))
-                .push_bind(r.nb_visiteurs)
-                .push_bind(r.imputed);
-        },
-    )
-    .await?;
-    insert_chunks_sqlite(
-        tx,
-        "INSERT INTO analytics.transactions (store_id, date, heure, nb_transactions, chiffre_affaires_centimes, imputed) ",
-        d.transactions,
-        SQLITE_CHUNK,
-        |mut b, r| {
-            b.push_bind(r.store_id)
-                .push_bind(date_of(r.date))
-                .push_bind(crate::spelling::heure_text(r.hour))
-                .push_bind(r.nb_transactions)
-                .push_bind(r.chiffre_affaires_centimes)
-                .push_bind(r.imputed);
-        },
-    )
-    .await?;
-    insert_chunks_sqlite(
-        tx,
-        "INSERT INTO analytics.store_hours (store_id, date, hour, visitors, transactions, revenue_cents) ",
-        d.store_hours,
-        SQLITE_CHUNK,
-        |mut b, r| {
-            b.push_bind(r.store_id)
-                .push_bind(date_of(r.date))
-                .push_bind(r.hour as i64)
-                .push_bind(r.visitors)
-                .push_bind(r.transactions)
-                .push_bind(r.revenue_cents);
-        },
-    )
-    .await?;
-    Ok(())
+    with_direct(tx, |db| {
+        let mut st = db.prepare(
+            "INSERT INTO analytics.visiteurs (store_id, sensor_id, date, heure, nb_visiteurs, imputed) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
+        for r in d.visitors {
+            st.execute((
+                r.store_id,
+                r.sensor_id,
+                date_of(r.date).as_ref(),
+                heure_text(r.hour).as_ref(),
+                r.nb_visiteurs,
+                r.imputed,
+            ))?;
+        }
+        let mut st = db.prepare(
+            "INSERT INTO analytics.transactions (store_id, date, heure, nb_transactions, chiffre_affaires_centimes, imputed) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
+        for r in d.transactions {
+            st.execute((
+                r.store_id,
+                date_of(r.date).as_ref(),
+                heure_text(r.hour).as_ref(),
+                r.nb_transactions,
+                r.chiffre_affaires_centimes,
+                r.imputed,
+            ))?;
+        }
+        let mut st = db.prepare(
+            "INSERT INTO analytics.store_hours (store_id, date, hour, visitors, transactions, revenue_cents) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
+        for r in d.store_hours {
+            st.execute((
+                r.store_id,
+                date_of(r.date).as_ref(),
+                r.hour as i64,
+                r.visitors,
+                r.transactions,
+                r.revenue_cents,
+            ))?;
+        }
+        Ok(())
+    })
+    .await
 }
 
-/// The day's rows on PostgreSQL: COPY for the rows, one UNNEST insert for the store-hours.
+/// The day's visitor, sales and store-hour rows on PostgreSQL: COPY.
 async fn insert_day_rows_postgres(
     tx: &mut sqlx::PgConnection,
     d: &DayWrite<'_>,
@@ -267,21 +267,19 @@ async fn insert_day_rows_postgres(
             },
         )
         .await?;
-    let rollup = d.store_hours;
-    if !rollup.is_empty() {
-        sqlx::query(
-                "INSERT INTO analytics.store_hours (store_id, date, hour, visitors, transactions, revenue_cents) \
-                 SELECT * FROM UNNEST($1::int[], $2::date[], $3::smallint[], $4::bigint[], $5::bigint[], $6::bigint[])",
-            )
-            .bind(rollup.iter().map(|r| r.store_id).collect::<Vec<_>>())
-            .bind(rollup.iter().map(|r| r.date).collect::<Vec<_>>())
-            .bind(rollup.iter().map(|r| r.hour as i16).collect::<Vec<_>>())
-            .bind(rollup.iter().map(|r| r.visitors).collect::<Vec<_>>())
-            .bind(rollup.iter().map(|r| r.transactions).collect::<Vec<_>>())
-            .bind(rollup.iter().map(|r| r.revenue_cents).collect::<Vec<_>>())
-            .execute(&mut *tx)
-            .await?;
-    }
+    copy_postgres(
+            &mut *tx,
+            "COPY analytics.store_hours (store_id, date, hour, visitors, transactions, revenue_cents) FROM STDIN",
+            d.store_hours,
+            |out, r| {
+                let _ = writeln!(
+                    out,
+                    "{}\t{}\t{}\t{}\t{}\t{}",
+                    r.store_id, r.date, r.hour, r.visitors, r.transactions, r.revenue_cents
+                );
+            },
+        )
+        .await?;
     Ok(())
 }
 

@@ -43,6 +43,7 @@ pub mod dashboard;
 pub mod ledger;
 pub mod raw;
 pub mod rollups;
+mod sqlite_direct;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -68,6 +69,8 @@ pub enum WarehouseError {
     Url(String),
     #[error("database error: {0}")]
     Sql(#[from] sqlx::Error),
+    #[error("database error: {0}")]
+    Direct(#[from] rusqlite::Error),
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("{0}")]
@@ -276,24 +279,6 @@ impl Warehouse {
         });
         Ok(())
     }
-}
-
-/// The SQLite side of a bulk writer: `rows` inserted by multi-row `INSERT`s of `chunk`
-/// rows each (SQLite binds at most 32,766 values per statement). `insert` is the
-/// statement up to `VALUES`; `bind` pushes one row's values.
-pub(crate) async fn insert_chunks_sqlite<'a, R>(
-    conn: &mut sqlx::SqliteConnection,
-    insert: &str,
-    rows: &'a [R],
-    chunk: usize,
-    mut bind: impl FnMut(sqlx::query_builder::Separated<'_, 'a, sqlx::Sqlite, &'static str>, &'a R),
-) -> Result<(), WarehouseError> {
-    for part in rows.chunks(chunk.max(1)) {
-        let mut qb: sqlx::QueryBuilder<'a, sqlx::Sqlite> = sqlx::QueryBuilder::new(insert);
-        qb.push_values(part, &mut bind);
-        qb.build().execute(&mut *conn).await?;
-    }
-    Ok(())
 }
 
 /// Adapts `$1`-style SQL to SQLite's numbered `?1` parameters.

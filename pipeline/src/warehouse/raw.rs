@@ -10,12 +10,10 @@ use std::collections::{BTreeSet, HashMap};
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{PgConnection, Postgres, Sqlite, SqliteConnection};
 
-use super::{insert_chunks_sqlite, Warehouse, WarehouseError};
+use super::sqlite_direct::with_direct;
+use super::{Warehouse, WarehouseError};
 use crate::cleaning::{DayInput, History};
 use crate::records::{TransactionRow, VisitorRow};
-
-/// SQLite binds at most 32,766 values per statement: 8 per row, 2,000 rows per insert.
-const SQLITE_CHUNK: usize = 2000;
 
 /// An imported file, as `raw.imports` records it (one row, read by column name).
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -64,21 +62,34 @@ enum RawTx {
     Postgres(sqlx::Transaction<'static, Postgres>),
 }
 
-/// Raw rows to insert, each with its line in its file (`None` for collected rows).
-type Lined<'a, R> = [(Option<i64>, &'a R)];
+/// One raw row to insert: the lot that brings it, its line in its file (`None` for
+/// collected rows) and the row.
+struct RawRow<'a, R> {
+    lot: &'a str,
+    line: Option<i64>,
+    row: &'a R,
+}
+
+/// One collected hour's raw rows, replaced whole under its `lot` (see
+/// [`Warehouse::replace_raw_lots`]).
+#[derive(Debug, Clone, Default)]
+pub struct RawLot {
+    pub lot: String,
+    pub visitors: Vec<VisitorRow>,
+    pub transactions: Vec<TransactionRow>,
+}
 
 impl RawTx {
-    /// Inserts rows of `lot`, landed `at`, through the backend's bulk writer.
+    /// Inserts rows, landed `at`, through the backend's bulk writer.
     async fn insert(
         &mut self,
-        lot: &str,
         at: DateTime<Utc>,
-        visitors: &Lined<'_, VisitorRow>,
-        transactions: &Lined<'_, TransactionRow>,
+        visitors: &[RawRow<'_, VisitorRow>],
+        transactions: &[RawRow<'_, TransactionRow>],
     ) -> Result<(), WarehouseError> {
         match self {
-            RawTx::Sqlite(tx) => insert_sqlite(tx, lot, at, visitors, transactions).await,
-            RawTx::Postgres(tx) => insert_postgres(tx, lot, at, visitors, transactions).await,
+            RawTx::Sqlite(tx) => insert_sqlite(tx, at, visitors, transactions).await,
+            RawTx::Postgres(tx) => insert_postgres(tx, at, visitors, transactions).await,
         }
     }
 
@@ -91,91 +102,101 @@ impl RawTx {
     }
 }
 
-/// The raw tables' bulk writer on SQLite: multi-row `INSERT`s of [`SQLITE_CHUNK`] rows.
+/// The raw tables' bulk writer on SQLite: one prepared `INSERT` stepped per row on the
+/// connection's own handle (see `sqlite_direct`).
 async fn insert_sqlite(
     conn: &mut SqliteConnection,
-    lot: &str,
     at: DateTime<Utc>,
-    visitors: &Lined<'_, VisitorRow>,
-    transactions: &Lined<'_, TransactionRow>,
+    visitors: &[RawRow<'_, VisitorRow>],
+    transactions: &[RawRow<'_, TransactionRow>],
 ) -> Result<(), WarehouseError> {
-    insert_chunks_sqlite(
-        conn,
-        &format!("INSERT INTO raw.visiteurs ({VISITOR_COLUMNS}) "),
-        visitors,
-        SQLITE_CHUNK,
-        |mut b, (line, r)| {
-            b.push_bind(r.store_id)
-                .push_bind(r.sensor_id)
-                .push_bind(&r.date)
-                .push_bind(&r.heure)
-                .push_bind(r.nb_visiteurs)
-                .push_bind(at)
-                .push_bind(lot)
-                .push_bind(*line);
-        },
-    )
-    .await?;
-    insert_chunks_sqlite(
-        conn,
-        &format!("INSERT INTO raw.transactions ({TRANSACTION_COLUMNS}) "),
-        transactions,
-        SQLITE_CHUNK,
-        |mut b, (line, r)| {
-            b.push_bind(r.store_id)
-                .push_bind(&r.date)
-                .push_bind(&r.heure)
-                .push_bind(r.transactions)
-                .push_bind(r.chiffre_affaires)
-                .push_bind(at)
-                .push_bind(lot)
-                .push_bind(*line);
-        },
-    )
-    .await?;
-    Ok(())
+    // Bound as sqlx binds a `DateTime<Utc>` (RFC 3339 text), so both writers store the same.
+    let at = at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false);
+    let values = |n: usize| {
+        let marks: Vec<String> = (1..=n).map(|i| format!("?{i}")).collect();
+        marks.join(", ")
+    };
+    let visitors_sql = format!(
+        "INSERT INTO raw.visiteurs ({VISITOR_COLUMNS}) VALUES ({})",
+        values(8)
+    );
+    let tx_sql = format!(
+        "INSERT INTO raw.transactions ({TRANSACTION_COLUMNS}) VALUES ({})",
+        values(8)
+    );
+    with_direct(conn, |db| {
+        let mut st = db.prepare(&visitors_sql)?;
+        for RawRow { lot, line, row: r } in visitors {
+            st.execute((
+                r.store_id,
+                r.sensor_id,
+                &r.date,
+                &r.heure,
+                r.nb_visiteurs,
+                &at,
+                lot,
+                line,
+            ))?;
+        }
+        let mut st = db.prepare(&tx_sql)?;
+        for RawRow { lot, line, row: r } in transactions {
+            st.execute((
+                r.store_id,
+                &r.date,
+                &r.heure,
+                r.transactions,
+                r.chiffre_affaires,
+                &at,
+                lot,
+                line,
+            ))?;
+        }
+        Ok(())
+    })
+    .await
 }
 
 /// The raw tables' bulk writer on PostgreSQL: one `INSERT … SELECT FROM UNNEST` of
 /// arrays per table.
 async fn insert_postgres(
     conn: &mut PgConnection,
-    lot: &str,
     at: DateTime<Utc>,
-    visitors: &Lined<'_, VisitorRow>,
-    transactions: &Lined<'_, TransactionRow>,
+    visitors: &[RawRow<'_, VisitorRow>],
+    transactions: &[RawRow<'_, TransactionRow>],
 ) -> Result<(), WarehouseError> {
     if !visitors.is_empty() {
         sqlx::query(&format!(
             "INSERT INTO raw.visiteurs ({VISITOR_COLUMNS}) \
-             SELECT s, c, d, h, n, $7, $8, l \
-             FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::bigint[]) AS t(s, c, d, h, n, l)"
+             SELECT s, c, d, h, n, $8, o, l \
+             FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::text[]) \
+             AS t(s, c, d, h, n, l, o)"
         ))
-        .bind(visitors.iter().map(|(_, r)| r.store_id).collect::<Vec<_>>())
-        .bind(visitors.iter().map(|(_, r)| r.sensor_id).collect::<Vec<_>>())
-        .bind(visitors.iter().map(|(_, r)| r.date.as_str()).collect::<Vec<_>>())
-        .bind(visitors.iter().map(|(_, r)| r.heure.as_str()).collect::<Vec<_>>())
-        .bind(visitors.iter().map(|(_, r)| r.nb_visiteurs).collect::<Vec<_>>())
-        .bind(visitors.iter().map(|(l, _)| *l).collect::<Vec<_>>())
+        .bind(visitors.iter().map(|v| v.row.store_id).collect::<Vec<_>>())
+        .bind(visitors.iter().map(|v| v.row.sensor_id).collect::<Vec<_>>())
+        .bind(visitors.iter().map(|v| v.row.date.as_str()).collect::<Vec<_>>())
+        .bind(visitors.iter().map(|v| v.row.heure.as_str()).collect::<Vec<_>>())
+        .bind(visitors.iter().map(|v| v.row.nb_visiteurs).collect::<Vec<_>>())
+        .bind(visitors.iter().map(|v| v.line).collect::<Vec<_>>())
+        .bind(visitors.iter().map(|v| v.lot).collect::<Vec<_>>())
         .bind(at)
-        .bind(lot)
         .execute(&mut *conn)
         .await?;
     }
     if !transactions.is_empty() {
         sqlx::query(&format!(
             "INSERT INTO raw.transactions ({TRANSACTION_COLUMNS}) \
-             SELECT s, d, h, t, c, $7, $8, l \
-             FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::float8[], $6::bigint[]) AS u(s, d, h, t, c, l)"
+             SELECT s, d, h, t, c, $8, o, l \
+             FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::float8[], $6::bigint[], $7::text[]) \
+             AS u(s, d, h, t, c, l, o)"
         ))
-        .bind(transactions.iter().map(|(_, r)| r.store_id).collect::<Vec<_>>())
-        .bind(transactions.iter().map(|(_, r)| r.date.as_str()).collect::<Vec<_>>())
-        .bind(transactions.iter().map(|(_, r)| r.heure.as_str()).collect::<Vec<_>>())
-        .bind(transactions.iter().map(|(_, r)| r.transactions).collect::<Vec<_>>())
-        .bind(transactions.iter().map(|(_, r)| r.chiffre_affaires).collect::<Vec<_>>())
-        .bind(transactions.iter().map(|(l, _)| *l).collect::<Vec<_>>())
+        .bind(transactions.iter().map(|t| t.row.store_id).collect::<Vec<_>>())
+        .bind(transactions.iter().map(|t| t.row.date.as_str()).collect::<Vec<_>>())
+        .bind(transactions.iter().map(|t| t.row.heure.as_str()).collect::<Vec<_>>())
+        .bind(transactions.iter().map(|t| t.row.transactions).collect::<Vec<_>>())
+        .bind(transactions.iter().map(|t| t.row.chiffre_affaires).collect::<Vec<_>>())
+        .bind(transactions.iter().map(|t| t.line).collect::<Vec<_>>())
+        .bind(transactions.iter().map(|t| t.lot).collect::<Vec<_>>())
         .bind(at)
-        .bind(lot)
         .execute(&mut *conn)
         .await?;
     }
@@ -207,12 +228,18 @@ impl ImportWriter {
         transactions: &[(u64, TransactionRow)],
         at: DateTime<Utc>,
     ) -> Result<(), WarehouseError> {
-        let visitors: Vec<_> = visitors.iter().map(|(l, r)| (Some(*l as i64), r)).collect();
-        let transactions: Vec<_> = transactions
-            .iter()
-            .map(|(l, r)| (Some(*l as i64), r))
-            .collect();
-        self.0.insert(lot, at, &visitors, &transactions).await
+        fn lined<'a, R>(lot: &'a str, rows: &'a [(u64, R)]) -> Vec<RawRow<'a, R>> {
+            rows.iter()
+                .map(|(line, row)| RawRow {
+                    lot,
+                    line: Some(*line as i64),
+                    row,
+                })
+                .collect()
+        }
+        self.0
+            .insert(at, &lined(lot, visitors), &lined(lot, transactions))
+            .await
     }
 
     /// Records the file in `raw.imports` and commits everything; returns its `seq`.
@@ -247,21 +274,59 @@ impl Warehouse {
         transactions: &[TransactionRow],
         at: DateTime<Utc>,
     ) -> Result<(), WarehouseError> {
+        let lot = RawLot {
+            lot: lot.to_string(),
+            visitors: visitors.to_vec(),
+            transactions: transactions.to_vec(),
+        };
+        self.replace_raw_lots(std::slice::from_ref(&lot), at).await
+    }
+
+    /// Replaces everything each lot brought into raw with its rows, all in one
+    /// transaction (a day's collected hours at once: one commit instead of 24).
+    pub async fn replace_raw_lots(
+        &self,
+        lots: &[RawLot],
+        at: DateTime<Utc>,
+    ) -> Result<(), WarehouseError> {
+        if lots.is_empty() {
+            return Ok(());
+        }
         let mut tx = match self {
             Warehouse::Sqlite(pool) => RawTx::Sqlite(pool.begin().await?),
             Warehouse::Postgres(pool) => RawTx::Postgres(pool.begin().await?),
         };
-        for sql in [
-            "DELETE FROM raw.visiteurs WHERE lot = $1",
-            "DELETE FROM raw.transactions WHERE lot = $1",
-        ] {
-            per_backend!(RawTx; &mut tx, sql, |q, conn| {
-                sqlx::query(q).bind(lot).execute(&mut **conn).await?;
-            });
+        // One DELETE per table for up to 500 lots: `lot IN ($1, …)` on the lot index.
+        for part in lots.chunks(500) {
+            let marks: Vec<String> = (1..=part.len()).map(|i| format!("${i}")).collect();
+            let marks = marks.join(", ");
+            for table in ["raw.visiteurs", "raw.transactions"] {
+                let sql = format!("DELETE FROM {table} WHERE lot IN ({marks})");
+                per_backend!(RawTx; &mut tx, &sql, |q, conn| {
+                    let mut query = sqlx::query(q);
+                    for l in part {
+                        query = query.bind(&l.lot);
+                    }
+                    query.execute(&mut **conn).await?;
+                });
+            }
         }
-        let visitors: Vec<_> = visitors.iter().map(|r| (None, r)).collect();
-        let transactions: Vec<_> = transactions.iter().map(|r| (None, r)).collect();
-        tx.insert(lot, at, &visitors, &transactions).await?;
+        fn collected<'a, R>(lot: &'a RawLot, rows: &'a [R]) -> impl Iterator<Item = RawRow<'a, R>> {
+            rows.iter().map(|row| RawRow {
+                lot: &lot.lot,
+                line: None,
+                row,
+            })
+        }
+        let visitors: Vec<_> = lots
+            .iter()
+            .flat_map(|l| collected(l, &l.visitors))
+            .collect();
+        let transactions: Vec<_> = lots
+            .iter()
+            .flat_map(|l| collected(l, &l.transactions))
+            .collect();
+        tx.insert(at, &visitors, &transactions).await?;
         tx.commit().await
     }
 
@@ -312,35 +377,45 @@ impl Warehouse {
             Option<String>,
             i64,
         );
-        // The two feeds are read at once, on two of the pool's connections.
+        // On PostgreSQL the two feeds are read at once, on two of the pool's connections.
         let (v, t): (Vec<V>, Vec<T>) = match self {
             Warehouse::Sqlite(p) => {
-                // The visitor rows (9 in 10 of a day's rows) as one JSON array built by
-                // SQLite in the same scan, instead of one row at a time through the
-                // driver's channel (see BENCHMARKS-pipeline.md, issue 15).
-                let visitors = async {
-                    let json: String = sqlx::query_scalar(&super::sqlite(VISITORS_JSON_SQL))
-                        .bind(&spellings[0])
-                        .bind(&spellings[1])
-                        .bind(&spellings[2])
-                        .fetch_one(p)
-                        .await?;
-                    tokio::task::spawn_blocking(move || serde_json::from_str::<Vec<V>>(&json))
-                        .await
-                        .map_err(|e| WarehouseError::Data(format!("raw day decode task: {e}")))?
-                        .map_err(|e| WarehouseError::Data(format!("raw visitor rows: {e}")))
-                };
-                let sales = async {
-                    Ok::<_, WarehouseError>(
-                        sqlx::query_as::<Sqlite, T>(&super::sqlite(tx_sql))
-                            .bind(&spellings[0])
-                            .bind(&spellings[1])
-                            .bind(&spellings[2])
-                            .fetch_all(p)
-                            .await?,
-                    )
-                };
-                tokio::try_join!(visitors, sales)?
+                // Both feeds stepped on the connection's own handle: 231,000 rows of a
+                // 1,000-store day, without a hand-over per row (see `sqlite_direct`).
+                let (visitors_sql, tx_sql) = (super::sqlite(visitors_sql), super::sqlite(tx_sql));
+                let mut conn = p.acquire().await?;
+                with_direct(&mut conn, |db| {
+                    let mut st = db.prepare(&visitors_sql)?;
+                    let v = st
+                        .query_map(rusqlite::params_from_iter(&spellings), |r| {
+                            Ok((
+                                r.get(0)?,
+                                r.get(1)?,
+                                r.get(2)?,
+                                r.get(3)?,
+                                r.get(4)?,
+                                r.get(5)?,
+                                r.get(6)?,
+                            ))
+                        })?
+                        .collect::<Result<Vec<V>, _>>()?;
+                    let mut st = db.prepare(&tx_sql)?;
+                    let t = st
+                        .query_map(rusqlite::params_from_iter(&spellings), |r| {
+                            Ok((
+                                r.get(0)?,
+                                r.get(1)?,
+                                r.get(2)?,
+                                r.get(3)?,
+                                r.get(4)?,
+                                r.get(5)?,
+                                r.get(6)?,
+                            ))
+                        })?
+                        .collect::<Result<Vec<T>, _>>()?;
+                    Ok((v, t))
+                })
+                .await?
             }
             Warehouse::Postgres(p) => {
                 let visitors = sqlx::query_as::<Postgres, V>(visitors_sql)
@@ -441,13 +516,5 @@ impl Warehouse {
         Ok((visitors, transactions))
     }
 }
-
-/// `raw_day`'s visitor rows on SQLite, as one JSON array of
-/// `[store_id, sensor_id, date, heure, nb_visiteurs, lot or null, line]`, in the order the
-/// plain query returns them (same scan).
-const VISITORS_JSON_SQL: &str =
-    "SELECT json_group_array(json_array(store_id, sensor_id, date, heure, \
-     nb_visiteurs, CASE WHEN lot LIKE 'collect:%' THEN NULL ELSE lot END, COALESCE(line, 0))) \
-     FROM raw.visiteurs WHERE date IN ($1, $2, $3)";
 
 pub use crate::spelling::date_spellings;
