@@ -3,6 +3,7 @@
 //! failures grouped by error, recent runs, and the daily quality figures explained.
 
 use leptos::prelude::*;
+use pipeline::failures::FailureGroup;
 use serde::{Deserialize, Serialize};
 
 use crate::format;
@@ -86,20 +87,6 @@ pub struct PartitionGrid {
     pub transform: Vec<CellState>,
 }
 
-/// Failed partitions sharing a job and an error.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FailureGroupRow {
-    pub job: String,
-    pub error: String,
-    pub partitions: i64,
-    pub first_partition: String,
-    pub last_partition: String,
-    /// Partitions with no automatic retry left.
-    pub exhausted: i64,
-    /// The earliest scheduled retry (Paris time).
-    pub next_attempt_at: Option<String>,
-}
-
 /// One day of the quality figures, both feeds (sensors and sales) together.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct QualityRow {
@@ -136,7 +123,8 @@ pub struct PipelineView {
     pub missing: Vec<String>,
     /// How many there are in all.
     pub missing_total: usize,
-    pub failures: Vec<FailureGroupRow>,
+    /// Failed partitions by job and error, the next retry in Paris time.
+    pub failures: Vec<FailureGroup<String>>,
     pub recent: Vec<RunRow>,
     pub quality: Vec<QualityRow>,
 }
@@ -457,7 +445,7 @@ fn Grid(grid: PartitionGrid, lang: Memo<Lang>) -> impl IntoView {
 }
 
 #[component]
-fn FailureGroups(groups: Vec<FailureGroupRow>, lang: Memo<Lang>) -> impl IntoView {
+fn FailureGroups(groups: Vec<FailureGroup<String>>, lang: Memo<Lang>) -> impl IntoView {
     let l = lang.get_untracked();
     view! {
         <ul class="failure-groups">
