@@ -228,27 +228,24 @@ fn StatusView(status: PipelineView, lang: Memo<Lang>) -> impl IntoView {
             "The pipeline has not run anything yet.",
         )
         .to_string()
-    } else if missing_total == 0 {
-        format!(
-            "{} {} {} {}{} {}",
-            l.pick("Partitions dues du", "Partitions due from"),
-            format::date(&from_shown, l),
-            l.pick("au", "to"),
-            format::date(&checked_to, l),
-            l.pick(" :", ":"),
-            l.pick("toutes présentes.", "all present."),
-        )
     } else {
-        format!(
-            "{} {} {} {}{} {} {}",
+        let due = format!(
+            "{} {} {} {}{}",
             l.pick("Partitions dues du", "Partitions due from"),
             format::date(&from_shown, l),
             l.pick("au", "to"),
             format::date(&checked_to, l),
             l.pick(" :", ":"),
-            format::int(missing_total as i64, l),
-            l.pick("manquantes ou en échec :", "missing or failed:"),
-        )
+        );
+        if missing_total == 0 {
+            format!("{due} {}", l.pick("toutes présentes.", "all present."))
+        } else {
+            format!(
+                "{due} {} {}",
+                format::int(missing_total as i64, l),
+                l.pick("manquantes ou en échec :", "missing or failed:"),
+            )
+        }
     };
     let more = missing_total.saturating_sub(missing.len());
     // Each section is type-erased: one nested view type would be too deep for rustc.
