@@ -283,7 +283,7 @@ where
             </label>
             <label>
                 {lang.pick("À", "to")}
-                <HourSelect field=signals.field("h1", |f| f.h1, |f, h| f.h1 = h) fallback=*OPENING_HOURS.end() checked=true on_change=c5 />
+                <HourSelect field=signals.field("h1", |f| f.h1, |f, h| f.h1 = h) fallback=*OPENING_HOURS.end() may_be_invalid=true on_change=c5 />
                 {move || field_error("h1")().map(|m| view! { <span class="field-error" id="h1-error">{m}</span> })}
             </label>
             <label>
@@ -451,7 +451,7 @@ fn HourSelect<C>(
     fallback: u32,
     /// The field can be the one an error is about (`aria-invalid`).
     #[prop(optional)]
-    checked: bool,
+    may_be_invalid: bool,
     on_change: C,
 ) -> impl IntoView
 where
@@ -462,7 +462,7 @@ where
             name=field.name
             id=field.id()
             prop:value=move || field.value().to_string()
-            aria-invalid=checked.then(|| field.invalid())
+            aria-invalid=may_be_invalid.then(|| field.invalid())
             on:change=move |ev| {
                 field.set(event_target_value(&ev).parse().unwrap_or(fallback));
                 on_change();
