@@ -290,22 +290,10 @@ fn SnapshotView(snapshot: HourSnapshot, lang: Memo<Lang>) -> impl IntoView {
                 {format!("{} — {} {}", snapshot.city_store, snapshot.date, snapshot.heure)}
             </p>
             <dl class="kpis">
-                <div>
-                    <dt>{move || lang.get().pick("Visiteurs (capteurs)", "Visitors (sensors)")}</dt>
-                    <dd id="snapshot-visitors">{total}</dd>
-                </div>
-                <div>
-                    <dt>{move || lang.get().pick("Transactions", "Transactions")}</dt>
-                    <dd id="snapshot-transactions">{snapshot.transactions.unwrap_or(0)}</dd>
-                </div>
-                <div>
-                    <dt>{move || lang.get().pick("Chiffre d'affaires", "Revenue")}</dt>
-                    <dd id="snapshot-revenue">{ca}</dd>
-                </div>
-                <div>
-                    <dt>{move || lang.get().pick("Relevés manquants", "Missing readings")}</dt>
-                    <dd>{missing}</dd>
-                </div>
+                <SnapshotFigure lang fr="Visiteurs (capteurs)" en="Visitors (sensors)" id="snapshot-visitors" value=total.to_string() />
+                <SnapshotFigure lang fr="Transactions" en="Transactions" id="snapshot-transactions" value=snapshot.transactions.unwrap_or(0).to_string() />
+                <SnapshotFigure lang fr="Chiffre d'affaires" en="Revenue" id="snapshot-revenue" value=ca />
+                <SnapshotFigure lang fr="Relevés manquants" en="Missing readings" value=missing.to_string() />
             </dl>
             <table class="sensor-table">
                 <thead>
@@ -333,6 +321,25 @@ fn SnapshotView(snapshot: HourSnapshot, lang: Memo<Lang>) -> impl IntoView {
         </div>
     }
     .into_any()
+}
+
+/// One figure of the snapshot: its label in the page's language, then its value.
+#[component]
+fn SnapshotFigure(
+    lang: Memo<Lang>,
+    fr: &'static str,
+    en: &'static str,
+    /// The value's element id (for the end-to-end tests), if it has one.
+    #[prop(optional)]
+    id: Option<&'static str>,
+    value: String,
+) -> impl IntoView {
+    view! {
+        <div>
+            <dt>{move || lang.get().pick(fr, en)}</dt>
+            <dd id=id>{value}</dd>
+        </div>
+    }
 }
 
 #[component]

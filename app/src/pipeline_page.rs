@@ -3,6 +3,7 @@
 //! failures grouped by error, recent runs, and the daily quality figures explained.
 
 use leptos::prelude::*;
+use pipeline::failures::FailureGroup;
 use serde::{Deserialize, Serialize};
 
 use crate::format;
@@ -86,20 +87,6 @@ pub struct PartitionGrid {
     pub transform: Vec<CellState>,
 }
 
-/// Failed partitions sharing a job and an error.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FailureGroupRow {
-    pub job: String,
-    pub error: String,
-    pub partitions: i64,
-    pub first_partition: String,
-    pub last_partition: String,
-    /// Partitions with no automatic retry left.
-    pub exhausted: i64,
-    /// The earliest scheduled retry (Paris time).
-    pub next_attempt_at: Option<String>,
-}
-
 /// One day of the quality figures, both feeds (sensors and sales) together.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct QualityRow {
@@ -136,7 +123,8 @@ pub struct PipelineView {
     pub missing: Vec<String>,
     /// How many there are in all.
     pub missing_total: usize,
-    pub failures: Vec<FailureGroupRow>,
+    /// Failed partitions by job and error, the next retry in Paris time.
+    pub failures: Vec<FailureGroup<String>>,
     pub recent: Vec<RunRow>,
     pub quality: Vec<QualityRow>,
 }
@@ -240,27 +228,24 @@ fn StatusView(status: PipelineView, lang: Memo<Lang>) -> impl IntoView {
             "The pipeline has not run anything yet.",
         )
         .to_string()
-    } else if missing_total == 0 {
-        format!(
-            "{} {} {} {}{} {}",
-            l.pick("Partitions dues du", "Partitions due from"),
-            format::date(&from_shown, l),
-            l.pick("au", "to"),
-            format::date(&checked_to, l),
-            l.pick(" :", ":"),
-            l.pick("toutes présentes.", "all present."),
-        )
     } else {
-        format!(
-            "{} {} {} {}{} {} {}",
+        let due = format!(
+            "{} {} {} {}{}",
             l.pick("Partitions dues du", "Partitions due from"),
             format::date(&from_shown, l),
             l.pick("au", "to"),
             format::date(&checked_to, l),
             l.pick(" :", ":"),
-            format::int(missing_total as i64, l),
-            l.pick("manquantes ou en échec :", "missing or failed:"),
-        )
+        );
+        if missing_total == 0 {
+            format!("{due} {}", l.pick("toutes présentes.", "all present."))
+        } else {
+            format!(
+                "{due} {} {}",
+                format::int(missing_total as i64, l),
+                l.pick("manquantes ou en échec :", "missing or failed:"),
+            )
+        }
     };
     let more = missing_total.saturating_sub(missing.len());
     // Each section is type-erased: one nested view type would be too deep for rustc.
@@ -457,7 +442,7 @@ fn Grid(grid: PartitionGrid, lang: Memo<Lang>) -> impl IntoView {
 }
 
 #[component]
-fn FailureGroups(groups: Vec<FailureGroupRow>, lang: Memo<Lang>) -> impl IntoView {
+fn FailureGroups(groups: Vec<FailureGroup<String>>, lang: Memo<Lang>) -> impl IntoView {
     let l = lang.get_untracked();
     view! {
         <ul class="failure-groups">

@@ -13,9 +13,7 @@ use pipeline::ledger::{
 };
 use pipeline::WarehouseError;
 
-use crate::pipeline_page::{
-    CellState, FailureGroupRow, PartitionGrid, PipelineView, QualityRow, MISSING_LISTED,
-};
+use crate::pipeline_page::{CellState, PartitionGrid, PipelineView, QualityRow, MISSING_LISTED};
 use crate::services::Services;
 use crate::wire::RunRow;
 
@@ -187,15 +185,7 @@ pub async fn load_view(services: &Services) -> Result<PipelineView, String> {
         .await
         .map_err(e)?
         .into_iter()
-        .map(|g| FailureGroupRow {
-            job: g.job,
-            error: g.error,
-            partitions: g.partitions,
-            first_partition: g.first_partition,
-            last_partition: g.last_partition,
-            exhausted: g.exhausted,
-            next_attempt_at: g.next_attempt_at.map(|t| paris(t, "%Y-%m-%d %H:%M")),
-        })
+        .map(|g| g.map_retry(|t| paris(t, "%Y-%m-%d %H:%M")))
         .collect();
     Ok(PipelineView {
         summary: w.ledger_summary().await.map_err(e)?,

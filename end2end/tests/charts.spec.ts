@@ -3,9 +3,8 @@
 import { test, expect, type Page } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
 import * as fs from "node:fs";
-import * as path from "node:path";
 import { query, expectedKpis } from "./db";
-import { addDays, appliedFilter, frDate, hydrated, screenshots, waitApplied, watchConsole } from "./helpers";
+import { addDays, appliedFilter, frDate, screenshot, visit, waitApplied, watchConsole } from "./helpers";
 
 /** Moves the pointer over the middle of a chart's plot and returns its tooltip. */
 async function hoverPlot(page: Page, chart: string, fx = 0.5, fy = 0.5) {
@@ -41,8 +40,7 @@ function dataMonday(): string {
 test("hovering the visitors and revenue charts shows the exact figures of the point", async ({ page }) => {
   const problems = watchConsole(page);
   await page.setViewportSize({ width: 1440, height: 900 });
-  await page.goto("/dashboard?store=2");
-  await hydrated(page);
+  await visit(page, "/dashboard?store=2");
   const f = await appliedFilter(page);
   await waitApplied(page, { ...f, store: 2 });
 
@@ -60,8 +58,7 @@ test("hovering the visitors and revenue charts shows the exact figures of the po
     expect(t.text).toContain(frDate(t.x));
     expect(t.text.replace(/\s/g, "")).toContain(String(expected));
   }
-  fs.mkdirSync(screenshots, { recursive: true });
-  await page.screenshot({ path: path.join(screenshots, "charts-desktop-tooltip.png"), fullPage: false });
+  await screenshot(page, "charts-desktop-tooltip", false);
 
   // Revenue per hour: the bar under the pointer.
   for (const fx of [0.3, 0.7]) {
@@ -88,8 +85,7 @@ test("hovering the visitors and revenue charts shows the exact figures of the po
 });
 
 test("a legend click hides a series and a second click brings it back", async ({ page }) => {
-  await page.goto("/dashboard");
-  await hydrated(page);
+  await visit(page, "/dashboard");
   const chart = page.locator("#chart-visitors");
   const lines = chart.locator(".svg polyline");
   const before = await lines.count();
@@ -105,8 +101,7 @@ test("a legend click hides a series and a second click brings it back", async ({
 });
 
 test("a click on a ranking bar opens that store, a click on a day its hours, and back returns", async ({ page }) => {
-  await page.goto("/dashboard");
-  await hydrated(page);
+  await visit(page, "/dashboard");
   const f = await appliedFilter(page);
   // The first (best) store of the ranking.
   const tip = await hoverPlot(page, "ranking", 0.4, 0.06);
@@ -139,8 +134,7 @@ test("a click on a ranking bar opens that store, a click on a day its hours, and
 test("comparisons are like for like, closed days say so, partial data is marked", async ({ page }) => {
   const monday = dataMonday();
   const wednesday = addDays(monday, 2);
-  await page.goto(`/dashboard?from=${monday}&to=${wednesday}`);
-  await hydrated(page);
+  await visit(page, `/dashboard?from=${monday}&to=${wednesday}`);
   // Monday–Wednesday against the Monday–Wednesday before.
   const prevFrom = addDays(monday, -7);
   const prevTo = addDays(wednesday, -7);
@@ -160,24 +154,20 @@ test("comparisons are like for like, closed days say so, partial data is marked"
   await expect(page.locator(".kpi[data-kpi='visitors'] .kpi-change")).toHaveText("n/a — données partielles");
 
   // A weekend only: closed, not −100 %.
-  await page.goto(`/dashboard?from=${addDays(monday, -2)}&to=${addDays(monday, -1)}`);
-  await hydrated(page);
+  await visit(page, `/dashboard?from=${addDays(monday, -2)}&to=${addDays(monday, -1)}`);
   for (const el of await page.locator(".kpi .kpi-change").all()) await expect(el).toHaveText("fermé");
   await expect(page.locator(".kpi[data-kpi='visitors'] .kpi-value")).toHaveText("fermé");
 
   // A comparison period that starts before the first day of data.
   const [[first]] = query("SELECT MIN(date) FROM analytics.store_hours");
-  await page.goto(`/dashboard?from=${first}&to=${addDays(first as string, 3)}`);
-  await hydrated(page);
+  await visit(page, `/dashboard?from=${first}&to=${addDays(first as string, 3)}`);
   await expect(page.locator(".kpi[data-kpi='visitors'] .kpi-change")).toHaveText("n/a — données partielles");
   // And a period that itself starts before the data.
-  await page.goto(`/dashboard?from=${addDays(first as string, -3)}&to=${addDays(first as string, 3)}`);
-  await hydrated(page);
+  await visit(page, `/dashboard?from=${addDays(first as string, -3)}&to=${addDays(first as string, 3)}`);
   await expect(page.locator(".kpi[data-kpi='revenue'] .kpi-change")).toHaveText("n/a — données partielles");
 
   // No comparison at all.
-  await page.goto(`/dashboard?from=${monday}&to=${wednesday}&cmp=none`);
-  await hydrated(page);
+  await visit(page, `/dashboard?from=${monday}&to=${wednesday}&cmp=none`);
   await expect(page.locator("#period")).toContainText("sans comparaison");
   await expect(page.locator("#chart-visitors .legend-prev")).toHaveCount(0);
 });
@@ -186,8 +176,7 @@ for (const width of [390, 1440]) {
   test(`chart text is 12 px or more at ${width} px`, async ({ page }) => {
     await page.setViewportSize({ width, height: 900 });
     for (const url of ["/dashboard", "/dashboard?store=1"]) {
-      await page.goto(url);
-      await hydrated(page);
+      await visit(page, url);
       // The charts are redrawn at their container's width once hydrated.
       await expect
         .poll(() =>
@@ -215,19 +204,16 @@ for (const width of [390, 1440]) {
       expect(overflow, url).toBeLessThanOrEqual(0);
     }
     if (width === 390) {
-      await page.goto("/dashboard?store=1");
-      await hydrated(page);
+      await visit(page, "/dashboard?store=1");
       await hoverPlot(page, "visitors", 0.5, 0.45);
-      fs.mkdirSync(screenshots, { recursive: true });
-      await page.screenshot({ path: path.join(screenshots, "charts-phone-tooltip.png"), fullPage: false });
-      await page.screenshot({ path: path.join(screenshots, "dashboard-phone-full.png"), fullPage: true });
+      await screenshot(page, "charts-phone-tooltip", false);
+      await screenshot(page, "dashboard-phone-full");
     }
   });
 }
 
 test("the heatmap has labelled cells, a colour scale and values on hover", async ({ page }) => {
-  await page.goto("/dashboard");
-  await hydrated(page);
+  await visit(page, "/dashboard");
   const f = await appliedFilter(page);
   await expect(page.locator("#chart-heatmap .heat-scale")).toBeVisible();
   const tip = await hoverPlot(page, "heatmap", 0.5, 0.3);
@@ -245,8 +231,7 @@ test("the heatmap has labelled cells, a colour scale and values on hover", async
 });
 
 test("each chart has a name, a description, a data table and an SVG download", async ({ page }) => {
-  await page.goto("/dashboard");
-  await hydrated(page);
+  await visit(page, "/dashboard");
   for (const id of ["visitors", "revenue_hour", "conversion_day", "conversion_hour", "heatmap", "ranking"]) {
     const chart = page.locator(`#chart-${id}`);
     await expect(chart.locator("svg[role='img']")).toHaveAttribute("aria-label", /.+/);
@@ -268,8 +253,7 @@ for (const [name, url] of [
   ["English", "/dashboard?lang=en"],
 ]) {
   test(`axe-core finds no serious or critical violation: ${name}`, async ({ page }) => {
-    await page.goto(url);
-    await hydrated(page);
+    await visit(page, url);
     await page.locator(".chart .plot").first().waitFor();
     const results = await new AxeBuilder({ page }).analyze();
     const bad = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");

@@ -1,13 +1,10 @@
 import { test, expect } from "@playwright/test";
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { expectedKpis, query } from "./db";
-import { appliedFilter, expectClose, hydrated, screenshots, shownKpis, waitApplied, watchConsole } from "./helpers";
+import { appliedFilter, expectClose, screenshot, shownKpis, visit, waitApplied, watchConsole } from "./helpers";
 
 test("default view: the last complete week, KPIs equal the analytics tables", async ({ page }) => {
   const problems = watchConsole(page);
-  await page.goto("/dashboard");
-  await hydrated(page);
+  await visit(page, "/dashboard");
   const f = await appliedFilter(page);
   const from = new Date(f.from + "T12:00:00Z");
   expect(from.getUTCDay()).toBe(1); // a Monday
@@ -18,15 +15,13 @@ test("default view: the last complete week, KPIs equal the analytics tables", as
   for (const id of ["visitors", "revenue_hour", "conversion_day", "conversion_hour", "heatmap", "ranking"]) {
     await expect(page.locator(`#chart-${id} svg`)).toHaveCount(1);
   }
-  fs.mkdirSync(screenshots, { recursive: true });
-  await page.screenshot({ path: path.join(screenshots, "dashboard-desktop.png"), fullPage: true });
+  await screenshot(page, "dashboard-desktop");
   expect(problems).toEqual([]);
 });
 
 test("each filter changes the KPIs and charts, and they stay equal to the database", async ({ page }) => {
   const problems = watchConsole(page);
-  await page.goto("/dashboard");
-  await hydrated(page);
+  await visit(page, "/dashboard");
   const f = await appliedFilter(page);
   const all = await shownKpis(page);
   const chartBefore = await page.locator("#chart-visitors").innerHTML();
@@ -89,8 +84,7 @@ test("a shared URL reopens the same view", async ({ browser }) => {
   const url = `/dashboard?store=7&sensors=3&sensors=5&from=${from}&to=${to}&h0=10&h1=17`;
   const page = await (await browser.newContext()).newPage();
   const problems = watchConsole(page);
-  await page.goto(url);
-  await hydrated(page);
+  await visit(page, url);
   await expect(page.locator("#filter-store")).toHaveValue("7");
   await expect(page.locator("#filter-from")).toHaveValue(from);
   await expect(page.locator("#filter-h1")).toHaveValue("17");
@@ -101,8 +95,7 @@ test("a shared URL reopens the same view", async ({ browser }) => {
 });
 
 test("a period without data says so instead of drawing blank charts", async ({ page }) => {
-  await page.goto("/dashboard?from=2022-01-03&to=2022-01-07");
-  await hydrated(page);
+  await visit(page, "/dashboard?from=2022-01-03&to=2022-01-07");
   await expect(page.locator("#chart-visitors .empty")).toContainText("Aucune donnée");
   await expect(page.locator(".kpi[data-kpi='visitors']")).toHaveAttribute("data-value", "0");
   await page.goto("/dashboard?from=2025-02-10&to=2025-02-01");
@@ -114,8 +107,7 @@ test("a period without data says so instead of drawing blank charts", async ({ p
 
 test("the pipeline page lists runs, completeness and quality", async ({ page }) => {
   const problems = watchConsole(page);
-  await page.goto("/pipeline");
-  await hydrated(page);
+  await visit(page, "/pipeline");
   await expect(page.locator("#ledger-summary")).toContainText("collect");
   await expect(page.locator("#recent-runs tbody tr").first()).toBeVisible();
   expect(await page.locator("#recent-runs tbody tr").count()).toBeGreaterThan(5);
@@ -124,18 +116,16 @@ test("the pipeline page lists runs, completeness and quality", async ({ page }) 
   await expect(page.locator("#quality tbody tr").first()).toBeVisible();
   await page.locator("#refresh").click();
   await expect(page.locator("#recent-runs tbody tr").first()).toBeVisible();
-  fs.mkdirSync(screenshots, { recursive: true });
-  await page.screenshot({ path: path.join(screenshots, "pipeline-desktop.png"), fullPage: true });
+  await screenshot(page, "pipeline-desktop");
   await page.setViewportSize({ width: 390, height: 844 });
-  await page.screenshot({ path: path.join(screenshots, "pipeline-phone.png"), fullPage: true });
+  await screenshot(page, "pipeline-phone");
   expect(problems).toEqual([]);
 });
 
 test("the dashboard works on a phone and in English", async ({ page }) => {
   const problems = watchConsole(page);
   await page.setViewportSize({ width: 390, height: 844 });
-  await page.goto("/dashboard?lang=en");
-  await hydrated(page);
+  await visit(page, "/dashboard?lang=en");
   await expect(page.getByRole("heading", { name: "Dashboard" })).toBeVisible();
   await expect(page.locator(".kpi[data-kpi='conversion'] .kpi-label")).toHaveText("Conversion rate");
   // On a phone the filters fold into a one-line summary.
@@ -145,7 +135,6 @@ test("the dashboard works on a phone and in English", async ({ page }) => {
   await page.locator("#apply-filters").click();
   await expect(page).toHaveURL(/lang=en/);
   await expect(page).toHaveURL(/store=1/);
-  fs.mkdirSync(screenshots, { recursive: true });
-  await page.screenshot({ path: path.join(screenshots, "dashboard-phone.png"), fullPage: true });
+  await screenshot(page, "dashboard-phone");
   expect(problems).toEqual([]);
 });

@@ -3,7 +3,7 @@
 // English, and a page that works without JavaScript.
 import { test, expect, type Page } from "@playwright/test";
 import { expectedKpis } from "./db";
-import { addDays, appliedFilter, expectClose, hydrated, parisToday, shownKpis, waitApplied, watchConsole } from "./helpers";
+import { addDays, appliedFilter, expectClose, parisToday, shownKpis, visit, waitApplied, watchConsole } from "./helpers";
 
 const DASHBOARD_FN = "**/api/dashboard*";
 
@@ -13,8 +13,7 @@ function searchKeys(page: Page): [string, string][] {
 
 test("filters apply as they change; a slow request shows a busy cue and stale figures", async ({ page }) => {
   const problems = watchConsole(page);
-  await page.goto("/dashboard");
-  await hydrated(page);
+  await visit(page, "/dashboard");
   const f = await appliedFilter(page);
   let release: () => void = () => {};
   const held = new Promise<void>((r) => (release = r));
@@ -43,8 +42,7 @@ test("filters apply as they change; a slow request shows a busy cue and stale fi
 });
 
 test("a failed request keeps the form and the last figures, and Retry recovers", async ({ page }) => {
-  await page.goto("/dashboard");
-  await hydrated(page);
+  await visit(page, "/dashboard");
   const f = await appliedFilter(page);
   const before = await shownKpis(page);
   await page.route(DASHBOARD_FN, (route) => route.abort("failed"));
@@ -73,8 +71,7 @@ test("a failed request keeps the form and the last figures, and Retry recovers",
 });
 
 test("a start date after the end date keeps the user's values and points at the field", async ({ page }) => {
-  await page.goto("/dashboard?store=2");
-  await hydrated(page);
+  await visit(page, "/dashboard?store=2");
   const f = await appliedFilter(page);
   const url = page.url();
   const later = addDays(f.to, 3);
@@ -93,8 +90,7 @@ test("a start date after the end date keeps the user's values and points at the 
 });
 
 test("presets set the right dates; sensors have all and none", async ({ page }) => {
-  await page.goto("/dashboard?store=1");
-  await hydrated(page);
+  await visit(page, "/dashboard?store=1");
   const today = parisToday();
   const yesterday = addDays(today, -1);
   const dow = (new Date(today + "T12:00:00Z").getUTCDay() + 6) % 7; // 0 = Monday
@@ -130,8 +126,7 @@ test("presets set the right dates; sensors have all and none", async ({ page }) 
 });
 
 test("URLs carry no empty keys and no defaults; old URLs still work", async ({ page }) => {
-  await page.goto("/dashboard");
-  await hydrated(page);
+  await visit(page, "/dashboard");
   const f = await appliedFilter(page);
   await page.locator("#filter-h0").selectOption("10");
   await expect(page).toHaveURL(/h0=10/);
@@ -142,14 +137,12 @@ test("URLs carry no empty keys and no defaults; old URLs still work", async ({ p
   await expect(page).toHaveURL(/store=5/);
   expect(searchKeys(page).map(([k]) => k)).toEqual(["store", "h0"]);
   // An old URL with empty keys still opens.
-  await page.goto(`/dashboard?store=&sensors=&from=${f.from}&to=${f.to}&h0=9&h1=19&=`);
-  await hydrated(page);
+  await visit(page, `/dashboard?store=&sensors=&from=${f.from}&to=${f.to}&h0=9&h1=19&=`);
   await waitApplied(page, f);
 });
 
 test("English applies to the whole dashboard", async ({ page }) => {
-  await page.goto("/dashboard?lang=en");
-  await hydrated(page);
+  await visit(page, "/dashboard?lang=en");
   await expect(page.locator("html")).toHaveAttribute("lang", "en");
   const text = await page.locator("main").innerText();
   for (const fr of ["Magasin", "Visiteurs", "Période", "données", "Capteur", "Chiffre", "Tableau", "Télécharger", "semaine", "Appliquer", "comparée"]) {
@@ -159,8 +152,7 @@ test("English applies to the whole dashboard", async ({ page }) => {
 
 test("at 360 px the dashboard does not scroll sideways and the filters fold", async ({ page }) => {
   await page.setViewportSize({ width: 360, height: 780 });
-  await page.goto("/dashboard?store=1");
-  await hydrated(page);
+  await visit(page, "/dashboard?store=1");
   await expect(page.locator("#filters-summary")).toBeVisible();
   await expect(page.locator("#filters")).toBeHidden();
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
@@ -217,8 +209,7 @@ test("during the first start's backfill the dashboard says the data is being pre
         timeout: 30_000,
       })
       .toBe(200);
-    await page.goto(`http://127.0.0.1:${port}/dashboard`);
-    await hydrated(page);
+    await visit(page, `http://127.0.0.1:${port}/dashboard`);
     await expect(page.locator("#preparing")).toContainText("Données en préparation");
     await expect(page.locator("#preparing progress")).toHaveCount(1);
     for (const el of await page.locator(".kpi .kpi-change").all()) {

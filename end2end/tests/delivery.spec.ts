@@ -1,6 +1,7 @@
 import { test, expect, type Page } from "@playwright/test";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { hydrated, visit } from "./helpers";
 
 // How the front end travels: hashed file names, precompressed files from disk, a year of
 // immutable caching, 304 answers to conditional page requests, and a reload that fetches
@@ -20,8 +21,7 @@ async function assets(page: Page): Promise<{ js: string; wasm: string; css: stri
 }
 
 test("pages reference hashed files that are precompressed and cached for a year", async ({ page, request }) => {
-  await page.goto("/");
-  await expect(page.locator("main[data-hydrated='true']")).toHaveCount(1);
+  await visit(page, "/");
   const files = await assets(page);
   // The names are the ones the build wrote (site/hash.txt).
   const hashes = fs.readFileSync(path.join(site, "hash.txt"), "utf8");
@@ -76,10 +76,9 @@ test("pages answer a conditional request with 304", async ({ request }) => {
 });
 
 test("a reload transfers under 50 KB: the wasm, script and stylesheet come from the cache", async ({ page }) => {
-  await page.goto("/dashboard");
-  await expect(page.locator("main[data-hydrated='true']")).toHaveCount(1);
+  await visit(page, "/dashboard");
   await page.reload();
-  await expect(page.locator("main[data-hydrated='true']")).toHaveCount(1);
+  await hydrated(page);
   const entries = await page.evaluate(() =>
     [...performance.getEntriesByType("navigation"), ...performance.getEntriesByType("resource")].map((e) => ({
       name: e.name,

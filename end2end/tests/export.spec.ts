@@ -1,6 +1,7 @@
 import { test, expect, type Page } from "@playwright/test";
 import * as fs from "node:fs";
 import { expectedKpis, query } from "./db";
+import { visit } from "./helpers";
 
 // The export (CSV and the Excel flavour): one row per store and hour, whose columns sum
 // to the dashboard's KPIs for the same filter.
@@ -82,8 +83,7 @@ const cases: { name: string; filter: () => Partial<Filter> }[] = [
 for (const c of cases) {
   test(`export sums equal the KPIs: ${c.name}`, async ({ page, request }) => {
     const asked = c.filter();
-    await page.goto(dashboardUrl(asked));
-    await expect(page.locator("main[data-hydrated='true']")).toHaveCount(1);
+    await visit(page, dashboardUrl(asked));
     const f: Filter = {
       ...asked,
       from: await page.locator("#filter-from").inputValue(),
@@ -155,8 +155,7 @@ test("the export refuses bad parameters with a clear message", async ({ request 
 });
 
 test("the Excel flavour downloads from the browser with its own name", async ({ page }) => {
-  await page.goto(`/dashboard?store=2`);
-  await expect(page.locator("main[data-hydrated='true']")).toHaveCount(1);
+  await visit(page, `/dashboard?store=2`);
   const href = await page.locator("a[href^='/export.csv']").first().getAttribute("href");
   const download = page.waitForEvent("download");
   // A link click, as a person would (the page may not offer this flavour itself).

@@ -1,8 +1,15 @@
 // Shared helpers of the browser tests.
 import { expect, type Page, type ConsoleMessage } from "@playwright/test";
+import * as fs from "node:fs";
 import * as path from "node:path";
 
 export const screenshots = path.join(__dirname, "..", "screenshots");
+
+/** Saves what the page shows as `screenshots/<name>.png` (the whole page by default). */
+export async function screenshot(page: Page, name: string, fullPage = true) {
+  fs.mkdirSync(screenshots, { recursive: true });
+  await page.screenshot({ path: path.join(screenshots, `${name}.png`), fullPage });
+}
 
 /** Collects console errors and warnings (hydration mismatches are reported there). */
 export function watchConsole(page: Page): string[] {
@@ -17,6 +24,12 @@ export function watchConsole(page: Page): string[] {
 /** Waits until the WebAssembly has hydrated the page. */
 export async function hydrated(page: Page) {
   await expect(page.locator("main[data-hydrated='true']")).toHaveCount(1);
+}
+
+/** Opens `url` and waits until the WebAssembly has hydrated it. */
+export async function visit(page: Page, url: string) {
+  await page.goto(url);
+  await hydrated(page);
 }
 
 /** The KPI values shown, from their data-value attributes. */

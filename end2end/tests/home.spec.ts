@@ -1,20 +1,5 @@
-import { test, expect, type Page, type ConsoleMessage } from "@playwright/test";
-import * as fs from "node:fs";
-import * as path from "node:path";
-
-const screenshots = path.join(__dirname, "..", "screenshots");
-
-/** Collects console errors and warnings (hydration mismatches are reported there). */
-function watchConsole(page: Page): string[] {
-  const problems: string[] = [];
-  page.on("console", (msg: ConsoleMessage) => {
-    if (msg.type() === "error" || msg.type() === "warning") {
-      problems.push(`${msg.type()}: ${msg.text()}`);
-    }
-  });
-  page.on("pageerror", (err) => problems.push(`pageerror: ${err.message}`));
-  return problems;
-}
+import { test, expect } from "@playwright/test";
+import { hydrated, screenshot, visit, watchConsole } from "./helpers";
 
 test("the home page is French, hydrates, and queries the simulator", async ({ page, request }) => {
   const problems = watchConsole(page);
@@ -22,8 +7,8 @@ test("the home page is French, hydrates, and queries the simulator", async ({ pa
   await expect(page.locator("html")).toHaveAttribute("lang", "fr");
   await expect(page.getByRole("heading", { name: "Interroger le simulateur" })).toBeVisible();
 
-  // Only the WebAssembly sets this: server-rendered HTML says "false".
-  await expect(page.locator("main[data-hydrated='true']")).toHaveCount(1);
+  // Only the WebAssembly sets `data-hydrated`: server-rendered HTML says "false".
+  await hydrated(page);
 
   // Pick Lyon and 15h, then submit: the form works only once hydrated (no page reload).
   await page.locator("select[name='city_store']").selectOption("Lyon");
@@ -48,15 +33,13 @@ test("the home page is French, hydrates, and queries the simulator", async ({ pa
   // 10 sensors in Lyon.
   await expect(page.locator(".sensor-table tbody tr")).toHaveCount(10);
 
-  fs.mkdirSync(screenshots, { recursive: true });
-  await page.screenshot({ path: path.join(screenshots, "home-desktop.png"), fullPage: true });
+  await screenshot(page, "home-desktop");
   expect(problems).toEqual([]);
 });
 
 test("a bad date gets a clear French message", async ({ page }) => {
   const problems = watchConsole(page);
-  await page.goto("/");
-  await expect(page.locator("main[data-hydrated='true']")).toHaveCount(1);
+  await visit(page, "/");
   await page.locator("input[name='date']").fill("2020-06-01");
   await page.locator("#query-button").click();
   await expect(page.locator(".snapshot-result .error")).toContainText("Pas de données avant le");
@@ -69,6 +52,5 @@ test("English is one click away and stays in the URL", async ({ page }) => {
   await page.getByRole("link", { name: "EN", exact: true }).click();
   await expect(page).toHaveURL(/lang=en/);
   await expect(page.getByRole("heading", { name: "Query the simulator" })).toBeVisible();
-  fs.mkdirSync(screenshots, { recursive: true });
-  await page.screenshot({ path: path.join(screenshots, "home-phone-en.png"), fullPage: true });
+  await screenshot(page, "home-phone-en");
 });

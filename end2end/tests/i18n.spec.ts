@@ -1,11 +1,8 @@
 import { test, expect, type Page, type ConsoleMessage } from "@playwright/test";
-import * as fs from "node:fs";
-import * as path from "node:path";
+import { hydrated, screenshot, visit } from "./helpers";
 
 // English everywhere `?lang=en` applies (home, pipeline, 404, errors, statuses, <html lang>),
 // and the same pages on a phone: no sideways scroll from 360 px, touch targets ≥ 24 px.
-
-const screenshots = path.join(__dirname, "..", "screenshots");
 
 function watchConsole(page: Page): string[] {
   const problems: string[] = [];
@@ -16,10 +13,6 @@ function watchConsole(page: Page): string[] {
   });
   page.on("pageerror", (err) => problems.push(`pageerror: ${err.message}`));
   return problems;
-}
-
-async function hydrated(page: Page) {
-  await expect(page.locator("main[data-hydrated='true']")).toHaveCount(1);
 }
 
 /** French letters and words that have no business on an English page. */
@@ -72,8 +65,7 @@ test("the 404 page has the site navigation, in both languages", async ({ page })
 });
 
 test("<html lang> follows the language switch without a reload", async ({ page }) => {
-  await page.goto("/");
-  await hydrated(page);
+  await visit(page, "/");
   await expect(page.locator("html")).toHaveAttribute("lang", "fr");
   await page.getByRole("link", { name: "EN", exact: true }).click();
   await expect(page.getByRole("heading", { name: "Query the simulator" })).toBeVisible();
@@ -84,8 +76,7 @@ test("<html lang> follows the language switch without a reload", async ({ page }
 });
 
 test("the simulator's errors speak the page's language", async ({ page }) => {
-  await page.goto("/?lang=en");
-  await hydrated(page);
+  await visit(page, "/?lang=en");
   await page.locator("input[name='date']").fill("2020-06-01");
   await page.locator("#query-button").click();
   await expect(page.locator(".snapshot-result .error")).toHaveText("No data before 2021-01-01");
@@ -105,8 +96,7 @@ for (const p of pages) {
   for (const lang of ["fr", "en"]) {
     test(`${p.name} (${lang}) on a phone: no sideways scroll at 360 px, touch targets of 24 px`, async ({ page }) => {
       await page.setViewportSize({ width: 360, height: 740 });
-      await page.goto(lang === "en" ? `${p.url}?lang=en` : p.url);
-      await hydrated(page);
+      await visit(page, lang === "en" ? `${p.url}?lang=en` : p.url);
       await expect(page.locator(p.ready).first()).toBeVisible();
       const width = await page.evaluate(() => document.documentElement.scrollWidth);
       expect(width).toBeLessThanOrEqual(360);
@@ -124,10 +114,9 @@ for (const p of pages) {
           .filter((t) => t.w < 24 || t.h < 24),
       );
       expect(small).toEqual([]);
-      fs.mkdirSync(screenshots, { recursive: true });
       for (const w of [390, 1440]) {
         await page.setViewportSize({ width: w, height: w > 1000 ? 900 : 844 });
-        await page.screenshot({ path: path.join(screenshots, `${p.name}-${lang}-${w}.png`), fullPage: true });
+        await screenshot(page, `${p.name}-${lang}-${w}`);
       }
     });
   }

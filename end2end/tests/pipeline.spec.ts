@@ -1,22 +1,11 @@
-import { test, expect, type Page, type ConsoleMessage } from "@playwright/test";
+import { test, expect, type Page } from "@playwright/test";
 import { execFileSync } from "node:child_process";
-import * as fs from "node:fs";
 import * as path from "node:path";
 import { query } from "./db";
+import { screenshot, visit, watchConsole } from "./helpers";
 
 // The pipeline page: the hour × day grid, missing partitions counted from the pipeline's
 // first day with "… et N autres", failures grouped by error, quality columns explained.
-
-const screenshots = path.join(__dirname, "..", "screenshots");
-
-function watchConsole(page: Page): string[] {
-  const problems: string[] = [];
-  page.on("console", (msg: ConsoleMessage) => {
-    if (msg.type() === "error" || msg.type() === "warning") problems.push(`${msg.type()}: ${msg.text()}`);
-  });
-  page.on("pageerror", (err) => problems.push(`pageerror: ${err.message}`));
-  return problems;
-}
 
 /** Runs one statement per parameter row on the server's SQLite warehouse, committed. */
 function execute(sql: string, rows: (string | number | null)[][]) {
@@ -32,8 +21,7 @@ c.commit()
 }
 
 async function open(page: Page, url: string) {
-  await page.goto(url);
-  await expect(page.locator("main[data-hydrated='true']")).toHaveCount(1);
+  await visit(page, url);
   await expect(page.locator("#grid table")).toBeVisible();
 }
 
@@ -80,8 +68,7 @@ test("the grid shows 14 days of hours and transforms, and the page fits a phone"
   );
   const grouped = String(closed).replace(/\B(?=(\d{3})+(?!\d))/g, "\u202f");
   await expect(page.locator(`#quality tbody tr[data-date='${day}'] td.expected`)).toHaveText(grouped);
-  fs.mkdirSync(screenshots, { recursive: true });
-  await page.screenshot({ path: path.join(screenshots, "pipeline-1440.png"), fullPage: true });
+  await screenshot(page, "pipeline-1440");
 
   for (const width of [390, 360]) {
     await page.setViewportSize({ width, height: 800 });
@@ -90,7 +77,7 @@ test("the grid shows 14 days of hours and transforms, and the page fits a phone"
     expect(scroll, `page width at ${width} px`).toBeLessThanOrEqual(width);
   }
   await page.setViewportSize({ width: 390, height: 844 });
-  await page.screenshot({ path: path.join(screenshots, "pipeline-390.png"), fullPage: true });
+  await screenshot(page, "pipeline-390");
   expect(problems).toEqual([]);
 });
 
@@ -144,11 +131,10 @@ test("missing partitions count from the first day, list 40 and say how many more
     await expect(page.locator("#completeness-summary")).toContainText(`${total} missing or failed`);
     await expect(page.locator(".failure-group", { hasText: error }).locator(".failure-count")).toHaveText("72 partitions");
     await expect(page.locator("#ledger-summary")).toContainText("failed");
-    fs.mkdirSync(screenshots, { recursive: true });
     await page.setViewportSize({ width: 1440, height: 900 });
-    await page.screenshot({ path: path.join(screenshots, "pipeline-failures-en-1440.png"), fullPage: true });
+    await screenshot(page, "pipeline-failures-en-1440");
     await page.setViewportSize({ width: 390, height: 844 });
-    await page.screenshot({ path: path.join(screenshots, "pipeline-failures-en-390.png"), fullPage: true });
+    await screenshot(page, "pipeline-failures-en-390");
   } finally {
     execute(
       "UPDATE job_ledger SET status = ?, attempts = ?, rows_in = ?, rows_out = ?, error = ?, next_attempt_at = ? WHERE job = ? AND partition = ?",

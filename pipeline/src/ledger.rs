@@ -10,6 +10,7 @@ use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::clock::{HourSlot, PARIS};
+pub use crate::failures::FailureGroup;
 
 /// Setting key: the first day the pipeline is responsible for.
 pub const START_SETTING: &str = "pipeline_start";
@@ -145,20 +146,6 @@ pub struct LedgerEntry {
     pub finished_at: Option<DateTime<Utc>>,
     pub duration_ms: Option<i64>,
     pub error: Option<String>,
-    pub next_attempt_at: Option<DateTime<Utc>>,
-}
-
-/// Failed partitions sharing a job and an error message.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FailureGroup {
-    pub job: String,
-    pub error: String,
-    pub partitions: i64,
-    pub first_partition: String,
-    pub last_partition: String,
-    /// Partitions with no automatic retry left (a person must retry them).
-    pub exhausted: i64,
-    /// The earliest scheduled retry of the group.
     pub next_attempt_at: Option<DateTime<Utc>>,
 }
 

@@ -5,10 +5,12 @@
 //!
 //! Without its default feature `runtime`, only the plain domain types remain (the
 //! calendar, how dates and hours are written, the `/releves` contract, the dashboard
-//! filter's URL grammar, the KPI formulas and figures, the message language): they
+//! filter's URL grammar, the KPI formulas and figures, the message language, the ledger's
+//! failure groups): they
 //! compile to wasm32, so the pages use them in the browser as the server does.
 
 pub mod calendar;
+pub mod failures;
 pub mod filter;
 pub mod kpi;
 pub mod lang;

@@ -142,8 +142,12 @@ where
     S: Fn() + Clone + Send + Sync + 'static,
     A: Fn() + Clone + Send + Sync + 'static,
 {
+    let signals = FormSignals {
+        form,
+        form_error,
+        current,
+    };
     let field_error = move |field: &'static str| field_error(form_error, current, field);
-    let invalid = move |field: &'static str| move || field_error(field)().is_some().to_string();
     let summary = move || {
         let f = form.get();
         let store = current.with(|d| {
@@ -265,80 +269,21 @@ where
             </label>
             <label>
                 {lang.pick("Du", "From")}
-                <input
-                    type="date"
-                    name="from"
-                    id="filter-from"
-                    min=min_date.clone()
-                    max=max_date.clone()
-                    value=move || form.with_untracked(|f| f.from.clone())
-                    prop:value=move || form.with(|f| f.from.clone())
-                    aria-invalid=invalid("from")
-                    aria-describedby="from-error"
-                    required
-                    on:change=move |ev| {
-                        let v = event_target_value(&ev);
-                        form.update(|f| f.from = v);
-                        c2();
-                    }
-                />
+                <DateInput field=signals.field("from", |f| f.from.clone(), |f, v| f.from = v) min=min_date.clone() max=max_date.clone() on_change=c2 />
                 {move || field_error("from")().map(|m| view! { <span class="field-error" id="from-error">{m}</span> })}
             </label>
             <label>
                 {lang.pick("Au", "To")}
-                <input
-                    type="date"
-                    name="to"
-                    id="filter-to"
-                    min=min_date
-                    max=max_date
-                    value=move || form.with_untracked(|f| f.to.clone())
-                    prop:value=move || form.with(|f| f.to.clone())
-                    aria-invalid=invalid("to")
-                    aria-describedby="to-error"
-                    required
-                    on:change=move |ev| {
-                        let v = event_target_value(&ev);
-                        form.update(|f| f.to = v);
-                        c3();
-                    }
-                />
+                <DateInput field=signals.field("to", |f| f.to.clone(), |f, v| f.to = v) min=min_date max=max_date on_change=c3 />
                 {move || field_error("to")().map(|m| view! { <span class="field-error" id="to-error" role="alert">{m}</span> })}
             </label>
             <label>
                 {lang.pick("De", "Hours from")}
-                <select
-                    name="h0"
-                    id="filter-h0"
-                    prop:value=move || form.with(|f| f.h0.to_string())
-                    on:change=move |ev| {
-                        let v = event_target_value(&ev);
-                        form.update(|f| f.h0 = v.parse().unwrap_or(*OPENING_HOURS.start()));
-                        c4();
-                    }
-                >
-                    {OPENING_HOURS
-                        .map(|h| view! { <option value=h.to_string() selected=move || form.with(|f| f.h0 == h)>{format!("{h}h")}</option> })
-                        .collect_view()}
-                </select>
+                <HourSelect field=signals.field("h0", |f| f.h0, |f, h| f.h0 = h) fallback=*OPENING_HOURS.start() on_change=c4 />
             </label>
             <label>
                 {lang.pick("À", "to")}
-                <select
-                    name="h1"
-                    id="filter-h1"
-                    prop:value=move || form.with(|f| f.h1.to_string())
-                    aria-invalid=invalid("h1")
-                    on:change=move |ev| {
-                        let v = event_target_value(&ev);
-                        form.update(|f| f.h1 = v.parse().unwrap_or(*OPENING_HOURS.end()));
-                        c5();
-                    }
-                >
-                    {OPENING_HOURS
-                        .map(|h| view! { <option value=h.to_string() selected=move || form.with(|f| f.h1 == h)>{format!("{h}h")}</option> })
-                        .collect_view()}
-                </select>
+                <HourSelect field=signals.field("h1", |f| f.h1, |f, h| f.h1 = h) fallback=*OPENING_HOURS.end() may_be_invalid=true on_change=c5 />
                 {move || field_error("h1")().map(|m| view! { <span class="field-error" id="h1-error">{m}</span> })}
             </label>
             <label>
@@ -393,5 +338,139 @@ where
                 </a>
             </div>
         </form>
+    }
+}
+
+/// The form's signals: what the user typed, the form's own error, the server's answer.
+#[derive(Clone, Copy)]
+struct FormSignals {
+    form: RwSignal<FormState>,
+    form_error: RwSignal<Option<FilterError>>,
+    current: RwSignal<DashboardData>,
+}
+
+impl FormSignals {
+    /// The form value named `name` (also its input's name), read with `get`, written
+    /// with `set`.
+    fn field<T>(
+        self,
+        name: &'static str,
+        get: fn(&FormState) -> T,
+        set: fn(&mut FormState, T),
+    ) -> FormField<T> {
+        FormField {
+            signals: self,
+            name,
+            get,
+            set,
+        }
+    }
+
+    /// `aria-invalid` of the input of `field`.
+    fn invalid(self, field: &'static str) -> impl Fn() -> String + Copy {
+        move || {
+            field_error(self.form_error, self.current, field)()
+                .is_some()
+                .to_string()
+        }
+    }
+}
+
+/// One value of the form, bound to its input.
+struct FormField<T> {
+    signals: FormSignals,
+    /// The input's name; its id is `filter-{name}`.
+    name: &'static str,
+    get: fn(&FormState) -> T,
+    set: fn(&mut FormState, T),
+}
+
+// Not derived: the derive would want `T: Copy`, and only fn pointers hold a `T`.
+impl<T> Clone for FormField<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for FormField<T> {}
+
+impl<T: 'static> FormField<T> {
+    fn id(self) -> String {
+        format!("filter-{}", self.name)
+    }
+
+    /// The value as the form holds it (tracked).
+    fn value(self) -> T {
+        self.signals.form.with(self.get)
+    }
+
+    fn value_untracked(self) -> T {
+        self.signals.form.with_untracked(self.get)
+    }
+
+    fn set(self, v: T) {
+        self.signals.form.update(|f| (self.set)(f, v));
+    }
+
+    fn invalid(self) -> impl Fn() -> String + Copy {
+        self.signals.invalid(self.name)
+    }
+}
+
+/// A date of the form (`from`, `to`): its error description follows its name.
+#[component]
+fn DateInput<C>(field: FormField<String>, min: String, max: String, on_change: C) -> impl IntoView
+where
+    C: Fn() + Send + Sync + 'static,
+{
+    view! {
+        <input
+            type="date"
+            name=field.name
+            id=field.id()
+            min=min
+            max=max
+            value=move || field.value_untracked()
+            prop:value=move || field.value()
+            aria-invalid=field.invalid()
+            aria-describedby=format!("{}-error", field.name)
+            required
+            on:change=move |ev| {
+                field.set(event_target_value(&ev));
+                on_change();
+            }
+        />
+    }
+}
+
+/// An hour of the form (`h0`, `h1`), one option per opening hour; an unreadable choice
+/// falls back to `fallback`.
+#[component]
+fn HourSelect<C>(
+    field: FormField<u32>,
+    fallback: u32,
+    /// The field can be the one an error is about (`aria-invalid`).
+    #[prop(optional)]
+    may_be_invalid: bool,
+    on_change: C,
+) -> impl IntoView
+where
+    C: Fn() + Send + Sync + 'static,
+{
+    view! {
+        <select
+            name=field.name
+            id=field.id()
+            prop:value=move || field.value().to_string()
+            aria-invalid=may_be_invalid.then(|| field.invalid())
+            on:change=move |ev| {
+                field.set(event_target_value(&ev).parse().unwrap_or(fallback));
+                on_change();
+            }
+        >
+            {OPENING_HOURS
+                .map(|h| view! { <option value=h.to_string() selected=move || field.value() == h>{format!("{h}h")}</option> })
+                .collect_view()}
+        </select>
     }
 }

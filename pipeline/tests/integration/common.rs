@@ -5,6 +5,7 @@ use std::sync::Arc;
 use chrono::{DateTime, NaiveDate, Utc};
 use pipeline::jobs::reconcile::{RunOptions, RunSummary};
 use pipeline::jobs::ProgressEvent;
+use pipeline::simulator::OPENING_HOURS;
 use pipeline::{FixedClock, Lake, Pipeline, PipelineConfig, Reference, Simulator, Warehouse};
 
 pub fn utc(s: &str) -> DateTime<Utc> {
@@ -167,4 +168,100 @@ pub async fn envs_with(now: DateTime<Utc>, reference: Arc<Reference>) -> Vec<Env
         v.push(pg);
     }
     v
+}
+
+/// Every analytics table and rollup with its content columns (ids left out) and its key
+/// order: (table, columns, order). The transform's fingerprint pins them all.
+pub fn analytics_tables() -> Vec<(&'static str, Vec<String>, &'static str)> {
+    let hours = |family: char| OPENING_HOURS.map(move |h| format!("{family}{h:02}"));
+    let cols = |names: &[&str]| names.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let store_values: Vec<String> = hours('v').chain(hours('t')).chain(hours('c')).collect();
+    // A store rollup: the store, its period column, then the value columns.
+    let store_rollup = |table, period: &str, order| {
+        let columns = cols(&["store_id", period])
+            .into_iter()
+            .chain(store_values.iter().cloned())
+            .collect();
+        (table, columns, order)
+    };
+    vec![
+        (
+            "visiteurs",
+            cols(&[
+                "store_id",
+                "sensor_id",
+                "date",
+                "heure",
+                "nb_visiteurs",
+                "imputed",
+            ]),
+            "date, store_id, sensor_id, heure",
+        ),
+        (
+            "transactions",
+            cols(&[
+                "store_id",
+                "date",
+                "heure",
+                "nb_transactions",
+                "chiffre_affaires_centimes",
+                "imputed",
+            ]),
+            "date, store_id, heure",
+        ),
+        (
+            "quality",
+            cols(&["date", "feed", "rule", "count"]),
+            "date, feed, rule",
+        ),
+        (
+            "store_hours",
+            cols(&[
+                "store_id",
+                "date",
+                "hour",
+                "visitors",
+                "transactions",
+                "revenue_cents",
+            ]),
+            "date, store_id, hour",
+        ),
+        (
+            "sensor_days",
+            cols(&["store_id", "sensor_id", "date"])
+                .into_iter()
+                .chain(hours('v'))
+                .chain(["genuine".to_string()])
+                .collect(),
+            "date, store_id, sensor_id",
+        ),
+        store_rollup("store_days", "date", "date, store_id"),
+        store_rollup("store_months", "month", "month, store_id"),
+        (
+            "chain_hours",
+            cols(&["date", "hour", "visitors", "transactions", "revenue_cents"]),
+            "date, hour",
+        ),
+        (
+            "sensors",
+            cols(&["store_id", "sensor_id"]),
+            "store_id, sensor_id",
+        ),
+    ]
+}
+
+/// One row's `columns` as one SQL text, `a,b,c`: each cast to text, `imputed` written 1
+/// or 0 (alike on both engines).
+pub fn row_text(columns: &[String]) -> String {
+    columns
+        .iter()
+        .map(|c| {
+            if c == "imputed" {
+                "CASE WHEN imputed THEN '1' ELSE '0' END".to_string()
+            } else {
+                format!("CAST({c} AS TEXT)")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" || ',' || ")
 }

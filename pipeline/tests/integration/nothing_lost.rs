@@ -43,70 +43,29 @@ async fn text_rows(wh: &Warehouse, sql: &str) -> Vec<String> {
     rows
 }
 
-fn t(column: &str) -> String {
-    format!("CAST({column} AS TEXT)")
-}
-
-/// Every analytics row and rollup, as text: what "bit-identical" compares.
+/// The analytics rows and rollups but the quality figures and the sensor masks, as text,
+/// each row after its table's tag (`v,`, `t,`…): what "bit-identical" compares.
 async fn dump(wh: &Warehouse) -> Vec<String> {
-    let cumulative: String = ['v', 't', 'c']
-        .iter()
-        .flat_map(|f| {
-            OPENING_HOURS.map(move |h| format!(" || ',' || {}", t(&format!("{f}{h:02}"))))
-        })
-        .collect();
-    let queries = [
-        format!(
-            "SELECT 'v,' || {} || ',' || {} || ',' || {} || ',' || {} || ',' || {} || ',' || \
-             CASE WHEN imputed THEN '1' ELSE '0' END FROM analytics.visiteurs",
-            t("store_id"),
-            t("sensor_id"),
-            t("date"),
-            t("heure"),
-            t("nb_visiteurs")
-        ),
-        format!(
-            "SELECT 't,' || {} || ',' || {} || ',' || {} || ',' || {} || ',' || {} || ',' || \
-             CASE WHEN imputed THEN '1' ELSE '0' END FROM analytics.transactions",
-            t("store_id"),
-            t("date"),
-            t("heure"),
-            t("nb_transactions"),
-            t("chiffre_affaires_centimes")
-        ),
-        format!(
-            "SELECT 'sh,' || {} || ',' || {} || ',' || {} || ',' || {} || ',' || {} || ',' || {} \
-             FROM analytics.store_hours",
-            t("store_id"),
-            t("date"),
-            t("hour"),
-            t("visitors"),
-            t("transactions"),
-            t("revenue_cents")
-        ),
-        format!(
-            "SELECT 'ch,' || {} || ',' || {} || ',' || {} || ',' || {} || ',' || {} \
-             FROM analytics.chain_hours",
-            t("date"),
-            t("hour"),
-            t("visitors"),
-            t("transactions"),
-            t("revenue_cents")
-        ),
-        format!(
-            "SELECT 'sd,' || {} || ',' || {}{cumulative} FROM analytics.store_days",
-            t("store_id"),
-            t("date")
-        ),
-        format!(
-            "SELECT 'sm,' || {} || ',' || {}{cumulative} FROM analytics.store_months",
-            t("store_id"),
-            t("month")
-        ),
+    let tags = [
+        ("visiteurs", "v"),
+        ("transactions", "t"),
+        ("store_hours", "sh"),
+        ("chain_hours", "ch"),
+        ("store_days", "sd"),
+        ("store_months", "sm"),
     ];
+    let tables = common::analytics_tables();
     let mut all = Vec::new();
-    for q in &queries {
-        all.extend(text_rows(wh, q).await);
+    for (table, tag) in tags {
+        let (_, columns, _) = tables
+            .iter()
+            .find(|(name, ..)| *name == table)
+            .expect("an analytics table");
+        let sql = format!(
+            "SELECT '{tag},' || {} FROM analytics.{table}",
+            common::row_text(columns)
+        );
+        all.extend(text_rows(wh, &sql).await);
     }
     all
 }

@@ -17,7 +17,7 @@ use pipeline::simulator::OPENING_HOURS;
 use pipeline::{Pipeline, Reference, Warehouse};
 use sha2::{Digest, Sha256};
 
-use crate::common::{envs_with, utc};
+use crate::common::{analytics_tables, envs_with, row_text, utc};
 
 fn d(s: &str) -> NaiveDate {
     s.parse().expect("date")
@@ -63,101 +63,12 @@ const EXPECTED: &[(&str, &str)] = &[
     ),
 ];
 
-/// (table, columns, order): the content that must not change (ids excluded).
-fn tables() -> Vec<(&'static str, Vec<String>, &'static str)> {
-    let hours = |family: char| OPENING_HOURS.map(move |h| format!("{family}{h:02}"));
-    let cols = |names: &[&str]| names.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-    let store_values: Vec<String> = hours('v').chain(hours('t')).chain(hours('c')).collect();
-    // A store rollup: the store, its period column, then the value columns.
-    let store_rollup = |table, period: &str, order| {
-        let columns = cols(&["store_id", period])
-            .into_iter()
-            .chain(store_values.iter().cloned())
-            .collect();
-        (table, columns, order)
-    };
-    vec![
-        (
-            "visiteurs",
-            cols(&[
-                "store_id",
-                "sensor_id",
-                "date",
-                "heure",
-                "nb_visiteurs",
-                "imputed",
-            ]),
-            "date, store_id, sensor_id, heure",
-        ),
-        (
-            "transactions",
-            cols(&[
-                "store_id",
-                "date",
-                "heure",
-                "nb_transactions",
-                "chiffre_affaires_centimes",
-                "imputed",
-            ]),
-            "date, store_id, heure",
-        ),
-        (
-            "quality",
-            cols(&["date", "feed", "rule", "count"]),
-            "date, feed, rule",
-        ),
-        (
-            "store_hours",
-            cols(&[
-                "store_id",
-                "date",
-                "hour",
-                "visitors",
-                "transactions",
-                "revenue_cents",
-            ]),
-            "date, store_id, hour",
-        ),
-        (
-            "sensor_days",
-            cols(&["store_id", "sensor_id", "date"])
-                .into_iter()
-                .chain(hours('v'))
-                .chain(["genuine".to_string()])
-                .collect(),
-            "date, store_id, sensor_id",
-        ),
-        store_rollup("store_days", "date", "date, store_id"),
-        store_rollup("store_months", "month", "month, store_id"),
-        (
-            "chain_hours",
-            cols(&["date", "hour", "visitors", "transactions", "revenue_cents"]),
-            "date, hour",
-        ),
-        (
-            "sensors",
-            cols(&["store_id", "sensor_id"]),
-            "store_id, sensor_id",
-        ),
-    ]
-}
-
 /// Every row of `table` as text, `a,b,c`, in the table's key order (then sorted as bytes,
 /// so that no engine's text collation matters).
 async fn rows(wh: &Warehouse, table: &str, columns: &[String], order: &str) -> Vec<String> {
-    let text: Vec<String> = columns
-        .iter()
-        .map(|c| {
-            if c == "imputed" {
-                "CASE WHEN imputed THEN '1' ELSE '0' END".to_string()
-            } else {
-                format!("CAST({c} AS TEXT)")
-            }
-        })
-        .collect();
     let sql = format!(
         "SELECT {} FROM analytics.{table} ORDER BY {order}",
-        text.join(" || ',' || ")
+        row_text(columns)
     );
     let mut out: Vec<String> = match wh {
         Warehouse::Sqlite(p) => sqlx::query_scalar(&sql).fetch_all(p).await.expect(&sql),
@@ -257,7 +168,7 @@ async fn assert_sensor_months_follow_sensor_days(wh: &Warehouse, label: &str) {
 /// The content hash of every analytics table and rollup.
 async fn fingerprint(wh: &Warehouse) -> Vec<(String, String, usize)> {
     let mut out = Vec::new();
-    for (table, columns, order) in tables() {
+    for (table, columns, order) in analytics_tables() {
         let lines = rows(wh, table, &columns, order).await;
         sqlite_storage_classes(wh, table, &columns).await;
         let mut hasher = Sha256::new();

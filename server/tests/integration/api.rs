@@ -20,7 +20,24 @@ fn services() -> Services {
 }
 
 async fn get(uri: &str) -> (StatusCode, Value) {
-    let router = datamag360::api::router(services());
+    answer(services(), uri).await
+}
+
+/// `get` at another time (`now` in UTC, RFC 3339).
+async fn get_at(now: &str, uri: &str) -> (StatusCode, Value) {
+    answer(services_at(utc(now)), uri).await
+}
+
+/// `get`, asserting the answer's status (the message names the URI and the body).
+async fn get_status(uri: &str, want: StatusCode) -> Value {
+    let (status, body) = get(uri).await;
+    assert_eq!(status, want, "{uri}: {body}");
+    body
+}
+
+/// The API's JSON answer to `GET uri`.
+async fn answer(services: Services, uri: &str) -> (StatusCode, Value) {
+    let router = datamag360::api::router(services);
     let (status, headers, bytes) = oneshot(&router, uri, &[]).await;
     let content_type = headers
         .get("content-type")
@@ -44,8 +61,7 @@ fn keys(v: &Value) -> Vec<String> {
 #[tokio::test]
 async fn visiteurs_keeps_the_original_shape_and_is_deterministic() {
     let uri = "/visiteurs?city_store=PARIS&sensor_id=9&year=2024&month=10&day=14&hour=12";
-    let (status, first) = get(uri).await;
-    assert_eq!(status, StatusCode::OK, "{first}");
+    let first = get_status(uri, StatusCode::OK).await;
     assert_eq!(keys(&first), ["is_closed", "message", "visiteurs"]);
     assert_eq!(first["is_closed"], false);
     let (_, second) = get(uri).await;
@@ -65,8 +81,7 @@ async fn visiteurs_keeps_the_original_shape_and_is_deterministic() {
 #[tokio::test]
 async fn transactions_keeps_the_original_shape() {
     let uri = "/transactions?city_store=paris&year=2024&month=10&day=14&hour=12";
-    let (status, body) = get(uri).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
+    let body = get_status(uri, StatusCode::OK).await;
     assert_eq!(keys(&body), ["chiffre_affaires", "transactions"]);
     assert!(body["transactions"].as_i64().expect("int") > 0);
     let ca = body["chiffre_affaires"].as_f64().expect("number");
@@ -134,20 +149,13 @@ async fn without_a_date_or_today_a_weekend_answers_closed() {
         "/visiteurs?city_store=Paris&sensor_id=2",
         "/visiteurs?city_store=Paris&year=2025&month=6&day=15",
     ] {
-        let (status, body) = get(uri).await;
-        assert_eq!(status, StatusCode::OK, "{uri}: {body}");
+        let body = get_status(uri, StatusCode::OK).await;
         assert_eq!(
             body,
             serde_json::json!({"message": "Magasin fermé!", "is_closed": true, "visiteurs": -1}),
             "{uri}"
         );
     }
-}
-
-async fn get_at(now: &str, uri: &str) -> (StatusCode, Value) {
-    let router = datamag360::api::router(services_at(utc(now)));
-    let (status, _, bytes) = oneshot(&router, uri, &[]).await;
-    (status, serde_json::from_slice(&bytes).expect("JSON"))
 }
 
 /// Without a date, and for today without an hour: today's running total, hours 9 up to
@@ -211,8 +219,7 @@ async fn integers_are_read_as_the_original_read_them() {
         "/visiteurs?city_store=Paris&year=%202024%20&month=10&day=14&hour=12%20&sensor_id=%209",
         "/visiteurs?city_store=Paris&year=2024&month=010&day=14&hour=12&sensor_id=9.",
     ] {
-        let (status, body) = get(uri).await;
-        assert_eq!(status, StatusCode::OK, "{uri}: {body}");
+        let body = get_status(uri, StatusCode::OK).await;
         assert_eq!(body, plain, "{uri}");
     }
     let (status, t) =
@@ -240,8 +247,7 @@ async fn integers_are_read_as_the_original_read_them() {
             "hour",
         ),
     ] {
-        let (status, body) = get(uri).await;
-        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{uri}: {body}");
+        let body = get_status(uri, StatusCode::UNPROCESSABLE_ENTITY).await;
         assert_eq!(body["parameter"], parameter, "{uri}: {body}");
         assert!(body["detail"]
             .as_str()
