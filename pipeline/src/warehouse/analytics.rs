@@ -2,7 +2,6 @@
 //! rows. A day is always replaced whole, with its rollups (`store_hours` here, the day-level
 //! ones in `rollups`), in one transaction, so a re-run never duplicates.
 
-use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use chrono::NaiveDate;
@@ -51,34 +50,6 @@ pub fn rollup(
         e.revenue_cents += t.chiffre_affaires_centimes;
     }
     map.into_values().collect()
-}
-
-/// Sends `rows` to a `COPY … FROM STDIN` statement, each row written by `line` as one
-/// line of COPY's text format.
-async fn copy_postgres<R>(
-    conn: &mut sqlx::PgConnection,
-    statement: &str,
-    rows: &[R],
-    line: impl Fn(&mut String, &R),
-) -> Result<(), WarehouseError> {
-    const PIECE: usize = 1 << 20;
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let mut copy = conn.copy_in_raw(statement).await?;
-    let mut buffer = String::with_capacity(PIECE + 256);
-    for r in rows {
-        line(&mut buffer, r);
-        if buffer.len() >= PIECE {
-            copy.send(std::mem::take(&mut buffer).into_bytes()).await?;
-            buffer.reserve(PIECE + 256);
-        }
-    }
-    if !buffer.is_empty() {
-        copy.send(buffer.into_bytes()).await?;
-    }
-    copy.finish().await?;
-    Ok(())
 }
 
 /// The writer's stages, at debug level (the transform's profile; see BENCHMARKS-pipeline §3).
@@ -161,125 +132,152 @@ macro_rules! write_day {
     }};
 }
 
-/// The day's visitor, sales and store-hour rows on SQLite: one prepared `INSERT` per table
-/// stepped per row on the connection's own handle (see `sqlite_direct`).
+/// One value of a day's bulk row, as both engines take it.
+#[derive(Clone, Copy)]
+enum Cell {
+    Int(i64),
+    Date(NaiveDate),
+    /// An hour, stored as `HH:00:00`.
+    Heure(u32),
+    Bool(bool),
+}
+
+/// A table a day's write fills in bulk: its name, its columns and each row's values in
+/// their order, written once for both engines' bulk writers.
+struct DayTable<'a> {
+    table: &'static str,
+    columns: &'static str,
+    rows: Box<dyn Iterator<Item = [Cell; 6]> + Send + 'a>,
+}
+
+fn day_tables<'a>(d: &'a DayWrite<'_>) -> [DayTable<'a>; 3] {
+    use Cell::{Bool, Date, Heure, Int};
+    [
+        DayTable {
+            table: "analytics.visiteurs",
+            columns: "store_id, sensor_id, date, heure, nb_visiteurs, imputed",
+            rows: Box::new(d.visitors.iter().map(|r| {
+                [
+                    Int(r.store_id.into()),
+                    Int(r.sensor_id.into()),
+                    Date(r.date),
+                    Heure(r.hour),
+                    Int(r.nb_visiteurs.into()),
+                    Bool(r.imputed),
+                ]
+            })),
+        },
+        DayTable {
+            table: "analytics.transactions",
+            columns: "store_id, date, heure, nb_transactions, chiffre_affaires_centimes, imputed",
+            rows: Box::new(d.transactions.iter().map(|r| {
+                [
+                    Int(r.store_id.into()),
+                    Date(r.date),
+                    Heure(r.hour),
+                    Int(r.nb_transactions.into()),
+                    Int(r.chiffre_affaires_centimes),
+                    Bool(r.imputed),
+                ]
+            })),
+        },
+        DayTable {
+            table: "analytics.store_hours",
+            columns: "store_id, date, hour, visitors, transactions, revenue_cents",
+            rows: Box::new(d.store_hours.iter().map(|r| {
+                [
+                    Int(r.store_id.into()),
+                    Date(r.date),
+                    Int(r.hour.into()),
+                    Int(r.visitors),
+                    Int(r.transactions),
+                    Int(r.revenue_cents),
+                ]
+            })),
+        },
+    ]
+}
+
+/// The day's bulk rows on SQLite: one prepared `INSERT` per table, stepped per row on the
+/// connection's own handle (see `sqlite_direct`).
 async fn insert_day_rows_sqlite(
     tx: &mut sqlx::SqliteConnection,
     d: &DayWrite<'_>,
 ) -> Result<(), WarehouseError> {
+    // The day's date as text once: no string formatted per row.
     let date_text = d.date.to_string();
-    // Dates and hours bound as borrowed text: no string formatted per row.
-    let date_of = |day: NaiveDate| {
-        if day == d.date {
-            Cow::Borrowed(date_text.as_str())
-        } else {
-            Cow::Owned(day.to_string())
-        }
-    };
     with_direct(tx, |db| {
-        let mut st = db.prepare(
-            "INSERT INTO analytics.visiteurs (store_id, sensor_id, date, heure, nb_visiteurs, imputed) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        )?;
-        for r in d.visitors {
-            st.execute((
-                r.store_id,
-                r.sensor_id,
-                date_of(r.date).as_ref(),
-                heure_text(r.hour).as_ref(),
-                r.nb_visiteurs,
-                r.imputed,
+        for DayTable {
+            table,
+            columns,
+            rows,
+        } in day_tables(d)
+        {
+            let mut st = db.prepare(&format!(
+                "INSERT INTO {table} ({columns}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
             ))?;
-        }
-        let mut st = db.prepare(
-            "INSERT INTO analytics.transactions (store_id, date, heure, nb_transactions, chiffre_affaires_centimes, imputed) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        )?;
-        for r in d.transactions {
-            st.execute((
-                r.store_id,
-                date_of(r.date).as_ref(),
-                heure_text(r.hour).as_ref(),
-                r.nb_transactions,
-                r.chiffre_affaires_centimes,
-                r.imputed,
-            ))?;
-        }
-        let mut st = db.prepare(
-            "INSERT INTO analytics.store_hours (store_id, date, hour, visitors, transactions, revenue_cents) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        )?;
-        for r in d.store_hours {
-            st.execute((
-                r.store_id,
-                date_of(r.date).as_ref(),
-                r.hour as i64,
-                r.visitors,
-                r.transactions,
-                r.revenue_cents,
-            ))?;
+            for cells in rows {
+                for (i, cell) in cells.into_iter().enumerate() {
+                    match cell {
+                        Cell::Int(v) => st.raw_bind_parameter(i + 1, v)?,
+                        Cell::Date(day) if day == d.date => {
+                            st.raw_bind_parameter(i + 1, date_text.as_str())?
+                        }
+                        Cell::Date(day) => st.raw_bind_parameter(i + 1, day.to_string())?,
+                        Cell::Heure(h) => st.raw_bind_parameter(i + 1, heure_text(h).as_ref())?,
+                        Cell::Bool(b) => st.raw_bind_parameter(i + 1, b)?,
+                    }
+                }
+                st.raw_execute()?;
+            }
         }
         Ok(())
     })
     .await
 }
 
-/// The day's visitor, sales and store-hour rows on PostgreSQL: COPY.
+/// The day's bulk rows on PostgreSQL: `COPY … FROM STDIN` per table (text format:
+/// integers, ISO dates and times, t/f), sent in pieces of about 1 MiB.
 async fn insert_day_rows_postgres(
     tx: &mut sqlx::PgConnection,
     d: &DayWrite<'_>,
 ) -> Result<(), WarehouseError> {
-    // The day's rows through COPY (text format: integers, ISO dates and
-    // times, t/f), sent in pieces of about 1 MiB.
-    copy_postgres(
-            &mut *tx,
-            "COPY analytics.visiteurs (store_id, sensor_id, date, heure, nb_visiteurs, imputed) FROM STDIN",
-            d.visitors,
-            |out, r| {
-                let _ = writeln!(
-                    out,
-                    "{}\t{}\t{}\t{:02}:00:00\t{}\t{}",
-                    r.store_id,
-                    r.sensor_id,
-                    r.date,
-                    r.hour,
-                    r.nb_visiteurs,
-                    if r.imputed { 't' } else { 'f' }
-                );
-            },
-        )
-        .await?;
-    copy_postgres(
-            &mut *tx,
-            "COPY analytics.transactions (store_id, date, heure, nb_transactions, chiffre_affaires_centimes, imputed) FROM STDIN",
-            d.transactions,
-            |out, r| {
-                let _ = writeln!(
-                    out,
-                    "{}\t{}\t{:02}:00:00\t{}\t{}\t{}",
-                    r.store_id,
-                    r.date,
-                    r.hour,
-                    r.nb_transactions,
-                    r.chiffre_affaires_centimes,
-                    if r.imputed { 't' } else { 'f' }
-                );
-            },
-        )
-        .await?;
-    copy_postgres(
-            &mut *tx,
-            "COPY analytics.store_hours (store_id, date, hour, visitors, transactions, revenue_cents) FROM STDIN",
-            d.store_hours,
-            |out, r| {
-                let _ = writeln!(
-                    out,
-                    "{}\t{}\t{}\t{}\t{}\t{}",
-                    r.store_id, r.date, r.hour, r.visitors, r.transactions, r.revenue_cents
-                );
-            },
-        )
-        .await?;
+    const PIECE: usize = 1 << 20;
+    for DayTable {
+        table,
+        columns,
+        rows,
+    } in day_tables(d)
+    {
+        let mut rows = rows.peekable();
+        if rows.peek().is_none() {
+            continue;
+        }
+        let mut copy = tx
+            .copy_in_raw(&format!("COPY {table} ({columns}) FROM STDIN"))
+            .await?;
+        let mut buffer = String::with_capacity(PIECE + 256);
+        for cells in rows {
+            for (i, cell) in cells.into_iter().enumerate() {
+                let tab = if i == 0 { "" } else { "\t" };
+                let _ = match cell {
+                    Cell::Int(v) => write!(buffer, "{tab}{v}"),
+                    Cell::Date(day) => write!(buffer, "{tab}{day}"),
+                    Cell::Heure(h) => write!(buffer, "{tab}{h:02}:00:00"),
+                    Cell::Bool(b) => write!(buffer, "{tab}{}", if b { 't' } else { 'f' }),
+                };
+            }
+            buffer.push('\n');
+            if buffer.len() >= PIECE {
+                copy.send(std::mem::take(&mut buffer).into_bytes()).await?;
+                buffer.reserve(PIECE + 256);
+            }
+        }
+        if !buffer.is_empty() {
+            copy.send(buffer.into_bytes()).await?;
+        }
+        copy.finish().await?;
+    }
     Ok(())
 }
 

@@ -387,31 +387,11 @@ impl Warehouse {
                 with_direct(&mut conn, |db| {
                     let mut st = db.prepare(&visitors_sql)?;
                     let v = st
-                        .query_map(rusqlite::params_from_iter(&spellings), |r| {
-                            Ok((
-                                r.get(0)?,
-                                r.get(1)?,
-                                r.get(2)?,
-                                r.get(3)?,
-                                r.get(4)?,
-                                r.get(5)?,
-                                r.get(6)?,
-                            ))
-                        })?
+                        .query_map(rusqlite::params_from_iter(&spellings), seven_columns)?
                         .collect::<Result<Vec<V>, _>>()?;
                     let mut st = db.prepare(&tx_sql)?;
                     let t = st
-                        .query_map(rusqlite::params_from_iter(&spellings), |r| {
-                            Ok((
-                                r.get(0)?,
-                                r.get(1)?,
-                                r.get(2)?,
-                                r.get(3)?,
-                                r.get(4)?,
-                                r.get(5)?,
-                                r.get(6)?,
-                            ))
-                        })?
+                        .query_map(rusqlite::params_from_iter(&spellings), seven_columns)?
                         .collect::<Result<Vec<T>, _>>()?;
                     Ok((v, t))
                 })
@@ -518,3 +498,27 @@ impl Warehouse {
 }
 
 pub use crate::spelling::date_spellings;
+
+/// A result row of seven columns as a tuple (a raw day's visitor or sales row).
+fn seven_columns<A, B, C, D, E, F, G>(
+    r: &rusqlite::Row<'_>,
+) -> rusqlite::Result<(A, B, C, D, E, F, G)>
+where
+    A: rusqlite::types::FromSql,
+    B: rusqlite::types::FromSql,
+    C: rusqlite::types::FromSql,
+    D: rusqlite::types::FromSql,
+    E: rusqlite::types::FromSql,
+    F: rusqlite::types::FromSql,
+    G: rusqlite::types::FromSql,
+{
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+    ))
+}
