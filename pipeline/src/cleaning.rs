@@ -251,7 +251,7 @@ pub fn sales_may_need_filling(
         };
         let plausible = TRANSACTIONS_RANGE.contains(&tx)
             && euros_to_cents(ca).is_some_and(|c| REVENUE_CENTS_RANGE.contains(&c));
-        if !plausible || parse_date(&r.date) != Some(date) {
+        if !plausible || !crate::spelling::spells_date(&r.date, date) {
             continue;
         }
         if let Some(hour) = parse_hour(&r.heure).filter(|h| grid.contains(h)) {
@@ -353,7 +353,7 @@ fn row_rules(
     last_hour: Option<u32>,
     counts: &mut Counts,
 ) -> Option<u32> {
-    if parse_date(date_text) != Some(date) {
+    if !crate::spelling::spells_date(date_text, date) {
         counts.add(rule::UNPARSEABLE_DATE, 1);
         return None;
     }

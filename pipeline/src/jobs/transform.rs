@@ -20,12 +20,19 @@ impl Pipeline {
         let latest = HourSlot::latest_available(now);
         let last_hour = (latest.date == date).then_some(latest.hour);
         let started = std::time::Instant::now();
-        // The raw day and the visitors' history at once (two connections); the sales
-        // history only when a sales slot may need filling, which the raw rows tell.
+        // The raw day and the visitors' history at once (two connections, two tasks: the
+        // raw read holds its thread, see `sqlite_direct`); the sales history only when a
+        // sales slot may need filling, which the raw rows tell.
         let dates = History::dates_for(date);
+        let warehouse = self.warehouse.clone();
+        let raw = tokio::spawn(async move { warehouse.raw_day(date).await });
         let (raw, mut history) = tokio::try_join!(
-            self.warehouse.raw_day(date),
-            self.warehouse.sensor_history(&dates)
+            async {
+                raw.await
+                    .map_err(|e| JobError::Other(format!("raw read task failed: {e}")))?
+                    .map_err(JobError::from)
+            },
+            async { Ok(self.warehouse.sensor_history(&dates).await?) }
         )?;
         let read = started.elapsed();
         let with_sales = cleaning::sales_may_need_filling(
