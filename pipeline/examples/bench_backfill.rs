@@ -20,6 +20,8 @@ use pipeline::{Lake, Pipeline, PipelineConfig, Reference, Simulator, SystemClock
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // As `datamag360` does before anything else.
+    pipeline::memory::limit_malloc_arenas();
     let mut args = std::env::args().skip(1);
     let usage = "usage: bench_backfill FROM TO DIR [STORES]";
     let from: NaiveDate = args.next().ok_or(usage)?.parse()?;

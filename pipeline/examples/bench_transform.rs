@@ -49,6 +49,8 @@ fn stats(name: &str, mut d: Vec<Duration>) {
 
 #[tokio::main]
 async fn main() {
+    // As `datamag360` does before anything else.
+    pipeline::memory::limit_malloc_arenas();
     // RUST_LOG=pipeline=debug prints each transform's stages (read, history, clean, write).
     tracing_subscriber::fmt()
         .with_env_filter(

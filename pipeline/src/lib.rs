@@ -37,6 +37,8 @@ pub mod leadership;
 #[cfg(feature = "runtime")]
 pub mod ledger;
 #[cfg(feature = "runtime")]
+pub mod memory;
+#[cfg(feature = "runtime")]
 pub mod original;
 #[cfg(feature = "runtime")]
 pub mod parquet_codec;

@@ -7,6 +7,7 @@ use datamag360::cli::{Cli, Command, ServeArgs};
 use datamag360::exit::outcome_of;
 
 fn main() -> ExitCode {
+    pipeline::memory::limit_malloc_arenas();
     let cli = Cli::parse();
     datamag360::telemetry::init(cli.log_format);
     let result = run(cli);
