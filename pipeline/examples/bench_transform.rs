@@ -146,16 +146,20 @@ async fn main() {
         "raw load ({lots} ingest lots, 2 days): {:.0} ms",
         s.elapsed().as_secs_f64() * 1e3
     );
-    let clock = Arc::new(FixedClock::new(
-        Utc.with_ymd_and_hms(2024, 3, 14, 3, 0, 0).unwrap(),
-    ));
-    let pipeline = Pipeline::new(
-        sim.clone(),
-        Lake::local(&dir.join("lake")).expect("lake"),
-        warehouse.clone(),
-        clock,
-        PipelineConfig::default(),
-    );
+    // A pipeline whose clock reads 03:00 UTC the morning after `day` (its nightly run).
+    let pipeline_after = |day: NaiveDate| {
+        let morning = (day + chrono::Duration::days(1))
+            .and_hms_opt(3, 0, 0)
+            .expect("03:00 exists");
+        Pipeline::new(
+            sim.clone(),
+            Lake::local(&dir.join("lake")).expect("lake"),
+            warehouse.clone(),
+            Arc::new(FixedClock::new(Utc.from_utc_datetime(&morning))),
+            PipelineConfig::default(),
+        )
+    };
+    let pipeline = pipeline_after(date);
     let mut full = Vec::new();
     for i in 0..runs {
         let s = Instant::now();
@@ -233,20 +237,7 @@ async fn main() {
                 .await
                 .expect("raw");
         }
-        let clock = Arc::new(FixedClock::new(
-            Utc.from_utc_datetime(
-                &(day + chrono::Duration::days(1))
-                    .and_hms_opt(3, 0, 0)
-                    .unwrap(),
-            ),
-        ));
-        let pipeline = Pipeline::new(
-            sim.clone(),
-            Lake::local(&dir.join("lake")).expect("lake"),
-            warehouse.clone(),
-            clock,
-            PipelineConfig::default(),
-        );
+        let pipeline = pipeline_after(day);
         let s = Instant::now();
         pipeline.transform(day).await.expect("transform");
         nightly.push(s.elapsed());
