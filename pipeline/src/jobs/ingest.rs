@@ -19,16 +19,6 @@ pub fn lot_of(slot: HourSlot) -> String {
 }
 
 impl Pipeline {
-    /// Ingests one hour on its own (one transaction); returns (rows read, rows written).
-    pub async fn ingest(&self, slot: HourSlot) -> Result<(i64, i64), JobError> {
-        let lot = self.load_hour(slot).await?;
-        let rows = (lot.visitors.len() + lot.transactions.len()) as i64;
-        self.warehouse
-            .replace_raw_lots(std::slice::from_ref(&lot), self.clock.now())
-            .await?;
-        Ok((rows, rows))
-    }
-
     /// Reads and decodes one hour's two lake objects: the raw lot ingest writes.
     pub async fn load_hour(&self, slot: HourSlot) -> Result<RawLot, JobError> {
         let v_bytes = self.lake.get(Feed::Visiteurs, slot).await?;

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use chrono::NaiveDate;
 
-use super::sqlite_direct::with_direct;
+use super::sqlite_direct::{insert_statement, with_direct};
 use super::{rollups, Warehouse, WarehouseError};
 // The clean rows are domain types (the cleaning's output); re-exported where they used to live.
 use crate::calendar::OPENING_HOURS;
@@ -213,9 +213,7 @@ async fn insert_day_rows_sqlite(
             rows,
         } in day_tables(d)
         {
-            let mut st = db.prepare(&format!(
-                "INSERT INTO {table} ({columns}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
-            ))?;
+            let mut st = db.prepare(&insert_statement(table, columns))?;
             for cells in rows {
                 for (i, cell) in cells.into_iter().enumerate() {
                     match cell {
@@ -390,12 +388,6 @@ impl Warehouse {
         Ok(history)
     }
 
-    /// `( $1, $2, … )` for the dates.
-    fn date_marks(dates: &[NaiveDate]) -> String {
-        let marks: Vec<String> = (1..=dates.len()).map(|i| format!("${i}")).collect();
-        marks.join(", ")
-    }
-
     /// The visitor part of [`Warehouse::history`] (the transform reads it while it reads
     /// the day's raw rows).
     pub async fn sensor_history(&self, dates: &[NaiveDate]) -> Result<History, WarehouseError> {
@@ -403,7 +395,7 @@ impl Warehouse {
         if dates.is_empty() {
             return Ok(history);
         }
-        let list = Self::date_marks(dates);
+        let list = super::placeholders(dates.len());
         // Summed in SQL per sensor-hour (one row per sensor, not per sensor-day): the
         // genuine bit of hour h is bit h - 9, its count the step of the cumulative columns.
         let mut columns = String::new();
@@ -459,7 +451,7 @@ impl Warehouse {
         if dates.is_empty() {
             return Ok(());
         }
-        let list = Self::date_marks(dates);
+        let list = super::placeholders(dates.len());
         let hour_of_heure = match self.backend() {
             super::Backend::Sqlite => "CAST(substr(heure, 1, 2) AS INTEGER)",
             super::Backend::Postgres => "CAST(EXTRACT(HOUR FROM heure) AS BIGINT)",

@@ -281,6 +281,12 @@ impl Warehouse {
     }
 }
 
+/// `$1, $2, …, $n`: the placeholders of `n` bound values.
+pub(crate) fn placeholders(n: usize) -> String {
+    let marks: Vec<String> = (1..=n).map(|i| format!("${i}")).collect();
+    marks.join(", ")
+}
+
 /// Adapts `$1`-style SQL to SQLite's numbered `?1` parameters.
 pub fn sqlite(sql: &str) -> String {
     sql.replace('$', "?")

@@ -10,7 +10,7 @@ use std::collections::{BTreeSet, HashMap};
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{PgConnection, Postgres, Sqlite, SqliteConnection};
 
-use super::sqlite_direct::with_direct;
+use super::sqlite_direct::{insert_statement, with_direct};
 use super::{Warehouse, WarehouseError};
 use crate::cleaning::{DayInput, History};
 use crate::records::{TransactionRow, VisitorRow};
@@ -79,6 +79,14 @@ pub struct RawLot {
     pub transactions: Vec<TransactionRow>,
 }
 
+/// A lot's rows as the raw writer takes them (borrowed from a [`RawLot`] or a caller's
+/// slices: nothing is copied to write them).
+struct LotRows<'a> {
+    lot: &'a str,
+    visitors: &'a [VisitorRow],
+    transactions: &'a [TransactionRow],
+}
+
 impl RawTx {
     /// Inserts rows, landed `at`, through the backend's bulk writer.
     async fn insert(
@@ -112,18 +120,8 @@ async fn insert_sqlite(
 ) -> Result<(), WarehouseError> {
     // Bound as sqlx binds a `DateTime<Utc>` (RFC 3339 text), so both writers store the same.
     let at = at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false);
-    let values = |n: usize| {
-        let marks: Vec<String> = (1..=n).map(|i| format!("?{i}")).collect();
-        marks.join(", ")
-    };
-    let visitors_sql = format!(
-        "INSERT INTO raw.visiteurs ({VISITOR_COLUMNS}) VALUES ({})",
-        values(8)
-    );
-    let tx_sql = format!(
-        "INSERT INTO raw.transactions ({TRANSACTION_COLUMNS}) VALUES ({})",
-        values(8)
-    );
+    let visitors_sql = insert_statement("raw.visiteurs", VISITOR_COLUMNS);
+    let tx_sql = insert_statement("raw.transactions", TRANSACTION_COLUMNS);
     with_direct(conn, |db| {
         let mut st = db.prepare(&visitors_sql)?;
         for RawRow { lot, line, row: r } in visitors {
@@ -274,12 +272,12 @@ impl Warehouse {
         transactions: &[TransactionRow],
         at: DateTime<Utc>,
     ) -> Result<(), WarehouseError> {
-        let lot = RawLot {
-            lot: lot.to_string(),
-            visitors: visitors.to_vec(),
-            transactions: transactions.to_vec(),
+        let lot = LotRows {
+            lot,
+            visitors,
+            transactions,
         };
-        self.replace_raw_lots(std::slice::from_ref(&lot), at).await
+        self.replace_lots(&[lot], at).await
     }
 
     /// Replaces everything each lot brought into raw with its rows, all in one
@@ -287,6 +285,22 @@ impl Warehouse {
     pub async fn replace_raw_lots(
         &self,
         lots: &[RawLot],
+        at: DateTime<Utc>,
+    ) -> Result<(), WarehouseError> {
+        let lots: Vec<LotRows<'_>> = lots
+            .iter()
+            .map(|l| LotRows {
+                lot: &l.lot,
+                visitors: &l.visitors,
+                transactions: &l.transactions,
+            })
+            .collect();
+        self.replace_lots(&lots, at).await
+    }
+
+    async fn replace_lots(
+        &self,
+        lots: &[LotRows<'_>],
         at: DateTime<Utc>,
     ) -> Result<(), WarehouseError> {
         if lots.is_empty() {
@@ -298,33 +312,32 @@ impl Warehouse {
         };
         // One DELETE per table for up to 500 lots: `lot IN ($1, …)` on the lot index.
         for part in lots.chunks(500) {
-            let marks: Vec<String> = (1..=part.len()).map(|i| format!("${i}")).collect();
-            let marks = marks.join(", ");
+            let marks = super::placeholders(part.len());
             for table in ["raw.visiteurs", "raw.transactions"] {
                 let sql = format!("DELETE FROM {table} WHERE lot IN ({marks})");
                 per_backend!(RawTx; &mut tx, &sql, |q, conn| {
                     let mut query = sqlx::query(q);
                     for l in part {
-                        query = query.bind(&l.lot);
+                        query = query.bind(l.lot);
                     }
                     query.execute(&mut **conn).await?;
                 });
             }
         }
-        fn collected<'a, R>(lot: &'a RawLot, rows: &'a [R]) -> impl Iterator<Item = RawRow<'a, R>> {
-            rows.iter().map(|row| RawRow {
-                lot: &lot.lot,
+        fn collected<'a, R>(lot: &'a str, rows: &'a [R]) -> impl Iterator<Item = RawRow<'a, R>> {
+            rows.iter().map(move |row| RawRow {
+                lot,
                 line: None,
                 row,
             })
         }
         let visitors: Vec<_> = lots
             .iter()
-            .flat_map(|l| collected(l, &l.visitors))
+            .flat_map(|l| collected(l.lot, l.visitors))
             .collect();
         let transactions: Vec<_> = lots
             .iter()
-            .flat_map(|l| collected(l, &l.transactions))
+            .flat_map(|l| collected(l.lot, l.transactions))
             .collect();
         tx.insert(at, &visitors, &transactions).await?;
         tx.commit().await

@@ -1,16 +1,26 @@
 //! Bulk work on a pooled SQLite connection's own database handle.
 //!
 //! sqlx runs every SQLite statement on the connection's worker thread and hands each row
-//! and each bound value through it: binding a day's 106,000 analytics rows as multi-row
-//! `INSERT`s, or reading a day's 231,000 raw rows back, spends most of its time there (see
-//! BENCHMARKS.md, issue 15). For those few bulk statements the warehouse borrows the
-//! connection's handle instead (`lock_handle`: sqlx's worker waits meanwhile) and steps
-//! one prepared statement with rusqlite, on the same connection and so inside the
-//! transaction sqlx opened. Everything else goes through sqlx.
+//! through a bounded channel. For the few bulk statements (a day's 231,000 raw rows read
+//! back, a day's raw and analytics rows written) the warehouse borrows the connection's
+//! handle instead (`lock_handle`: sqlx's worker waits meanwhile) and steps one prepared
+//! statement with rusqlite, on the same connection and so inside the transaction sqlx
+//! opened. Measured on the 1,000-store day (BENCHMARKS.md, session 6): the raw read went
+//! from about 165 to 126 ms; the writes hardly moved, SQLite's own b-tree work being most
+//! of them. Everything else goes through sqlx.
 
 use sqlx::SqliteConnection;
 
-use super::WarehouseError;
+use super::{placeholders, sqlite, WarehouseError};
+
+/// `INSERT INTO table (columns) VALUES (?1, …)`: one row, a placeholder per column.
+pub(crate) fn insert_statement(table: &str, columns: &str) -> String {
+    let n = columns.split(',').count();
+    sqlite(&format!(
+        "INSERT INTO {table} ({columns}) VALUES ({})",
+        placeholders(n)
+    ))
+}
 
 /// Runs `work` with direct access to `conn`'s database, in its open transaction if any.
 /// On a multi-threaded runtime the work runs in place of the worker thread's other tasks
