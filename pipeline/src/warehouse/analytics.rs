@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 
 use chrono::NaiveDate;
 
+use super::pg_binary::CopyRows;
 use super::sqlite_direct::{insert_statement, with_direct};
 use super::{rollups, Warehouse, WarehouseError};
 // The clean rows are domain types (the cleaning's output); re-exported where they used to live.
@@ -135,7 +136,12 @@ macro_rules! write_day {
 /// One value of a day's bulk row, as both engines take it.
 #[derive(Clone, Copy)]
 enum Cell {
-    Int(i64),
+    /// `SMALLINT` on PostgreSQL (binary COPY needs each column's exact width).
+    I16(i16),
+    /// `INTEGER`.
+    I32(i32),
+    /// `BIGINT`.
+    I64(i64),
     Date(NaiveDate),
     /// An hour, stored as `HH:00:00`.
     Heure(u32),
@@ -151,18 +157,18 @@ struct DayTable<'a> {
 }
 
 fn day_tables<'a>(d: &'a DayWrite<'_>) -> [DayTable<'a>; 3] {
-    use Cell::{Bool, Date, Heure, Int};
+    use Cell::{Bool, Date, Heure, I16, I32, I64};
     [
         DayTable {
             table: "analytics.visiteurs",
             columns: "store_id, sensor_id, date, heure, nb_visiteurs, imputed",
             rows: Box::new(d.visitors.iter().map(|r| {
                 [
-                    Int(r.store_id.into()),
-                    Int(r.sensor_id.into()),
+                    I32(r.store_id),
+                    I32(r.sensor_id),
                     Date(r.date),
                     Heure(r.hour),
-                    Int(r.nb_visiteurs.into()),
+                    I32(r.nb_visiteurs),
                     Bool(r.imputed),
                 ]
             })),
@@ -172,11 +178,11 @@ fn day_tables<'a>(d: &'a DayWrite<'_>) -> [DayTable<'a>; 3] {
             columns: "store_id, date, heure, nb_transactions, chiffre_affaires_centimes, imputed",
             rows: Box::new(d.transactions.iter().map(|r| {
                 [
-                    Int(r.store_id.into()),
+                    I32(r.store_id),
                     Date(r.date),
                     Heure(r.hour),
-                    Int(r.nb_transactions.into()),
-                    Int(r.chiffre_affaires_centimes),
+                    I32(r.nb_transactions),
+                    I64(r.chiffre_affaires_centimes),
                     Bool(r.imputed),
                 ]
             })),
@@ -186,12 +192,13 @@ fn day_tables<'a>(d: &'a DayWrite<'_>) -> [DayTable<'a>; 3] {
             columns: "store_id, date, hour, visitors, transactions, revenue_cents",
             rows: Box::new(d.store_hours.iter().map(|r| {
                 [
-                    Int(r.store_id.into()),
+                    I32(r.store_id),
                     Date(r.date),
-                    Int(r.hour.into()),
-                    Int(r.visitors),
-                    Int(r.transactions),
-                    Int(r.revenue_cents),
+                    // Opening hours (9–19) fit a SMALLINT.
+                    I16(r.hour as i16),
+                    I64(r.visitors),
+                    I64(r.transactions),
+                    I64(r.revenue_cents),
                 ]
             })),
         },
@@ -217,7 +224,9 @@ async fn insert_day_rows_sqlite(
             for cells in rows {
                 for (i, cell) in cells.into_iter().enumerate() {
                     match cell {
-                        Cell::Int(v) => st.raw_bind_parameter(i + 1, v)?,
+                        Cell::I16(v) => st.raw_bind_parameter(i + 1, v)?,
+                        Cell::I32(v) => st.raw_bind_parameter(i + 1, v)?,
+                        Cell::I64(v) => st.raw_bind_parameter(i + 1, v)?,
                         Cell::Date(day) if day == d.date => {
                             st.raw_bind_parameter(i + 1, date_text.as_str())?
                         }
@@ -234,8 +243,8 @@ async fn insert_day_rows_sqlite(
     .await
 }
 
-/// The day's bulk rows on PostgreSQL: `COPY … FROM STDIN` per table (text format:
-/// integers, ISO dates and times, t/f), sent in pieces of about 1 MiB.
+/// The day's bulk rows on PostgreSQL: `COPY … FROM STDIN` per table in the binary format
+/// (see `pg_binary`: the server parses no text), sent in pieces of about 1 MiB.
 async fn insert_day_rows_postgres(
     tx: &mut sqlx::PgConnection,
     d: &DayWrite<'_>,
@@ -252,28 +261,28 @@ async fn insert_day_rows_postgres(
             continue;
         }
         let mut copy = tx
-            .copy_in_raw(&format!("COPY {table} ({columns}) FROM STDIN"))
+            .copy_in_raw(&format!(
+                "COPY {table} ({columns}) FROM STDIN (FORMAT binary)"
+            ))
             .await?;
-        let mut buffer = String::with_capacity(PIECE + 256);
+        let mut out = CopyRows::with_capacity(PIECE + 256);
         for cells in rows {
-            for (i, cell) in cells.into_iter().enumerate() {
-                let tab = if i == 0 { "" } else { "\t" };
-                let _ = match cell {
-                    Cell::Int(v) => write!(buffer, "{tab}{v}"),
-                    Cell::Date(day) => write!(buffer, "{tab}{day}"),
-                    Cell::Heure(h) => write!(buffer, "{tab}{h:02}:00:00"),
-                    Cell::Bool(b) => write!(buffer, "{tab}{}", if b { 't' } else { 'f' }),
-                };
+            out.row(cells.len() as i16);
+            for cell in cells {
+                match cell {
+                    Cell::I16(v) => out.int2(v),
+                    Cell::I32(v) => out.int4(v),
+                    Cell::I64(v) => out.int8(v),
+                    Cell::Date(day) => out.date(day),
+                    Cell::Heure(h) => out.hour_time(h),
+                    Cell::Bool(b) => out.bool(b),
+                }
             }
-            buffer.push('\n');
-            if buffer.len() >= PIECE {
-                copy.send(std::mem::take(&mut buffer).into_bytes()).await?;
-                buffer.reserve(PIECE + 256);
+            if out.len() >= PIECE {
+                copy.send(out.take()).await?;
             }
         }
-        if !buffer.is_empty() {
-            copy.send(buffer.into_bytes()).await?;
-        }
+        copy.send(out.finish()).await?;
         copy.finish().await?;
     }
     Ok(())

@@ -41,6 +41,7 @@ pub(crate) use per_backend;
 pub mod analytics;
 pub mod dashboard;
 pub mod ledger;
+mod pg_binary;
 pub mod raw;
 pub mod rollups;
 mod sqlite_direct;

@@ -10,6 +10,7 @@ use std::collections::{BTreeSet, HashMap};
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{PgConnection, Postgres, Sqlite, SqliteConnection};
 
+use super::pg_binary;
 use super::sqlite_direct::{insert_statement, with_direct};
 use super::{Warehouse, WarehouseError};
 use crate::cleaning::{DayInput, History};
@@ -411,16 +412,34 @@ impl Warehouse {
                 .await?
             }
             Warehouse::Postgres(p) => {
-                let visitors = sqlx::query_as::<Postgres, V>(visitors_sql)
-                    .bind(&spellings[0])
-                    .bind(&spellings[1])
-                    .bind(&spellings[2])
-                    .fetch_all(p);
-                let sales = sqlx::query_as::<Postgres, T>(tx_sql)
-                    .bind(&spellings[0])
-                    .bind(&spellings[1])
-                    .bind(&spellings[2])
-                    .fetch_all(p);
+                // Binary COPY out (see `pg_binary`): 231,000 rows of a 1,000-store day
+                // without a protocol message decoded per row. COPY binds no parameters:
+                // the spellings are the date's own digits, quoted as literals.
+                let list: Vec<String> = spellings.iter().map(|s| pg_binary::literal(s)).collect();
+                let inline = |sql: &str| sql.replace("$1, $2, $3", &list.join(", "));
+                let (visitors_sql, tx_sql) = (inline(visitors_sql), inline(tx_sql));
+                let visitors = pg_binary::copy_out(p, &visitors_sql, 7, |f| {
+                    Ok((
+                        pg_binary::int8(f[0])?,
+                        pg_binary::int8(f[1])?,
+                        pg_binary::text(f[2])?,
+                        pg_binary::text(f[3])?,
+                        pg_binary::nullable_int8(f[4])?,
+                        pg_binary::nullable_text(f[5])?,
+                        pg_binary::int8(f[6])?,
+                    ))
+                });
+                let sales = pg_binary::copy_out(p, &tx_sql, 7, |f| {
+                    Ok((
+                        pg_binary::int8(f[0])?,
+                        pg_binary::text(f[1])?,
+                        pg_binary::text(f[2])?,
+                        pg_binary::nullable_int8(f[3])?,
+                        pg_binary::nullable_float8(f[4])?,
+                        pg_binary::nullable_text(f[5])?,
+                        pg_binary::int8(f[6])?,
+                    ))
+                });
                 tokio::try_join!(visitors, sales)?
             }
         };
