@@ -28,6 +28,7 @@ use std::time::{Duration, Instant};
 use chrono::{NaiveDate, TimeZone, Utc};
 use pipeline::clock::HourSlot;
 use pipeline::jobs::collect::simulate_hour;
+use pipeline::jobs::ingest::lot_of;
 use pipeline::{
     cleaning, FixedClock, Lake, Pipeline, PipelineConfig, Reference, Simulator, Warehouse,
 };
@@ -129,7 +130,7 @@ async fn main() {
     let reuse = std::env::var("BENCH_REUSE").is_ok_and(|v| v == "1");
     for (slot, v, t) in hours.iter().filter(|_| !reuse) {
         warehouse
-            .replace_raw_lot(&slot.key(), v, t, Utc::now())
+            .replace_raw_lot(&lot_of(*slot), v, t, Utc::now())
             .await
             .expect("raw");
         lots += 1;
@@ -137,7 +138,7 @@ async fn main() {
     for slot in HourSlot::hours_of_day(date_c).filter(|_| !reuse) {
         let (v, t) = simulate_hour(&sim, slot);
         warehouse
-            .replace_raw_lot(&slot.key(), &v, &t, Utc::now())
+            .replace_raw_lot(&lot_of(slot), &v, &t, Utc::now())
             .await
             .expect("raw");
         lots += 1;
@@ -233,7 +234,7 @@ async fn main() {
         for slot in HourSlot::hours_of_day(day) {
             let (v, t) = simulate_hour(&sim, slot);
             warehouse
-                .replace_raw_lot(&slot.key(), &v, &t, Utc::now())
+                .replace_raw_lot(&lot_of(slot), &v, &t, Utc::now())
                 .await
                 .expect("raw");
         }

@@ -97,11 +97,13 @@ const QUALITY_INSERT: &str =
 
 /// The day's write, the same statements on both engines (`$dialect` turns the SQL into the
 /// engine's) but for the bulk rows and the rollups, which each engine writes its own way:
-/// `$rows` (chunked inserts or COPY) and `$rollups`. One transaction.
+/// `$rows` (chunked inserts or COPY) and `$rollups`. One transaction, under the engine's
+/// write lock (`$lock`) from its start: the day's rows stay unique.
 macro_rules! write_day {
-    ($pool:expr, $dialect:expr, $rows:path, $rollups:path, $day:expr) => {{
+    ($pool:expr, $dialect:expr, $lock:path, $rows:path, $rollups:path, $day:expr) => {{
         let day: &DayWrite<'_> = $day;
         let mut tx = $pool.begin().await?;
+        $lock(&mut tx).await?;
         for table in DAY_TABLES {
             sqlx::query(&$dialect(&format!("DELETE FROM {table} WHERE date = $1")))
                 .bind(day.date)
@@ -314,6 +316,7 @@ impl Warehouse {
             Warehouse::Sqlite(pool) => write_day!(
                 pool,
                 super::sqlite,
+                rollups::lock_writes_sqlite,
                 insert_day_rows_sqlite,
                 rollups::write_day_sqlite,
                 &day
@@ -321,6 +324,7 @@ impl Warehouse {
             Warehouse::Postgres(pool) => write_day!(
                 pool,
                 str::to_string,
+                rollups::lock_writes_postgres,
                 insert_day_rows_postgres,
                 rollups::write_day_postgres,
                 &day

@@ -328,6 +328,42 @@ async fn the_transform_output_is_unchanged_on_every_backend() {
             .collect();
         assert_eq!(again, EXPECTED, "{label}: rollups rebuilt by SQL differ");
         assert_sensor_months_follow_sensor_days(wh, &format!("{label}, rebuilt")).await;
+        // Two transforms of one day at once (an operator's re-run during the nightly one)
+        // leave one copy of each row: the day writes take the write lock before they
+        // delete, and PostgreSQL's tables keep no unique key of their own (migration 0007).
+        // On PostgreSQL a third transaction holds the day's rows first, so that both
+        // writers are surely waiting at once when it lets go (without the lock, both would
+        // then delete the same old rows and both insert theirs).
+        let blocker = match wh {
+            Warehouse::Postgres(pool) => {
+                let mut tx = pool.begin().await.expect("blocker");
+                sqlx::query("DELETE FROM analytics.visiteurs WHERE date = $1")
+                    .bind(day)
+                    .execute(&mut *tx)
+                    .await
+                    .expect("blocker holds the day's rows");
+                Some(tx)
+            }
+            Warehouse::Sqlite(_) => None,
+        };
+        let release = async {
+            if let Some(tx) = blocker {
+                tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+                tx.rollback().await.expect("blocker lets go");
+            }
+        };
+        let (first, second, ()) = tokio::join!(p.transform(day), p.transform(day), release);
+        first.expect("first of two concurrent transforms");
+        second.expect("second of two concurrent transforms");
+        let concurrent = fingerprint(wh).await;
+        let concurrent: Vec<(&str, &str)> = concurrent
+            .iter()
+            .map(|(t, h, _)| (t.as_str(), h.as_str()))
+            .collect();
+        assert_eq!(
+            concurrent, EXPECTED,
+            "{label}: two concurrent transforms of a day changed the output"
+        );
         env.close().await;
     }
 }
