@@ -136,7 +136,7 @@ impl CopyReader {
             if self.pending.len() < HEADER.len() {
                 return Ok(());
             }
-            if &self.pending[..11] != &HEADER[..11] {
+            if self.pending[..11] != HEADER[..11] {
                 return Err(malformed("no PGCOPY signature"));
             }
             let ext = i32::from_be_bytes(read4(&self.pending[15..19]));
