@@ -252,6 +252,16 @@ pub(crate) fn int8(f: Field<'_>) -> Result<i64, WarehouseError> {
     nullable_int8(f)?.ok_or_else(|| malformed("NULL in a non-null column"))
 }
 
+/// An `INTEGER` field's value (NULL is an error).
+pub(crate) fn int4(f: Field<'_>) -> Result<i32, WarehouseError> {
+    f.ok_or_else(|| malformed("NULL in a non-null column"))
+        .and_then(|b| {
+            <[u8; 4]>::try_from(b)
+                .map(i32::from_be_bytes)
+                .map_err(|_| malformed("an INTEGER is not 4 bytes"))
+        })
+}
+
 /// A nullable `BIGINT` field's value.
 pub(crate) fn nullable_int8(f: Field<'_>) -> Result<Option<i64>, WarehouseError> {
     f.map(|b| {
