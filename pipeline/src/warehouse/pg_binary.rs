@@ -130,6 +130,9 @@ impl CopyReader {
         width: usize,
         mut row: impl FnMut(&[Field<'_>]) -> Result<(), WarehouseError>,
     ) -> Result<(), WarehouseError> {
+        if width > MAX_WIDTH {
+            return Err(malformed("too many columns"));
+        }
         self.pending.extend_from_slice(piece);
         let mut at = 0;
         if !self.header_read {
@@ -146,9 +149,6 @@ impl CopyReader {
             }
             at = skip;
             self.header_read = true;
-        }
-        if width > MAX_WIDTH {
-            return Err(malformed("too many columns"));
         }
         let mut fields: [Field<'_>; MAX_WIDTH] = [None; MAX_WIDTH];
         let data = &self.pending;
@@ -247,44 +247,39 @@ fn read4(b: &[u8]) -> [u8; 4] {
     [b[0], b[1], b[2], b[3]]
 }
 
+/// A fixed-width field's bytes (`None` for NULL), checked to be `N` bytes long.
+fn fixed<const N: usize>(f: Field<'_>, what: &str) -> Result<Option<[u8; N]>, WarehouseError> {
+    f.map(|b| <[u8; N]>::try_from(b).map_err(|_| malformed(&format!("{what} is not {N} bytes"))))
+        .transpose()
+}
+
+fn not_null<T>(v: Option<T>) -> Result<T, WarehouseError> {
+    v.ok_or_else(|| malformed("NULL in a non-null column"))
+}
+
 /// A `BIGINT` field's value (NULL is an error: the caller asked for a non-null column).
 pub(crate) fn int8(f: Field<'_>) -> Result<i64, WarehouseError> {
-    nullable_int8(f)?.ok_or_else(|| malformed("NULL in a non-null column"))
+    not_null(nullable_int8(f)?)
 }
 
 /// An `INTEGER` field's value (NULL is an error).
 pub(crate) fn int4(f: Field<'_>) -> Result<i32, WarehouseError> {
-    f.ok_or_else(|| malformed("NULL in a non-null column"))
-        .and_then(|b| {
-            <[u8; 4]>::try_from(b)
-                .map(i32::from_be_bytes)
-                .map_err(|_| malformed("an INTEGER is not 4 bytes"))
-        })
+    not_null(fixed(f, "an INTEGER")?.map(i32::from_be_bytes))
 }
 
 /// A nullable `BIGINT` field's value.
 pub(crate) fn nullable_int8(f: Field<'_>) -> Result<Option<i64>, WarehouseError> {
-    f.map(|b| {
-        <[u8; 8]>::try_from(b)
-            .map(i64::from_be_bytes)
-            .map_err(|_| malformed("a BIGINT is not 8 bytes"))
-    })
-    .transpose()
+    Ok(fixed(f, "a BIGINT")?.map(i64::from_be_bytes))
 }
 
 /// A `DOUBLE PRECISION` field's value.
 pub(crate) fn nullable_float8(f: Field<'_>) -> Result<Option<f64>, WarehouseError> {
-    f.map(|b| {
-        <[u8; 8]>::try_from(b)
-            .map(f64::from_be_bytes)
-            .map_err(|_| malformed("a DOUBLE PRECISION is not 8 bytes"))
-    })
-    .transpose()
+    Ok(fixed(f, "a DOUBLE PRECISION")?.map(f64::from_be_bytes))
 }
 
-/// A `TEXT` field's value (the database's encoding is UTF-8).
+/// A `TEXT` field's value (the server sends text in the client encoding, UTF-8 under sqlx).
 pub(crate) fn text(f: Field<'_>) -> Result<String, WarehouseError> {
-    nullable_text(f)?.ok_or_else(|| malformed("NULL in a non-null column"))
+    not_null(nullable_text(f)?)
 }
 
 /// A nullable `TEXT` field's value.

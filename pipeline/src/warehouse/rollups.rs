@@ -18,7 +18,8 @@ use super::pg_binary::CopyRows;
 use super::{sqlite, Backend, Warehouse, WarehouseError};
 use crate::calendar::OPENING_HOURS;
 
-/// PostgreSQL transaction lock serialising rollup rebuilds ("DM360ROL").
+/// PostgreSQL transaction lock serialising the analytics day writes and the rollup
+/// rebuilds ("DM360ROL"; see [`lock_writes_postgres`]).
 const PG_LOCK_KEY: i64 = 0x444D_3336_3052_4F4C;
 
 fn hours() -> impl Iterator<Item = u32> {
@@ -420,10 +421,7 @@ pub(crate) async fn refresh_postgres(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<(), WarehouseError> {
-    sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(PG_LOCK_KEY)
-        .execute(&mut *tx)
-        .await?;
+    lock_writes_postgres(&mut *tx).await?;
     for (_, b, sql) in refresh_statements(Backend::Postgres) {
         let (a, z) = bounds(b, from, to);
         sqlx::query(&sql).bind(a).bind(z).execute(&mut *tx).await?;

@@ -166,6 +166,14 @@ async fn assert_sensor_months_follow_sensor_days(wh: &Warehouse, label: &str) {
 }
 
 /// The content hash of every analytics table and rollup.
+/// (table, hash) of a [`fingerprint`], as `EXPECTED` lists them.
+fn hashes(found: &[(String, String, usize)]) -> Vec<(&str, &str)> {
+    found
+        .iter()
+        .map(|(t, h, _)| (t.as_str(), h.as_str()))
+        .collect()
+}
+
 async fn fingerprint(wh: &Warehouse) -> Vec<(String, String, usize)> {
     let mut out = Vec::new();
     for (table, columns, order) in analytics_tables() {
@@ -308,11 +316,11 @@ async fn the_transform_output_is_unchanged_on_every_backend() {
             eprintln!("{label}: {table} {n} rows {hex}");
             assert!(*n > 0, "{label}: {table} is empty");
         }
-        let found: Vec<(&str, &str)> = found
-            .iter()
-            .map(|(t, h, _)| (t.as_str(), h.as_str()))
-            .collect();
-        assert_eq!(found, EXPECTED, "{label}: the transform's output changed");
+        assert_eq!(
+            hashes(&found),
+            EXPECTED,
+            "{label}: the transform's output changed"
+        );
         assert_sensor_months_follow_sensor_days(wh, &label).await;
         // The rollups the transform wrote equal those the warehouse derives by SQL from
         // the stored rows (the upgrade path, `rebuild_rollups`).
@@ -322,11 +330,11 @@ async fn the_transform_output_is_unchanged_on_every_backend() {
             .expect("rebuild");
         assert_eq!(rebuilt, 37);
         let again = fingerprint(wh).await;
-        let again: Vec<(&str, &str)> = again
-            .iter()
-            .map(|(t, h, _)| (t.as_str(), h.as_str()))
-            .collect();
-        assert_eq!(again, EXPECTED, "{label}: rollups rebuilt by SQL differ");
+        assert_eq!(
+            hashes(&again),
+            EXPECTED,
+            "{label}: rollups rebuilt by SQL differ"
+        );
         assert_sensor_months_follow_sensor_days(wh, &format!("{label}, rebuilt")).await;
         // Two transforms of one day at once (an operator's re-run during the nightly one)
         // leave one copy of each row: the day writes take the write lock before they
@@ -356,12 +364,9 @@ async fn the_transform_output_is_unchanged_on_every_backend() {
         first.expect("first of two concurrent transforms");
         second.expect("second of two concurrent transforms");
         let concurrent = fingerprint(wh).await;
-        let concurrent: Vec<(&str, &str)> = concurrent
-            .iter()
-            .map(|(t, h, _)| (t.as_str(), h.as_str()))
-            .collect();
         assert_eq!(
-            concurrent, EXPECTED,
+            hashes(&concurrent),
+            EXPECTED,
             "{label}: two concurrent transforms of a day changed the output"
         );
         env.close().await;
