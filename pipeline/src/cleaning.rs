@@ -75,23 +75,30 @@ pub use crate::spelling::parse_date;
 
 /// Parses an hour written `HH:MM:SS` (or `HH:MM`), `HHhMM` or `HHMM`; minutes must be 00.
 pub fn parse_hour(text: &str) -> Option<u32> {
-    let t = text.trim();
-    let (h, rest) = if let Some((h, rest)) = t.split_once(':') {
-        (h, rest.split(':').collect::<Vec<_>>())
-    } else if let Some((h, m)) = t.split_once(['h', 'H']) {
-        (h, vec![m])
-    } else if t.len() == 4 && t.bytes().all(|b| b.is_ascii_digit()) {
-        (&t[..2], vec![&t[2..]])
+    // On bytes, without allocating: every raw row's hour goes through here.
+    let b = text.trim().as_bytes();
+    let digits = |s: &[u8]| (1..=2).contains(&s.len()) && s.iter().all(u8::is_ascii_digit);
+    let zeros = |s: &[u8]| digits(s) && s.iter().all(|&c| c == b'0');
+    let (h, minutes_zero) = if let Some(i) = b.iter().position(|&c| c == b':') {
+        // `HH:MM` or `HH:MM:SS`: one or two parts after the hour.
+        let mut parts = b[i + 1..].split(|&c| c == b':');
+        let (mm, ss, more) = (parts.next(), parts.next(), parts.next());
+        (
+            &b[..i],
+            more.is_none() && mm.is_some_and(zeros) && ss.is_none_or(zeros),
+        )
+    } else if let Some(i) = b.iter().position(|&c| c == b'h' || c == b'H') {
+        (&b[..i], zeros(&b[i + 1..]))
+    } else if b.len() == 4 && b.iter().all(u8::is_ascii_digit) {
+        (&b[..2], zeros(&b[2..]))
     } else {
         return None;
     };
-    let digits = |s: &str| !s.is_empty() && s.len() <= 2 && s.bytes().all(|b| b.is_ascii_digit());
-    if !digits(h) || rest.is_empty() || rest.len() > 2 || !rest.iter().all(|p| digits(p)) {
+    if !minutes_zero || !digits(h) {
         return None;
     }
-    let hour: u32 = h.parse().ok()?;
-    let all_zero = rest.iter().all(|p| p.bytes().all(|b| b == b'0'));
-    (hour < 24 && all_zero).then_some(hour)
+    let hour = h.iter().fold(0, |n, &c| n * 10 + u32::from(c - b'0'));
+    (hour < 24).then_some(hour)
 }
 
 /// Euros as written (`1534.87`, `1534,87`) to integer cents, rounded to the nearest cent.
@@ -470,14 +477,101 @@ fn scaled(
 
 type VisitorsOutcome = (Vec<CleanVisitor>, Vec<(i64, i64, u32)>, Counts);
 
+/// A day with fewer raw visitor rows is cleaned on one thread (a 1,000-store day has
+/// about 230,000).
+const SPLIT_FROM_ROWS: usize = 20_000;
+
 fn clean_visitors(reference: &Reference, date: NaiveDate, input: &DayInput<'_>) -> VisitorsOutcome {
-    let rows = input.visitors;
+    let halves = if input.visitors.len() < SPLIT_FROM_ROWS {
+        1
+    } else {
+        2
+    };
+    clean_visitors_in_parts(reference, date, input, halves)
+}
+
+/// Cleans the visitors in `parts` groups of stores at once, one thread each. Every rule
+/// works within one store (a slot is a store's sensor-hour, a fill follows the sensor's or
+/// its store's day), so a group is cleaned from its own rows, in their order, and the
+/// groups, split at store ids, join in store order: the same rows, outliers and counts as
+/// one pass over all of them (the counts' order aside, which no reader relies on).
+fn clean_visitors_in_parts(
+    reference: &Reference,
+    date: NaiveDate,
+    input: &DayInput<'_>,
+    parts: usize,
+) -> VisitorsOutcome {
+    let stores = reference.stores();
+    let parts = parts.clamp(1, stores.len().max(1));
+    // Part k holds the stores with ids in [bounds[k], bounds[k + 1]); the first and last
+    // parts also take the rows of ids outside the chain, which the rules refuse.
+    let bounds: Vec<i64> = (1..parts)
+        .map(|k| i64::from(stores[k * stores.len() / parts].store_id))
+        .collect();
+    let part_of = |store_id: i64| bounds.partition_point(|&b| b <= store_id);
+    let mut rows_of: Vec<Vec<usize>> = vec![Vec::new(); parts];
+    if parts == 1 {
+        rows_of[0] = (0..input.visitors.len()).collect();
+    } else {
+        for (i, r) in input.visitors.iter().enumerate() {
+            rows_of[part_of(r.store_id)].push(i);
+        }
+    }
+    let part_of = &part_of;
+    let outcomes: Vec<VisitorsOutcome> = std::thread::scope(|scope| {
+        let mut handles = Vec::with_capacity(parts);
+        let mut own = None;
+        for (k, rows) in rows_of.iter().enumerate() {
+            let clean = move || {
+                clean_visitor_rows(reference, date, input, rows, |store_id| {
+                    part_of(store_id) == k
+                })
+            };
+            // The last part runs on the calling thread.
+            if k + 1 == parts {
+                own = Some(clean());
+            } else {
+                handles.push(scope.spawn(clean));
+            }
+        }
+        let mut outcomes: Vec<VisitorsOutcome> = handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect();
+        outcomes.extend(own);
+        outcomes
+    });
+    let mut joined: VisitorsOutcome = Default::default();
+    joined.0.reserve(outcomes.iter().map(|o| o.0.len()).sum());
+    for (visitors, outliers, counts) in outcomes {
+        joined.0.extend(visitors);
+        joined.1.extend(outliers);
+        for (rule, n) in counts.0 {
+            joined.2.add(rule, n);
+        }
+    }
+    joined
+}
+
+/// The visitor rules over the raw rows at `row_indices` (in that order), for the
+/// chain's sensors of the stores `in_part` accepts.
+fn clean_visitor_rows(
+    reference: &Reference,
+    date: NaiveDate,
+    input: &DayInput<'_>,
+    row_indices: &[usize],
+    in_part: impl Fn(i64) -> bool,
+) -> VisitorsOutcome {
     let mut counts = Counts::default();
-    counts.add(rule::ROWS_IN, rows.len() as i64);
-    let mut taken = HashMap::with_capacity(rows.len());
+    counts.add(rule::ROWS_IN, row_indices.len() as i64);
+    let mut taken = HashMap::with_capacity(row_indices.len());
     // (store, sensor) → hour → value, in order.
     let mut valid: BTreeMap<(i64, i64), BTreeMap<u32, i64>> = BTreeMap::new();
-    for (i, r) in rows.iter().enumerate() {
+    for &i in row_indices {
+        let r = &input.visitors[i];
         let Some(hour) = row_rules(date, &r.date, &r.heure, input.last_hour, &mut counts) else {
             continue;
         };
@@ -539,11 +633,14 @@ fn clean_visitors(reference: &Reference, date: NaiveDate, input: &DayInput<'_>) 
     // Every open slot of every known sensor: its genuine count, or a fill following the
     // sensor's own profile, else the store's shape of the day, else the sensor's mean.
     let grid = grid_hours(date, input.last_hour);
-    let mut out = Vec::with_capacity(reference.sensor_count() * grid.len());
+    let mut out = Vec::with_capacity(row_indices.len());
     let mut store_shapes: BTreeMap<i64, StoreShape> = BTreeMap::new();
     let empty = BTreeMap::new();
     if !grid.is_empty() {
-        for (store, sensor) in reference.all_sensors() {
+        let sensors = reference
+            .all_sensors()
+            .filter(|(store, _)| in_part(i64::from(store.store_id)));
+        for (store, sensor) in sensors {
             let (s, c) = (store.store_id as i64, sensor.sensor_id as i64);
             let present = valid.get(&(s, c)).unwrap_or(&empty);
             for &hour in &grid {
@@ -771,6 +868,171 @@ mod tests {
             "-1:00:00",
         ] {
             assert_eq!(parse_hour(bad), None, "{bad}");
+        }
+    }
+
+    /// `parse_hour` as first written (split and collect): the byte parser must agree
+    /// with it on every short string of the characters that matter.
+    fn parse_hour_as_first_written(text: &str) -> Option<u32> {
+        let t = text.trim();
+        let (h, rest) = if let Some((h, rest)) = t.split_once(':') {
+            (h, rest.split(':').collect::<Vec<_>>())
+        } else if let Some((h, m)) = t.split_once(['h', 'H']) {
+            (h, vec![m])
+        } else if t.len() == 4 && t.bytes().all(|b| b.is_ascii_digit()) {
+            (&t[..2], vec![&t[2..]])
+        } else {
+            return None;
+        };
+        let digits =
+            |s: &str| !s.is_empty() && s.len() <= 2 && s.bytes().all(|b| b.is_ascii_digit());
+        if !digits(h) || rest.is_empty() || rest.len() > 2 || !rest.iter().all(|p| digits(p)) {
+            return None;
+        }
+        let hour: u32 = h.parse().ok()?;
+        let all_zero = rest.iter().all(|p| p.bytes().all(|b| b == b'0'));
+        (hour < 24 && all_zero).then_some(hour)
+    }
+
+    #[test]
+    fn the_hour_parser_agrees_with_its_first_version_on_every_short_string() {
+        let alphabet = ['0', '1', '2', '4', '9', ':', 'h', 'H', ' ', 'x'];
+        let mut texts = vec![String::new()];
+        let mut checked = 0;
+        for _ in 0..6 {
+            let mut longer = Vec::with_capacity(texts.len() * alphabet.len());
+            for t in &texts {
+                for c in alphabet {
+                    let s = format!("{t}{c}");
+                    assert_eq!(parse_hour(&s), parse_hour_as_first_written(&s), "{s:?}");
+                    checked += 1;
+                    longer.push(s);
+                }
+            }
+            texts = longer;
+        }
+        for s in [
+            "10:00:00",
+            "23:00:00",
+            " 09:00:00 ",
+            "7:0:00",
+            "10:00:00:",
+            "\u{a0}10h00",
+        ] {
+            assert_eq!(parse_hour(s), parse_hour_as_first_written(s), "{s:?}");
+        }
+        assert_eq!(checked, 1_111_110);
+    }
+
+    /// A synthetic chain's day, made messy the ways the rules know: duplicates, a second
+    /// source that conflicts, nulls, negatives, unknown ids, outliers, slots to fill from
+    /// the history, from the store's shape or not at all.
+    fn messy_day(
+        reference: &std::sync::Arc<Reference>,
+        date: NaiveDate,
+    ) -> (Vec<VisitorRow>, Vec<u32>, History) {
+        use crate::clock::HourSlot;
+        use crate::jobs::collect::simulate_hour;
+        let sim = crate::Simulator::new(reference.clone());
+        let day_rows = |d: NaiveDate| -> Vec<VisitorRow> {
+            HourSlot::hours_of_day(d)
+                .flat_map(|slot| simulate_hour(&sim, slot).0)
+                .collect()
+        };
+        let mut history = History::default();
+        for week in 1..=2 {
+            for r in day_rows(date - Duration::weeks(week)) {
+                // Half the stores have no history: their fills follow the day's shape.
+                if r.store_id % 2 == 0 {
+                    if let (Some(h), Some(v)) = (parse_hour(&r.heure), r.nb_visiteurs) {
+                        history.add_visitor(r.store_id, r.sensor_id, h, v);
+                    }
+                }
+            }
+        }
+        let mut rows = Vec::new();
+        let mut sources = Vec::new();
+        for (i, mut r) in day_rows(date).into_iter().enumerate() {
+            // A sensor silent all day (unfillable), and one heard at noon only, in a
+            // store with history and in one without.
+            let silent = (r.store_id, r.sensor_id) == (5, 2);
+            let noon_only = r.sensor_id == 1 && (r.store_id == 3 || r.store_id == 4);
+            if silent || (noon_only && !r.heure.starts_with("12")) {
+                continue;
+            }
+            match i % 97 {
+                // A missing slot.
+                0..=2 => continue,
+                3 => r.nb_visiteurs = None,
+                4 => r.nb_visiteurs = Some(-5),
+                5 => r.nb_visiteurs = r.nb_visiteurs.map(|v| v * 20 + 100),
+                6 => r.store_id = 9_999,
+                7 => r.store_id = -1,
+                8 => r.heure = "10:30:00".into(),
+                _ => {}
+            }
+            if i % 53 == 0 {
+                rows.push(r.clone());
+                sources.push(0);
+            }
+            if i % 71 == 0 {
+                let mut other = r.clone();
+                other.nb_visiteurs = other.nb_visiteurs.map(|v| v + 1);
+                rows.push(other);
+                sources.push(1);
+            }
+            rows.push(r);
+            sources.push(0);
+        }
+        (rows, sources, history)
+    }
+
+    #[test]
+    fn the_stores_cleaned_in_parts_give_what_one_pass_gives() {
+        let reference = std::sync::Arc::new(Reference::synthetic(25, 7).expect("chain"));
+        let date = NaiveDate::from_ymd_opt(2024, 3, 13).expect("date");
+        let (visitors, visitor_sources, history) = messy_day(&reference, date);
+        let input = DayInput {
+            visitors: &visitors,
+            visitor_sources: &visitor_sources,
+            transactions: &[],
+            transaction_sources: &[],
+            history: &history,
+            last_hour: None,
+        };
+        let sorted = |c: &Counts| {
+            let mut c = c.0.clone();
+            c.sort();
+            c
+        };
+        let (rows, outliers, counts) = clean_visitors_in_parts(&reference, date, &input, 1);
+        let figure = |rule: &str| counts.0.iter().find(|(r, _)| *r == rule).map(|(_, n)| *n);
+        // The day exercises every rule the parts must agree on.
+        for rule in [
+            rule::DUPLICATE,
+            rule::SOURCE_CONFLICT,
+            rule::NULL_DROPPED,
+            rule::OUT_OF_RANGE,
+            rule::UNKNOWN_ID,
+            rule::CLOSED_HOUR,
+            rule::UNPARSEABLE_HOUR,
+            rule::OUTLIER_HIGH,
+            rule::SLOTS_FILLED,
+            rule::UNFILLABLE,
+        ] {
+            assert!(
+                figure(rule).is_some_and(|n| n > 0),
+                "{rule}: {:?}",
+                counts.0
+            );
+        }
+        assert!(rows.iter().any(|r| r.imputed) && rows.len() > 1_000);
+        for parts in [2, 3, 25, 40] {
+            let (p_rows, p_outliers, p_counts) =
+                clean_visitors_in_parts(&reference, date, &input, parts);
+            assert_eq!(p_rows, rows, "{parts} parts");
+            assert_eq!(p_outliers, outliers, "{parts} parts");
+            assert_eq!(sorted(&p_counts), sorted(&counts), "{parts} parts");
         }
     }
 
