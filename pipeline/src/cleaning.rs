@@ -478,8 +478,8 @@ fn scaled(
 type VisitorsOutcome = (Vec<CleanVisitor>, Vec<(i64, i64, u32)>, Counts);
 
 /// A day with fewer raw visitor rows is cleaned on one thread (a 1,000-store day has
-/// about 230,000).
-const SPLIT_FROM_ROWS: usize = 20_000;
+/// about 230,000, a 40-store one 8,000: the fingerprint test's day is split too).
+const SPLIT_FROM_ROWS: usize = 4_000;
 
 fn clean_visitors(reference: &Reference, date: NaiveDate, input: &DayInput<'_>) -> VisitorsOutcome {
     let halves = if input.visitors.len() < SPLIT_FROM_ROWS {

@@ -252,8 +252,9 @@ async fn insert_day_rows_sqlite(
 
 /// Opens a day's write on PostgreSQL: the write lock ([`rollups::lock_writes_postgres`]),
 /// and a commit that does not wait for the disk (`synchronous_commit = off`, this
-/// transaction only), which takes the flush of the day's WAL, tens of MiB on a
-/// 1,000-store day, off the transform's time.
+/// transaction only): the flush of the day's WAL (every row and index entry the day
+/// wrote) leaves the transform's time. On a 1,000-store day the commit's median went from
+/// 5.3 ms to 1.2 ms (BENCHMARKS, session 8).
 ///
 /// No day is lost for it. A crash of the server before the WAL writer reaches the commit
 /// (a fraction of a second) loses the whole day write, never part of it. And the job

@@ -369,6 +369,28 @@ async fn the_transform_output_is_unchanged_on_every_backend() {
             EXPECTED,
             "{label}: two concurrent transforms of a day changed the output"
         );
+        // The day writes commit without waiting for the disk, each for itself only
+        // (`SET LOCAL`): every connection the pool hands out afterwards, the ledger's
+        // included, still commits synchronously, which is what makes a day the ledger
+        // calls done durable.
+        if let Warehouse::Postgres(pool) = wh {
+            let open = pool.size() as usize;
+            assert!(open >= 2, "{label}: the transforms used the pool");
+            let mut held = Vec::with_capacity(open);
+            for _ in 0..open {
+                held.push(pool.acquire().await.expect("connection"));
+            }
+            for conn in &mut held {
+                let setting: String = sqlx::query_scalar("SHOW synchronous_commit")
+                    .fetch_one(&mut **conn)
+                    .await
+                    .expect("setting");
+                assert_eq!(
+                    setting, "on",
+                    "{label}: a connection kept the day's setting"
+                );
+            }
+        }
         env.close().await;
     }
 }
