@@ -518,31 +518,40 @@ fn clean_visitors_in_parts(
         }
     }
     let part_of = &part_of;
+    let clean = |k: usize, rows: &[usize]| {
+        clean_visitor_rows(reference, date, input, rows, move |store_id| {
+            part_of(store_id) == k
+        })
+    };
     let outcomes: Vec<VisitorsOutcome> = std::thread::scope(|scope| {
-        let mut handles = Vec::with_capacity(parts);
-        let mut own = None;
-        for (k, rows) in rows_of.iter().enumerate() {
-            let clean = move || {
-                clean_visitor_rows(reference, date, input, rows, |store_id| {
-                    part_of(store_id) == k
-                })
-            };
-            // The last part runs on the calling thread.
-            if k + 1 == parts {
-                own = Some(clean());
-            } else {
-                handles.push(scope.spawn(clean));
-            }
-        }
-        let mut outcomes: Vec<VisitorsOutcome> = handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        // Every part but the last on a thread of its own (or here, when the system gives
+        // no thread), the last on the calling thread.
+        let parts: Vec<Part<'_>> = rows_of
+            .iter()
+            .enumerate()
+            .map(|(k, rows)| {
+                if k + 1 == rows_of.len() {
+                    return Part::Done(clean(k, rows));
+                }
+                let thread = std::thread::Builder::new().name(format!("clean-visitors-{k}"));
+                match thread.spawn_scoped(scope, move || clean(k, rows)) {
+                    Ok(handle) => Part::Running(handle),
+                    Err(error) => {
+                        tracing::warn!(%error, part = k, "no thread for a part of the clean: cleaning it here");
+                        Part::Done(clean(k, rows))
+                    }
+                }
             })
             .collect();
-        outcomes.extend(own);
-        outcomes
+        parts
+            .into_iter()
+            .map(|part| match part {
+                Part::Running(handle) => handle
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                Part::Done(outcome) => outcome,
+            })
+            .collect()
     });
     let mut joined: VisitorsOutcome = Default::default();
     joined.0.reserve(outcomes.iter().map(|o| o.0.len()).sum());
@@ -554,6 +563,12 @@ fn clean_visitors_in_parts(
         }
     }
     joined
+}
+
+/// One part of a split clean: running on its thread, or done.
+enum Part<'scope> {
+    Running(std::thread::ScopedJoinHandle<'scope, VisitorsOutcome>),
+    Done(VisitorsOutcome),
 }
 
 /// The visitor rules over the raw rows at `row_indices` (in that order), for the
