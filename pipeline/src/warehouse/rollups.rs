@@ -637,8 +637,8 @@ pub(crate) async fn lock_writes_sqlite(
 }
 
 /// [`write_day_sqlite`] on PostgreSQL, under the write lock ([`lock_writes_postgres`], taken
-/// by the caller): `sensor_days` by binary COPY, the other tables each in one
-/// `INSERT … SELECT FROM UNNEST` statement.
+/// by the caller): `sensor_days` by binary COPY, `store_days` and `chain_hours` each in
+/// one `INSERT … SELECT FROM UNNEST` statement.
 pub(crate) async fn write_day_postgres(
     tx: &mut sqlx::PgConnection,
     date: NaiveDate,
@@ -651,34 +651,13 @@ pub(crate) async fn write_day_postgres(
     for (a, z, sql) in statements_of(Backend::Postgres, Step::Clear, date) {
         sqlx::query(&sql).bind(a).bind(z).execute(&mut *tx).await?;
     }
-    // `$1` is the date; `$2…` one array per column.
-    let unnest = |table: &str, keys: &[(&str, &str)], families: &[char], tail: &[(&str, &str)]| {
-        let mut names: Vec<String> = keys.iter().map(|(n, _)| n.to_string()).collect();
-        let mut types: Vec<String> = keys.iter().map(|(_, t)| t.to_string()).collect();
-        for f in families {
-            for h in hours() {
-                names.push(format!("{f}{h:02}"));
-                types.push("bigint".into());
-            }
-        }
-        names.extend(tail.iter().map(|(n, _)| n.to_string()));
-        types.extend(tail.iter().map(|(_, t)| t.to_string()));
-        let arrays: Vec<String> = types
-            .iter()
-            .enumerate()
-            .map(|(i, t)| format!("${}::{t}[]", i + 2))
-            .collect();
-        format!(
-            "INSERT INTO analytics.{table} (date, {names}) SELECT $1, * FROM UNNEST({arrays})",
-            names = names.join(", "),
-            arrays = arrays.join(", ")
-        )
-    };
     if !rollups.sensor_days.is_empty() {
-        // 8,600 rows with 14 columns on a 1,000-store day: COPY takes them without
-        // building one array per column.
+        // 8,600 rows of 15 fields on a 1,000-store day: COPY takes them without building
+        // one array per column. A row: its field count, each field's length, then three
+        // INTEGER-sized fields, the hours' BIGINTs and the INTEGER mask.
+        const ROW_BYTES: usize = 2 + (HOURS + 4) * 4 + 3 * 4 + HOURS * 8 + 4;
         let columns = format!("store_id, sensor_id, date{}, genuine", column_list('v'));
-        let mut out = CopyRows::with_capacity(rollups.sensor_days.len() * (4 + 14 * 12));
+        let mut out = CopyRows::with_capacity(rollups.sensor_days.len() * ROW_BYTES);
         for r in &rollups.sensor_days {
             out.row(HOURS as i16 + 4);
             out.int4(r.store_id);
@@ -698,7 +677,15 @@ pub(crate) async fn write_day_postgres(
         copy.finish().await?;
     }
     if !rollups.store_days.is_empty() {
-        let sql = unnest("store_days", &[("store_id", "int")], &['v', 't', 'c'], &[]);
+        // `$1` the date, `$2` the store ids, then one array per value column.
+        let columns: String = ['v', 't', 'c'].into_iter().map(column_list).collect();
+        let arrays: String = (0..3 * HOURS)
+            .map(|i| format!(", ${}::bigint[]", i + 3))
+            .collect();
+        let sql = format!(
+            "INSERT INTO analytics.store_days (date, store_id{columns}) \
+             SELECT $1, * FROM UNNEST($2::int[]{arrays})"
+        );
         let rows = &rollups.store_days;
         let mut q = sqlx::query(&sql)
             .bind(date)

@@ -165,7 +165,6 @@ async fn assert_sensor_months_follow_sensor_days(wh: &Warehouse, label: &str) {
     assert_eq!(found, expected, "{label}: sensor_months");
 }
 
-/// The content hash of every analytics table and rollup.
 /// (table, hash) of a [`fingerprint`], as `EXPECTED` lists them.
 fn hashes(found: &[(String, String, usize)]) -> Vec<(&str, &str)> {
     found
@@ -174,6 +173,7 @@ fn hashes(found: &[(String, String, usize)]) -> Vec<(&str, &str)> {
         .collect()
 }
 
+/// The content hash of every analytics table and rollup.
 async fn fingerprint(wh: &Warehouse) -> Vec<(String, String, usize)> {
     let mut out = Vec::new();
     for (table, columns, order) in analytics_tables() {
