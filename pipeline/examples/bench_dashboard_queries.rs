@@ -54,6 +54,7 @@ async fn main() {
     let filter = |store_id: Option<u32>, sensor_ids: Vec<u32>, days: i64| KpiFilter {
         store_id,
         sensor_ids,
+        within_stores: None,
         from: to - chrono::Duration::days(days - 1),
         to,
         hour_from: h0,

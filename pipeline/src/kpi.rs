@@ -19,6 +19,12 @@ pub struct KpiFilter {
     pub store_id: Option<u32>,
     /// Sensors of the selected store to count visitors on; empty means all.
     pub sensor_ids: Vec<u32>,
+    /// The stores the person asking may see: `None` for the whole chain, `Some` for a
+    /// person limited to some stores ("all stores" then means all of theirs, and the
+    /// ranking lists only them). Set by [`crate::filter::resolve_scoped`]; every query
+    /// honours it.
+    #[serde(default)]
+    pub within_stores: Option<Vec<u32>>,
     pub from: NaiveDate,
     pub to: NaiveDate,
     /// Opening hours shown, inclusive (see `calendar::OPENING_HOURS`).
@@ -71,7 +77,7 @@ impl KpiFilter {
     /// True when the filter selects no day or no opening hour.
     pub fn selects_nothing(&self) -> bool {
         let (h0, h1) = self.hours();
-        h0 > h1 || self.from > self.to
+        h0 > h1 || self.from > self.to || self.within_stores.as_ref().is_some_and(Vec::is_empty)
     }
 
     /// The hours shown, clamped to the opening hours.
@@ -299,6 +305,7 @@ mod tests {
         let f = KpiFilter {
             store_id: None,
             sensor_ids: vec![],
+            within_stores: None,
             from: "2025-03-10".parse().expect("date"),
             to: "2025-03-16".parse().expect("date"),
             hour_from: 9,
@@ -317,6 +324,7 @@ mod tests {
         let f = |from: &str, to: &str| KpiFilter {
             store_id: None,
             sensor_ids: vec![],
+            within_stores: None,
             from: from.parse().expect("date"),
             to: to.parse().expect("date"),
             hour_from: 9,

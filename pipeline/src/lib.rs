@@ -9,6 +9,7 @@
 //! failure groups): they
 //! compile to wasm32, so the pages use them in the browser as the server does.
 
+pub mod access;
 pub mod calendar;
 pub mod failures;
 pub mod filter;

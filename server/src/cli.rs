@@ -36,6 +36,8 @@ pub enum Command {
     Import(ImportArgs),
     /// Show the job ledger: counts per job and status, recent failures.
     Status(StatusArgs),
+    /// Manage accounts: add, list, set, disable, enable, token.
+    User(crate::auth::cli::UserArgs),
     /// Probe a running server's /health, or /ready with --ready (exit code 0 when it
     /// answers 200): container health checks.
     Healthcheck(HealthcheckArgs),
@@ -153,6 +155,42 @@ pub struct ServeArgs {
     /// File holding the admin token (a mounted secret); surrounding whitespace is ignored.
     #[arg(long, env = "DATAMAG_ADMIN_TOKEN_FILE", conflicts_with = "admin_token")]
     pub admin_token_file: Option<PathBuf>,
+
+    /// Sign-in: `auto` requires it once an account exists (and shows nothing off loopback
+    /// until the first admin is created), `off` opens every figure to every visitor.
+    #[arg(long, env = "DATAMAG_AUTH", value_enum, default_value_t = crate::auth::AuthSetting::Auto)]
+    pub auth: crate::auth::AuthSetting,
+
+    /// When the session cookie is marked `Secure`: `auto` (over HTTPS, as told by a
+    /// trusted proxy's X-Forwarded-Proto), `always` or `never`.
+    #[arg(long, env = "DATAMAG_COOKIE_SECURE", value_enum, default_value_t = crate::auth::CookieSecure::Auto)]
+    pub cookie_secure: crate::auth::CookieSecure,
+
+    /// Trust the proxy's X-Forwarded-For and X-Forwarded-Proto (Render, a load balancer).
+    #[arg(
+        long,
+        env = "DATAMAG_TRUST_PROXY",
+        action = clap::ArgAction::Set,
+        num_args = 0..=1,
+        default_value = "false",
+        default_missing_value = "true",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub trust_proxy: bool,
+
+    /// Minutes without a request after which a session ends.
+    #[arg(long, env = "DATAMAG_SESSION_IDLE_MINUTES", default_value_t = crate::auth::DEFAULT_IDLE_MINUTES,
+          value_parser = clap::value_parser!(i64).range(1..=10_080))]
+    pub session_idle_minutes: i64,
+
+    /// Hours after sign-in at which a session ends, whatever its activity.
+    #[arg(long, env = "DATAMAG_SESSION_MAX_HOURS", default_value_t = crate::auth::DEFAULT_LIFETIME_HOURS,
+          value_parser = clap::value_parser!(i64).range(1..=720))]
+    pub session_max_hours: i64,
+
+    /// Bearer token `/metrics` asks for (open without it).
+    #[arg(long, env = "DATAMAG_METRICS_TOKEN", hide_env_values = true, value_parser = trimmed)]
+    pub metrics_token: Option<String>,
 
     /// Do not run the scheduled jobs in this process (API and dashboard only).
     /// Accepts 1/0, true/false, yes/no, on/off.

@@ -7,6 +7,7 @@
 
 pub mod admin;
 pub mod api;
+pub mod auth;
 pub mod cli;
 pub mod commands;
 pub mod delivery;

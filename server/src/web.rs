@@ -28,6 +28,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::admin::AdminState;
+use crate::auth::Auth;
 use crate::metrics::Metrics;
 use crate::ready::Readiness;
 
@@ -39,6 +40,8 @@ use crate::cli::ServeArgs;
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub services: Services,
+    /// Who may see what (sign-in, sessions, tokens).
+    pub auth: Auth,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -61,10 +64,22 @@ impl AppState {
             .hash_files(hash_file.is_file())
             .hash_file(Arc::from(hash_file.to_string_lossy().as_ref()))
             .build();
+        let auth = Auth::new(
+            services.warehouse.clone(),
+            services.clock.clone(),
+            addr.ip(),
+        );
         Self {
             leptos_options,
             services,
+            auth,
         }
+    }
+
+    /// The same state with this access configuration.
+    pub fn with_auth(mut self, auth: Auth) -> Self {
+        self.auth = auth;
+        self
     }
 }
 
@@ -99,7 +114,9 @@ pub fn build_router_with(
     let mut known: HashSet<String> = routes.iter().map(|r| r.path().to_string()).collect();
     known.extend(api::PATHS.iter().map(|p| p.to_string()));
     known.extend(["/metrics", "/docs", "/redoc"].map(String::from));
+    known.extend(["/login", "/logout", "/setup", "/account/password"].map(String::from));
     let known = Arc::new(known);
+    let auth = state.auth.clone();
     let services = state.services.clone();
     let options = state.leptos_options.clone();
     let site_root = std::path::PathBuf::from(&*state.leptos_options.site_root);
@@ -131,11 +148,16 @@ pub fn build_router_with(
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
         ));
-    let mut router = public;
+    let mut router = public.merge(crate::auth::routes::router(auth.clone()));
     if let Some(admin) = admin {
         router = router.merge(crate::admin::router(admin));
     }
     router
+        // Who is asking, and may they: every route and the fallback pass through here.
+        .layer(axum::middleware::from_fn_with_state(
+            auth,
+            crate::auth::gate,
+        ))
         // Every route's 405 carries a JSON body (axum still sets `Allow`).
         .method_not_allowed_fallback(api::error::method_not_allowed)
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
@@ -295,9 +317,28 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 .context("cannot start the scheduler")?,
         )
     };
+    let clock_for_auth = clock.clone();
     let services =
         Services::new(pipeline.simulator.clone(), clock).with_warehouse(pipeline.warehouse.clone());
-    let state = AppState::new(services, &site_root, addr);
+    let mut auth = Auth::new(Some(pipeline.warehouse.clone()), clock_for_auth, args.host);
+    auth.setting = args.auth;
+    auth.cookie_secure = args.cookie_secure;
+    auth.trust_proxy = args.trust_proxy;
+    auth.idle_timeout = args.session_idle_minutes * 60;
+    auth.lifetime = args.session_max_hours * 3600;
+    auth.metrics_token = args.metrics_token.as_deref().map(Arc::from);
+    if !args.host.is_loopback() && args.auth == crate::auth::AuthSetting::Off {
+        tracing::warn!(host = %args.host, "sign-in is off on a non-loopback address: anyone who reaches it sees every figure");
+    }
+    let link_host = if args.host.is_unspecified() {
+        "127.0.0.1".to_string()
+    } else {
+        args.host.to_string()
+    };
+    auth.announce_setup(&format!("http://{link_host}:{}", args.port))
+        .await
+        .context("cannot prepare the set-up link")?;
+    let state = AppState::new(services, &site_root, addr).with_auth(auth);
     let token = args.admin_token()?;
     match &token {
         Some(t) if t.len() < 16 => {
@@ -320,10 +361,13 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
     tracing::info!(%addr, "DataMag360 listening: http://{addr}/");
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("server error")?;
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .context("server error")?;
     pipeline.request_stop();
     if let Some(s) = scheduler.as_mut() {
         if let Err(e) = s.shutdown().await {

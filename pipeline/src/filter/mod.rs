@@ -12,7 +12,7 @@ use chrono::NaiveDate;
 
 pub use query::{lax_int, BadParameter, DashboardQuery, UrlDefaults};
 #[cfg(feature = "runtime")]
-pub use resolve::{last_complete_week, resolve, resolve_detailed};
+pub use resolve::{last_complete_week, resolve, resolve_detailed, resolve_scoped, ScopedError};
 
 use crate::kpi::Comparison;
 use crate::lang::Lang;

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 
 use super::{check_period, DashboardQuery, FilterError};
+use crate::access::{Forbidden, StoreScope};
 use crate::calendar::OPENING_HOURS;
 use crate::clock::HourSlot;
 use crate::kpi::KpiFilter;
@@ -28,7 +29,36 @@ pub fn resolve(
     resolve_detailed(q, reference, now).map_err(|e| e.message)
 }
 
-/// [`resolve`], saying which field is wrong.
+/// Why a query cannot be answered for this person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScopedError {
+    /// The filter itself is wrong (the field and a message).
+    Invalid(FilterError),
+    /// It asks for a store outside the person's scope (403).
+    Forbidden(Forbidden),
+}
+
+/// Resolves the query for a person limited to `scope`: one store of theirs, or "all
+/// stores" meaning all of *their* stores. A store outside the scope is refused before
+/// any query runs. Every place a figure leaves the server resolves its filter here.
+pub fn resolve_scoped(
+    q: &DashboardQuery,
+    reference: &Reference,
+    now: DateTime<Utc>,
+    scope: &StoreScope,
+) -> Result<KpiFilter, ScopedError> {
+    // The scope is checked first: a refused store learns nothing from validation either.
+    if let Some(id) = q.store.filter(|s| *s != 0) {
+        scope.check(Some(id)).map_err(ScopedError::Forbidden)?;
+    }
+    let mut f = resolve_detailed(q, reference, now).map_err(ScopedError::Invalid)?;
+    scope.check(f.store_id).map_err(ScopedError::Forbidden)?;
+    f.within_stores = scope.limited_to().map(|s| s.iter().copied().collect());
+    Ok(f)
+}
+
+/// [`resolve`], saying which field is wrong. Not scoped: for code paths that are not a
+/// person's request (tests, benchmarks); requests go through [`resolve_scoped`].
 pub fn resolve_detailed(
     q: &DashboardQuery,
     reference: &Reference,
@@ -107,6 +137,7 @@ pub fn resolve_detailed(
     Ok(KpiFilter {
         store_id,
         sensor_ids,
+        within_stores: None,
         from,
         to,
         hour_from: h0,
@@ -169,5 +200,32 @@ mod tests {
         })
         .expect("valid");
         assert_eq!(ok.sensor_ids, vec![2, 5]);
+    }
+
+    #[test]
+    fn scope_limits_all_stores_and_refuses_others() {
+        let now = Utc::now();
+        let r = Reference::embedded();
+        let manager = StoreScope::Only([1, 3].into_iter().collect());
+        let mut q = DashboardQuery::default();
+        let f = resolve_scoped(&q, &r, now, &manager).expect("all of theirs");
+        assert_eq!((f.store_id, f.within_stores), (None, Some(vec![1, 3])));
+        q.store = Some(3);
+        let f = resolve_scoped(&q, &r, now, &manager).expect("one of theirs");
+        assert_eq!((f.store_id, f.within_stores), (Some(3), Some(vec![1, 3])));
+        q.store = Some(2);
+        assert_eq!(
+            resolve_scoped(&q, &r, now, &manager),
+            Err(ScopedError::Forbidden(Forbidden { store_id: 2 }))
+        );
+        // Refused even when the rest of the filter is invalid: nothing is validated first.
+        q.from = Some("bad".into());
+        assert!(matches!(
+            resolve_scoped(&q, &r, now, &manager),
+            Err(ScopedError::Forbidden(_))
+        ));
+        let f =
+            resolve_scoped(&DashboardQuery::default(), &r, now, &StoreScope::All).expect("analyst");
+        assert_eq!(f.within_stores, None);
     }
 }

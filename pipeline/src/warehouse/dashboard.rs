@@ -14,25 +14,28 @@ use crate::warehouse::{rollups, sqlite, Warehouse, WarehouseError};
 
 /// How a filter reads in SQL.
 trait FilterSql {
-    fn store_cond(&self) -> &'static str;
+    fn store_cond(&self) -> String;
     fn store_level_table(&self) -> &'static str;
     fn store_param(&self) -> i64;
+    fn within_cond(&self, column: &str) -> String;
 }
 
 impl FilterSql for KpiFilter {
     /// The store condition: an equality the indexes can use, or a tautology on `$1` (0)
-    /// for all stores (the parameter is bound either way).
-    fn store_cond(&self) -> &'static str {
+    /// for all stores (the parameter is bound either way), limited to the person's stores
+    /// when "all stores" means only theirs.
+    fn store_cond(&self) -> String {
         if self.store_id.is_some() {
-            "store_id = $1"
+            "store_id = $1".to_string()
         } else {
-            "$1 = 0"
+            format!("$1 = 0{}", self.within_cond("store_id"))
         }
     }
 
-    /// The store-level hourly rollup to read: one store's rows, or the whole chain's.
+    /// The store-level hourly rollup to read: one store's rows (or a person's stores'),
+    /// or the whole chain's.
     fn store_level_table(&self) -> &'static str {
-        if self.store_id.is_some() {
+        if self.store_id.is_some() || self.within_stores.is_some() {
             "analytics.store_hours"
         } else {
             "analytics.chain_hours"
@@ -41,6 +44,16 @@ impl FilterSql for KpiFilter {
 
     fn store_param(&self) -> i64 {
         self.store_id.map(i64::from).unwrap_or(0)
+    }
+
+    /// ` AND <column> IN (…)` when the person is limited to some stores, else nothing
+    /// (the ranking lists only their stores even when one store is selected).
+    /// (An empty list never reaches SQL: such a filter [`KpiFilter::selects_nothing`].)
+    fn within_cond(&self, column: &str) -> String {
+        match &self.within_stores {
+            Some(ids) => format!(" AND {column} IN ({})", id_list(ids)),
+            None => String::new(),
+        }
     }
 }
 
@@ -164,8 +177,16 @@ impl Warehouse {
             .map(|h| format!("CAST(v{h:02} AS BIGINT)"))
             .collect();
         let (table, key, cond) = match f.store_id {
-            Some(_) => ("analytics.sensor_days", "sensor_id", "store_id = $2 AND"),
-            None => ("analytics.store_days", "store_id", "$2 = 0 AND"),
+            Some(_) => (
+                "analytics.sensor_days",
+                "sensor_id",
+                "store_id = $2 AND".to_string(),
+            ),
+            None => (
+                "analytics.store_days",
+                "store_id",
+                format!("$2 = 0{} AND", f.within_cond("store_id")),
+            ),
         };
         let sql = &format!(
             "SELECT CAST({key} AS BIGINT), {} FROM {table} WHERE {cond} date = $1 AND {key} IN ({})",
@@ -382,7 +403,8 @@ impl Warehouse {
         let ids = id_list(stores);
         let sql = &format!(
             "SELECT date AS c0, CAST(store_id AS BIGINT) AS c1, CAST({v} AS BIGINT) AS c2 \
-             FROM analytics.store_days WHERE store_id IN ({ids}) AND date >= $1 AND date <= $2"
+             FROM analytics.store_days WHERE store_id IN ({ids}){} AND date >= $1 AND date <= $2",
+            f.within_cond("store_id")
         );
         let rows: Vec<(NaiveDate, i64, i64)> = self
             .rows(sql, 3, &[Param::Date(f.from), Param::Date(f.to)])
@@ -408,12 +430,13 @@ impl Warehouse {
             rollups::range_expr('c', h0, h1),
         );
         let split = rollups::split_months(f.from, f.to);
+        let within = f.within_cond("store_id");
         // Bound in this order: months (first, last), then each edge range.
         let mut dates: Vec<NaiveDate> = Vec::new();
         let mut parts: Vec<String> = Vec::new();
         if let Some((m0, m1)) = split.months {
             parts.push(format!(
-                "SELECT {cols} FROM analytics.store_months WHERE month >= ${} AND month <= ${}",
+                "SELECT {cols} FROM analytics.store_months WHERE month >= ${} AND month <= ${}{within}",
                 dates.len() + 1,
                 dates.len() + 2
             ));
@@ -421,7 +444,7 @@ impl Warehouse {
         }
         for (a, b) in &split.edge_days {
             parts.push(format!(
-                "SELECT {cols} FROM analytics.store_days WHERE date >= ${} AND date <= ${}",
+                "SELECT {cols} FROM analytics.store_days WHERE date >= ${} AND date <= ${}{within}",
                 dates.len() + 1,
                 dates.len() + 2
             ));
@@ -524,9 +547,9 @@ impl Warehouse {
         }
         let (h0, h1) = f.hours();
         let store_cond = if f.store_id.is_some() {
-            "s.store_id = $1"
+            "s.store_id = $1".to_string()
         } else {
-            "$1 = 0"
+            format!("$1 = 0{}", f.within_cond("s.store_id"))
         };
         // With a sensor choice, the selected sensors' visitors per hour join the store's row:
         // each hour's figure is one subtraction of the sensor-days' cumulative columns.

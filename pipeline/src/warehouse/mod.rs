@@ -38,6 +38,7 @@ macro_rules! per_backend {
 }
 pub(crate) use per_backend;
 
+pub mod accounts;
 pub mod analytics;
 pub mod dashboard;
 pub mod ledger;

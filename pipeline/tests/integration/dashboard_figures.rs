@@ -261,6 +261,7 @@ fn filters() -> Vec<KpiFilter> {
         KpiFilter {
             store_id,
             sensor_ids,
+            within_stores: None,
             from: d(from),
             to: d(to),
             hour_from: h.0,
@@ -297,6 +298,7 @@ async fn dashboard_figures_from_rollups_equal_the_hourly_rows() {
         let february = KpiFilter {
             store_id: Some(2),
             sensor_ids: vec![],
+            within_stores: None,
             from: d("2025-02-01"),
             to: d("2025-02-28"),
             hour_from: 9,
@@ -351,6 +353,7 @@ async fn dashboard_figures_from_rollups_equal_the_hourly_rows() {
         let f = |h0, h1| KpiFilter {
             store_id: Some(1),
             sensor_ids: vec![],
+            within_stores: None,
             from: d("2025-03-03"),
             to: d("2025-03-16"),
             hour_from: h0,
@@ -413,6 +416,7 @@ async fn a_large_chain_draws_its_ten_busiest_stores() {
         let f = KpiFilter {
             store_id: None,
             sensor_ids: vec![],
+            within_stores: None,
             from: d("2025-03-10"),
             to: d("2025-03-12"),
             hour_from: 9,

@@ -11,6 +11,7 @@ fn filters() -> Vec<KpiFilter> {
     let f = |store_id, sensor_ids: Vec<u32>, from, to, h0, h1| KpiFilter {
         store_id,
         sensor_ids,
+        within_stores: None,
         from: d(from),
         to: d(to),
         hour_from: h0,

@@ -106,6 +106,7 @@ async fn assert_export_is_raw_cleaned(p: &Pipeline, day: NaiveDate, label: &str)
     let filter = KpiFilter {
         store_id: None,
         sensor_ids: vec![],
+        within_stores: None,
         from: day,
         to: day,
         hour_from: 9,
@@ -229,6 +230,7 @@ async fn files_are_identified_by_content_and_changed_days_are_cleaned_again() {
         let filter = KpiFilter {
             store_id: Some(1),
             sensor_ids: vec![1],
+            within_stores: None,
             from: day_a,
             to: day_a,
             hour_from: 10,

@@ -11,17 +11,19 @@
 
 use app::services::Services;
 use axum::body::{Body, Bytes};
-use axum::extract::{RawQuery, State};
+use axum::extract::{Extension, RawQuery, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use futures::StreamExt;
-use pipeline::filter::DashboardQuery;
+use pipeline::access::Visitor;
+use pipeline::filter::{DashboardQuery, ScopedError};
 use pipeline::kpi::ExportHour;
 use pipeline::Reference;
 use tokio::sync::mpsc;
 
 use super::error::ErrorBody;
+use crate::auth::ClientAddress;
 
 /// Rows in flight between the database and the response (backpressure bound).
 const CHANNEL_ROWS: usize = 1024;
@@ -140,7 +142,12 @@ fn write_rows(
     out.into_inner().map_err(|e| e.into_error().into())
 }
 
-pub async fn export_csv(State(services): State<Services>, RawQuery(raw): RawQuery) -> Response {
+pub async fn export_csv(
+    State(services): State<Services>,
+    visitor: Option<Extension<Visitor>>,
+    address: Option<Extension<ClientAddress>>,
+    RawQuery(raw): RawQuery,
+) -> Response {
     let (query, format) = match parse(raw.as_deref()) {
         Ok(q) => q,
         Err(detail) => {
@@ -151,14 +158,61 @@ pub async fn export_csv(State(services): State<Services>, RawQuery(raw): RawQuer
             )
         }
     };
+    // The access gate let only viewers in; without one (a router built without it),
+    // nothing leaves.
+    let Some(Extension(Visitor::Known(viewer))) = visitor else {
+        return error(
+            StatusCode::UNAUTHORIZED,
+            "sign_in_required",
+            "Connexion requise.".into(),
+        );
+    };
     let simulator = services.simulator.clone();
-    let filter =
-        match pipeline::filter::resolve(&query, simulator.reference(), services.clock.now()) {
-            Ok(f) => f,
-            Err(detail) => {
-                return error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_filter", detail)
-            }
-        };
+    let filter = match pipeline::filter::resolve_scoped(
+        &query,
+        simulator.reference(),
+        services.clock.now(),
+        &viewer.scope,
+    ) {
+        Ok(f) => f,
+        Err(ScopedError::Invalid(e)) => {
+            return error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_filter",
+                e.message,
+            )
+        }
+        Err(ScopedError::Forbidden(f)) => {
+            return error(
+                StatusCode::FORBIDDEN,
+                "forbidden_store",
+                f.message(query.lang()),
+            )
+        }
+    };
+    if let (Some(w), Some(name)) = (&services.warehouse, &viewer.name) {
+        let address = address
+            .map(|Extension(ClientAddress(a))| a)
+            .unwrap_or_default();
+        // The filter asked for, never the token that may ride along.
+        let detail = form_urlencoded::parse(raw.as_deref().unwrap_or("").as_bytes())
+            .filter(|(k, _)| k != "access_token")
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("&");
+        if let Err(e) = w
+            .audit(
+                services.clock.now().timestamp(),
+                name,
+                &address,
+                "export",
+                &detail,
+            )
+            .await
+        {
+            tracing::error!(error = %e, "cannot write the audit log");
+        }
+    }
     let Some(warehouse) = services.warehouse.clone() else {
         return error(
             StatusCode::SERVICE_UNAVAILABLE,
