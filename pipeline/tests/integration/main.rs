@@ -4,6 +4,7 @@
 #[allow(dead_code)]
 mod common;
 
+mod access;
 mod azure_lake;
 mod cleaning_accuracy;
 mod dashboard_figures;
