@@ -4,6 +4,8 @@ use std::sync::Arc;
 
 use pipeline::{Clock, Simulator, Warehouse};
 
+use crate::wire::StoreInfo;
+
 /// Shared services, provided as Leptos context by the server for every request.
 #[derive(Clone, Debug)]
 pub struct Services {
@@ -28,12 +30,12 @@ impl Services {
     }
 
     /// The chain's stores as the pages list them.
-    pub fn store_infos(&self) -> Vec<crate::wire::StoreInfo> {
+    pub fn store_infos(&self) -> Vec<StoreInfo> {
         let reference = self.simulator.reference();
         reference
             .stores()
             .iter()
-            .map(|s| crate::wire::StoreInfo {
+            .map(|s| StoreInfo {
                 store_id: s.store_id,
                 city_store: s.city_store.clone(),
                 sensors: reference.sensors_of(s.store_id).len() as u32,

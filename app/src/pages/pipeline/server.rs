@@ -13,9 +13,8 @@ use pipeline::ledger::{
 };
 use pipeline::WarehouseError;
 
-use crate::pipeline_page::{CellState, PartitionGrid, PipelineView, QualityRow, MISSING_LISTED};
+use super::wire::{CellState, PartitionGrid, PipelineView, QualityRow, RunRow};
 use crate::services::Services;
-use crate::wire::RunRow;
 
 /// Days shown in the grid and checked for missing partitions.
 pub const CHECK_DAYS: i64 = 14;
@@ -23,6 +22,8 @@ pub const CHECK_DAYS: i64 = 14;
 const RECENT_RUNS: i64 = 40;
 /// Failure groups listed.
 const FAILURE_GROUPS: i64 = 20;
+/// Missing partitions listed by name; the rest is counted.
+const MISSING_LISTED: usize = 40;
 
 fn paris(t: DateTime<Utc>, fmt: &str) -> String {
     t.with_timezone(&pipeline::PARIS).format(fmt).to_string()

@@ -7,12 +7,22 @@
 //! quick periods and the sensor boxes), then the figures ([`figures`]: the period line and
 //! notes, the KPI grid, the chart grid).
 
+//!
+//! Like every page: the server function ([`server_fns`]) and what it answers ([`wire`]),
+//! and the loader behind it (`server.rs`, server side only: the figures, the KPI cards and
+//! the charts' specs).
+
 mod chart_grid;
 mod figures;
 mod filter_form;
+mod form_state;
 mod kpi_grid;
 mod presets;
 mod sensor_choice;
+#[cfg(feature = "ssr")]
+mod server;
+pub mod server_fns;
+pub mod wire;
 
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
@@ -20,10 +30,11 @@ use leptos_router::NavigateOptions;
 use pipeline::filter::{DashboardQuery, FilterError};
 
 use crate::i18n::{use_lang, Lang};
-use crate::server_fns::get_dashboard;
-use crate::wire::DashboardData;
 use figures::Figures;
-use filter_form::{FilterForm, FormState};
+use filter_form::FilterForm;
+use form_state::FormState;
+use server_fns::get_dashboard;
+use wire::DashboardData;
 
 /// Quiet time after the last change before the filters apply.
 const DEBOUNCE_MS: u64 = 400;

@@ -7,16 +7,15 @@ use chrono::{Datelike, Duration, NaiveDate, Weekday};
 use pipeline::calendar::{is_open_day, OPENING_HOURS};
 use pipeline::clock::HourSlot;
 use pipeline::filter as dashboard_filters;
+use pipeline::filter::DashboardQuery;
 use pipeline::kpi::{Comparison, DashboardFigures, KpiFilter, Kpis};
 use pipeline::ledger::{Job, RunStatus};
 
+use super::wire::{AppliedFilter, ChangeState, DashboardData, KpiCard, Preparing};
 use crate::format;
 use crate::i18n::Lang;
 use crate::services::Services;
-use crate::wire::{
-    AppliedFilter, Axis, ChangeState, ChartData, ChartKind, ChartSeries, DashboardData,
-    DashboardQuery, KpiCard, Preparing, RankedStore, Unit,
-};
+use crate::wire::{Axis, ChartData, ChartKind, ChartSeries, RankedStore, Unit};
 
 /// Series drawn by default; the others wait behind the legend.
 const SHOWN_SERIES: usize = 10;

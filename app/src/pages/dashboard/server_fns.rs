@@ -1,0 +1,15 @@
+//! The dashboard's server function.
+
+use leptos::prelude::*;
+use pipeline::filter::DashboardQuery;
+
+use super::wire::DashboardData;
+
+/// The dashboard for the filters in the URL. JSON input: the query holds a list.
+#[server(endpoint = "dashboard", input = leptos::server_fn::codec::Json)]
+pub async fn get_dashboard(query: DashboardQuery) -> Result<DashboardData, ServerFnError> {
+    let services = expect_context::<crate::services::Services>();
+    super::server::load(&services, query)
+        .await
+        .map_err(ServerFnError::new)
+}

@@ -1,0 +1,14 @@
+//! The pipeline page's server function.
+
+use leptos::prelude::*;
+
+use super::wire::PipelineView;
+
+/// The pipeline page's data.
+#[server(endpoint = "pipeline_view")]
+pub async fn get_pipeline_view() -> Result<PipelineView, ServerFnError> {
+    let services = expect_context::<crate::services::Services>();
+    super::server::load_view(&services)
+        .await
+        .map_err(ServerFnError::new)
+}
