@@ -1,9 +1,58 @@
-//! Types that cross the wire and that more than one page uses: the store list and the
-//! charts' data. Each page's own types are in its `wire.rs` (`pages/*/wire.rs`). They
-//! compile to wasm, so they hold plain data only (no database or dataframe types).
+//! Types that cross the wire and that more than one page uses: the error of every server
+//! function, the store list and the charts' data. Each page's own types are in its
+//! `wire.rs` (`pages/*/wire.rs`). They compile to wasm, so they hold plain data only (no
+//! database or dataframe types).
 
 use chrono::NaiveDate;
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
+
+/// Why a server function gave no answer, as the browser sees it: a kind, never the
+/// server's own text (the server logs the cause with `tracing`). Each page words each kind
+/// in its language, with an exhaustive match: a new kind does not compile until every page
+/// says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LoadError {
+    /// The request did not reach the server, or its answer did not come back.
+    Unreachable,
+    /// The server could not read its data: it runs without a warehouse, or a query failed.
+    Unavailable,
+    /// The call failed on the way: arguments or an answer that do not read, or an error
+    /// that is none of the above (a proxy's error page, a failing middleware).
+    Failed,
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            LoadError::Unreachable => "server unreachable",
+            LoadError::Unavailable => "data unavailable",
+            LoadError::Failed => "request failed",
+        })
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+impl FromServerFnError for LoadError {
+    type Encoder = JsonEncoding;
+
+    /// The framework's own failures (network, encoding, arguments): their text stays
+    /// where it happened (logged on the server), only the kind travels.
+    fn from_server_fn_error(e: ServerFnErrorErr) -> Self {
+        match e {
+            ServerFnErrorErr::Request(_) => LoadError::Unreachable,
+            other => {
+                #[cfg(feature = "ssr")]
+                tracing::warn!(error = %other, "server function failed");
+                #[cfg(not(feature = "ssr"))]
+                let _ = other;
+                LoadError::Failed
+            }
+        }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StoreInfo {
@@ -94,5 +143,37 @@ impl ChartData {
         self.series
             .iter()
             .all(|s| s.values.iter().all(Option::is_none))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use leptos::server_fn::Bytes;
+
+    use super::*;
+
+    #[test]
+    fn only_the_kind_crosses_the_wire() {
+        // A framework failure keeps its text where it happened.
+        let e = LoadError::from_server_fn_error(ServerFnErrorErr::ServerError(
+            "connection to postgres://app:secret@db failed".into(),
+        ));
+        assert_eq!(e, LoadError::Failed);
+        assert_eq!(&e.ser()[..], b"\"Failed\"");
+        assert_eq!(&LoadError::Unavailable.ser()[..], b"\"Unavailable\"");
+        assert_eq!(
+            LoadError::de(LoadError::Unavailable.ser()),
+            LoadError::Unavailable
+        );
+        // The browser's side: a request that did not get through, and an error answer
+        // that is not ours (a proxy's page).
+        assert_eq!(
+            LoadError::from_server_fn_error(ServerFnErrorErr::Request("refused".into())),
+            LoadError::Unreachable
+        );
+        assert_eq!(
+            LoadError::de(Bytes::from_static(b"boom")),
+            LoadError::Failed
+        );
     }
 }

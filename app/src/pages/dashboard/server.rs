@@ -19,26 +19,26 @@ use pipeline::ledger::{Job, RunStatus};
 
 use super::wire::{AppliedFilter, DashboardData, Preparing};
 use crate::i18n::Lang;
-use crate::services::Services;
+use crate::services::{unavailable, Services};
+use crate::wire::LoadError;
 use chart_specs::charts_for;
 use kpi_cards::{change_state, kpi_cards};
 use period::covered;
 
-pub async fn load(services: &Services, q: DashboardQuery) -> Result<DashboardData, String> {
+/// The page's name in the server's log.
+const PAGE: &str = "dashboard";
+
+/// The dashboard for the query. A filter the user can fix is an answer (`error`,
+/// `error_field`); only a warehouse that cannot be read is an error.
+pub async fn load(services: &Services, q: DashboardQuery) -> Result<DashboardData, LoadError> {
     let lang = Lang::from_code(Some(&q.lang));
     let reference = services.simulator.reference();
-    let warehouse = services.warehouse.as_ref().ok_or_else(|| {
-        lang.pick(
-            "Entrepôt de données indisponible.",
-            "Data warehouse unavailable.",
-        )
-        .to_string()
-    })?;
+    let warehouse = services.warehouse_for(PAGE)?;
     let stores = services.store_infos();
     let range = warehouse
         .analytics_range()
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(unavailable(PAGE))?;
     let now = services.clock.now();
     let today = HourSlot::containing(now).date;
     let (default_from, default_to) = dashboard_filters::last_complete_week(now);
@@ -88,7 +88,7 @@ pub async fn load(services: &Services, q: DashboardQuery) -> Result<DashboardDat
     let (current, previous) = warehouse
         .dashboard_with_comparison(&filter, cmp.as_ref())
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(unavailable(PAGE))?;
     out.filter = applied(&filter, cmp_mode, cmp.as_ref());
     out.preparing = preparing(services, &filter, range, today).await;
     out.kpis = kpi_cards(

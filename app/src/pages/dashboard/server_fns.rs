@@ -4,12 +4,11 @@ use leptos::prelude::*;
 use pipeline::filter::DashboardQuery;
 
 use super::wire::DashboardData;
+use crate::wire::LoadError;
 
 /// The dashboard for the filters in the URL. JSON input: the query holds a list.
 #[server(endpoint = "dashboard", input = leptos::server_fn::codec::Json)]
-pub async fn get_dashboard(query: DashboardQuery) -> Result<DashboardData, ServerFnError> {
+pub async fn get_dashboard(query: DashboardQuery) -> Result<DashboardData, LoadError> {
     let services = expect_context::<crate::services::Services>();
-    super::server::load(&services, query)
-        .await
-        .map_err(ServerFnError::new)
+    super::server::load(&services, query).await
 }

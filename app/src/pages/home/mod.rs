@@ -13,15 +13,19 @@ pub mod wire;
 use leptos::prelude::*;
 
 use crate::i18n::{use_lang, Lang};
+use crate::wire::LoadError;
 use server_fns::{get_home_data, get_simulator_hour};
 use wire::{HomeData, HourSnapshot};
 
-/// What the page says when the server could not be reached or failed.
-fn unreachable_message(l: Lang) -> &'static str {
-    l.pick(
-        "Le serveur n'a pas répondu. Vérifiez la connexion et réessayez.",
-        "The server did not answer. Check the connection and try again.",
-    )
+/// What the page says when the server could not be reached or failed (the same words for
+/// every kind: the home page's figures come from the simulator, which has no outage).
+fn failure_message(e: LoadError, l: Lang) -> &'static str {
+    match e {
+        LoadError::Unreachable | LoadError::Unavailable | LoadError::Failed => l.pick(
+            "Le serveur n'a pas répondu. Vérifiez la connexion et réessayez.",
+            "The server did not answer. Check the connection and try again.",
+        ),
+    }
 }
 
 #[component]
@@ -53,10 +57,10 @@ pub fn HomePage() -> impl IntoView {
                     {move || Suspend::new(async move {
                         match data.await {
                             Ok(data) => view! { <SnapshotForm data lang /> }.into_any(),
-                            Err(_) => {
+                            Err(e) => {
                                 view! {
                                     <p class="error" role="alert">
-                                        {move || unreachable_message(lang.get())}
+                                        {move || failure_message(e, lang.get())}
                                     </p>
                                 }
                                     .into_any()
@@ -157,8 +161,8 @@ fn SnapshotForm(data: HomeData, lang: Memo<Lang>) -> impl IntoView {
                     }
                         .into_any()
                 }
-                Some(Err(_)) => {
-                    view! { <p class="error">{move || unreachable_message(lang.get())}</p> }.into_any()
+                Some(Err(e)) => {
+                    view! { <p class="error">{move || failure_message(e, lang.get())}</p> }.into_any()
                 }
                 Some(Ok(Err(problem))) => {
                     view! { <p class="error">{move || problem.message(lang.get())}</p> }.into_any()

@@ -3,10 +3,11 @@
 use leptos::prelude::*;
 
 use super::wire::{HomeData, HourSnapshot, SnapshotProblem};
+use crate::wire::LoadError;
 
 /// The store list and the default date of the home page's simulator form.
 #[server(endpoint = "home_data")]
-pub async fn get_home_data() -> Result<HomeData, ServerFnError> {
+pub async fn get_home_data() -> Result<HomeData, LoadError> {
     let services = expect_context::<crate::services::Services>();
     Ok(super::server::home_data(&services))
 }
@@ -19,7 +20,7 @@ pub async fn get_simulator_hour(
     city_store: String,
     date: String,
     hour: u32,
-) -> Result<Result<HourSnapshot, SnapshotProblem>, ServerFnError> {
+) -> Result<Result<HourSnapshot, SnapshotProblem>, LoadError> {
     let services = expect_context::<crate::services::Services>();
     Ok(super::server::hour_snapshot(
         &services,

@@ -19,12 +19,23 @@ use leptos::prelude::*;
 
 use crate::format;
 use crate::i18n::{use_lang, Lang};
+use crate::wire::LoadError;
 use grid::Grid;
 use labels::{job_label, status_label};
 use quality::QualityTable;
 use runs::{FailureGroups, RunsTable};
 use server_fns::get_pipeline_view;
 use wire::PipelineView;
+
+/// What the page says when the status could not be read, whatever the kind.
+fn failure_message(e: LoadError, l: Lang) -> &'static str {
+    match e {
+        LoadError::Unreachable | LoadError::Unavailable | LoadError::Failed => l.pick(
+            "L'état du pipeline n'a pas pu être lu. Réessayez avec « Actualiser ».",
+            "The pipeline status could not be read. Try again with “Refresh”.",
+        ),
+    }
+}
 
 #[component]
 pub fn PipelinePage() -> impl IntoView {
@@ -45,16 +56,10 @@ pub fn PipelinePage() -> impl IntoView {
                     match status.await {
                         Ok(s) => view! { <StatusView status=s lang /> }.into_any(),
                         // The server logs the cause; the page says what to do.
-                        Err(_) => {
+                        Err(e) => {
                             view! {
                                 <p class="error" role="alert">
-                                    {move || {
-                                        lang.get()
-                                            .pick(
-                                                "L'état du pipeline n'a pas pu être lu. Réessayez avec « Actualiser ».",
-                                                "The pipeline status could not be read. Try again with “Refresh”.",
-                                            )
-                                    }}
+                                    {move || failure_message(e, lang.get())}
                                 </p>
                             }
                                 .into_any()

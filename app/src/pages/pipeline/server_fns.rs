@@ -3,12 +3,11 @@
 use leptos::prelude::*;
 
 use super::wire::PipelineView;
+use crate::wire::LoadError;
 
 /// The pipeline page's data.
 #[server(endpoint = "pipeline_view")]
-pub async fn get_pipeline_view() -> Result<PipelineView, ServerFnError> {
+pub async fn get_pipeline_view() -> Result<PipelineView, LoadError> {
     let services = expect_context::<crate::services::Services>();
-    super::server::load_view(&services)
-        .await
-        .map_err(ServerFnError::new)
+    super::server::load_view(&services).await
 }
