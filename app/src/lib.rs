@@ -4,9 +4,9 @@
 //! and with `hydrate` into the WebAssembly bundle that makes the page interactive.
 //!
 //! Each page has one shape (`pages/*/`): its components, its server functions
-//! (`server_fns.rs`), the types they answer (`wire.rs`) and, server side only, the loader
-//! behind them (`server.rs`). What several pages share sits at the top: the charts
-//! (`charts/`), the shared wire types (`wire.rs`), formatting, language and navigation.
+//! (`server_fns.rs`) and, server side only, the loader behind them (`server.rs`). What
+//! the pages share sits at the top: the types that cross the wire (`wire.rs`), the charts
+//! (`charts/`), formatting, language and navigation.
 
 #![recursion_limit = "256"]
 

@@ -1,17 +1,20 @@
-//! Types that cross the wire and that more than one page uses: the error of every server
-//! function, the store list and the charts' data. Each page's own types are in its
-//! `wire.rs` (`pages/*/wire.rs`). They compile to wasm, so they hold plain data only (no
-//! database or dataframe types).
+//! Types that cross the wire between the server functions and the browser, one place for
+//! all pages: the error every server function answers, then each page's types (home,
+//! dashboard with the charts' data, pipeline). They compile to wasm, so they hold plain
+//! data only (no database or dataframe types).
 
 use chrono::NaiveDate;
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use pipeline::failures::FailureGroup;
 use serde::{Deserialize, Serialize};
 
+use crate::i18n::Lang;
+
 /// Why a server function gave no answer, as the browser sees it: a kind, never the
-/// server's own text (the server logs the cause with `tracing`). Each page words each kind
-/// in its language, with an exhaustive match: a new kind does not compile until every page
-/// says it.
+/// server's own text (the server logs the cause with `tracing`). The page words it in its
+/// language: the dashboard per kind, with an exhaustive match (a new kind does not compile
+/// until it says it); the home and pipeline pages have one message for any failure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum LoadError {
     /// The request did not reach the server, or its answer did not come back.
@@ -59,6 +62,146 @@ pub struct StoreInfo {
     pub store_id: u32,
     pub city_store: String,
     pub sensors: u32,
+}
+
+// The home page.
+
+/// What the home page needs to draw its simulator form.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HomeData {
+    pub stores: Vec<StoreInfo>,
+    /// The most recent open day whose hours are all available, `YYYY-MM-DD`.
+    pub default_date: String,
+    /// First date the simulator serves, `YYYY-MM-DD`.
+    pub first_date: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SensorValue {
+    pub sensor_id: u32,
+    pub visiteurs: Option<i64>,
+}
+
+/// One store-hour as the simulator sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HourSnapshot {
+    pub city_store: String,
+    pub date: String,
+    pub heure: String,
+    pub is_closed: bool,
+    pub sensors: Vec<SensorValue>,
+    pub transactions: Option<i64>,
+    pub chiffre_affaires: Option<f64>,
+}
+
+/// Why a store-hour cannot be shown: the page words it in its language.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SnapshotProblem {
+    UnknownStore(String),
+    BadDate(String),
+    BadHour(u32),
+    BeforeFirstDate(String),
+    InFuture,
+    NotYet(String),
+}
+
+impl SnapshotProblem {
+    pub fn message(&self, l: Lang) -> String {
+        match (self, l) {
+            (Self::UnknownStore(s), Lang::Fr) => format!("Magasin inconnu : {s}"),
+            (Self::UnknownStore(s), Lang::En) => format!("Unknown store: {s}"),
+            (Self::BadDate(d), Lang::Fr) => format!("Date invalide : {d} (attendu AAAA-MM-JJ)"),
+            (Self::BadDate(d), Lang::En) => format!("Invalid date: {d} (expected YYYY-MM-DD)"),
+            (Self::BadHour(h), Lang::Fr) => format!("Heure invalide : {h} (0 à 23)"),
+            (Self::BadHour(h), Lang::En) => format!("Invalid hour: {h} (0 to 23)"),
+            (Self::BeforeFirstDate(d), Lang::Fr) => format!("Pas de données avant le {d}"),
+            (Self::BeforeFirstDate(d), Lang::En) => format!("No data before {d}"),
+            (Self::InFuture, Lang::Fr) => "Cette date est dans le futur".to_string(),
+            (Self::InFuture, Lang::En) => "This date is in the future".to_string(),
+            (Self::NotYet(t), Lang::Fr) => {
+                format!("Pas encore disponible : dernière heure disponible {t}")
+            }
+            (Self::NotYet(t), Lang::En) => format!("Not available yet: latest hour available {t}"),
+        }
+    }
+}
+
+// The dashboard: the applied filters, the KPI cards, then the charts' data.
+
+/// The filters the server applied (defaults filled in).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AppliedFilter {
+    pub store: Option<u32>,
+    pub sensors: Vec<u32>,
+    pub from: String,
+    pub to: String,
+    pub h0: u32,
+    pub h1: u32,
+    /// `prev`, `year` or `none`.
+    pub compare: String,
+    /// The comparison period, unless `compare` is `none`.
+    pub previous_from: Option<String>,
+    pub previous_to: Option<String>,
+}
+
+/// How a KPI's change reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ChangeState {
+    /// A percentage (`change` holds it).
+    Change,
+    /// No comparison asked for, or nothing to divide by.
+    None,
+    /// The comparison period lies partly or wholly outside the data.
+    Partial,
+    /// The period holds closed days only.
+    Closed,
+}
+
+/// One KPI with its change against the comparison period.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KpiCard {
+    /// Stable id: visitors, active_sensors, transactions, revenue, conversion,
+    /// average_ticket, revenue_per_visitor.
+    pub id: String,
+    pub label: String,
+    pub value: Option<f64>,
+    pub display: String,
+    pub previous: Option<f64>,
+    pub previous_display: String,
+    /// Relative change, e.g. 0.12 for +12 %.
+    pub change: Option<f64>,
+    pub change_state: ChangeState,
+    pub change_display: String,
+}
+
+/// The first backfill's progress, while the period has no figures yet.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Preparing {
+    pub days_done: u32,
+    pub days_total: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DashboardData {
+    pub filter: AppliedFilter,
+    pub stores: Vec<StoreInfo>,
+    /// Sensor ids of the selected store.
+    pub store_sensors: Vec<u32>,
+    pub kpis: Vec<KpiCard>,
+    pub charts: Vec<ChartData>,
+    /// First and last day with analytics data.
+    pub data_from: Option<String>,
+    pub data_to: Option<String>,
+    /// Today in Paris and the default period (the last complete week), `YYYY-MM-DD`.
+    pub today: String,
+    pub default_from: String,
+    pub default_to: String,
+    /// A problem with the filters, in the page's language.
+    pub error: Option<String>,
+    /// The field the problem is about (`from`, `to`, `h0`, `store`, `sensors`…).
+    pub error_field: Option<String>,
+    /// Set while the pipeline is still preparing the period's figures.
+    pub preparing: Option<Preparing>,
 }
 
 /// One store of a ranking axis.
@@ -144,6 +287,141 @@ impl ChartData {
             .iter()
             .all(|s| s.values.iter().all(Option::is_none))
     }
+}
+
+// The pipeline page.
+
+/// The state of one partition (or of one hour: its collect and ingest together).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CellState {
+    /// Done.
+    Done,
+    /// A run is in progress.
+    Running,
+    /// Failed; an automatic retry is scheduled.
+    Retrying,
+    /// Failed, no automatic retry left: a person must retry it.
+    Failed,
+    /// Due, and not run (or collected but not ingested yet).
+    Missing,
+    /// Not due yet (the hour is not over, or the day's transform runs at 03:00).
+    NotDue,
+    /// Before the pipeline's first day: not its responsibility.
+    BeforeStart,
+    /// The hour skipped by the spring clock change.
+    NoSuchHour,
+}
+
+impl CellState {
+    /// CSS class and stable test hook.
+    pub fn class(self) -> &'static str {
+        match self {
+            CellState::Done => "done",
+            CellState::Running => "running",
+            CellState::Retrying => "retrying",
+            CellState::Failed => "failed",
+            CellState::Missing => "missing",
+            CellState::NotDue => "not-due",
+            CellState::BeforeStart => "before-start",
+            CellState::NoSuchHour => "no-hour",
+        }
+    }
+
+    pub fn label(self, l: Lang) -> &'static str {
+        match self {
+            CellState::Done => l.pick("terminée", "done"),
+            CellState::Running => l.pick("en cours", "running"),
+            CellState::Retrying => {
+                l.pick("en échec, nouvel essai prévu", "failed, retry scheduled")
+            }
+            CellState::Failed => l.pick("en échec, à relancer", "failed, needs a manual retry"),
+            CellState::Missing => l.pick("manquante", "missing"),
+            CellState::NotDue => l.pick("pas encore due", "not due yet"),
+            CellState::BeforeStart => l.pick(
+                "avant le premier jour du pipeline",
+                "before the pipeline's first day",
+            ),
+            CellState::NoSuchHour => l.pick(
+                "heure sautée (changement d'heure)",
+                "hour skipped (clock change)",
+            ),
+        }
+    }
+
+    /// Due and not done: counted as missing or failed.
+    pub fn is_gap(self) -> bool {
+        matches!(
+            self,
+            CellState::Retrying | CellState::Failed | CellState::Missing
+        )
+    }
+}
+
+/// The hour × day grid of the checked window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PartitionGrid {
+    /// The days, oldest first (`YYYY-MM-DD`).
+    pub days: Vec<String>,
+    /// `hours[h][d]`: hour `h` (0–23) of day `d`, collect and ingest together.
+    pub hours: Vec<Vec<CellState>>,
+    /// The nightly transform of each day.
+    pub transform: Vec<CellState>,
+}
+
+/// One day of the quality figures, both feeds (sensors and sales) together.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QualityRow {
+    pub date: String,
+    /// Readings received.
+    pub rows_in: i64,
+    /// Readings of closed hours and days: set aside as expected (not a problem).
+    pub closed: i64,
+    /// Readings without a value.
+    pub nulls: i64,
+    /// Values far from the sensor's day (above 3× or below ¼ of its median), replaced.
+    pub outliers: i64,
+    /// Missing open slots filled following the sensor's hourly profile.
+    pub filled: i64,
+    /// Missing open slots that could not be filled.
+    pub unfillable: i64,
+    /// Unreadable dates or hours, unknown stores or sensors, duplicates, implausible values.
+    pub rejected: i64,
+    /// Rows written to analytics.
+    pub rows_out: i64,
+}
+
+/// Everything the pipeline page shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PipelineView {
+    /// (job, status, count)
+    pub summary: Vec<(String, String, i64)>,
+    /// The pipeline's first day (`None` before its first run).
+    pub first_day: Option<String>,
+    pub checked_from: String,
+    pub checked_to: String,
+    pub grid: PartitionGrid,
+    /// The first due-and-not-done partitions (`job partition`), oldest first.
+    pub missing: Vec<String>,
+    /// How many there are in all.
+    pub missing_total: usize,
+    /// Failed partitions by job and error, the next retry in Paris time.
+    pub failures: Vec<FailureGroup<String>>,
+    pub recent: Vec<RunRow>,
+    pub quality: Vec<QualityRow>,
+}
+
+/// One ledger row for the pipeline page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunRow {
+    pub job: String,
+    pub partition: String,
+    pub status: String,
+    pub attempts: i32,
+    pub rows: Option<i64>,
+    pub duration_ms: Option<i64>,
+    pub started_at: Option<String>,
+    pub error: Option<String>,
+    pub next_attempt_at: Option<String>,
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! The pages, one folder each, all of the same shape: the page's components (`mod.rs` and
-//! its parts), its server functions (`server_fns.rs`), what they answer (`wire.rs`) and,
-//! server side only, the loader behind them (`server.rs`).
+//! its parts), its server functions (`server_fns.rs`) and, compiled into the server only,
+//! the loader behind them (`server.rs`). What the server functions answer is
+//! `crate::wire`.
 
 pub mod dashboard;
 pub mod home;

@@ -6,9 +6,9 @@ use leptos::prelude::*;
 
 use super::chart_grid::ChartGrid;
 use super::kpi_grid::KpiGrid;
-use super::wire::DashboardData;
 use crate::format;
 use crate::i18n::Lang;
+use crate::wire::DashboardData;
 
 /// The figures: period, notes, KPI cards and charts of one response.
 #[component]

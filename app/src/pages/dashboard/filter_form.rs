@@ -10,9 +10,9 @@ use pipeline::filter::{DashboardQuery, FilterError, UrlDefaults};
 use super::form_state::{field_error, FormState};
 use super::presets::{preset_period, PRESETS};
 use super::sensor_choice::SensorChoice;
-use super::wire::DashboardData;
 use crate::format;
 use crate::i18n::Lang;
+use crate::wire::DashboardData;
 
 /// The filter form: its values live in `form` (what the user typed, kept when invalid).
 #[component]

@@ -7,8 +7,8 @@ use pipeline::calendar::OPENING_HOURS;
 use pipeline::filter::{check_period, DashboardQuery, FilterError, UrlDefaults};
 use pipeline::kpi::Comparison;
 
-use super::wire::DashboardData;
 use crate::i18n::Lang;
+use crate::wire::DashboardData;
 
 /// The filters as the form holds them (strings as typed).
 #[derive(Debug, Clone, PartialEq, Default)]

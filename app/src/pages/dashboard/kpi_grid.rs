@@ -2,8 +2,8 @@
 
 use leptos::prelude::*;
 
-use super::wire::{ChangeState, KpiCard};
 use crate::i18n::Lang;
+use crate::wire::{ChangeState, KpiCard};
 
 /// One card per KPI. `applied` says which filter the figures are for (tests wait on it
 /// while a new view loads).

@@ -7,11 +7,6 @@
 //! quick periods and the sensor boxes), then the figures ([`figures`]: the period line and
 //! notes, the KPI grid, the chart grid).
 
-//!
-//! Like every page: the server function ([`server_fns`]) and what it answers ([`wire`]),
-//! and the loader behind it (`server.rs`, server side only: the figures, the KPI cards and
-//! the charts' specs).
-
 mod chart_grid;
 mod figures;
 mod filter_form;
@@ -22,7 +17,6 @@ mod sensor_choice;
 #[cfg(feature = "ssr")]
 mod server;
 pub mod server_fns;
-pub mod wire;
 
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
@@ -30,12 +24,11 @@ use leptos_router::NavigateOptions;
 use pipeline::filter::{DashboardQuery, FilterError};
 
 use crate::i18n::{use_lang, Lang};
-use crate::wire::LoadError;
+use crate::wire::{DashboardData, LoadError};
 use figures::Figures;
 use filter_form::FilterForm;
 use form_state::FormState;
 use server_fns::get_dashboard;
-use wire::DashboardData;
 
 /// Quiet time after the last change before the filters apply.
 const DEBOUNCE_MS: u64 = 400;

@@ -4,8 +4,8 @@ use leptos::prelude::*;
 use pipeline::filter::FilterError;
 
 use super::form_state::{field_error, FormState};
-use super::wire::DashboardData;
 use crate::i18n::Lang;
+use crate::wire::DashboardData;
 
 /// One box per sensor of the store chosen in `form`, once the figures shown are that
 /// store's (their response lists its sensors). All boxes checked means "all sensors".

@@ -17,10 +17,9 @@ use pipeline::filter::DashboardQuery;
 use pipeline::kpi::{Comparison, KpiFilter, Kpis};
 use pipeline::ledger::{Job, RunStatus};
 
-use super::wire::{AppliedFilter, DashboardData, Preparing};
 use crate::i18n::Lang;
 use crate::services::{unavailable, Services};
-use crate::wire::LoadError;
+use crate::wire::{AppliedFilter, DashboardData, LoadError, Preparing};
 use chart_specs::charts_for;
 use kpi_cards::{change_state, kpi_cards};
 use period::covered;

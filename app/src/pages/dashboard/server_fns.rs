@@ -3,8 +3,7 @@
 use leptos::prelude::*;
 use pipeline::filter::DashboardQuery;
 
-use super::wire::DashboardData;
-use crate::wire::LoadError;
+use crate::wire::{DashboardData, LoadError};
 
 /// The dashboard for the filters in the URL. JSON input: the query holds a list.
 #[server(endpoint = "dashboard", input = leptos::server_fn::codec::Json)]

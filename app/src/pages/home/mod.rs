@@ -1,31 +1,22 @@
 //! The home page: what DataMag360 is, a live form over the simulator, and the API.
 
-//!
-//! The page's parts: the server functions ([`server_fns`]) and what they answer ([`wire`]),
-//! the simulator reads behind them (`server.rs`, server side only), and the page's
-//! components below.
-
 #[cfg(feature = "ssr")]
 mod server;
 pub mod server_fns;
-pub mod wire;
 
 use leptos::prelude::*;
 
 use crate::i18n::{use_lang, Lang};
-use crate::wire::LoadError;
+use crate::wire::{HomeData, HourSnapshot};
 use server_fns::{get_home_data, get_simulator_hour};
-use wire::{HomeData, HourSnapshot};
 
-/// What the page says when the server could not be reached or failed (the same words for
-/// every kind: the home page's figures come from the simulator, which has no outage).
-fn failure_message(e: LoadError, l: Lang) -> &'static str {
-    match e {
-        LoadError::Unreachable | LoadError::Unavailable | LoadError::Failed => l.pick(
-            "Le serveur n'a pas répondu. Vérifiez la connexion et réessayez.",
-            "The server did not answer. Check the connection and try again.",
-        ),
-    }
+/// What the page says when the server could not be reached or failed, whatever the
+/// [`crate::wire::LoadError`] (the simulator behind the page has no outage of its own).
+fn unreachable_message(l: Lang) -> &'static str {
+    l.pick(
+        "Le serveur n'a pas répondu. Vérifiez la connexion et réessayez.",
+        "The server did not answer. Check the connection and try again.",
+    )
 }
 
 #[component]
@@ -57,10 +48,10 @@ pub fn HomePage() -> impl IntoView {
                     {move || Suspend::new(async move {
                         match data.await {
                             Ok(data) => view! { <SnapshotForm data lang /> }.into_any(),
-                            Err(e) => {
+                            Err(_) => {
                                 view! {
                                     <p class="error" role="alert">
-                                        {move || failure_message(e, lang.get())}
+                                        {move || unreachable_message(lang.get())}
                                     </p>
                                 }
                                     .into_any()
@@ -161,8 +152,8 @@ fn SnapshotForm(data: HomeData, lang: Memo<Lang>) -> impl IntoView {
                     }
                         .into_any()
                 }
-                Some(Err(e)) => {
-                    view! { <p class="error">{move || failure_message(e, lang.get())}</p> }.into_any()
+                Some(Err(_)) => {
+                    view! { <p class="error">{move || unreachable_message(lang.get())}</p> }.into_any()
                 }
                 Some(Ok(Err(problem))) => {
                     view! { <p class="error">{move || problem.message(lang.get())}</p> }.into_any()

@@ -4,8 +4,8 @@
 use chrono::NaiveDate;
 use pipeline::availability::{self, Unavailable};
 
-use super::wire::{HomeData, HourSnapshot, SensorValue, SnapshotProblem};
 use crate::services::Services;
+use crate::wire::{HomeData, HourSnapshot, SensorValue, SnapshotProblem};
 
 pub fn home_data(services: &Services) -> HomeData {
     HomeData {

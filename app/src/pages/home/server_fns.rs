@@ -2,8 +2,7 @@
 
 use leptos::prelude::*;
 
-use super::wire::{HomeData, HourSnapshot, SnapshotProblem};
-use crate::wire::LoadError;
+use crate::wire::{HomeData, HourSnapshot, LoadError, SnapshotProblem};
 
 /// The store list and the default date of the home page's simulator form.
 #[server(endpoint = "home_data")]

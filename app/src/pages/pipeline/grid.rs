@@ -2,9 +2,9 @@
 
 use leptos::prelude::*;
 
-use super::wire::{CellState, PartitionGrid};
 use crate::format;
 use crate::i18n::Lang;
+use crate::wire::{CellState, PartitionGrid};
 
 #[component]
 pub(super) fn Grid(grid: PartitionGrid, lang: Memo<Lang>) -> impl IntoView {

@@ -2,40 +2,21 @@
 //! the partitions of the last 14 days, what is missing (from the pipeline's first day),
 //! failures grouped by error, recent runs, and the daily quality figures explained.
 
-//!
-//! The page's parts: the server function ([`server_fns`]) and what it answers ([`wire`]),
-//! the loader behind it (`server.rs`, server side only), and the page's sections.
-
 mod grid;
 mod labels;
-mod quality;
-mod runs;
 #[cfg(feature = "ssr")]
 mod server;
 pub mod server_fns;
-pub mod wire;
 
 use leptos::prelude::*;
+use pipeline::failures::FailureGroup;
 
 use crate::format;
 use crate::i18n::{use_lang, Lang};
-use crate::wire::LoadError;
+use crate::wire::{PipelineView, QualityRow, RunRow};
 use grid::Grid;
 use labels::{job_label, status_label};
-use quality::QualityTable;
-use runs::{FailureGroups, RunsTable};
 use server_fns::get_pipeline_view;
-use wire::PipelineView;
-
-/// What the page says when the status could not be read, whatever the kind.
-fn failure_message(e: LoadError, l: Lang) -> &'static str {
-    match e {
-        LoadError::Unreachable | LoadError::Unavailable | LoadError::Failed => l.pick(
-            "L'état du pipeline n'a pas pu être lu. Réessayez avec « Actualiser ».",
-            "The pipeline status could not be read. Try again with “Refresh”.",
-        ),
-    }
-}
 
 #[component]
 pub fn PipelinePage() -> impl IntoView {
@@ -55,11 +36,18 @@ pub fn PipelinePage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match status.await {
                         Ok(s) => view! { <StatusView status=s lang /> }.into_any(),
-                        // The server logs the cause; the page says what to do.
-                        Err(e) => {
+                        // The server logs the cause; the page says what to do, whatever the
+                        // kind of `LoadError`.
+                        Err(_) => {
                             view! {
                                 <p class="error" role="alert">
-                                    {move || failure_message(e, lang.get())}
+                                    {move || {
+                                        lang.get()
+                                            .pick(
+                                                "L'état du pipeline n'a pas pu être lu. Réessayez avec « Actualiser ».",
+                                                "The pipeline status could not be read. Try again with “Refresh”.",
+                                            )
+                                    }}
                                 </p>
                             }
                                 .into_any()
@@ -218,4 +206,168 @@ fn StatusView(status: PipelineView, lang: Memo<Lang>) -> impl IntoView {
         {failures}
         <QualityTable rows=quality lang />
     }
+}
+
+#[component]
+fn FailureGroups(groups: Vec<FailureGroup<String>>, lang: Memo<Lang>) -> impl IntoView {
+    let l = lang.get_untracked();
+    view! {
+        <ul class="failure-groups">
+            {groups
+                .into_iter()
+                .map(|g| {
+                    let range = if g.first_partition == g.last_partition {
+                        g.first_partition.clone()
+                    } else {
+                        format!("{} → {}", g.first_partition, g.last_partition)
+                    };
+                    let retry = match (&g.next_attempt_at, g.exhausted) {
+                        (_, n) if n == g.partitions => {
+                            l.pick("plus de nouvel essai automatique : relancez avec « backfill --retry-failed »", "no automatic retry left: rerun with “backfill --retry-failed”").to_string()
+                        }
+                        (Some(t), _) => format!("{} {t}", l.pick("prochain essai", "next retry")),
+                        (None, _) => String::new(),
+                    };
+                    view! {
+                        <li class="failure-group">
+                            <p class="failure-head">
+                                <strong>{job_label(&g.job, l)}</strong>
+                                " · "
+                                <span class="failure-count">
+                                    {format!(
+                                        "{} {}",
+                                        format::int(g.partitions, l),
+                                        if g.partitions > 1 { l.pick("partitions", "partitions") } else { l.pick("partition", "partition") },
+                                    )}
+                                </span>
+                                " · "
+                                <code>{range}</code>
+                            </p>
+                            <pre class="error-text">{g.error}</pre>
+                            <p class="muted">{retry}</p>
+                        </li>
+                    }
+                })
+                .collect_view()}
+        </ul>
+    }
+    .into_any()
+}
+
+#[component]
+fn RunsTable(rows: Vec<RunRow>, lang: Memo<Lang>) -> impl IntoView {
+    let l = lang.get_untracked();
+    view! {
+        <div class="table-scroll">
+            <table class="data runs">
+                <thead>
+                    <tr>
+                        <th>{l.pick("Tâche", "Job")}</th>
+                        <th>"Partition"</th>
+                        <th>{l.pick("Statut", "Status")}</th>
+                        <th class="num">{l.pick("Essais", "Attempts")}</th>
+                        <th class="num">{l.pick("Lignes", "Rows")}</th>
+                        <th class="num">{l.pick("Durée (ms)", "Duration (ms)")}</th>
+                        <th>{l.pick("Début", "Started")}</th>
+                        <th>{l.pick("Erreur", "Error")}</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {rows
+                        .into_iter()
+                        .map(|r| {
+                            view! {
+                                <tr class=format!("run {}", r.status)>
+                                    <td>{job_label(&r.job, l)}</td>
+                                    <td><code>{r.partition}</code></td>
+                                    <td class=format!("status {}", r.status)>{status_label(&r.status, l)}</td>
+                                    <td class="num">{r.attempts}</td>
+                                    <td class="num">{r.rows.map(|n| format::int(n, l)).unwrap_or_default()}</td>
+                                    <td class="num">{r.duration_ms.map(|n| format::int(n, l)).unwrap_or_default()}</td>
+                                    <td>{r.started_at.unwrap_or_default()}</td>
+                                    <td class="error-text">
+                                        {r.error.unwrap_or_default()}
+                                        {r.next_attempt_at.map(|t| format!(" ({} {t})", l.pick("nouvel essai", "retry at")))}
+                                    </td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
+
+#[component]
+fn QualityTable(rows: Vec<QualityRow>, lang: Memo<Lang>) -> impl IntoView {
+    let l = lang.get_untracked();
+    let num = move |n: i64| format::int(n, l);
+    view! {
+        <section class="card" id="quality">
+            <h2>{l.pick("Qualité des données par jour", "Data quality per day")}</h2>
+            <p class="muted">
+                {l.pick(
+                    "Relevés des capteurs et des ventes, tels que reçus puis nettoyés la nuit.",
+                    "Sensor and sales readings, as received and then cleaned at night.",
+                )}
+            </p>
+            <div class="table-scroll">
+                <table class="data quality">
+                    <thead>
+                        <tr>
+                            <th>"Date"</th>
+                            <th class="num">{l.pick("Relevés reçus", "Readings received")}</th>
+                            <th class="num expected">{l.pick("Heures de fermeture (écartées, normal)", "Closed hours (set aside, expected)")}</th>
+                            <th class="num">{l.pick("Sans valeur (écartés)", "No value (dropped)")}</th>
+                            <th class="num">{l.pick("Valeurs aberrantes corrigées", "Outliers corrected")}</th>
+                            <th class="num">{l.pick("Créneaux manquants complétés", "Missing slots filled")}</th>
+                            <th class="num">{l.pick("Créneaux non complétables", "Slots that could not be filled")}</th>
+                            <th class="num">{l.pick("Relevés illisibles ou en double (rejetés)", "Unreadable or duplicate readings (rejected)")}</th>
+                            <th class="num">{l.pick("Lignes publiées", "Rows published")}</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {rows
+                            .into_iter()
+                            .map(|q| {
+                                view! {
+                                    <tr data-date=q.date.clone()>
+                                        <td>{format::date(&q.date, l)}</td>
+                                        <td class="num">{num(q.rows_in)}</td>
+                                        <td class="num expected">{num(q.closed)}</td>
+                                        <td class="num">{num(q.nulls)}</td>
+                                        <td class="num">{num(q.outliers)}</td>
+                                        <td class="num">{num(q.filled)}</td>
+                                        <td class="num">{num(q.unfillable)}</td>
+                                        <td class="num">{num(q.rejected)}</td>
+                                        <td class="num">{num(q.rows_out)}</td>
+                                    </tr>
+                                }
+                            })
+                            .collect_view()}
+                    </tbody>
+                </table>
+            </div>
+            <dl class="quality-legend">
+                <dt>{l.pick("Heures de fermeture", "Closed hours")}</dt>
+                <dd>
+                    {l.pick(
+                        "Relevés des heures où les magasins sont fermés (avant 9 h, après 19 h, le week-end) : mis de côté comme prévu, ce n'est pas une anomalie.",
+                        "Readings of hours when the stores are closed (before 9:00, after 19:00, weekends): set aside as planned, not a fault.",
+                    )}
+                </dd>
+                <dt>{l.pick("Sans valeur", "No value")}</dt>
+                <dd>{l.pick("Relevés arrivés vides ; le créneau est ensuite complété si possible.", "Readings that arrived empty; the slot is then filled when possible.")}</dd>
+                <dt>{l.pick("Valeurs aberrantes", "Outliers")}</dt>
+                <dd>{l.pick("Plus de 3 fois ou moins du quart de la médiane du capteur ce jour-là ; remplacées comme un créneau manquant.", "Above 3 times or below a quarter of the sensor's median that day; replaced like a missing slot.")}</dd>
+                <dt>{l.pick("Créneaux complétés / non complétables", "Slots filled / not fillable")}</dt>
+                <dd>{l.pick("Heures d'ouverture sans relevé utilisable, complétées d'après le profil horaire du capteur (même jour de semaine et même heure des 4 semaines précédentes, à l'échelle du jour), ou laissées vides faute de relevé valide ce jour-là.", "Opening hours without a usable reading, filled following the sensor's hourly profile (same weekday and hour over the 4 weeks before, scaled to the day), or left empty when the day has no valid reading.")}</dd>
+                <dt>{l.pick("Illisibles ou en double", "Unreadable or duplicate")}</dt>
+                <dd>{l.pick("Date ou heure illisible, magasin ou capteur inconnu, relevé en double, valeur hors des bornes plausibles.", "Unreadable date or hour, unknown store or sensor, duplicate reading, value outside plausible bounds.")}</dd>
+            </dl>
+        </section>
+    }
+    .into_any()
 }

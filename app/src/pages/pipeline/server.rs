@@ -12,9 +12,8 @@ use pipeline::ledger::{
     RunStatus,
 };
 
-use super::wire::{CellState, PartitionGrid, PipelineView, QualityRow, RunRow};
 use crate::services::{unavailable, Services};
-use crate::wire::LoadError;
+use crate::wire::{CellState, LoadError, PartitionGrid, PipelineView, QualityRow, RunRow};
 
 /// Days shown in the grid and checked for missing partitions.
 pub const CHECK_DAYS: i64 = 14;

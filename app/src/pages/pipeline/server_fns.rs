@@ -2,8 +2,7 @@
 
 use leptos::prelude::*;
 
-use super::wire::PipelineView;
-use crate::wire::LoadError;
+use crate::wire::{LoadError, PipelineView};
 
 /// The pipeline page's data.
 #[server(endpoint = "pipeline_view")]

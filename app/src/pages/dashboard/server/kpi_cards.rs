@@ -7,7 +7,7 @@ use pipeline::kpi::{KpiFilter, Kpis};
 use super::period::{covered, has_open_day};
 use crate::format;
 use crate::i18n::Lang;
-use crate::pages::dashboard::wire::{ChangeState, KpiCard};
+use crate::wire::{ChangeState, KpiCard};
 
 /// How the changes read for this period, comparison period and data range: "fermé" for a
 /// period of closed days only, "n/a — données partielles" when either period lies partly
@@ -193,6 +193,16 @@ mod tests {
         cards.iter().find(|c| c.id == id).expect(id)
     }
 
+    /// How a card's change reads: the change, its state and its text.
+    fn change(c: &KpiCard) -> (Option<f64>, ChangeState, &str) {
+        (c.change, c.change_state, c.change_display.as_str())
+    }
+
+    /// Every card's change, in order.
+    fn changes(cards: &[KpiCard]) -> Vec<(Option<f64>, ChangeState, &str)> {
+        cards.iter().map(change).collect()
+    }
+
     const IDS: [&str; 7] = [
         "visitors",
         "active_sensors",
@@ -234,10 +244,14 @@ mod tests {
         assert_eq!(card(&cards, "average_ticket").display, "20,00\u{a0}€");
         assert_eq!(card(&cards, "revenue_per_visitor").display, "4,00\u{a0}€");
 
+        // In English.
         let en = kpi_cards(&cur, Some(prev), ChangeState::Change, Lang::En);
-        assert_eq!(card(&en, "revenue").label, "Revenue");
-        assert_eq!(card(&en, "revenue").display, "€4,400.00");
-        assert_eq!(card(&en, "visitors").change_display, "+10.0%");
+        let (revenue, visitors) = (card(&en, "revenue"), card(&en, "visitors"));
+        assert_eq!(
+            (revenue.label.as_str(), revenue.display.as_str()),
+            ("Revenue", "€4,400.00")
+        );
+        assert_eq!(visitors.change_display, "+10.0%");
     }
 
     #[test]
@@ -247,21 +261,18 @@ mod tests {
         let prev = kpis(400, 4, 0, 0.0);
         let cards = kpi_cards(&cur, Some(prev), ChangeState::Change, Lang::Fr);
         for id in ["revenue", "average_ticket", "transactions"] {
-            let c = card(&cards, id);
-            assert_eq!(c.change, None, "{id}");
-            assert_eq!(c.change_state, ChangeState::None, "{id}");
-            assert_eq!(c.change_display, "—", "{id}");
+            let none = (None, ChangeState::None, "—");
+            assert_eq!(change(card(&cards, id)), none, "{id}");
         }
         assert_eq!(card(&cards, "average_ticket").previous_display, "");
         assert_eq!(card(&cards, "visitors").change_state, ChangeState::Change);
 
         // Without a comparison: no previous figures, no change, the figures themselves.
         let alone = kpi_cards(&cur, None, ChangeState::None, Lang::Fr);
-        for c in &alone {
-            assert_eq!((c.previous, c.change), (None, None), "{}", c.id);
-            assert_eq!(c.previous_display, "", "{}", c.id);
-            assert_eq!(c.change_display, "—", "{}", c.id);
-        }
+        assert_eq!(changes(&alone), vec![(None, ChangeState::None, "—"); 7]);
+        assert!(alone
+            .iter()
+            .all(|c| c.previous.is_none() && c.previous_display.is_empty()));
         assert_eq!(card(&alone, "visitors").display, "500");
 
         // A figure that does not exist (no visitors) displays as a dash.
@@ -276,25 +287,28 @@ mod tests {
         let cur = kpis(1100, 10, 220, 4400.0);
         let prev = kpis(1000, 10, 200, 5000.0);
         let partial = kpi_cards(&cur, Some(prev), ChangeState::Partial, Lang::Fr);
-        for c in &partial {
-            assert_eq!(c.change, None, "{}", c.id);
-            assert_eq!(c.change_state, ChangeState::Partial, "{}", c.id);
-            assert_eq!(c.change_display, "n/a — données partielles", "{}", c.id);
-        }
-        assert_eq!(card(&partial, "visitors").display, "1\u{202f}100");
-        assert_eq!(card(&partial, "visitors").previous_display, "1\u{202f}000");
-        let partial_en = kpi_cards(&cur, Some(prev), ChangeState::Partial, Lang::En);
+        let na = (None, ChangeState::Partial, "n/a — données partielles");
+        assert_eq!(changes(&partial), vec![na; 7]);
+        // The figures themselves still show.
+        let visitors = card(&partial, "visitors");
         assert_eq!(
-            card(&partial_en, "revenue").change_display,
-            "n/a — partial data"
+            (
+                visitors.display.as_str(),
+                visitors.previous_display.as_str()
+            ),
+            ("1\u{202f}100", "1\u{202f}000")
         );
+        let partial_en = kpi_cards(&cur, Some(prev), ChangeState::Partial, Lang::En);
+        assert!(partial_en
+            .iter()
+            .all(|c| c.change_display == "n/a — partial data"));
 
         let closed = kpi_cards(&kpis(0, 0, 0, 0.0), None, ChangeState::Closed, Lang::Fr);
-        for c in &closed {
-            assert_eq!(c.display, "fermé", "{}", c.id);
-            assert_eq!(c.change_display, "fermé", "{}", c.id);
-            assert_eq!(c.change_state, ChangeState::Closed, "{}", c.id);
-        }
+        assert_eq!(
+            changes(&closed),
+            vec![(None, ChangeState::Closed, "fermé"); 7]
+        );
+        assert!(closed.iter().all(|c| c.display == "fermé"));
         let closed_en = kpi_cards(&kpis(0, 0, 0, 0.0), None, ChangeState::Closed, Lang::En);
         assert!(closed_en.iter().all(|c| c.display == "closed"));
     }
