@@ -10,6 +10,7 @@
 
 #![recursion_limit = "256"]
 
+pub mod access;
 pub mod charts;
 pub mod format;
 pub mod i18n;
@@ -68,6 +69,9 @@ pub fn App() -> impl IntoView {
                 <Route path=StaticSegment("") view=home::HomePage ssr=SsrMode::Async />
                 <Route path=StaticSegment("dashboard") view=dashboard::DashboardPage ssr=SsrMode::Async />
                 <Route path=StaticSegment("pipeline") view=pages::pipeline::PipelinePage ssr=SsrMode::Async />
+                <Route path=StaticSegment("login") view=pages::login::LoginPage ssr=SsrMode::Async />
+                <Route path=StaticSegment("setup") view=pages::login::SetupPage ssr=SsrMode::Async />
+                <Route path=StaticSegment("account") view=pages::account::AccountPage ssr=SsrMode::Async />
             </Routes>
         </Router>
     }

@@ -75,6 +75,7 @@ pub fn Nav(lang: Memo<Lang>, #[prop(optional)] full_reload: bool) -> impl IntoVi
                     "EN"
                 </a>
             </nav>
+            <crate::access::AccountLine lang rel=rel.unwrap_or("") />
         </header>
     }
 }

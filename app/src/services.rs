@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use pipeline::access::StoreScope;
 use pipeline::{Clock, Simulator, Warehouse, WarehouseError};
 
 use crate::wire::{LoadError, StoreInfo};
@@ -39,10 +40,16 @@ impl Services {
 
     /// The chain's stores as the pages list them.
     pub fn store_infos(&self) -> Vec<StoreInfo> {
+        self.store_infos_in(&StoreScope::All)
+    }
+
+    /// The stores of `scope` as the pages list them.
+    pub fn store_infos_in(&self, scope: &StoreScope) -> Vec<StoreInfo> {
         let reference = self.simulator.reference();
         reference
             .stores()
             .iter()
+            .filter(|s| scope.allows(s.store_id))
             .map(|s| StoreInfo {
                 store_id: s.store_id,
                 city_store: s.city_store.clone(),

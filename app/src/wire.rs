@@ -24,6 +24,12 @@ pub enum LoadError {
     /// The call failed on the way: arguments or an answer that do not read, or an error
     /// that is none of the above (a proxy's error page, a failing middleware).
     Failed,
+    /// Nobody is signed in (401).
+    SignIn,
+    /// The person asked for a store outside their stores (403): only its number travels.
+    Forbidden { store_id: u32 },
+    /// The person's role does not allow it (403).
+    NotAllowed,
 }
 
 impl std::fmt::Display for LoadError {
@@ -32,6 +38,9 @@ impl std::fmt::Display for LoadError {
             LoadError::Unreachable => "server unreachable",
             LoadError::Unavailable => "data unavailable",
             LoadError::Failed => "request failed",
+            LoadError::SignIn => "sign-in required",
+            LoadError::Forbidden { .. } => "store not allowed",
+            LoadError::NotAllowed => "not allowed",
         })
     }
 }
@@ -62,6 +71,26 @@ pub struct StoreInfo {
     pub store_id: u32,
     pub city_store: String,
     pub sensors: u32,
+}
+
+// Access: what the header and the sign-in pages show of the person asking.
+
+/// The person asking, as the pages show it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccessInfo {
+    pub visitor: pipeline::access::Visitor,
+}
+
+/// A personal token as the account page lists it (never its value).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenInfo {
+    pub id: i64,
+    pub label: String,
+    /// `YYYY-MM-DD` (UTC).
+    pub created: String,
+    pub expires: String,
+    pub revoked: bool,
+    pub last_used: Option<String>,
 }
 
 // The home page.

@@ -192,6 +192,11 @@ impl Visitor {
     }
 }
 
+/// The client's address as the server's access gate read it (the socket's peer, or the
+/// trusted proxy's `X-Forwarded-For`), in the request's extensions for the audit log.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ClientAddress(pub String);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -50,6 +50,8 @@ pub mod redact;
 #[cfg(feature = "runtime")]
 pub mod reference;
 #[cfg(feature = "runtime")]
+pub mod secret;
+#[cfg(feature = "runtime")]
 pub mod simulator;
 #[cfg(feature = "runtime")]
 pub mod source;

@@ -38,11 +38,6 @@ fn refuse(status: StatusCode, code: &'static str, detail: &str) -> Response {
         .into_response()
 }
 
-/// Constant-time comparison of two secrets.
-fn same_secret(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 async fn require_token(State(state): State<AdminState>, request: Request, next: Next) -> Response {
     // An admin signed in from the browser (the access gate refused cross-site writes).
     let signed_in_admin = request
@@ -67,7 +62,7 @@ async fn require_token(State(state): State<AdminState>, request: Request, next: 
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim);
     match given {
-        Some(token) if same_secret(token.as_bytes(), expected.as_bytes()) => {
+        Some(token) if pipeline::secret::same_secret(token.as_bytes(), expected.as_bytes()) => {
             next.run(request).await
         }
         Some(_) => refuse(StatusCode::UNAUTHORIZED, "invalid_token", "Jeton invalide."),

@@ -3,6 +3,8 @@
 //! the loader behind them (`server.rs`). What the server functions answer is
 //! `crate::wire`.
 
+pub mod account;
 pub mod dashboard;
 pub mod home;
+pub mod login;
 pub mod pipeline;

@@ -11,7 +11,9 @@ use pipeline::access::Role;
 use pipeline::warehouse::accounts::AccountChange;
 use pipeline::Reference;
 
-use super::{password, secret};
+use pipeline::secret;
+
+use super::password;
 use crate::cli::PipelineArgs;
 
 #[derive(Debug, Args)]
@@ -265,7 +267,7 @@ pub async fn run(args: UserArgs) -> anyhow::Result<()> {
             let Some(account) = w.account_named(&a.name).await? else {
                 bail!("no account named {:?}", a.name);
             };
-            let token = format!("{}{}", secret::TOKEN_PREFIX, secret::new_secret());
+            let token = secret::new_token()?;
             let expires = now() + i64::from(a.days) * 86_400;
             w.create_token(
                 account.id,

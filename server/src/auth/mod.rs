@@ -14,7 +14,6 @@
 pub mod cli;
 pub mod password;
 pub mod routes;
-pub mod secret;
 pub mod throttle;
 
 use std::net::{IpAddr, SocketAddr};
@@ -26,8 +25,9 @@ use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
+pub use pipeline::access::ClientAddress;
 use pipeline::access::{AccessMode, Role, Viewer, Visitor};
-use pipeline::{Clock, Warehouse};
+use pipeline::{secret, Clock, Warehouse};
 
 use crate::api::error::ErrorBody;
 
@@ -272,7 +272,7 @@ impl Auth {
         let Some(w) = &self.warehouse else {
             return Ok(());
         };
-        let secret = secret::new_secret();
+        let secret = secret::new_secret()?;
         w.replace_setup_link(&secret::digest(&secret), self.now())
             .await?;
         tracing::warn!(
@@ -340,7 +340,7 @@ pub enum Audience {
 
 /// Who may reach `path`. Anything not listed needs a viewer (deny by default).
 pub fn audience(path: &str) -> Audience {
-    const PUBLIC: [&str; 14] = [
+    const PUBLIC: [&str; 16] = [
         "/",
         "/login",
         "/logout",
@@ -355,6 +355,8 @@ pub fn audience(path: &str) -> Audience {
         "/favicon.svg",
         "/metrics",
         "/api/home_data",
+        "/api/simulator_hour",
+        "/api/access",
     ];
     if PUBLIC.contains(&path)
         || path.starts_with("/pkg/")
@@ -523,11 +525,16 @@ pub async fn gate(State(auth): State<Auth>, mut request: Request, next: Next) ->
                 }
                 return Redirect::to(&format!("/login?{}", login.finish())).into_response();
             }
+            // A page the role may not see renders its own refusal (403, with the site's
+            // header), rather than a JSON body; the page's loader refuses too.
+            let page_refusal = refusal == Refusal::Role && is_page(&method, &path, &headers);
             if refusal == Refusal::SetupNeeded && is_page(&method, &path, &headers) {
                 return Redirect::to(if lang_en { "/login?lang=en" } else { "/login" })
                     .into_response();
             }
-            return refused(refusal, lang_en);
+            if !page_refusal {
+                return refused(refusal, lang_en);
+            }
         }
     }
     if path == "/metrics" {
@@ -562,10 +569,6 @@ pub async fn gate(State(auth): State<Auth>, mut request: Request, next: Next) ->
     request.extensions_mut().insert(visitor);
     next.run(request).await
 }
-
-/// The client's address as the gate read it (for the audit log and throttling).
-#[derive(Debug, Clone)]
-pub struct ClientAddress(pub String);
 
 #[cfg(test)]
 mod tests {

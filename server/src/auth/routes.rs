@@ -12,7 +12,9 @@ use pipeline::access::{Role, Visitor};
 use pipeline::warehouse::accounts::{Account, AccountChange};
 use serde::Deserialize;
 
-use super::{password, secret, throttle, Auth, ClientAddress, COOKIE};
+use pipeline::secret;
+
+use super::{password, throttle, Auth, ClientAddress, COOKIE};
 
 /// The routes, with the access state.
 pub fn router(auth: Auth) -> Router {
@@ -83,7 +85,13 @@ async fn open_session(
     let Some(w) = &auth.warehouse else {
         return Err(back_to("/login", &[("error", "unavailable")]));
     };
-    let value = secret::new_secret();
+    let value = match secret::new_secret() {
+        Ok(v) => v,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot make a session");
+            return Err(back_to("/login", &[("error", "unavailable")]));
+        }
+    };
     if let Err(e) = w
         .create_session(&secret::digest(&value), account, auth.now(), address)
         .await

@@ -1,6 +1,7 @@
 //! The server's integration suite, one test binary: the API contract, the HTTP collector
 //! source, and the real binary as operators run it.
 
+mod access;
 mod api;
 mod calendar;
 mod common;

@@ -56,6 +56,19 @@ fn human_error(e: LoadError, lang: Lang) -> String {
                 "The figures could not be loaded. Try again in a moment.",
             )
             .into(),
+        LoadError::SignIn => lang
+            .pick(
+                "Votre session a pris fin : reconnectez-vous pour voir les chiffres.",
+                "Your session has ended: sign in again to see the figures.",
+            )
+            .into(),
+        LoadError::Forbidden { store_id } => pipeline::access::Forbidden { store_id }.message(lang),
+        LoadError::NotAllowed => lang
+            .pick(
+                "Accès refusé : votre rôle ne permet pas ces chiffres.",
+                "Access denied: your role does not allow these figures.",
+            )
+            .into(),
     }
 }
 

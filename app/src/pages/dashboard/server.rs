@@ -13,7 +13,7 @@ use chrono::{Duration, NaiveDate};
 use pipeline::calendar::OPENING_HOURS;
 use pipeline::clock::HourSlot;
 use pipeline::filter as dashboard_filters;
-use pipeline::filter::DashboardQuery;
+use pipeline::filter::{DashboardQuery, ScopedError};
 use pipeline::kpi::{Comparison, KpiFilter, Kpis};
 use pipeline::ledger::{Job, RunStatus};
 
@@ -31,9 +31,11 @@ const PAGE: &str = "dashboard";
 /// `error_field`); only a warehouse that cannot be read is an error.
 pub async fn load(services: &Services, q: DashboardQuery) -> Result<DashboardData, LoadError> {
     let lang = Lang::from_code(Some(&q.lang));
+    let viewer = crate::access::viewer()?;
     let reference = services.simulator.reference();
     let warehouse = services.warehouse_for(PAGE)?;
-    let stores = services.store_infos();
+    // The store list, like every figure below, holds only the person's stores.
+    let stores = services.store_infos_in(&viewer.scope);
     let range = warehouse
         .analytics_range()
         .await
@@ -66,6 +68,12 @@ pub async fn load(services: &Services, q: DashboardQuery) -> Result<DashboardDat
         error_field: None,
         preparing: None,
     };
+    // Another store is refused before anything of it is read (its sensors included).
+    if let Err(f) = viewer.scope.check(out.filter.store) {
+        return Err(crate::access::refuse(LoadError::Forbidden {
+            store_id: f.store_id,
+        }));
+    }
     if let Some(s) = out.filter.store {
         out.store_sensors = reference
             .sensors_of(s)
@@ -73,13 +81,18 @@ pub async fn load(services: &Services, q: DashboardQuery) -> Result<DashboardDat
             .map(|x| x.sensor_id)
             .collect();
     }
-    let filter = match dashboard_filters::resolve_detailed(&q, reference, now) {
+    let filter = match dashboard_filters::resolve_scoped(&q, reference, now, &viewer.scope) {
         Ok(f) => f,
-        Err(e) => {
+        Err(ScopedError::Invalid(e)) => {
             // The form keeps what the user asked for; the message points at the field.
             out.error = Some(e.message);
             out.error_field = Some(e.field.to_string());
             return Ok(out);
+        }
+        Err(ScopedError::Forbidden(f)) => {
+            return Err(crate::access::refuse(LoadError::Forbidden {
+                store_id: f.store_id,
+            }))
         }
     };
     let cmp_mode = dashboard_filters::comparison(&q);

@@ -13,6 +13,7 @@ use pipeline::failures::FailureGroup;
 
 use crate::format;
 use crate::i18n::{use_lang, Lang};
+use crate::wire::LoadError;
 use crate::wire::{PipelineView, QualityRow, RunRow};
 use grid::Grid;
 use labels::{job_label, status_label};
@@ -36,6 +37,20 @@ pub fn PipelinePage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match status.await {
                         Ok(s) => view! { <StatusView status=s lang /> }.into_any(),
+                        Err(LoadError::NotAllowed | LoadError::Forbidden { .. }) => {
+                            view! {
+                                <p class="error" role="alert" id="not-allowed">
+                                    {move || {
+                                        lang.get()
+                                            .pick(
+                                                "Accès refusé : cette page montre le traitement de toute la chaîne, réservé aux analystes et aux administrateurs.",
+                                                "Access denied: this page shows the whole chain's processing, for analysts and admins only.",
+                                            )
+                                    }}
+                                </p>
+                            }
+                                .into_any()
+                        }
                         // The server logs the cause; the page says what to do, whatever the
                         // kind of `LoadError`.
                         Err(_) => {

@@ -166,6 +166,10 @@ pub fn quality_rows(figures: Vec<(NaiveDate, String, String, i64)>) -> Vec<Quali
 const PAGE: &str = "pipeline";
 
 pub async fn load_view(services: &Services) -> Result<PipelineView, LoadError> {
+    // The whole chain's processing: admins and analysts, not store managers.
+    if !crate::access::viewer()?.role.sees_every_store() {
+        return Err(crate::access::refuse(LoadError::NotAllowed));
+    }
     let w = services.warehouse_for(PAGE)?;
     let e = unavailable(PAGE);
     let now = services.clock.now();

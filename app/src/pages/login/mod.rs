@@ -1,0 +1,196 @@
+//! `/login`: the sign-in form, and `/setup`: the first admin through the one-time link.
+//! Plain HTML forms posting to the server (`POST /login`, `POST /setup`), which answer
+//! with a redirect: they work without JavaScript. Errors come back in the URL
+//! (`?error=…`) and are worded here.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+use pipeline::access::Visitor;
+
+use crate::access::get_access;
+use crate::i18n::{use_lang, Lang};
+
+/// What an `error` code from the form's endpoint means, in the page's language.
+pub fn error_text(code: &str, wait: Option<i64>, l: Lang) -> String {
+    match code {
+        "invalid" => l
+            .pick(
+                "Identifiant ou mot de passe incorrect.",
+                "Wrong username or password.",
+            )
+            .into(),
+        "locked" => {
+            let wait = wait.unwrap_or(0).max(1);
+            let (n, fr, en) = if wait >= 90 {
+                ((wait + 59) / 60, "min", "min")
+            } else {
+                (wait, "s", "s")
+            };
+            match l {
+                Lang::Fr => format!("Trop d'échecs de connexion : réessayez dans {n} {fr}."),
+                Lang::En => format!("Too many failed sign-ins: try again in {n} {en}."),
+            }
+        }
+        "link" => l
+            .pick(
+                "Ce lien de création n'est pas valide ou a déjà servi. Redémarrez le serveur pour en obtenir un nouveau dans son journal.",
+                "This set-up link is not valid or was already used. Restart the server to get a new one in its log.",
+            )
+            .into(),
+        "username" => l
+            .pick(
+                "Choisissez un identifiant sans espace, de 64 caractères au plus.",
+                "Choose a username without spaces, at most 64 characters.",
+            )
+            .into(),
+        "mismatch" => l
+            .pick(
+                "Les deux mots de passe ne sont pas identiques.",
+                "The two passwords differ.",
+            )
+            .into(),
+        "short" => l
+            .pick(
+                "Mot de passe trop court : au moins 10 caractères.",
+                "Password too short: at least 10 characters.",
+            )
+            .into(),
+        "current" => l
+            .pick(
+                "Le mot de passe actuel est incorrect.",
+                "The current password is wrong.",
+            )
+            .into(),
+        _ => l
+            .pick(
+                "Le service est indisponible. Réessayez dans un instant.",
+                "The service is unavailable. Try again in a moment.",
+            )
+            .into(),
+    }
+}
+
+fn query_value(key: &'static str) -> Memo<String> {
+    let q = use_query_map();
+    Memo::new(move |_| q.read().get(key).unwrap_or_default())
+}
+
+/// The message the form shows, if any.
+#[component]
+fn FormError(lang: Memo<Lang>) -> impl IntoView {
+    let error = query_value("error");
+    let wait = query_value("wait");
+    move || {
+        let code = error.get();
+        (!code.is_empty()).then(|| {
+            view! {
+                <p class="error" role="alert" id="form-error" data-code=code.clone()>
+                    {error_text(&code, wait.get().parse().ok(), lang.get())}
+                </p>
+            }
+        })
+    }
+}
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let lang = use_lang();
+    let access = Resource::new(|| (), |_| get_access());
+    let next = query_value("next");
+    let user = query_value("user");
+    let signed_out = query_value("signed_out");
+    view! {
+        <crate::nav::Page class="page narrow" lang>
+            <h1>{move || lang.get().pick("Connexion", "Sign in")}</h1>
+            {move || {
+                (signed_out.get() == "1")
+                    .then(|| {
+                        view! {
+                            <p class="note" role="status" id="signed-out">
+                                {move || lang.get().pick("Vous êtes déconnecté.", "You are signed out.")}
+                            </p>
+                        }
+                    })
+            }}
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let visitor = access.await.map(|a| a.visitor).unwrap_or(Visitor::Anonymous);
+                    (visitor == Visitor::SetupNeeded)
+                        .then(|| {
+                            view! {
+                                <div class="note setup-note" id="setup-note" role="status">
+                                    <p>
+                                        <strong>
+                                            {move || lang.get().pick("Aucun compte n'existe encore.", "No account exists yet.")}
+                                        </strong>
+                                        " "
+                                        {move || {
+                                            lang.get()
+                                                .pick(
+                                                    "Ce serveur est joignable depuis le réseau : il ne montre aucun chiffre tant que le premier administrateur n'est pas créé. Ouvrez le lien à usage unique imprimé dans le journal du serveur au démarrage (ligne « setup_url= »), ou créez-le en ligne de commande :",
+                                                    "This server is reachable from the network: it shows no figure until the first admin is created. Open the one-time link printed in the server's log at start-up (the \"setup_url=\" line), or create it from the command line:",
+                                                )
+                                        }}
+                                    </p>
+                                    <pre><code>"datamag360 user add NAME --role admin --password-stdin"</code></pre>
+                                </div>
+                            }
+                        })
+                })}
+            </Suspense>
+            <form method="post" action="/login" class="card auth-form" id="login-form">
+                <FormError lang />
+                <label>
+                    {move || lang.get().pick("Identifiant", "Username")}
+                    <input type="text" name="username" autocomplete="username" required value=move || user.get() />
+                </label>
+                <label>
+                    {move || lang.get().pick("Mot de passe", "Password")}
+                    <input type="password" name="password" autocomplete="current-password" required />
+                </label>
+                <input type="hidden" name="next" value=move || next.get() />
+                <input type="hidden" name="lang" value=move || lang.get().code() />
+                <button type="submit" id="sign-in">{move || lang.get().pick("Se connecter", "Sign in")}</button>
+            </form>
+        </crate::nav::Page>
+    }
+}
+
+#[component]
+pub fn SetupPage() -> impl IntoView {
+    let lang = use_lang();
+    let token = query_value("token");
+    let user = query_value("user");
+    view! {
+        <crate::nav::Page class="page narrow" lang>
+            <h1>{move || lang.get().pick("Premier administrateur", "First admin")}</h1>
+            <p class="muted">
+                {move || {
+                    lang.get()
+                        .pick(
+                            "Ce lien ne sert qu'une fois : il crée le compte administrateur qui gérera les autres.",
+                            "This link works once: it creates the admin account that manages the others.",
+                        )
+                }}
+            </p>
+            <form method="post" action="/setup" class="card auth-form" id="setup-form">
+                <FormError lang />
+                <label>
+                    {move || lang.get().pick("Identifiant", "Username")}
+                    <input type="text" name="username" autocomplete="username" required value=move || user.get() />
+                </label>
+                <label>
+                    {move || lang.get().pick("Mot de passe (10 caractères au moins)", "Password (at least 10 characters)")}
+                    <input type="password" name="password" autocomplete="new-password" minlength="10" required />
+                </label>
+                <label>
+                    {move || lang.get().pick("Confirmez le mot de passe", "Confirm the password")}
+                    <input type="password" name="confirm" autocomplete="new-password" minlength="10" required />
+                </label>
+                <input type="hidden" name="token" value=move || token.get() />
+                <input type="hidden" name="lang" value=move || lang.get().code() />
+                <button type="submit" id="create-admin">{move || lang.get().pick("Créer le compte", "Create the account")}</button>
+            </form>
+        </crate::nav::Page>
+    }
+}
