@@ -23,7 +23,7 @@ log "starting the image layout from $IMAGE on port $PORT"
   cd "$IMAGE"
   exec env -i PATH=/usr/bin:/bin HOME="$IMAGE" HOST=0.0.0.0 PORT="$PORT" \
     DATAMAG_SITE_ROOT="$IMAGE/site" DATAMAG_DATA_DIR="$IMAGE/data" DATAMAG_BACKFILL_DAYS=1 \
-    LOG_FORMAT=json RUST_LOG=warn ./datamag360 serve 2> "$IMAGE/log"
+    LOG_FORMAT=json RUST_LOG=warn ./datamag360 serve > "$IMAGE/log"
 ) &
 PID=$!
 for _ in $(seq 1 100); do

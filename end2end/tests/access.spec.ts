@@ -37,13 +37,14 @@ async function start(port: number, host: string, users: [string, string, string]
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "datamag360-access-"));
   cli(dir, ["backfill", "--from", FROM, "--to", TO]);
   for (const [name, role, stores] of users) {
-    cli(dir, ["user", "add", name, "--role", role, "--stores", stores, "--password-stdin"], PASSWORD + "\n");
+    cli(dir, ["user", "add", name, "--role", role, "--manages", stores, "--password-stdin"], PASSWORD + "\n");
   }
   const log: string[] = [];
   const proc = spawn(bin, ["serve", "--port", String(port), "--no-scheduler"], {
     env: { ...process.env, DATAMAG_DATA_DIR: dir, DATAMAG_SITE_ROOT: site, HOST: host, RUST_LOG: "warn" },
-    stdio: ["ignore", "ignore", "pipe"],
+    stdio: ["ignore", "pipe", "pipe"],
   });
+  proc.stdout!.on("data", (b: Buffer) => log.push(...b.toString().split("\n")));
   proc.stderr!.on("data", (b: Buffer) => log.push(...b.toString().split("\n")));
   for (let i = 0; i < 300; i++) {
     try {

@@ -337,6 +337,14 @@ mod tests {
     }
 
     #[test]
+    fn the_command_line_is_consistent() {
+        use clap::CommandFactory;
+        // Unique argument names in every subcommand (clap checks them only when a
+        // subcommand is used, so a clash would otherwise surface at a user's first call).
+        Cli::command().debug_assert();
+    }
+
+    #[test]
     fn the_help_lists_the_exit_codes() {
         use clap::CommandFactory;
         let help = Cli::command().render_long_help().to_string();

@@ -1,4 +1,5 @@
-//! Logging: human-readable by default, JSON lines when asked (`LOG_FORMAT=json`).
+//! Logging, on standard output: human-readable by default (coloured only on a terminal),
+//! JSON lines when asked (`LOG_FORMAT=json`).
 //! The level filter comes from `RUST_LOG` (default `info`).
 
 use tracing_subscriber::{fmt, EnvFilter};
@@ -13,7 +14,12 @@ pub enum LogFormat {
 pub fn init(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,tower_http=info"));
-    let builder = fmt().with_env_filter(filter).with_target(true);
+    // Colours only on a terminal: a file or a log collector gets plain text.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    let builder = fmt()
+        .with_env_filter(filter)
+        .with_target(true)
+        .with_ansi(ansi);
     // try_init: a second call (tests) keeps the first subscriber.
     let _ = match format {
         LogFormat::Text => builder.try_init(),

@@ -81,7 +81,7 @@ pub struct AddArgs {
 
     /// A manager's stores: ids or names, comma-separated (`1,3` or `Paris,Lyon`).
     #[arg(long, value_name = "STORES", default_value = "")]
-    pub stores: String,
+    pub manages: String,
 
     #[command(flatten)]
     pub password: PasswordSource,
@@ -109,7 +109,7 @@ pub struct SetArgs {
 
     /// The manager's stores, replacing the current list (`""` for none).
     #[arg(long, value_name = "STORES")]
-    pub stores: Option<String>,
+    pub manages: Option<String>,
 
     #[command(flatten)]
     pub password: PasswordSource,
@@ -187,9 +187,9 @@ pub async fn run(args: UserArgs) -> anyhow::Result<()> {
     match args.command {
         UserCommand::Add(a) => {
             let (w, reference) = open(&a.pipeline).await?;
-            let stores = parse_stores(&a.stores, &reference)?;
+            let stores = parse_stores(&a.manages, &reference)?;
             if a.role == Role::Manager && stores.is_empty() {
-                tracing::warn!("a manager without stores sees no figure: add --stores");
+                tracing::warn!("a manager without stores sees no figure: add --manages");
             }
             let phc = match a.password.read()? {
                 Some(p) => Some(password::hash(p).await?),
@@ -240,7 +240,7 @@ pub async fn run(args: UserArgs) -> anyhow::Result<()> {
         UserCommand::Set(a) => {
             let (w, reference) = open(&a.pipeline).await?;
             let stores = a
-                .stores
+                .manages
                 .as_deref()
                 .map(|s| parse_stores(s, &reference))
                 .transpose()?;

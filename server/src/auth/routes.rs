@@ -1,7 +1,7 @@
 //! The forms' endpoints: `POST /login`, `POST /logout`, `POST /setup` (the first admin,
 //! through the one-time link) and `POST /account/password`. Plain HTML forms: each
 //! answers with a redirect (303), so they work without JavaScript; an error comes back
-//! to the form's page as `?error=<code>` (and `retry=<unix seconds>` for a lockout).
+//! to the form's page as `?error=<code>` (and `wait=<seconds>` for a lockout).
 
 use axum::extract::{Extension, State};
 use axum::http::{header, HeaderMap, HeaderValue};
@@ -115,7 +115,7 @@ async fn login(
             "/login",
             &[
                 ("error", code),
-                ("retry", &retry),
+                ("wait", &retry),
                 ("user", form.username.trim()),
                 ("next", &form.next),
                 ("lang", lang),
@@ -144,7 +144,7 @@ async fn login(
     if let Some(until) = locked {
         auth.audit(username, &address, "sign-in refused (locked)", "")
             .await;
-        return fail("locked", until.to_string());
+        return fail("locked", (until - now).to_string());
     }
     let account = match w.account_named(username).await {
         Ok(a) => a,
@@ -164,7 +164,7 @@ async fn login(
             let mut retry = None;
             for key in &keys {
                 let before = w.failures(key).await.ok().flatten();
-                let after = throttle::after_failure(before, now);
+                let after = throttle::after_failure(before, now, throttle::free_failures(key));
                 if after.locked_until > 0 {
                     retry = retry.max(Some(after.locked_until));
                 }
@@ -175,7 +175,7 @@ async fn login(
             tracing::info!(username, address = %address, "sign-in failed");
             auth.audit(username, &address, "sign-in failed", "").await;
             return match retry {
-                Some(until) => fail("locked", until.to_string()),
+                Some(until) => fail("locked", (until - now).to_string()),
                 None => fail("invalid", String::new()),
             };
         }
