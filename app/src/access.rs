@@ -99,7 +99,7 @@ fn account_line(
                     <div class="account" id="account-line">
                         <a href=account rel=rel class="account-name" data-role=role.code()>
                             {name}
-                            <span class="muted">" · " {move || role.label(l())}</span>
+                            <span class="muted role">"· " {move || role.label(l())}</span>
                         </a>
                         <form method="post" action="/logout" class="inline">
                             <input type="hidden" name="lang" value=move || l().code() />

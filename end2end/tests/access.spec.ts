@@ -117,7 +117,7 @@ for (const lang of ["fr", "en"]) {
     await expect(page.locator(".kpi").first()).toBeVisible();
     await expect(page.locator("#account-line")).toContainText("sam");
     await expect(page.locator("#account-line")).toContainText(lang === "en" ? "analyst" : "analyste");
-    await screenshot(page, `access-dashboard-signed-in-${lang}-390`);
+    await screenshot(page, `access-dashboard-signed-in-${lang}-390`, false);
     const noScroll = await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
     expect(noScroll, "no sideways scroll at 390 px").toBe(true);
     await page.locator("#sign-out").click();
@@ -266,7 +266,21 @@ test("the set-up link creates the first admin once", async ({ browser }) => {
   await expect(page.locator("#account-line")).toContainText("chief");
   await page.goto(`${base}/account?lang=en`);
   await expect(page.locator("#account-role")).toContainText("administrator");
+  await expect(page.locator("main[data-hydrated='true']")).toHaveCount(1);
+  // A personal token: created once on the page, it opens the export; revoked, it stops.
+  await page.locator("#token-label").fill("Power BI");
+  await page.locator("#create-token").click();
+  const token = (await page.locator("#new-token").textContent())!.trim();
+  expect(token).toMatch(/^dm360_[0-9a-f]{64}$/);
+  await expect(page.locator("#token-list tbody tr")).toHaveCount(1);
   await screenshot(page, "access-account-en-390");
+  const exportUrl = `${base}/export.csv?from=${FROM}&to=${TO}&access_token=${token}`;
+  const anonymous = await browser.newContext();
+  expect((await anonymous.request.get(exportUrl)).status()).toBe(200);
+  await page.locator("#token-list .revoke").click();
+  await expect(page.locator("#token-list tr.revoked")).toHaveCount(1);
+  expect((await anonymous.request.get(exportUrl)).status()).toBe(401);
+  await anonymous.close();
   await first.close();
   // The same link again, from another browser: refused, no account made.
   const second = await browser.newContext();
