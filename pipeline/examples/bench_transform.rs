@@ -121,7 +121,7 @@ async fn main() {
     println!(
         "warehouse {:?}: {}",
         warehouse.backend(),
-        pipeline::warehouse::redact(&url)
+        pipeline::redact::text(&url)
     );
     // Raw rows of the bench day and of the Wednesday before (the phases' day).
     let date_c = date - chrono::Duration::days(7);

@@ -69,10 +69,6 @@ pub enum CleaningError {
     Polars(#[from] PolarsError),
 }
 
-/// Parses a date written `yyyy-MM-dd`, `yyyy/MM/dd` or `dd/MM/yyyy` (the accepted
-/// spellings are listed once, in [`crate::spelling::DATE_SPELLINGS`]).
-pub use crate::spelling::parse_date;
-
 /// Parses an hour written `HH:MM:SS` (or `HH:MM`), `HHhMM` or `HHMM`; minutes must be 00.
 pub fn parse_hour(text: &str) -> Option<u32> {
     // On bytes, without allocating: every raw row's hour goes through here.
@@ -835,7 +831,7 @@ fn clean_transactions(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spelling::heure;
+    use crate::spelling::{heure, parse_date};
 
     #[test]
     fn dates_in_every_historical_spelling() {

@@ -10,7 +10,6 @@ use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::clock::{HourSlot, PARIS};
-pub use crate::failures::FailureGroup;
 
 /// Setting key: the first day the pipeline is responsible for.
 pub const START_SETTING: &str = "pipeline_start";

@@ -17,8 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::reference::{Reference, Sensor, Store};
 
-// The calendar used to live here; re-exported for existing callers.
-pub use crate::calendar::{is_open_day, OPENING_HOURS};
+use crate::calendar::is_open_day;
 
 /// Share of open-hour readings with a missing value.
 pub const MISSING_RATE: f64 = 0.04;
@@ -345,6 +344,7 @@ impl Draws {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::calendar::OPENING_HOURS;
     use std::collections::HashMap;
 
     fn sim() -> Simulator {

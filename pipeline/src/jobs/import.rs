@@ -24,9 +24,10 @@ use sha2::{Digest, Sha256};
 
 use super::{JobError, Pipeline};
 use crate::availability::in_service_range;
-use crate::cleaning::{parse_date, parse_hour, rule};
+use crate::cleaning::{parse_hour, rule};
 use crate::ledger::Job;
 use crate::records::{Feed, TransactionRow, VisitorRow};
+use crate::spelling::parse_date;
 use crate::warehouse::raw::ImportRecord;
 
 /// Bad lines kept for the report (all are counted).

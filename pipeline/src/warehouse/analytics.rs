@@ -7,9 +7,8 @@ use chrono::NaiveDate;
 use super::pg_binary::{self, CopyRows};
 use super::sqlite_direct::{insert_statement, with_direct};
 use super::{rollups, Warehouse, WarehouseError};
-// The clean rows are domain types (the cleaning's output); re-exported where they used to live.
 use crate::calendar::OPENING_HOURS;
-pub use crate::clean_rows::{
+use crate::clean_rows::{
     AnalyticsTotals, CleanTransaction, CleanVisitor, QualityFigure, StoreHourRollup,
 };
 use crate::cleaning::History;
@@ -392,15 +391,10 @@ impl Warehouse {
     pub async fn quality_for(&self, date: NaiveDate) -> Result<Vec<QualityFigure>, WarehouseError> {
         let sql =
             "SELECT feed, rule, count FROM analytics.quality WHERE date = $1 ORDER BY feed, rule";
-        let rows: Vec<(String, String, i64)> = match self {
-            Warehouse::Sqlite(p) => {
-                sqlx::query_as(&super::sqlite(sql))
-                    .bind(date)
-                    .fetch_all(p)
-                    .await?
-            }
-            Warehouse::Postgres(p) => sqlx::query_as(sql).bind(date).fetch_all(p).await?,
-        };
+        let rows: Vec<(String, String, i64)> = per_backend!(self, sql, |q, p| sqlx::query_as(q)
+            .bind(date)
+            .fetch_all(p)
+            .await?);
         Ok(rows
             .into_iter()
             .map(|(feed, rule, count)| QualityFigure { feed, rule, count })
@@ -539,16 +533,11 @@ impl Warehouse {
     ) -> Result<Vec<(NaiveDate, String, String, i64)>, WarehouseError> {
         let sql = "SELECT date, feed, rule, count FROM analytics.quality WHERE date >= $1 AND date <= $2 \
                    ORDER BY date DESC, feed, rule";
-        Ok(match self {
-            Warehouse::Sqlite(p) => {
-                sqlx::query_as(&super::sqlite(sql))
-                    .bind(from)
-                    .bind(to)
-                    .fetch_all(p)
-                    .await?
-            }
-            Warehouse::Postgres(p) => sqlx::query_as(sql).bind(from).bind(to).fetch_all(p).await?,
-        })
+        Ok(per_backend!(self, sql, |q, p| sqlx::query_as(q)
+            .bind(from)
+            .bind(to)
+            .fetch_all(p)
+            .await?))
     }
 }
 

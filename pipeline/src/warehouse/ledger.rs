@@ -7,10 +7,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{Warehouse, WarehouseError};
-// The vocabulary used to live here; re-exported for existing callers.
-pub use crate::ledger::{
-    FailureGroup, Job, LedgerEntry, LedgerStates, PartitionState, RunStatus, START_SETTING,
-};
+use crate::failures::FailureGroup;
+use crate::ledger::{Job, LedgerEntry, LedgerStates, PartitionState, RunStatus, START_SETTING};
 
 const SELECT_ENTRY: &str =
     "SELECT job, partition, status, attempts, rows_in, rows_out, started_at, \

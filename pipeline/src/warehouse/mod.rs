@@ -142,7 +142,7 @@ impl Warehouse {
         } else {
             Err(WarehouseError::Url(format!(
                 "{} (expected sqlite://… or postgres://…)",
-                redact(url)
+                crate::redact::text(url)
             )))
         }
     }
@@ -167,7 +167,7 @@ impl Warehouse {
         } else {
             Err(WarehouseError::Url(format!(
                 "{} (expected sqlite://… or postgres://…)",
-                redact(url)
+                crate::redact::text(url)
             )))
         }
     }
@@ -322,7 +322,7 @@ fn describe_pg(options: &PgConnectOptions) -> String {
 /// instead of "pool timed out".
 async fn open_postgres(url: &str) -> Result<PgPool, WarehouseError> {
     let options = PgConnectOptions::from_str(url)
-        .map_err(|e| WarehouseError::Url(format!("{}: {e}", redact(url))))?;
+        .map_err(|e| WarehouseError::Url(format!("{}: {e}", crate::redact::text(url))))?;
     let target = describe_pg(&options);
     match tokio::time::timeout(CONNECT_TIMEOUT, options.connect()).await {
         Ok(Ok(conn)) => {
@@ -462,7 +462,3 @@ async fn open_sqlite(url: &str, mode: SqliteMode) -> Result<(SqlitePool, PathBuf
         .await?;
     Ok((pool, main))
 }
-
-/// A database URL without its credentials, for messages ([`crate::redact::text`]; kept
-/// under this name for existing callers).
-pub use crate::redact::text as redact;

@@ -13,10 +13,10 @@ use chrono::{Datelike, Months, NaiveDate};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use super::analytics::{CleanVisitor, StoreHourRollup};
 use super::pg_binary::CopyRows;
 use super::{sqlite, Backend, Warehouse, WarehouseError};
 use crate::calendar::OPENING_HOURS;
+use crate::clean_rows::{CleanVisitor, StoreHourRollup};
 
 /// PostgreSQL transaction lock serialising the analytics day writes and the rollup
 /// rebuilds ("DM360ROL"; see [`lock_writes_postgres`]).

@@ -10,10 +10,10 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 
 use chrono::{Datelike, NaiveDate, TimeZone, Utc};
+use pipeline::calendar::OPENING_HOURS;
 use pipeline::clock::HourSlot;
 use pipeline::jobs::collect::simulate_hour;
 use pipeline::jobs::ingest::lot_of;
-use pipeline::simulator::OPENING_HOURS;
 use pipeline::{Pipeline, Reference, Warehouse};
 use sha2::{Digest, Sha256};
 
