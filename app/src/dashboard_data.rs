@@ -8,7 +8,7 @@ use pipeline::calendar::{is_open_day, OPENING_HOURS};
 use pipeline::clock::HourSlot;
 use pipeline::filter as dashboard_filters;
 use pipeline::kpi::{Comparison, DashboardFigures, KpiFilter, Kpis};
-use pipeline::ledger::{Job, RunStatus};
+use pipeline::runs::{Job, RunStatus};
 
 use crate::format;
 use crate::i18n::Lang;
@@ -171,10 +171,7 @@ async fn preparing(
         return None;
     }
     let w = services.warehouse.as_ref()?;
-    let states = w
-        .ledger_states(Job::Transform, &f.from.to_string(), &to.to_string())
-        .await
-        .ok()?;
+    let states = w.ledger_states(Job::Transform, f.from, to).await.ok()?;
     // Only days the pipeline has planned count: it has a ledger row for them, or it has
     // started (ledger rows exist) and written no analytics yet.
     if states.is_empty() {

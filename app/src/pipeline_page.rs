@@ -4,6 +4,7 @@
 
 use leptos::prelude::*;
 use pipeline::failures::FailureGroup;
+use pipeline::runs::{Job, RunStatus};
 use serde::{Deserialize, Serialize};
 
 use crate::format;
@@ -113,14 +114,14 @@ pub struct QualityRow {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PipelineView {
     /// (job, status, count)
-    pub summary: Vec<(String, String, i64)>,
+    pub summary: Vec<(Job, RunStatus, i64)>,
     /// The pipeline's first day (`None` before its first run).
     pub first_day: Option<String>,
     pub checked_from: String,
     pub checked_to: String,
     pub grid: PartitionGrid,
-    /// The first due-and-not-done partitions (`job partition`), oldest first.
-    pub missing: Vec<String>,
+    /// The first due-and-not-done partitions (job, partition key), oldest first.
+    pub missing: Vec<(Job, String)>,
     /// How many there are in all.
     pub missing_total: usize,
     /// Failed partitions by job and error, the next retry in Paris time.
@@ -139,28 +140,6 @@ pub async fn get_pipeline_view() -> Result<PipelineView, ServerFnError> {
     crate::pipeline_status::load_view(&services)
         .await
         .map_err(ServerFnError::new)
-}
-
-/// A job name in the page's language.
-pub fn job_label(job: &str, l: Lang) -> String {
-    match job {
-        "collect" => l.pick("collecte", "collect"),
-        "ingest" => l.pick("ingestion", "ingest"),
-        "transform" => l.pick("transformation", "transform"),
-        other => return other.to_string(),
-    }
-    .to_string()
-}
-
-/// A ledger status in the page's language.
-pub fn status_label(status: &str, l: Lang) -> String {
-    match status {
-        "done" => l.pick("terminée", "done"),
-        "failed" => l.pick("en échec", "failed"),
-        "running" => l.pick("en cours", "running"),
-        other => return other.to_string(),
-    }
-    .to_string()
 }
 
 #[component]
@@ -267,8 +246,8 @@ fn StatusView(status: PipelineView, lang: Memo<Lang>) -> impl IntoView {
                             .map(|(job, st, n)| {
                                 view! {
                                     <tr>
-                                        <td>{job_label(&job, l)}</td>
-                                        <td class=format!("status {st}")>{status_label(&st, l)}</td>
+                                        <td>{job.label(l)}</td>
+                                        <td class=format!("status {}", st.key())>{st.label(l)}</td>
                                         <td class="num">{format::int(n, l)}</td>
                                     </tr>
                                 }
@@ -303,9 +282,8 @@ fn StatusView(status: PipelineView, lang: Memo<Lang>) -> impl IntoView {
                         <ul class="missing">
                             {missing
                                 .into_iter()
-                                .map(|m| {
-                                    let (job, partition) = m.split_once(' ').unwrap_or(("", &m));
-                                    let text = format!("{} {partition}", job_label(job, l));
+                                .map(|(job, partition)| {
+                                    let text = format!("{} {partition}", job.label(l));
                                     view! { <li><code>{text}</code></li> }
                                 })
                                 .collect_view()}
@@ -464,7 +442,7 @@ fn FailureGroups(groups: Vec<FailureGroup<String>>, lang: Memo<Lang>) -> impl In
                     view! {
                         <li class="failure-group">
                             <p class="failure-head">
-                                <strong>{job_label(&g.job, l)}</strong>
+                                <strong>{g.job.label(l)}</strong>
                                 " · "
                                 <span class="failure-count">
                                     {format!(
@@ -510,10 +488,10 @@ fn RunsTable(rows: Vec<RunRow>, lang: Memo<Lang>) -> impl IntoView {
                         .into_iter()
                         .map(|r| {
                             view! {
-                                <tr class=format!("run {}", r.status)>
-                                    <td>{job_label(&r.job, l)}</td>
+                                <tr class=format!("run {}", r.status.key())>
+                                    <td>{r.job.label(l)}</td>
                                     <td><code>{r.partition}</code></td>
-                                    <td class=format!("status {}", r.status)>{status_label(&r.status, l)}</td>
+                                    <td class=format!("status {}", r.status.key())>{r.status.label(l)}</td>
                                     <td class="num">{r.attempts}</td>
                                     <td class="num">{r.rows.map(|n| format::int(n, l)).unwrap_or_default()}</td>
                                     <td class="num">{r.duration_ms.map(|n| format::int(n, l)).unwrap_or_default()}</td>

@@ -186,9 +186,9 @@ pub struct DashboardData {
 /// One ledger row for the pipeline page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunRow {
-    pub job: String,
+    pub job: pipeline::runs::Job,
     pub partition: String,
-    pub status: String,
+    pub status: pipeline::runs::RunStatus,
     pub attempts: i32,
     pub rows: Option<i64>,
     pub duration_ms: Option<i64>,

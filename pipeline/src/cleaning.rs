@@ -23,7 +23,7 @@ use chrono::{Duration, NaiveDate};
 use polars::prelude::PolarsError;
 
 use crate::calendar::{is_open_day, OPENING_HOURS};
-use crate::clean_rows::{CleanTransaction, CleanVisitor, QualityFigure};
+use crate::clean_rows::{CleanTransaction, CleanVisitor, QualityFigure, Rule};
 use crate::clock::first_available_date;
 use crate::records::{TransactionRow, VisitorRow};
 use crate::reference::Reference;
@@ -38,30 +38,6 @@ pub const TRANSACTIONS_RANGE: std::ops::RangeInclusive<i64> = 1..=1000;
 pub const REVENUE_CENTS_RANGE: std::ops::RangeInclusive<i64> = 100..=5_000_000;
 /// How many weeks back the daily shape is learnt from (same weekday).
 pub const HISTORY_WEEKS: i64 = 4;
-
-/// Names of the rules, as stored in `analytics.quality.rule`.
-pub mod rule {
-    pub const ROWS_IN: &str = "rows_in";
-    pub const UNPARSEABLE_DATE: &str = "unparseable_date";
-    pub const UNPARSEABLE_HOUR: &str = "unparseable_hour";
-    pub const NULL_DROPPED: &str = "null_dropped";
-    pub const UNKNOWN_ID: &str = "unknown_id";
-    pub const CLOSED_DAY: &str = "closed_day";
-    pub const CLOSED_HOUR: &str = "closed_hour";
-    /// Dated outside the service's range (before 2021-01-01 or after the last complete
-    /// hour): rejected by `import` before raw, and by the cleaning for the current day.
-    pub const OUTSIDE_SERVICE_RANGE: &str = "outside_service_range";
-    /// A slot already holds a valid row from a source of higher precedence (collected
-    /// over imported, newer import over older).
-    pub const SOURCE_CONFLICT: &str = "source_conflict";
-    pub const DUPLICATE: &str = "duplicate";
-    pub const OUT_OF_RANGE: &str = "out_of_range";
-    pub const OUTLIER_HIGH: &str = "outlier_high";
-    pub const OUTLIER_LOW: &str = "outlier_low";
-    pub const SLOTS_FILLED: &str = "slots_filled";
-    pub const UNFILLABLE: &str = "unfillable";
-    pub const ROWS_OUT: &str = "rows_out";
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum CleaningError {
@@ -105,10 +81,10 @@ pub fn euros_to_cents(euros: f64) -> Option<i64> {
 
 /// Counts per rule for one feed.
 #[derive(Debug, Default, Clone)]
-struct Counts(Vec<(&'static str, i64)>);
+struct Counts(Vec<(Rule, i64)>);
 
 impl Counts {
-    fn add(&mut self, rule: &'static str, n: i64) {
+    fn add(&mut self, rule: Rule, n: i64) {
         match self.0.iter_mut().find(|(r, _)| *r == rule) {
             Some((_, c)) => *c += n,
             None => self.0.push((rule, n)),
@@ -119,7 +95,7 @@ impl Counts {
             .into_iter()
             .map(|(rule, count)| QualityFigure {
                 feed: feed.to_string(),
-                rule: rule.to_string(),
+                rule,
                 count,
             })
             .collect()
@@ -357,23 +333,23 @@ fn row_rules(
     counts: &mut Counts,
 ) -> Option<u32> {
     if !crate::spelling::spells_date(date_text, date) {
-        counts.add(rule::UNPARSEABLE_DATE, 1);
+        counts.add(Rule::UnparseableDate, 1);
         return None;
     }
     let Some(hour) = parse_hour(heure) else {
-        counts.add(rule::UNPARSEABLE_HOUR, 1);
+        counts.add(Rule::UnparseableHour, 1);
         return None;
     };
     if date < first_available_date() || last_hour.is_some_and(|last| hour > last) {
-        counts.add(rule::OUTSIDE_SERVICE_RANGE, 1);
+        counts.add(Rule::OutsideServiceRange, 1);
         return None;
     }
     if !is_open_day(date) {
-        counts.add(rule::CLOSED_DAY, 1);
+        counts.add(Rule::ClosedDay, 1);
         return None;
     }
     if !OPENING_HOURS.contains(&hour) {
-        counts.add(rule::CLOSED_HOUR, 1);
+        counts.add(Rule::ClosedHour, 1);
         return None;
     }
     Some(hour)
@@ -390,9 +366,9 @@ fn claim<K: std::hash::Hash + Eq>(
         Some(&owner) => {
             counts.add(
                 if owner == source {
-                    rule::DUPLICATE
+                    Rule::Duplicate
                 } else {
-                    rule::SOURCE_CONFLICT
+                    Rule::SourceConflict
                 },
                 1,
             );
@@ -577,7 +553,7 @@ fn clean_visitor_rows(
     in_part: impl Fn(i64) -> bool,
 ) -> VisitorsOutcome {
     let mut counts = Counts::default();
-    counts.add(rule::ROWS_IN, row_indices.len() as i64);
+    counts.add(Rule::RowsIn, row_indices.len() as i64);
     let mut taken = HashMap::with_capacity(row_indices.len());
     // (store, sensor) → hour → value, in order.
     let mut valid: BTreeMap<(i64, i64), BTreeMap<u32, i64>> = BTreeMap::new();
@@ -587,7 +563,7 @@ fn clean_visitor_rows(
             continue;
         };
         let Some(value) = r.nb_visiteurs else {
-            counts.add(rule::NULL_DROPPED, 1);
+            counts.add(Rule::NullDropped, 1);
             continue;
         };
         let known = u32::try_from(r.store_id)
@@ -595,7 +571,7 @@ fn clean_visitor_rows(
             .zip(u32::try_from(r.sensor_id).ok())
             .and_then(|(s, c)| reference.sensor(s, c));
         if known.is_none() {
-            counts.add(rule::UNKNOWN_ID, 1);
+            counts.add(Rule::UnknownId, 1);
             continue;
         }
         let source = input.visitor_sources.get(i).copied().unwrap_or(0);
@@ -608,7 +584,7 @@ fn clean_visitor_rows(
             continue;
         }
         if value < 0 {
-            counts.add(rule::OUT_OF_RANGE, 1);
+            counts.add(Rule::OutOfRange, 1);
             continue;
         }
         valid
@@ -627,9 +603,9 @@ fn clean_visitor_rows(
         hours.retain(|&hour, value| {
             let ratio = *value as f64 / med;
             let verdict = if ratio > HIGH_OUTLIER_RATIO {
-                Some(rule::OUTLIER_HIGH)
+                Some(Rule::OutlierHigh)
             } else if ratio < LOW_OUTLIER_RATIO {
-                Some(rule::OUTLIER_LOW)
+                Some(Rule::OutlierLow)
             } else {
                 None
             };
@@ -658,7 +634,7 @@ fn clean_visitor_rows(
                 let (value, imputed) = match present.get(&hour) {
                     Some(v) => (*v, false),
                     None if present.is_empty() => {
-                        counts.add(rule::UNFILLABLE, 1);
+                        counts.add(Rule::Unfillable, 1);
                         continue;
                     }
                     None => {
@@ -683,7 +659,7 @@ fn clean_visitor_rows(
                             .unwrap_or_else(|| {
                                 present.values().sum::<i64>() as f64 / present.len() as f64
                             });
-                        counts.add(rule::SLOTS_FILLED, 1);
+                        counts.add(Rule::SlotsFilled, 1);
                         (fill.round().max(0.0) as i64, true)
                     }
                 };
@@ -698,7 +674,7 @@ fn clean_visitor_rows(
             }
         }
     }
-    counts.add(rule::ROWS_OUT, out.len() as i64);
+    counts.add(Rule::RowsOut, out.len() as i64);
     (out, outliers, counts)
 }
 
@@ -710,7 +686,7 @@ fn clean_transactions(
 ) -> (Vec<CleanTransaction>, Counts) {
     let rows = input.transactions;
     let mut counts = Counts::default();
-    counts.add(rule::ROWS_IN, rows.len() as i64);
+    counts.add(Rule::RowsIn, rows.len() as i64);
     let mut taken = HashMap::with_capacity(rows.len());
     // store → hour → (transactions, cents), in order.
     let mut valid: BTreeMap<i64, BTreeMap<u32, (i64, i64)>> = BTreeMap::new();
@@ -719,7 +695,7 @@ fn clean_transactions(
             continue;
         };
         let (Some(tx), Some(ca)) = (r.transactions, r.chiffre_affaires) else {
-            counts.add(rule::NULL_DROPPED, 1);
+            counts.add(Rule::NullDropped, 1);
             continue;
         };
         if u32::try_from(r.store_id)
@@ -727,7 +703,7 @@ fn clean_transactions(
             .and_then(|s| reference.store(s))
             .is_none()
         {
-            counts.add(rule::UNKNOWN_ID, 1);
+            counts.add(Rule::UnknownId, 1);
             continue;
         }
         let cents = euros_to_cents(ca);
@@ -741,7 +717,7 @@ fn clean_transactions(
         let plausible = TRANSACTIONS_RANGE.contains(&tx)
             && cents.is_some_and(|c| REVENUE_CENTS_RANGE.contains(&c));
         if !plausible {
-            counts.add(rule::OUT_OF_RANGE, 1);
+            counts.add(Rule::OutOfRange, 1);
             continue;
         }
         claim(&mut taken, key, source, &mut counts);
@@ -770,7 +746,7 @@ fn clean_transactions(
                 let (tx, cents, imputed) = match present.get(&hour) {
                     Some(&(t, c)) => (t, c, false),
                     None if present.is_empty() => {
-                        counts.add(rule::UNFILLABLE, 1);
+                        counts.add(Rule::Unfillable, 1);
                         continue;
                     }
                     None => {
@@ -809,7 +785,7 @@ fn clean_transactions(
                                     .fold((0i64, 0i64), |(a, b), v| (a + v.0, b + v.1));
                                 (st as f64 / n, sc as f64 / n)
                             });
-                        counts.add(rule::SLOTS_FILLED, 1);
+                        counts.add(Rule::SlotsFilled, 1);
                         (t.round().max(0.0) as i64, c.round().max(0.0) as i64, true)
                     }
                 };
@@ -824,7 +800,7 @@ fn clean_transactions(
             }
         }
     }
-    counts.add(rule::ROWS_OUT, out.len() as i64);
+    counts.add(Rule::RowsOut, out.len() as i64);
     (out, counts)
 }
 
@@ -1017,19 +993,19 @@ mod tests {
             c
         };
         let (rows, outliers, counts) = clean_visitors_in_parts(&reference, date, &input, 1);
-        let figure = |rule: &str| counts.0.iter().find(|(r, _)| *r == rule).map(|(_, n)| *n);
+        let figure = |rule: Rule| counts.0.iter().find(|(r, _)| *r == rule).map(|(_, n)| *n);
         // The day exercises every rule the parts must agree on.
         for rule in [
-            rule::DUPLICATE,
-            rule::SOURCE_CONFLICT,
-            rule::NULL_DROPPED,
-            rule::OUT_OF_RANGE,
-            rule::UNKNOWN_ID,
-            rule::CLOSED_HOUR,
-            rule::UNPARSEABLE_HOUR,
-            rule::OUTLIER_HIGH,
-            rule::SLOTS_FILLED,
-            rule::UNFILLABLE,
+            Rule::Duplicate,
+            Rule::SourceConflict,
+            Rule::NullDropped,
+            Rule::OutOfRange,
+            Rule::UnknownId,
+            Rule::ClosedHour,
+            Rule::UnparseableHour,
+            Rule::OutlierHigh,
+            Rule::SlotsFilled,
+            Rule::Unfillable,
         ] {
             assert!(
                 figure(rule).is_some_and(|n| n > 0),
@@ -1057,7 +1033,7 @@ mod tests {
         }
     }
 
-    fn count(day: &CleanDay, feed: &str, rule: &str) -> i64 {
+    fn count(day: &CleanDay, feed: &str, rule: Rule) -> i64 {
         day.quality
             .iter()
             .find(|q| q.feed == feed && q.rule == rule)
@@ -1090,15 +1066,15 @@ mod tests {
         rows.push(row(1, 4, "not a date", "10:00:00", Some(2))); // bad date
         let day = clean_day(&reference, date, &rows, &[]).expect("clean");
         for (rule, n) in [
-            (rule::ROWS_IN, rows.len() as i64),
-            (rule::DUPLICATE, 1),
-            (rule::NULL_DROPPED, 1),
-            (rule::UNKNOWN_ID, 2),
-            (rule::CLOSED_HOUR, 1),
-            (rule::UNPARSEABLE_HOUR, 1),
-            (rule::UNPARSEABLE_DATE, 1),
-            (rule::OUTLIER_HIGH, 1),
-            (rule::OUTLIER_LOW, 1),
+            (Rule::RowsIn, rows.len() as i64),
+            (Rule::Duplicate, 1),
+            (Rule::NullDropped, 1),
+            (Rule::UnknownId, 2),
+            (Rule::ClosedHour, 1),
+            (Rule::UnparseableHour, 1),
+            (Rule::UnparseableDate, 1),
+            (Rule::OutlierHigh, 1),
+            (Rule::OutlierLow, 1),
         ] {
             assert_eq!(count(&day, "visiteurs", rule), n, "{rule}");
         }
@@ -1106,7 +1082,7 @@ mod tests {
         // Every open slot of all 83 sensors exists once.
         assert_eq!(
             day.visitors.len(),
-            83 * 11 - count(&day, "visiteurs", rule::UNFILLABLE) as usize
+            83 * 11 - count(&day, "visiteurs", Rule::Unfillable) as usize
         );
         let s1: Vec<&CleanVisitor> = day
             .visitors
@@ -1140,7 +1116,7 @@ mod tests {
         let rows = vec![row(1, 1, "2024-10-12", "10:00:00", Some(50))];
         let day = clean_day(&reference, date, &rows, &[]).expect("clean");
         assert!(day.visitors.is_empty() && day.transactions.is_empty());
-        assert_eq!(count(&day, "visiteurs", rule::CLOSED_DAY), 1);
+        assert_eq!(count(&day, "visiteurs", Rule::ClosedDay), 1);
     }
 
     fn clean_with(
@@ -1197,8 +1173,8 @@ mod tests {
             Some((40, false)),
             "first line of a source"
         );
-        assert_eq!(count(&day, "visiteurs", rule::SOURCE_CONFLICT), 2);
-        assert_eq!(count(&day, "visiteurs", rule::DUPLICATE), 1);
+        assert_eq!(count(&day, "visiteurs", Rule::SourceConflict), 2);
+        assert_eq!(count(&day, "visiteurs", Rule::Duplicate), 1);
     }
 
     #[test]
@@ -1245,7 +1221,7 @@ mod tests {
             .map(|v| v.hour)
             .collect();
         assert_eq!(hours, vec![9, 10, 11, 12]);
-        assert_eq!(count(&day, "visiteurs", rule::OUTSIDE_SERVICE_RANGE), 1);
+        assert_eq!(count(&day, "visiteurs", Rule::OutsideServiceRange), 1);
         assert!(day.visitors.iter().all(|v| v.hour <= 12));
     }
 

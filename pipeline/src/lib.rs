@@ -5,8 +5,8 @@
 //!
 //! Without its default feature `runtime`, only the plain domain types remain (the
 //! calendar, how dates and hours are written, the `/releves` contract, the dashboard
-//! filter's URL grammar, the KPI formulas and figures, the message language, the ledger's
-//! failure groups): they
+//! filter's URL grammar, the KPI formulas and figures, the message language, the jobs and run
+//! statuses with their labels, the ledger's failure groups): they
 //! compile to wasm32, so the pages use them in the browser as the server does.
 
 pub mod calendar;
@@ -15,6 +15,7 @@ pub mod filter;
 pub mod kpi;
 pub mod lang;
 pub mod releves;
+pub mod runs;
 pub mod spelling;
 
 // The modules of the `runtime` feature, each with its own `cfg` attribute rather than

@@ -7,7 +7,7 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use pipeline::jobs::reconcile::RunOptions;
 use pipeline::jobs::ProgressEvent;
-use pipeline::ledger::RunStatus;
+use pipeline::runs::RunStatus;
 use pipeline::SystemClock;
 
 use pipeline::jobs::completeness::MissingPartition;

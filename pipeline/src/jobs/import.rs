@@ -24,9 +24,11 @@ use sha2::{Digest, Sha256};
 
 use super::{JobError, Pipeline};
 use crate::availability::in_service_range;
-use crate::cleaning::{parse_hour, rule};
-use crate::ledger::Job;
+use crate::clean_rows::Rule;
+use crate::cleaning::parse_hour;
+use crate::ledger::Partition;
 use crate::records::{Feed, TransactionRow, VisitorRow};
+use crate::runs::Job;
 use crate::spelling::parse_date;
 use crate::warehouse::raw::ImportRecord;
 
@@ -416,7 +418,7 @@ impl Pipeline {
             loaded = report.loaded,
             bad = report.bad_count,
             outside_range = report.outside_range,
-            rule = rule::OUTSIDE_SERVICE_RANGE,
+            rule = Rule::OutsideServiceRange.key(),
             "imported into raw"
         );
         // Every day whose raw rows changed is cleaned again, in date order (each day's
@@ -425,9 +427,8 @@ impl Pipeline {
             days: report.days.len() as u64,
         });
         for day in &report.days {
-            let key = day.to_string();
             let result = self
-                .run_recorded(Job::Transform, &key, self.transform(*day))
+                .run_recorded(Job::Transform, Partition::Day(*day), self.transform(*day))
                 .await?;
             if let Err(e) = result {
                 report.transform_errors.push((*day, e));

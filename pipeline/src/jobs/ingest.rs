@@ -8,9 +8,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use super::{JobError, Pipeline};
 use crate::clock::HourSlot;
 use crate::lake::Lake;
-use crate::ledger::Job;
+use crate::ledger::Partition;
 use crate::parquet_codec;
 use crate::records::Feed;
+use crate::runs::Job;
 use crate::warehouse::raw::RawLot;
 
 /// The raw `lot` of a collected hour.
@@ -64,7 +65,7 @@ impl Pipeline {
             "lake object missing or unreadable: collecting the hour again"
         );
         let recollected = self
-            .run_recorded(Job::Collect, &key, async {
+            .run_recorded(Job::Collect, Partition::Hour(slot), async {
                 self.collect(slot).await.map(|n| (n, n))
             })
             .await?;

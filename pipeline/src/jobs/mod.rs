@@ -123,7 +123,13 @@ impl Pipeline {
 
 /// Receives the outcome of every partition run.
 pub trait JobObserver: Send + Sync {
-    fn partition_finished(&self, job: &str, ok: bool, rows: i64, duration: std::time::Duration);
+    fn partition_finished(
+        &self,
+        job: crate::runs::Job,
+        ok: bool,
+        rows: i64,
+        duration: std::time::Duration,
+    );
 }
 
 /// A job's failure, as recorded in the ledger.

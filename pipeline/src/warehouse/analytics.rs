@@ -9,10 +9,18 @@ use super::sqlite_direct::{insert_statement, with_direct};
 use super::{rollups, Warehouse, WarehouseError};
 use crate::calendar::OPENING_HOURS;
 use crate::clean_rows::{
-    AnalyticsTotals, CleanTransaction, CleanVisitor, QualityFigure, StoreHourRollup,
+    AnalyticsTotals, CleanTransaction, CleanVisitor, QualityFigure, Rule, StoreHourRollup,
 };
 use crate::cleaning::History;
 use crate::spelling::heure_text;
+
+/// The rule of a stored name.
+fn rule_of(key: &str) -> Result<Rule, WarehouseError> {
+    Rule::from_key(key).ok_or_else(|| WarehouseError::UnknownKey {
+        what: "quality rule",
+        key: key.to_string(),
+    })
+}
 
 /// The store-hour rollup of a cleaned day (store-hours without transactions count 0).
 pub fn rollup(
@@ -121,7 +129,7 @@ macro_rules! write_day {
             let quality_sql = $dialect(&quality_insert(day.quality.len()));
             let mut insert = sqlx::query(&quality_sql).bind(day.date);
             for q in day.quality {
-                insert = insert.bind(&q.feed).bind(&q.rule).bind(q.count);
+                insert = insert.bind(&q.feed).bind(q.rule.key()).bind(q.count);
             }
             insert.execute(&mut *tx).await?;
         }
@@ -395,10 +403,15 @@ impl Warehouse {
             .bind(date)
             .fetch_all(p)
             .await?);
-        Ok(rows
-            .into_iter()
-            .map(|(feed, rule, count)| QualityFigure { feed, rule, count })
-            .collect())
+        rows.into_iter()
+            .map(|(feed, rule, count)| {
+                Ok(QualityFigure {
+                    feed,
+                    rule: rule_of(&rule)?,
+                    count,
+                })
+            })
+            .collect()
     }
 }
 
@@ -530,14 +543,18 @@ impl Warehouse {
         &self,
         from: NaiveDate,
         to: NaiveDate,
-    ) -> Result<Vec<(NaiveDate, String, String, i64)>, WarehouseError> {
+    ) -> Result<Vec<(NaiveDate, String, Rule, i64)>, WarehouseError> {
         let sql = "SELECT date, feed, rule, count FROM analytics.quality WHERE date >= $1 AND date <= $2 \
                    ORDER BY date DESC, feed, rule";
-        Ok(per_backend!(self, sql, |q, p| sqlx::query_as(q)
-            .bind(from)
-            .bind(to)
-            .fetch_all(p)
-            .await?))
+        let rows: Vec<(NaiveDate, String, String, i64)> =
+            per_backend!(self, sql, |q, p| sqlx::query_as(q)
+                .bind(from)
+                .bind(to)
+                .fetch_all(p)
+                .await?);
+        rows.into_iter()
+            .map(|(date, feed, rule, count)| Ok((date, feed, rule_of(&rule)?, count)))
+            .collect()
     }
 }
 

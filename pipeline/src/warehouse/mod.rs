@@ -76,6 +76,9 @@ pub enum WarehouseError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("{0}")]
     Data(String),
+    /// A ledger or quality row names a job, partition or rule this build does not know.
+    #[error("the warehouse holds an unknown {what}: {key:?}")]
+    UnknownKey { what: &'static str, key: String },
     #[error("cannot connect to {target}: {source}")]
     Connect {
         target: String,

@@ -73,7 +73,7 @@ async fn dump(wh: &Warehouse) -> Vec<String> {
 fn quality(figures: &[pipeline::clean_rows::QualityFigure], feed: &str, rule: &str) -> i64 {
     figures
         .iter()
-        .find(|q| q.feed == feed && q.rule == rule)
+        .find(|q| q.feed == feed && q.rule.key() == rule)
         .map(|q| q.count)
         .unwrap_or(0)
 }

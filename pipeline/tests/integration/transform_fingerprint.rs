@@ -298,7 +298,7 @@ async fn the_transform_output_is_unchanged_on_every_backend() {
             "unknown_id",
         ] {
             assert!(
-                quality.iter().any(|q| q.rule == rule && q.count > 0),
+                quality.iter().any(|q| q.rule.key() == rule && q.count > 0),
                 "{label}: {rule} ran: {quality:?}"
             );
         }
@@ -307,7 +307,7 @@ async fn the_transform_output_is_unchanged_on_every_backend() {
                 .await
                 .expect("quality")
                 .iter()
-                .any(|q| q.rule == "closed_day" && q.count > 0),
+                .any(|q| q.rule.key() == "closed_day" && q.count > 0),
             "{label}: closed day"
         );
 
