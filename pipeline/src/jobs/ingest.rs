@@ -37,7 +37,7 @@ impl Pipeline {
             Ok::<_, JobError>((v, t))
         })
         .await
-        .map_err(|e| JobError::Other(format!("ingest task failed: {e}")))??;
+        .map_err(JobError::task("ingest"))??;
         Ok(RawLot {
             lot: lot_of(slot),
             visitors,
@@ -74,11 +74,11 @@ impl Pipeline {
                 repaired.store(true, Ordering::SeqCst);
                 self.load_hour(slot).await
             }
-            Err(e) => Err(JobError::Other(format!(
-                "{damage}; collecting the hour again failed ({e}): once the source serves \
-                 that hour, repair it with `datamag360 backfill --from {d} --to {d} --force`",
-                d = slot.date
-            ))),
+            Err(error) => Err(JobError::Unrepaired {
+                damage: Box::new(damage),
+                error,
+                date: slot.date,
+            }),
         }
     }
 }

@@ -29,7 +29,7 @@ impl Pipeline {
         let (raw, mut history) = tokio::try_join!(
             async {
                 raw.await
-                    .map_err(|e| JobError::Other(format!("raw read task failed: {e}")))?
+                    .map_err(JobError::task("raw read"))?
                     .map_err(JobError::from)
             },
             async { Ok(self.warehouse.sensor_history(&dates).await?) }
@@ -64,7 +64,7 @@ impl Pipeline {
             )
         })
         .await
-        .map_err(|e| JobError::Other(format!("transform task failed: {e}")))??;
+        .map_err(JobError::task("transform"))??;
         let cleaned = started.elapsed();
         let rows_out = (day.visitors.len() + day.transactions.len()) as i64;
         self.warehouse
