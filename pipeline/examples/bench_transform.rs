@@ -207,7 +207,7 @@ async fn main() {
         for _ in 0..runs {
             let s = Instant::now();
             let h = warehouse
-                .history(&cleaning::History::dates_for(next), with_sales)
+                .history(&cleaning::history::History::dates_for(next), with_sales)
                 .await
                 .expect("history");
             hist.push(s.elapsed());

@@ -115,6 +115,16 @@ pub struct QualityFigure {
     pub count: i64,
 }
 
+/// One day, cleaned.
+#[derive(Debug, Clone, Default)]
+pub struct CleanDay {
+    pub visitors: Vec<CleanVisitor>,
+    pub transactions: Vec<CleanTransaction>,
+    pub quality: Vec<QualityFigure>,
+    /// (store, sensor, hour) of the readings judged outliers.
+    pub outliers: Vec<(i64, i64, u32)>,
+}
+
 /// One store-hour of the rollup `analytics.store_hours`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StoreHourRollup {

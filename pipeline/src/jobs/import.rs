@@ -25,7 +25,7 @@ use sha2::{Digest, Sha256};
 use super::{JobError, Pipeline};
 use crate::availability::in_service_range;
 use crate::clean_rows::Rule;
-use crate::cleaning::parse_hour;
+use crate::cleaning::rules::parse_hour;
 use crate::ledger::Partition;
 use crate::records::{Feed, TransactionRow, VisitorRow};
 use crate::runs::Job;

@@ -5,7 +5,9 @@ use chrono::NaiveDate;
 
 use super::{JobError, Pipeline};
 use crate::availability;
-use crate::cleaning::{self, DayInput, History};
+use crate::cleaning::history::History;
+use crate::cleaning::rules::DayInput;
+use crate::cleaning::{self, transactions::sales_may_need_filling};
 use crate::clock::HourSlot;
 
 impl Pipeline {
@@ -35,7 +37,7 @@ impl Pipeline {
             async { Ok(self.warehouse.sensor_history(&dates).await?) }
         )?;
         let read = started.elapsed();
-        let with_sales = cleaning::sales_may_need_filling(
+        let with_sales = sales_may_need_filling(
             self.simulator.reference(),
             date,
             &raw.transactions,

@@ -11,7 +11,7 @@ use crate::calendar::OPENING_HOURS;
 use crate::clean_rows::{
     AnalyticsTotals, CleanTransaction, CleanVisitor, QualityFigure, Rule, StoreHourRollup,
 };
-use crate::cleaning::History;
+use crate::cleaning::history::History;
 use crate::spelling::heure_text;
 
 /// The rule of a stored name.

@@ -13,7 +13,8 @@ use sqlx::{PgConnection, Postgres, Sqlite, SqliteConnection};
 use super::pg_binary;
 use super::sqlite_direct::{insert_statement, with_direct};
 use super::{Warehouse, WarehouseError};
-use crate::cleaning::{DayInput, History};
+use crate::cleaning::history::History;
+use crate::cleaning::rules::DayInput;
 use crate::records::{TransactionRow, VisitorRow};
 use crate::spelling::date_spellings;
 

@@ -8,7 +8,8 @@ use std::path::Path;
 
 use chrono::{Datelike, NaiveDate};
 use pipeline::calendar::{is_open_day, OPENING_HOURS};
-use pipeline::cleaning::{clean_day_with, History};
+use pipeline::cleaning::clean_day_with;
+use pipeline::cleaning::history::History;
 use pipeline::clock::HourSlot;
 use pipeline::jobs::collect::simulate_hour;
 use pipeline::jobs::reconcile::{BackfillError, RunOptions};
