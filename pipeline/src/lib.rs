@@ -40,8 +40,6 @@ pub mod ledger;
 #[cfg(feature = "runtime")]
 pub mod memory;
 #[cfg(feature = "runtime")]
-pub mod original;
-#[cfg(feature = "runtime")]
 pub mod parquet_codec;
 #[cfg(feature = "runtime")]
 pub mod records;
@@ -62,7 +60,8 @@ pub use self::{
     jobs::{Pipeline, PipelineConfig},
     lake::Lake,
     reference::{Reference, ReferenceError, Sensor, Store},
-    simulator::{Fault, Profile, SensorReading, Simulator, StoreHour},
+    simulator::shape::StoreHour,
+    simulator::{Fault, Profile, SensorReading, Simulator},
     source::Source,
     warehouse::{Warehouse, WarehouseError},
 };

@@ -84,7 +84,7 @@ struct DayWrite<'a> {
     transactions: &'a [CleanTransaction],
     store_hours: &'a [StoreHourRollup],
     quality: &'a [QualityFigure],
-    rollups: &'a rollups::DayRollups,
+    rollups: &'a rollups::derive::DayRollups,
     started: std::time::Instant,
     computed: std::time::Duration,
 }
@@ -257,7 +257,7 @@ async fn insert_day_rows_sqlite(
     .await
 }
 
-/// Opens a day's write on PostgreSQL: the write lock ([`rollups::lock_writes_postgres`]),
+/// Opens a day's write on PostgreSQL: the write lock ([`rollups::write::lock_writes_postgres`]),
 /// and a commit that does not wait for the disk (`synchronous_commit = off`, this
 /// transaction only): the flush of the day's WAL (every row and index entry the day
 /// wrote) leaves the transform's time. On a 1,000-store day the commit's median went from
@@ -273,7 +273,7 @@ async fn open_day_write_postgres(tx: &mut sqlx::PgConnection) -> Result<(), Ware
     sqlx::query("SET LOCAL synchronous_commit = off")
         .execute(&mut *tx)
         .await?;
-    rollups::lock_writes_postgres(tx).await
+    rollups::write::lock_writes_postgres(tx).await
 }
 
 /// The day's bulk rows on PostgreSQL: `COPY … FROM STDIN` per table in the binary format
@@ -332,7 +332,7 @@ impl Warehouse {
     ) -> Result<(), WarehouseError> {
         let started = std::time::Instant::now();
         let store_hours = rollup(visitors, transactions);
-        let day_rollups = rollups::day_rollups(date, visitors, &store_hours);
+        let day_rollups = rollups::derive::day_rollups(date, visitors, &store_hours);
         let day = DayWrite {
             date,
             visitors,
@@ -347,9 +347,9 @@ impl Warehouse {
             Warehouse::Sqlite(pool) => write_day!(
                 pool,
                 super::sqlite,
-                rollups::lock_writes_sqlite,
+                rollups::write::lock_writes_sqlite,
                 insert_day_rows_sqlite,
-                rollups::write_day_sqlite,
+                rollups::write::write_day_sqlite,
                 &day
             ),
             Warehouse::Postgres(pool) => write_day!(
@@ -357,7 +357,7 @@ impl Warehouse {
                 str::to_string,
                 open_day_write_postgres,
                 insert_day_rows_postgres,
-                rollups::write_day_postgres,
+                rollups::write::write_day_postgres,
                 &day
             ),
         }
@@ -450,7 +450,7 @@ impl Warehouse {
                  WHERE date IN ({list})"
             )
         };
-        const WIDTH: usize = rollups::HOURS + 3;
+        const WIDTH: usize = rollups::derive::HOURS + 3;
         match self {
             Warehouse::Sqlite(p) => {
                 let sql = super::sqlite(&select(&super::placeholders(dates.len())));
@@ -460,7 +460,7 @@ impl Warehouse {
                     let mut st = db.prepare(&sql)?;
                     let mut rows = st.query(rusqlite::params_from_iter(&days))?;
                     while let Some(r) = rows.next()? {
-                        let mut v = [0i64; rollups::HOURS];
+                        let mut v = [0i64; rollups::derive::HOURS];
                         for (i, slot) in v.iter_mut().enumerate() {
                             *slot = r.get(2 + i)?;
                         }
@@ -476,7 +476,7 @@ impl Warehouse {
                     .map(|d| pg_binary::literal(&d.to_string()))
                     .collect();
                 let rows = pg_binary::copy_out(p, &select(&list.join(", ")), WIDTH, |f| {
-                    let mut v = [0i64; rollups::HOURS];
+                    let mut v = [0i64; rollups::derive::HOURS];
                     for (i, slot) in v.iter_mut().enumerate() {
                         *slot = pg_binary::int8(f[2 + i])?;
                     }
@@ -563,15 +563,21 @@ impl Warehouse {
 /// columns (`v09`, `v10 − v09`, …); each genuine hour adds one week.
 #[derive(Default)]
 struct SensorWeeks {
-    sums: std::collections::HashMap<(i64, i64), [(i64, i64); rollups::HOURS]>,
+    sums: std::collections::HashMap<(i64, i64), [(i64, i64); rollups::derive::HOURS]>,
 }
 
 impl SensorWeeks {
-    fn add(&mut self, store: i64, sensor: i64, cumulative: &[i64; rollups::HOURS], genuine: i64) {
+    fn add(
+        &mut self,
+        store: i64,
+        sensor: i64,
+        cumulative: &[i64; rollups::derive::HOURS],
+        genuine: i64,
+    ) {
         let e = self
             .sums
             .entry((store, sensor))
-            .or_insert([(0, 0); rollups::HOURS]);
+            .or_insert([(0, 0); rollups::derive::HOURS]);
         let mut previous = 0;
         for (i, (&v, slot)) in cumulative.iter().zip(e.iter_mut()).enumerate() {
             if genuine & (1 << i) != 0 {

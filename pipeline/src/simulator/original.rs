@@ -12,8 +12,8 @@
 use chrono::{Datelike, NaiveDate};
 use sha2::{Digest, Sha256};
 
+use super::shape::{weekday_coef, StoreHour};
 use crate::reference::{Sensor, Store};
-use crate::simulator::{weekday_coef, StoreHour};
 
 const N: usize = 624;
 const M: usize = 397;
