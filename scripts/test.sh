@@ -23,6 +23,9 @@ export DATAMAG_AZURITE="${DATAMAG_AZURITE:-$DATAMAG_TOOLS/node/node_modules/.bin
 log "cargo fmt --check"
 cargo fmt --all --check
 
+log "no file-level import cycle in pipeline/src or app/src"
+python3 scripts/check-import-cycles.py pipeline app
+
 log "the vendored tachys patch is applied (cargo only warns when it is not)"
 scripts/check-vendor-patch.sh
 

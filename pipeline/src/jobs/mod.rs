@@ -18,8 +18,6 @@ use crate::simulator::Simulator;
 use crate::source::Source;
 use crate::warehouse::Warehouse;
 
-pub use reconcile::{ProgressEvent, RunSummary};
-
 /// Tuning of the pipeline.
 #[derive(Debug, Clone)]
 pub struct PipelineConfig {

@@ -104,8 +104,8 @@ async fn an_interrupted_backfill_completes_on_rerun_without_loss_or_duplicates()
         // Stop after the third day, as a shutdown would.
         let days_seen = std::sync::atomic::AtomicU32::new(0);
         let stopper = p.clone();
-        let progress = move |e: pipeline::jobs::ProgressEvent| {
-            if let pipeline::jobs::ProgressEvent::DayDone { .. } = e {
+        let progress = move |e: pipeline::jobs::reconcile::ProgressEvent| {
+            if let pipeline::jobs::reconcile::ProgressEvent::DayDone { .. } = e {
                 if days_seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 2 {
                     stopper.request_stop();
                 }
