@@ -46,18 +46,8 @@ fn hours_in_every_historical_spelling() {
     ] {
         assert_eq!(parse_hour(text), Some(hour), "{text}");
     }
-    for bad in [
-        "",
-        "24:00:00",
-        "10:30:00",
-        "10h30",
-        "1030",
-        "abc",
-        "10",
-        "10:00:00:00",
-        "1a00",
-        "-1:00:00",
-    ] {
+    let unreadable = "|24:00:00|10:30:00|10h30|1030|abc|10|10:00:00:00|1a00|-1:00:00";
+    for bad in unreadable.split('|') {
         assert_eq!(parse_hour(bad), None, "{bad}");
     }
 }

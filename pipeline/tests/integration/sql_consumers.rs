@@ -30,21 +30,18 @@ async fn check(wh: &Warehouse, label: &str) {
         ORIGINAL_COLUMNS.join(", ")
     );
     // The consumer's query itself: it runs and returns the original's columns.
-    let (rows, columns): (usize, Option<Vec<String>>) = match wh {
-        Warehouse::Sqlite(p) => {
-            let rows = sqlx::query(&select).fetch_all(p).await.expect(&select);
-            let columns = rows
+    macro_rules! run {
+        ($pool:expr) => {{
+            let rows = sqlx::query(&select).fetch_all($pool).await.expect(&select);
+            let columns: Option<Vec<String>> = rows
                 .first()
                 .map(|r| r.columns().iter().map(|c| c.name().to_string()).collect());
             (rows.len(), columns)
-        }
-        Warehouse::Postgres(p) => {
-            let rows = sqlx::query(&select).fetch_all(p).await.expect(&select);
-            let columns = rows
-                .first()
-                .map(|r| r.columns().iter().map(|c| c.name().to_string()).collect());
-            (rows.len(), columns)
-        }
+        }};
+    }
+    let (rows, columns) = match wh {
+        Warehouse::Sqlite(p) => run!(p),
+        Warehouse::Postgres(p) => run!(p),
     };
     assert!(rows > 0, "{label}: the day has transactions");
     assert_eq!(
