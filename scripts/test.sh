@@ -23,6 +23,12 @@ export DATAMAG_AZURITE="${DATAMAG_AZURITE:-$DATAMAG_TOOLS/node/node_modules/.bin
 log "cargo fmt --check"
 cargo fmt --all --check
 
+log "no file-level import cycle in pipeline/src or app/src"
+python3 scripts/check-import-cycles.py pipeline app
+
+log "the vendored tachys patch is applied (cargo only warns when it is not)"
+scripts/check-vendor-patch.sh
+
 log "clippy (server crates, all targets)"
 cargo clippy --locked --workspace --exclude frontend --all-targets -- -D warnings
 log "clippy (front end, wasm32)"

@@ -423,14 +423,14 @@ pub struct QualityRow {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PipelineView {
     /// (job, status, count)
-    pub summary: Vec<(String, String, i64)>,
+    pub summary: Vec<(pipeline::runs::Job, pipeline::runs::RunStatus, i64)>,
     /// The pipeline's first day (`None` before its first run).
     pub first_day: Option<String>,
     pub checked_from: String,
     pub checked_to: String,
     pub grid: PartitionGrid,
-    /// The first due-and-not-done partitions (`job partition`), oldest first.
-    pub missing: Vec<String>,
+    /// The first due-and-not-done partitions (job, partition key), oldest first.
+    pub missing: Vec<(pipeline::runs::Job, String)>,
     /// How many there are in all.
     pub missing_total: usize,
     /// Failed partitions by job and error, the next retry in Paris time.
@@ -442,9 +442,9 @@ pub struct PipelineView {
 /// One ledger row for the pipeline page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunRow {
-    pub job: String,
+    pub job: pipeline::runs::Job,
     pub partition: String,
-    pub status: String,
+    pub status: pipeline::runs::RunStatus,
     pub attempts: i32,
     pub rows: Option<i64>,
     pub duration_ms: Option<i64>,

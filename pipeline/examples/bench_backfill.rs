@@ -14,8 +14,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use chrono::NaiveDate;
+use pipeline::jobs::reconcile::ProgressEvent;
 use pipeline::jobs::reconcile::RunOptions;
-use pipeline::jobs::ProgressEvent;
 use pipeline::{Lake, Pipeline, PipelineConfig, Reference, Simulator, SystemClock, Warehouse};
 
 #[tokio::main]

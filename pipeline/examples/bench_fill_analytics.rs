@@ -51,7 +51,7 @@ async fn main() {
     let warehouse = Warehouse::open_in_dir(&dir).await.expect("warehouse");
 
     let start = Instant::now();
-    let (tx, rx) = mpsc::sync_channel::<(NaiveDate, cleaning::CleanDay, f64)>(2);
+    let (tx, rx) = mpsc::sync_channel::<(NaiveDate, pipeline::clean_rows::CleanDay, f64)>(2);
     let producer = std::thread::spawn(move || {
         let mut date = to;
         while date >= from {

@@ -121,7 +121,7 @@ async fn main() {
     println!(
         "warehouse {:?}: {}",
         warehouse.backend(),
-        pipeline::warehouse::redact(&url)
+        pipeline::redact::text(&url)
     );
     // Raw rows of the bench day and of the Wednesday before (the phases' day).
     let date_c = date - chrono::Duration::days(7);
@@ -207,7 +207,7 @@ async fn main() {
         for _ in 0..runs {
             let s = Instant::now();
             let h = warehouse
-                .history(&cleaning::History::dates_for(next), with_sales)
+                .history(&cleaning::history::History::dates_for(next), with_sales)
                 .await
                 .expect("history");
             hist.push(s.elapsed());

@@ -4,11 +4,13 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::runs::Job;
+
 /// Failed partitions sharing a job and an error message. `T` holds the time of the next
 /// retry: an instant in the ledger, Paris time written out on the pipeline page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FailureGroup<T = DateTime<Utc>> {
-    pub job: String,
+    pub job: Job,
     pub error: String,
     pub partitions: i64,
     pub first_partition: String,

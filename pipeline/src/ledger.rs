@@ -1,79 +1,21 @@
-//! The job ledger's vocabulary: the jobs, the state of a run, the typed partition a job
-//! works on (an hour or a day), each with one textual `key()` — what the ledger stores —
-//! and the schedule: which partitions of a range of days are due at a given instant
+//! The job ledger's vocabulary: the typed partition a job ([`crate::runs::Job`]) works on
+//! (an hour or a day), with one textual `key()` — what the ledger stores — and the
+//! schedule: which partitions of a range of days are due at a given instant
 //! ([`due_partitions`]). The reconciler, `backfill`'s completeness report and the pipeline
 //! page all read the ledger through it. Storage lives in `warehouse::ledger`.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
-use serde::{Deserialize, Serialize};
+use serde::{Serialize, Serializer};
 
 use crate::clock::{HourSlot, PARIS};
-pub use crate::failures::FailureGroup;
+use crate::runs::{Job, RunStatus};
 
 /// Setting key: the first day the pipeline is responsible for.
 pub const START_SETTING: &str = "pipeline_start";
 /// Local time after which the previous day is transformed.
 pub const TRANSFORM_HOUR: u32 = 3;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Job {
-    /// Simulator or API → lake, per hour.
-    Collect,
-    /// Lake → raw, per hour.
-    Ingest,
-    /// Raw → analytics, per day.
-    Transform,
-}
-
-impl Job {
-    pub const ALL: [Job; 3] = [Job::Collect, Job::Ingest, Job::Transform];
-
-    /// The job's name in the ledger, the metrics and the logs: `collect`, `ingest`,
-    /// `transform`.
-    pub fn key(self) -> &'static str {
-        match self {
-            Job::Collect => "collect",
-            Job::Ingest => "ingest",
-            Job::Transform => "transform",
-        }
-    }
-
-    pub fn from_key(key: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|j| j.key() == key)
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RunStatus {
-    Running,
-    Done,
-    Failed,
-}
-
-impl RunStatus {
-    /// The status as the ledger stores it: `running`, `done`, `failed`.
-    pub fn key(self) -> &'static str {
-        match self {
-            RunStatus::Running => "running",
-            RunStatus::Done => "done",
-            RunStatus::Failed => "failed",
-        }
-    }
-
-    /// The status of a stored key; anything unknown reads as `running` (a run that never
-    /// finished: the reconciler redoes it).
-    pub fn from_key(key: &str) -> Self {
-        match key {
-            "done" => RunStatus::Done,
-            "failed" => RunStatus::Failed,
-            _ => RunStatus::Running,
-        }
-    }
-}
 
 /// What the reconciler needs to know of a partition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,6 +69,13 @@ impl Partition {
     }
 }
 
+/// A partition is written as its ledger key (the backfill's JSON summary).
+impl Serialize for Partition {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.key())
+    }
+}
+
 impl std::fmt::Display for Partition {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.key())
@@ -134,10 +83,10 @@ impl std::fmt::Display for Partition {
 }
 
 /// One ledger row, for display.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct LedgerEntry {
-    pub job: String,
-    pub partition: String,
+    pub job: Job,
+    pub partition: Partition,
     pub status: RunStatus,
     pub attempts: i32,
     pub rows_in: Option<i64>,
@@ -294,12 +243,6 @@ mod tests {
             "2025-13-01",
         ] {
             assert_eq!(Partition::parse(bad), None, "{bad}");
-        }
-        for job in Job::ALL {
-            assert_eq!(Job::from_key(job.key()), Some(job));
-        }
-        for status in [RunStatus::Running, RunStatus::Done, RunStatus::Failed] {
-            assert_eq!(RunStatus::from_key(status.key()), status);
         }
     }
 

@@ -5,8 +5,8 @@
 //!
 //! Without its default feature `runtime`, only the plain domain types remain (the
 //! calendar, how dates and hours are written, the `/releves` contract, the dashboard
-//! filter's URL grammar, the KPI formulas and figures, the message language, the ledger's
-//! failure groups): they
+//! filter's URL grammar, the KPI formulas and figures, the message language, the jobs and run
+//! statuses with their labels, the ledger's failure groups): they
 //! compile to wasm32, so the pages use them in the browser as the server does.
 
 pub mod access;
@@ -16,6 +16,7 @@ pub mod filter;
 pub mod kpi;
 pub mod lang;
 pub mod releves;
+pub mod runs;
 pub mod spelling;
 
 // The modules of the `runtime` feature, each with its own `cfg` attribute rather than
@@ -40,8 +41,6 @@ pub mod ledger;
 #[cfg(feature = "runtime")]
 pub mod memory;
 #[cfg(feature = "runtime")]
-pub mod original;
-#[cfg(feature = "runtime")]
 pub mod parquet_codec;
 #[cfg(feature = "runtime")]
 pub mod records;
@@ -64,7 +63,8 @@ pub use self::{
     jobs::{Pipeline, PipelineConfig},
     lake::Lake,
     reference::{Reference, ReferenceError, Sensor, Store},
-    simulator::{Fault, Profile, SensorReading, Simulator, StoreHour},
+    simulator::shape::StoreHour,
+    simulator::{Fault, Profile, SensorReading, Simulator},
     source::Source,
     warehouse::{Warehouse, WarehouseError},
 };

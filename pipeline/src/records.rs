@@ -45,3 +45,6 @@ pub struct TransactionRow {
     pub transactions: Option<i64>,
     pub chiffre_affaires: Option<f64>,
 }
+
+/// Rows of one hour, both feeds.
+pub type HourRows = (Vec<VisitorRow>, Vec<TransactionRow>);

@@ -16,7 +16,7 @@ use pipeline::jobs::reconcile::{BackfillError, RunOptions};
 use pipeline::Pipeline;
 use serde::Deserialize;
 
-use crate::api::error::ErrorBody;
+use crate::api::error::ApiError;
 
 #[derive(Clone)]
 pub struct AdminState {
@@ -27,13 +27,8 @@ pub struct AdminState {
 
 fn refuse(status: StatusCode, code: &'static str, detail: &str) -> Response {
     (
-        status,
         [(header::WWW_AUTHENTICATE, "Bearer")],
-        Json(ErrorBody {
-            detail: detail.to_string(),
-            code,
-            parameter: None,
-        }),
+        ApiError::new(status, code, None, detail.to_string()),
     )
         .into_response()
 }

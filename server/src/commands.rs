@@ -5,9 +5,9 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
+use pipeline::jobs::reconcile::ProgressEvent;
 use pipeline::jobs::reconcile::RunOptions;
-use pipeline::jobs::ProgressEvent;
-use pipeline::ledger::RunStatus;
+use pipeline::runs::RunStatus;
 use pipeline::SystemClock;
 
 use pipeline::jobs::completeness::MissingPartition;
@@ -145,7 +145,7 @@ pub async fn backfill(args: BackfillArgs) -> anyhow::Result<()> {
 /// missing and the command that finishes it), or done.
 fn backfill_outcome(
     args: &BackfillArgs,
-    summary: &pipeline::jobs::RunSummary,
+    summary: &pipeline::jobs::reconcile::RunSummary,
     missing: &[MissingPartition],
 ) -> anyhow::Result<()> {
     if summary.interrupted {

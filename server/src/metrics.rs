@@ -7,6 +7,7 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use pipeline::runs::{Job, RunStatus};
 use prometheus_client::encoding::text::encode;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -80,12 +81,12 @@ impl Default for Metrics {
             job_failures.clone(),
         );
         // Every job's counters exist from the start, at zero.
-        for job in pipeline::ledger::Job::ALL {
+        for job in Job::ALL {
             let name = job.key().to_string();
-            for status in ["done", "failed"] {
+            for status in [RunStatus::Done, RunStatus::Failed] {
                 let _ = job_runs.get_or_create(&JobLabels {
                     job: name.clone(),
-                    status: status.to_string(),
+                    status: status.key().to_string(),
                 });
             }
             let _ = job_rows.get_or_create(&JobOnly { job: name.clone() });
@@ -123,16 +124,20 @@ impl Metrics {
 }
 
 impl pipeline::jobs::JobObserver for Metrics {
-    fn partition_finished(&self, job: &str, ok: bool, rows: i64, _duration: Duration) {
-        let status = if ok { "done" } else { "failed" };
+    fn partition_finished(&self, job: Job, ok: bool, rows: i64, _duration: Duration) {
+        let status = if ok {
+            RunStatus::Done
+        } else {
+            RunStatus::Failed
+        };
         self.job_runs
             .get_or_create(&JobLabels {
-                job: job.to_string(),
-                status: status.to_string(),
+                job: job.key().to_string(),
+                status: status.key().to_string(),
             })
             .inc();
         let job = JobOnly {
-            job: job.to_string(),
+            job: job.key().to_string(),
         };
         if ok {
             self.job_rows.get_or_create(&job).inc_by(rows.max(0) as u64);

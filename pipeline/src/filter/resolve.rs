@@ -3,7 +3,8 @@
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 
-use super::{check_period, DashboardQuery, FilterError};
+use super::period::{check_period, FilterError};
+use super::query::DashboardQuery;
 use crate::access::{Forbidden, StoreScope};
 use crate::calendar::OPENING_HOURS;
 use crate::clock::HourSlot;

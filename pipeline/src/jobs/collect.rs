@@ -49,7 +49,7 @@ impl Pipeline {
                 let sim = self.simulator.clone();
                 tokio::task::spawn_blocking(move || simulate_hour(&sim, slot))
                     .await
-                    .map_err(|e| JobError::Other(format!("collect task failed: {e}")))?
+                    .map_err(JobError::task("collect"))?
             }
             Source::Http(http) => http.fetch_hour(self.simulator.reference(), slot).await?,
         };
@@ -68,7 +68,7 @@ impl Pipeline {
             Ok::<_, JobError>((v, t, (visitors.len() + transactions.len()) as i64))
         })
         .await
-        .map_err(|e| JobError::Other(format!("collect task failed: {e}")))??;
+        .map_err(JobError::task("collect"))??;
         let (v, t, rows) = encoded;
         self.lake.put(Feed::Visiteurs, slot, v).await?;
         self.lake.put(Feed::Transactions, slot, t).await?;

@@ -6,7 +6,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use super::Pipeline;
 use crate::clock::HourSlot;
-use crate::ledger::{due_partitions, Job, PartitionState, RunStatus};
+use crate::ledger::{due_partitions, Partition, PartitionState};
+use crate::runs::{Job, RunStatus};
 use crate::warehouse::WarehouseError;
 
 /// Why a partition is not done.
@@ -26,7 +27,7 @@ pub enum MissingReason {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MissingPartition {
     pub job: Job,
-    pub partition: String,
+    pub partition: Partition,
     pub date: NaiveDate,
     pub attempts: i32,
     pub reason: MissingReason,
@@ -87,7 +88,7 @@ impl Pipeline {
                 let (reason, attempts) = reason(p.state.as_ref())?;
                 Some(MissingPartition {
                     job: p.job,
-                    partition: p.partition.key(),
+                    partition: p.partition,
                     date: p.partition.date(),
                     attempts,
                     reason,

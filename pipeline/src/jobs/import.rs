@@ -24,9 +24,12 @@ use sha2::{Digest, Sha256};
 
 use super::{JobError, Pipeline};
 use crate::availability::in_service_range;
-use crate::cleaning::{parse_date, parse_hour, rule};
-use crate::ledger::Job;
+use crate::clean_rows::Rule;
+use crate::cleaning::rules::parse_hour;
+use crate::ledger::Partition;
 use crate::records::{Feed, TransactionRow, VisitorRow};
+use crate::runs::Job;
+use crate::spelling::parse_date;
 use crate::warehouse::raw::ImportRecord;
 
 /// Bad lines kept for the report (all are counted).
@@ -157,12 +160,11 @@ fn detect_feed(headers: &[String]) -> Result<(Feed, Vec<usize>), JobError> {
     } else if let Some(idx) = position(&tx_cols) {
         Ok((Feed::Transactions, idx))
     } else {
-        Err(JobError::Other(format!(
-            "unknown layout: the header must name {} or {} (found {})",
-            visitors_cols.join(","),
-            tx_cols.join(","),
-            headers.join(",")
-        )))
+        Err(JobError::UnknownLayout {
+            visitors: visitors_cols.join(","),
+            transactions: tx_cols.join(","),
+            found: headers.join(","),
+        })
     }
 }
 
@@ -175,7 +177,7 @@ fn open_csv<R: Read>(input: R) -> Result<(csv::Reader<R>, Feed, Vec<usize>, usiz
         .from_reader(input);
     let headers: Vec<String> = reader
         .headers()
-        .map_err(|e| JobError::Other(format!("cannot read the header line: {e}")))?
+        .map_err(JobError::Header)?
         .iter()
         .map(|h| h.trim().trim_start_matches('\u{feff}').to_ascii_lowercase())
         .collect();
@@ -279,15 +281,18 @@ fn parse_records<R: Read>(
 
 /// The SHA-256 of a file, read in pieces; and its size.
 fn hash_file(path: &Path) -> Result<(String, u64), JobError> {
-    let mut file = std::fs::File::open(path)
-        .map_err(|e| JobError::Other(format!("cannot read {}: {e}", path.display())))?;
+    let mut file = std::fs::File::open(path).map_err(|source| JobError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
     let mut hasher = Sha256::new();
     let mut buffer = vec![0u8; HASH_CHUNK];
     let mut size = 0u64;
     loop {
-        let n = file
-            .read(&mut buffer)
-            .map_err(|e| JobError::Other(format!("cannot read {}: {e}", path.display())))?;
+        let n = file.read(&mut buffer).map_err(|source| JobError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
         if n == 0 {
             break;
         }
@@ -317,12 +322,15 @@ impl Pipeline {
         let owned = path.to_path_buf();
         let (sha256, size) = tokio::task::spawn_blocking(move || hash_file(&owned))
             .await
-            .map_err(|e| JobError::Other(format!("import task failed: {e}")))??;
+            .map_err(JobError::task("import"))??;
         progress(ImportProgress::Started { bytes: size });
         let open = |path: &Path| {
             std::fs::File::open(path)
                 .map(|f| BufReader::with_capacity(HASH_CHUNK, f))
-                .map_err(|e| JobError::Other(format!("cannot read {}: {e}", path.display())))
+                .map_err(|source| JobError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                })
         };
         // The header names the feed, which names the lot.
         let (_, feed, _, _) = open_csv(open(path)?)?;
@@ -373,9 +381,7 @@ impl Pipeline {
         }
         // Dropping the receiver stops the parser at its next batch.
         drop(batches);
-        let parsed = parser
-            .await
-            .map_err(|e| JobError::Other(format!("import task failed: {e}")))??;
+        let parsed = parser.await.map_err(JobError::task("import"))??;
         if let Some(e) = failure {
             return Err(e.into());
         }
@@ -415,7 +421,7 @@ impl Pipeline {
             loaded = report.loaded,
             bad = report.bad_count,
             outside_range = report.outside_range,
-            rule = rule::OUTSIDE_SERVICE_RANGE,
+            rule = Rule::OutsideServiceRange.key(),
             "imported into raw"
         );
         // Every day whose raw rows changed is cleaned again, in date order (each day's
@@ -424,9 +430,8 @@ impl Pipeline {
             days: report.days.len() as u64,
         });
         for day in &report.days {
-            let key = day.to_string();
             let result = self
-                .run_recorded(Job::Transform, &key, self.transform(*day))
+                .run_recorded(Job::Transform, Partition::Day(*day), self.transform(*day))
                 .await?;
             if let Err(e) = result {
                 report.transform_errors.push((*day, e));

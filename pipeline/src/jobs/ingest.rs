@@ -8,9 +8,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use super::{JobError, Pipeline};
 use crate::clock::HourSlot;
 use crate::lake::Lake;
-use crate::ledger::Job;
+use crate::ledger::Partition;
 use crate::parquet_codec;
 use crate::records::Feed;
+use crate::runs::Job;
 use crate::warehouse::raw::RawLot;
 
 /// The raw `lot` of a collected hour.
@@ -36,7 +37,7 @@ impl Pipeline {
             Ok::<_, JobError>((v, t))
         })
         .await
-        .map_err(|e| JobError::Other(format!("ingest task failed: {e}")))??;
+        .map_err(JobError::task("ingest"))??;
         Ok(RawLot {
             lot: lot_of(slot),
             visitors,
@@ -64,7 +65,7 @@ impl Pipeline {
             "lake object missing or unreadable: collecting the hour again"
         );
         let recollected = self
-            .run_recorded(Job::Collect, &key, async {
+            .run_recorded(Job::Collect, Partition::Hour(slot), async {
                 self.collect(slot).await.map(|n| (n, n))
             })
             .await?;
@@ -73,11 +74,11 @@ impl Pipeline {
                 repaired.store(true, Ordering::SeqCst);
                 self.load_hour(slot).await
             }
-            Err(e) => Err(JobError::Other(format!(
-                "{damage}; collecting the hour again failed ({e}): once the source serves \
-                 that hour, repair it with `datamag360 backfill --from {d} --to {d} --force`",
-                d = slot.date
-            ))),
+            Err(error) => Err(JobError::Unrepaired {
+                damage: Box::new(damage),
+                error,
+                date: slot.date,
+            }),
         }
     }
 }

@@ -18,8 +18,6 @@ use crate::simulator::Simulator;
 use crate::source::Source;
 use crate::warehouse::Warehouse;
 
-pub use reconcile::{ProgressEvent, RunSummary};
-
 /// Tuning of the pipeline.
 #[derive(Debug, Clone)]
 pub struct PipelineConfig {
@@ -123,7 +121,13 @@ impl Pipeline {
 
 /// Receives the outcome of every partition run.
 pub trait JobObserver: Send + Sync {
-    fn partition_finished(&self, job: &str, ok: bool, rows: i64, duration: std::time::Duration);
+    fn partition_finished(
+        &self,
+        job: crate::runs::Job,
+        ok: bool,
+        rows: i64,
+        duration: std::time::Duration,
+    );
 }
 
 /// A job's failure, as recorded in the ledger.
@@ -148,8 +152,47 @@ pub enum JobError {
          nothing is cleaned or filled for it"
     )]
     OutsideServiceRange { date: chrono::NaiveDate },
-    #[error("{0}")]
-    Other(String),
+    /// A job's blocking or spawned task panicked or was cancelled.
+    #[error("{what} task failed: {source}")]
+    Task {
+        what: &'static str,
+        #[source]
+        source: tokio::task::JoinError,
+    },
+    /// A file to import could not be read.
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A CSV file's header line could not be read.
+    #[error("cannot read the header line: {0}")]
+    Header(#[source] csv::Error),
+    /// A CSV file's header names neither feed's columns.
+    #[error("unknown layout: the header must name {visitors} or {transactions} (found {found})")]
+    UnknownLayout {
+        visitors: String,
+        transactions: String,
+        found: String,
+    },
+    /// A damaged lake object whose hour could not be collected again.
+    #[error(
+        "{damage}; collecting the hour again failed ({error}): once the source serves \
+         that hour, repair it with `datamag360 backfill --from {date} --to {date} --force`"
+    )]
+    Unrepaired {
+        damage: Box<JobError>,
+        error: String,
+        date: chrono::NaiveDate,
+    },
+}
+
+impl JobError {
+    /// The error of a task that did not finish (`what`: the job's step).
+    pub(crate) fn task(what: &'static str) -> impl FnOnce(tokio::task::JoinError) -> Self {
+        move |source| JobError::Task { what, source }
+    }
 }
 
 impl JobError {

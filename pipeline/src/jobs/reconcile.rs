@@ -14,15 +14,15 @@ use super::{JobError, Pipeline};
 use crate::availability;
 use crate::clock::HourSlot;
 use crate::ledger::{
-    due_partitions, DuePartition, Job, LedgerStates, Partition, PartitionState, RunStatus,
-    START_SETTING,
+    due_partitions, DuePartition, LedgerStates, Partition, PartitionState, START_SETTING,
 };
+use crate::runs::{Job, RunStatus};
 use crate::warehouse::ledger::LedgerFinish;
 use crate::warehouse::WarehouseError;
 
 /// One measured run of a partition, before the ledger records its end.
 struct Ran {
-    partition: String,
+    partition: Partition,
     attempts: i32,
     /// (rows in, rows out), or the error message.
     outcome: Result<(i64, i64), String>,
@@ -97,9 +97,9 @@ pub enum ProgressEvent {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct RunSummary {
     /// Partitions run successfully, per job.
-    pub done: BTreeMap<&'static str, u64>,
+    pub done: BTreeMap<Job, u64>,
     /// Partitions that failed, per job.
-    pub failed: BTreeMap<&'static str, u64>,
+    pub failed: BTreeMap<Job, u64>,
     /// Rows written by successful runs.
     pub rows: i64,
     /// Failed partitions left for a human (attempts exhausted).
@@ -107,7 +107,7 @@ pub struct RunSummary {
     /// Days whose transform waits for missing hours.
     pub blocked_days: u64,
     /// The first errors, as (job, partition, message).
-    pub errors: Vec<(String, String, String)>,
+    pub errors: Vec<(Job, Partition, String)>,
     /// True when a stop was requested before the end.
     pub interrupted: bool,
     /// Hours whose lake objects were missing or unreadable at ingest and were collected
@@ -118,10 +118,10 @@ pub struct RunSummary {
 impl RunSummary {
     fn merge(&mut self, other: &RunSummary) {
         for (k, v) in &other.done {
-            *self.done.entry(k).or_default() += v;
+            *self.done.entry(*k).or_default() += v;
         }
         for (k, v) in &other.failed {
-            *self.failed.entry(k).or_default() += v;
+            *self.failed.entry(*k).or_default() += v;
         }
         self.rows += other.rows;
         self.exhausted += other.exhausted;
@@ -188,7 +188,7 @@ impl Pipeline {
     pub(crate) async fn run_recorded<F>(
         &self,
         job: Job,
-        partition: &str,
+        partition: Partition,
         work: F,
     ) -> Result<Result<i64, String>, WarehouseError>
     where
@@ -198,9 +198,7 @@ impl Pipeline {
             .warehouse
             .ledger_start(job, partition, self.clock.now())
             .await?;
-        let ran = self
-            .measured(job, partition.to_string(), attempts, work)
-            .await;
+        let ran = self.measured(job, partition, attempts, work).await;
         let mut results = self.record_ends(job, std::slice::from_ref(&ran)).await?;
         Ok(results.pop().unwrap_or_else(|| Err("no result".into())))
     }
@@ -208,8 +206,7 @@ impl Pipeline {
     /// Records in the ledger, in one transaction, that `job` starts on these hours;
     /// returns their attempt numbers in the same order.
     async fn start_hours(&self, job: Job, slots: &[HourSlot]) -> Result<Vec<i32>, WarehouseError> {
-        let keys: Vec<String> = slots.iter().map(HourSlot::key).collect();
-        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+        let keys: Vec<Partition> = slots.iter().copied().map(Partition::Hour).collect();
         self.warehouse
             .ledger_start_many(job, &keys, self.clock.now())
             .await
@@ -217,7 +214,7 @@ impl Pipeline {
 
     /// Runs `work` (one partition of `job`, whose start the ledger already holds) and
     /// measures it; [`Pipeline::record_ends`] writes the outcome.
-    async fn measured<F>(&self, job: Job, partition: String, attempts: i32, work: F) -> Ran
+    async fn measured<F>(&self, job: Job, partition: Partition, attempts: i32, work: F) -> Ran
     where
         F: std::future::Future<Output = Result<(i64, i64), JobError>>,
     {
@@ -230,14 +227,14 @@ impl Pipeline {
     fn ran(
         &self,
         job: Job,
-        partition: String,
+        partition: Partition,
         attempts: i32,
         outcome: Result<(i64, i64), String>,
         elapsed: std::time::Duration,
     ) -> Ran {
         if let Some(o) = &self.observer {
             let rows = outcome.as_ref().map(|(_, out)| *out).unwrap_or(0);
-            o.partition_finished(job.key(), outcome.is_ok(), rows, elapsed);
+            o.partition_finished(job, outcome.is_ok(), rows, elapsed);
         }
         Ran {
             partition,
@@ -296,7 +293,13 @@ impl Pipeline {
                     (Ok(_), Err(e)) => (Err(e.clone()), elapsed + share),
                     (Err(e), _) => (Err(e), elapsed),
                 };
-                self.ran(Job::Ingest, slot.key(), attempts, outcome, elapsed)
+                self.ran(
+                    Job::Ingest,
+                    Partition::Hour(slot),
+                    attempts,
+                    outcome,
+                    elapsed,
+                )
             })
             .collect()
     }
@@ -324,7 +327,7 @@ impl Pipeline {
                     }),
                 };
                 LedgerFinish {
-                    partition: &r.partition,
+                    partition: r.partition,
                     outcome: r.outcome.as_ref().copied().map_err(String::as_str),
                     finished: r.finished,
                     duration_ms: r.elapsed.as_millis() as i64,
@@ -543,7 +546,7 @@ impl Pipeline {
                 let work = async { self.collect(slot).await.map(|n| (n, n)) };
                 (
                     slot,
-                    self.measured(Job::Collect, slot.key(), attempts, work)
+                    self.measured(Job::Collect, Partition::Hour(slot), attempts, work)
                         .await,
                 )
             })
@@ -554,7 +557,12 @@ impl Pipeline {
         let results = self.record_ends(Job::Collect, &ran).await?;
         for (slot, r) in ran_slots.into_iter().zip(results) {
             collected.hours.push((slot, r.is_ok()));
-            self.account(&mut collected.summary, Job::Collect, &slot.key(), r);
+            self.account(
+                &mut collected.summary,
+                Job::Collect,
+                Partition::Hour(slot),
+                r,
+            );
         }
         Ok(collected)
     }
@@ -614,8 +622,8 @@ impl Pipeline {
         let mut reingested = false;
         for (run, r) in ran.iter().zip(results) {
             let ok = r.is_ok();
-            self.account(&mut summary, Job::Ingest, &run.partition, r);
-            ingest.insert(run.partition.clone(), if ok { DONE } else { FAILED });
+            self.account(&mut summary, Job::Ingest, run.partition, r);
+            ingest.insert(run.partition.key(), if ok { DONE } else { FAILED });
             reingested |= ok;
         }
         for slot in &slots {
@@ -640,9 +648,9 @@ impl Pipeline {
                     return Ok(summary);
                 }
                 let r = self
-                    .run_recorded(Job::Transform, &day_key, self.transform(date))
+                    .run_recorded(Job::Transform, Partition::Day(date), self.transform(date))
                     .await?;
-                self.account(&mut summary, Job::Transform, &day_key, r);
+                self.account(&mut summary, Job::Transform, Partition::Day(date), r);
             } else if exhausted(transform.get(&day_key)) {
                 summary.exhausted += 1;
             }
@@ -650,18 +658,22 @@ impl Pipeline {
         Ok(summary)
     }
 
-    fn account(&self, summary: &mut RunSummary, job: Job, partition: &str, r: Result<i64, String>) {
+    fn account(
+        &self,
+        summary: &mut RunSummary,
+        job: Job,
+        partition: Partition,
+        r: Result<i64, String>,
+    ) {
         match r {
             Ok(rows) => {
-                *summary.done.entry(job.key()).or_default() += 1;
+                *summary.done.entry(job).or_default() += 1;
                 summary.rows += rows;
             }
             Err(e) => {
-                *summary.failed.entry(job.key()).or_default() += 1;
+                *summary.failed.entry(job).or_default() += 1;
                 if summary.errors.len() < 20 {
-                    summary
-                        .errors
-                        .push((job.key().to_string(), partition.to_string(), e));
+                    summary.errors.push((job, partition, e));
                 }
             }
         }

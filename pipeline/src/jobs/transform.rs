@@ -5,7 +5,9 @@ use chrono::NaiveDate;
 
 use super::{JobError, Pipeline};
 use crate::availability;
-use crate::cleaning::{self, DayInput, History};
+use crate::cleaning::history::History;
+use crate::cleaning::rules::DayInput;
+use crate::cleaning::{self, transactions::sales_may_need_filling};
 use crate::clock::HourSlot;
 
 impl Pipeline {
@@ -29,13 +31,13 @@ impl Pipeline {
         let (raw, mut history) = tokio::try_join!(
             async {
                 raw.await
-                    .map_err(|e| JobError::Other(format!("raw read task failed: {e}")))?
+                    .map_err(JobError::task("raw read"))?
                     .map_err(JobError::from)
             },
             async { Ok(self.warehouse.sensor_history(&dates).await?) }
         )?;
         let read = started.elapsed();
-        let with_sales = cleaning::sales_may_need_filling(
+        let with_sales = sales_may_need_filling(
             self.simulator.reference(),
             date,
             &raw.transactions,
@@ -64,7 +66,7 @@ impl Pipeline {
             )
         })
         .await
-        .map_err(|e| JobError::Other(format!("transform task failed: {e}")))??;
+        .map_err(JobError::task("transform"))??;
         let cleaned = started.elapsed();
         let rows_out = (day.visitors.len() + day.transactions.len()) as i64;
         self.warehouse

@@ -11,9 +11,9 @@ use reqwest::StatusCode;
 use serde::Deserialize;
 use url::Url;
 
-use super::{HourRows, RetryPolicy};
+use super::retry::RetryPolicy;
 use crate::clock::HourSlot;
-use crate::records::{TransactionRow, VisitorRow};
+use crate::records::{HourRows, TransactionRow, VisitorRow};
 use crate::reference::Reference;
 use crate::releves::Releves;
 

@@ -16,13 +16,8 @@
 mod http;
 mod retry;
 
-use crate::records::{TransactionRow, VisitorRow};
-
 pub use http::{HttpSource, SourceError};
 pub use retry::RetryPolicy;
-
-/// Rows of one hour, both feeds.
-pub type HourRows = (Vec<VisitorRow>, Vec<TransactionRow>);
 
 /// Where [`crate::Pipeline::collect`] reads an hour from.
 #[derive(Debug, Clone, Default)]

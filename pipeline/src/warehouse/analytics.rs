@@ -7,13 +7,20 @@ use chrono::NaiveDate;
 use super::pg_binary::{self, CopyRows};
 use super::sqlite_direct::{insert_statement, with_direct};
 use super::{rollups, Warehouse, WarehouseError};
-// The clean rows are domain types (the cleaning's output); re-exported where they used to live.
 use crate::calendar::OPENING_HOURS;
-pub use crate::clean_rows::{
-    AnalyticsTotals, CleanTransaction, CleanVisitor, QualityFigure, StoreHourRollup,
+use crate::clean_rows::{
+    AnalyticsTotals, CleanTransaction, CleanVisitor, QualityFigure, Rule, StoreHourRollup,
 };
-use crate::cleaning::History;
+use crate::cleaning::history::History;
 use crate::spelling::heure_text;
+
+/// The rule of a stored name.
+fn rule_of(key: &str) -> Result<Rule, WarehouseError> {
+    Rule::from_key(key).ok_or_else(|| WarehouseError::UnknownKey {
+        what: "quality rule",
+        key: key.to_string(),
+    })
+}
 
 /// The store-hour rollup of a cleaned day (store-hours without transactions count 0).
 pub fn rollup(
@@ -77,7 +84,7 @@ struct DayWrite<'a> {
     transactions: &'a [CleanTransaction],
     store_hours: &'a [StoreHourRollup],
     quality: &'a [QualityFigure],
-    rollups: &'a rollups::DayRollups,
+    rollups: &'a rollups::derive::DayRollups,
     started: std::time::Instant,
     computed: std::time::Duration,
 }
@@ -122,7 +129,7 @@ macro_rules! write_day {
             let quality_sql = $dialect(&quality_insert(day.quality.len()));
             let mut insert = sqlx::query(&quality_sql).bind(day.date);
             for q in day.quality {
-                insert = insert.bind(&q.feed).bind(&q.rule).bind(q.count);
+                insert = insert.bind(&q.feed).bind(q.rule.key()).bind(q.count);
             }
             insert.execute(&mut *tx).await?;
         }
@@ -250,7 +257,7 @@ async fn insert_day_rows_sqlite(
     .await
 }
 
-/// Opens a day's write on PostgreSQL: the write lock ([`rollups::lock_writes_postgres`]),
+/// Opens a day's write on PostgreSQL: the write lock ([`rollups::write::lock_writes_postgres`]),
 /// and a commit that does not wait for the disk (`synchronous_commit = off`, this
 /// transaction only): the flush of the day's WAL (every row and index entry the day
 /// wrote) leaves the transform's time. On a 1,000-store day the commit's median went from
@@ -266,7 +273,7 @@ async fn open_day_write_postgres(tx: &mut sqlx::PgConnection) -> Result<(), Ware
     sqlx::query("SET LOCAL synchronous_commit = off")
         .execute(&mut *tx)
         .await?;
-    rollups::lock_writes_postgres(tx).await
+    rollups::write::lock_writes_postgres(tx).await
 }
 
 /// The day's bulk rows on PostgreSQL: `COPY … FROM STDIN` per table in the binary format
@@ -325,7 +332,7 @@ impl Warehouse {
     ) -> Result<(), WarehouseError> {
         let started = std::time::Instant::now();
         let store_hours = rollup(visitors, transactions);
-        let day_rollups = rollups::day_rollups(date, visitors, &store_hours);
+        let day_rollups = rollups::derive::day_rollups(date, visitors, &store_hours);
         let day = DayWrite {
             date,
             visitors,
@@ -340,9 +347,9 @@ impl Warehouse {
             Warehouse::Sqlite(pool) => write_day!(
                 pool,
                 super::sqlite,
-                rollups::lock_writes_sqlite,
+                rollups::write::lock_writes_sqlite,
                 insert_day_rows_sqlite,
-                rollups::write_day_sqlite,
+                rollups::write::write_day_sqlite,
                 &day
             ),
             Warehouse::Postgres(pool) => write_day!(
@@ -350,7 +357,7 @@ impl Warehouse {
                 str::to_string,
                 open_day_write_postgres,
                 insert_day_rows_postgres,
-                rollups::write_day_postgres,
+                rollups::write::write_day_postgres,
                 &day
             ),
         }
@@ -392,19 +399,19 @@ impl Warehouse {
     pub async fn quality_for(&self, date: NaiveDate) -> Result<Vec<QualityFigure>, WarehouseError> {
         let sql =
             "SELECT feed, rule, count FROM analytics.quality WHERE date = $1 ORDER BY feed, rule";
-        let rows: Vec<(String, String, i64)> = match self {
-            Warehouse::Sqlite(p) => {
-                sqlx::query_as(&super::sqlite(sql))
-                    .bind(date)
-                    .fetch_all(p)
-                    .await?
-            }
-            Warehouse::Postgres(p) => sqlx::query_as(sql).bind(date).fetch_all(p).await?,
-        };
-        Ok(rows
-            .into_iter()
-            .map(|(feed, rule, count)| QualityFigure { feed, rule, count })
-            .collect())
+        let rows: Vec<(String, String, i64)> = per_backend!(self, sql, |q, p| sqlx::query_as(q)
+            .bind(date)
+            .fetch_all(p)
+            .await?);
+        rows.into_iter()
+            .map(|(feed, rule, count)| {
+                Ok(QualityFigure {
+                    feed,
+                    rule: rule_of(&rule)?,
+                    count,
+                })
+            })
+            .collect()
     }
 }
 
@@ -443,7 +450,7 @@ impl Warehouse {
                  WHERE date IN ({list})"
             )
         };
-        const WIDTH: usize = rollups::HOURS + 3;
+        const WIDTH: usize = rollups::derive::HOURS + 3;
         match self {
             Warehouse::Sqlite(p) => {
                 let sql = super::sqlite(&select(&super::placeholders(dates.len())));
@@ -453,7 +460,7 @@ impl Warehouse {
                     let mut st = db.prepare(&sql)?;
                     let mut rows = st.query(rusqlite::params_from_iter(&days))?;
                     while let Some(r) = rows.next()? {
-                        let mut v = [0i64; rollups::HOURS];
+                        let mut v = [0i64; rollups::derive::HOURS];
                         for (i, slot) in v.iter_mut().enumerate() {
                             *slot = r.get(2 + i)?;
                         }
@@ -469,7 +476,7 @@ impl Warehouse {
                     .map(|d| pg_binary::literal(&d.to_string()))
                     .collect();
                 let rows = pg_binary::copy_out(p, &select(&list.join(", ")), WIDTH, |f| {
-                    let mut v = [0i64; rollups::HOURS];
+                    let mut v = [0i64; rollups::derive::HOURS];
                     for (i, slot) in v.iter_mut().enumerate() {
                         *slot = pg_binary::int8(f[2 + i])?;
                     }
@@ -536,19 +543,18 @@ impl Warehouse {
         &self,
         from: NaiveDate,
         to: NaiveDate,
-    ) -> Result<Vec<(NaiveDate, String, String, i64)>, WarehouseError> {
+    ) -> Result<Vec<(NaiveDate, String, Rule, i64)>, WarehouseError> {
         let sql = "SELECT date, feed, rule, count FROM analytics.quality WHERE date >= $1 AND date <= $2 \
                    ORDER BY date DESC, feed, rule";
-        Ok(match self {
-            Warehouse::Sqlite(p) => {
-                sqlx::query_as(&super::sqlite(sql))
-                    .bind(from)
-                    .bind(to)
-                    .fetch_all(p)
-                    .await?
-            }
-            Warehouse::Postgres(p) => sqlx::query_as(sql).bind(from).bind(to).fetch_all(p).await?,
-        })
+        let rows: Vec<(NaiveDate, String, String, i64)> =
+            per_backend!(self, sql, |q, p| sqlx::query_as(q)
+                .bind(from)
+                .bind(to)
+                .fetch_all(p)
+                .await?);
+        rows.into_iter()
+            .map(|(date, feed, rule, count)| Ok((date, feed, rule_of(&rule)?, count)))
+            .collect()
     }
 }
 
@@ -557,15 +563,21 @@ impl Warehouse {
 /// columns (`v09`, `v10 − v09`, …); each genuine hour adds one week.
 #[derive(Default)]
 struct SensorWeeks {
-    sums: std::collections::HashMap<(i64, i64), [(i64, i64); rollups::HOURS]>,
+    sums: std::collections::HashMap<(i64, i64), [(i64, i64); rollups::derive::HOURS]>,
 }
 
 impl SensorWeeks {
-    fn add(&mut self, store: i64, sensor: i64, cumulative: &[i64; rollups::HOURS], genuine: i64) {
+    fn add(
+        &mut self,
+        store: i64,
+        sensor: i64,
+        cumulative: &[i64; rollups::derive::HOURS],
+        genuine: i64,
+    ) {
         let e = self
             .sums
             .entry((store, sensor))
-            .or_insert([(0, 0); rollups::HOURS]);
+            .or_insert([(0, 0); rollups::derive::HOURS]);
         let mut previous = 0;
         for (i, (&v, slot)) in cumulative.iter().zip(e.iter_mut()).enumerate() {
             if genuine & (1 << i) != 0 {

@@ -257,7 +257,7 @@ impl Warehouse {
         t.revenue = euros(r);
         t.visitors = match f.store_id {
             Some(store_id) if !f.sensor_ids.is_empty() => {
-                let v = rollups::range_expr('v', h0, h1);
+                let v = rollups::query::range_expr('v', h0, h1);
                 let sql = &format!(
                     "SELECT CAST(COALESCE(SUM({v}), 0) AS BIGINT) FROM analytics.sensor_days \
                      WHERE store_id = $1 AND date >= $2 AND date <= $3 AND sensor_id IN ({})",
@@ -363,7 +363,7 @@ impl Warehouse {
         store_id: u32,
     ) -> Result<BTreeMap<u32, BTreeMap<NaiveDate, i64>>, WarehouseError> {
         let (h0, h1) = f.hours();
-        let v = rollups::range_expr('v', h0, h1);
+        let v = rollups::query::range_expr('v', h0, h1);
         let sql = &format!(
             "SELECT date AS c0, CAST(sensor_id AS BIGINT) AS c1, CAST({v} AS BIGINT) AS c2 \
              FROM analytics.sensor_days WHERE store_id = $1 AND date >= $2 AND date <= $3"
@@ -399,7 +399,7 @@ impl Warehouse {
             return Ok(BTreeMap::new());
         }
         let (h0, h1) = f.hours();
-        let v = rollups::range_expr('v', h0, h1);
+        let v = rollups::query::range_expr('v', h0, h1);
         let ids = id_list(stores);
         let sql = &format!(
             "SELECT date AS c0, CAST(store_id AS BIGINT) AS c1, CAST({v} AS BIGINT) AS c2 \
@@ -425,11 +425,11 @@ impl Warehouse {
         let (h0, h1) = f.hours();
         let cols = format!(
             "store_id, {} AS v, {} AS t, {} AS r",
-            rollups::range_expr('v', h0, h1),
-            rollups::range_expr('t', h0, h1),
-            rollups::range_expr('c', h0, h1),
+            rollups::query::range_expr('v', h0, h1),
+            rollups::query::range_expr('t', h0, h1),
+            rollups::query::range_expr('c', h0, h1),
         );
-        let split = rollups::split_months(f.from, f.to);
+        let split = rollups::query::split_months(f.from, f.to);
         let within = f.within_cond("store_id");
         // Bound in this order: months (first, last), then each edge range.
         let mut dates: Vec<NaiveDate> = Vec::new();
@@ -487,7 +487,7 @@ impl Warehouse {
             return Ok(0);
         }
         // $1 the store (or 0), $2 the hours' bits, then each range's first and last day.
-        let split = rollups::split_months(from, to);
+        let split = rollups::query::split_months(from, to);
         let mut dates: Vec<NaiveDate> = Vec::new();
         let mut probes: Vec<String> = Vec::new();
         let mut probe = |table: &str, column: &str, (a, b): (NaiveDate, NaiveDate)| {
@@ -513,7 +513,7 @@ impl Warehouse {
         Ok(per_backend!(self, sql, |q, p| {
             let mut q = sqlx::query_scalar(q)
                 .bind(f.store_param())
-                .bind(rollups::genuine_mask(h0, h1));
+                .bind(rollups::query::genuine_mask(h0, h1));
             for d in &dates {
                 q = q.bind(*d);
             }
@@ -556,7 +556,12 @@ impl Warehouse {
         let (visitors, join) = match f.store_id {
             Some(_) if !f.sensor_ids.is_empty() => {
                 let sums: String = OPENING_HOURS
-                    .map(|h| format!(", SUM({}) AS h{h:02}", rollups::range_expr('v', h, h)))
+                    .map(|h| {
+                        format!(
+                            ", SUM({}) AS h{h:02}",
+                            rollups::query::range_expr('v', h, h)
+                        )
+                    })
                     .collect();
                 let by_hour: String = OPENING_HOURS
                     .map(|h| format!(" WHEN {h} THEN v.h{h:02}"))

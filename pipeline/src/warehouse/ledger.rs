@@ -7,10 +7,9 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{Warehouse, WarehouseError};
-// The vocabulary used to live here; re-exported for existing callers.
-pub use crate::ledger::{
-    FailureGroup, Job, LedgerEntry, LedgerStates, PartitionState, RunStatus, START_SETTING,
-};
+use crate::failures::FailureGroup;
+use crate::ledger::{LedgerEntry, LedgerStates, Partition, PartitionState, START_SETTING};
+use crate::runs::{Job, RunStatus};
 
 const SELECT_ENTRY: &str =
     "SELECT job, partition, status, attempts, rows_in, rows_out, started_at, \
@@ -33,7 +32,7 @@ type EntryTuple = (
 /// How one run of a partition ended, as [`Warehouse::ledger_finish_many`] records it.
 #[derive(Debug, Clone, Copy)]
 pub struct LedgerFinish<'a> {
-    pub partition: &'a str,
+    pub partition: Partition,
     /// Done with (rows in, rows out), or failed with the error message.
     pub outcome: Result<(i64, i64), &'a str>,
     pub finished: DateTime<Utc>,
@@ -42,10 +41,26 @@ pub struct LedgerFinish<'a> {
     pub next_attempt_at: Option<DateTime<Utc>>,
 }
 
-fn entry_from(t: EntryTuple) -> LedgerEntry {
-    LedgerEntry {
-        job: t.0,
-        partition: t.1,
+/// The job of a stored key.
+fn job_of(key: &str) -> Result<Job, WarehouseError> {
+    Job::from_key(key).ok_or_else(|| WarehouseError::UnknownKey {
+        what: "job",
+        key: key.to_string(),
+    })
+}
+
+/// The partition of a stored key.
+fn partition_of(key: &str) -> Result<Partition, WarehouseError> {
+    Partition::parse(key).ok_or_else(|| WarehouseError::UnknownKey {
+        what: "partition",
+        key: key.to_string(),
+    })
+}
+
+fn entry_from(t: EntryTuple) -> Result<LedgerEntry, WarehouseError> {
+    Ok(LedgerEntry {
+        job: job_of(&t.0)?,
+        partition: partition_of(&t.1)?,
         status: RunStatus::from_key(&t.2),
         attempts: t.3,
         rows_in: t.4,
@@ -55,25 +70,26 @@ fn entry_from(t: EntryTuple) -> LedgerEntry {
         duration_ms: t.8,
         error: t.9,
         next_attempt_at: t.10,
-    }
+    })
 }
 
 impl Warehouse {
-    /// The ledger state of every partition of `job` between `from` and `to` (inclusive,
-    /// partition keys compare as text: `2025-03-14T10`, `2025-03-14`).
+    /// The ledger state of every partition of `job` on the days `from..=to`, by partition
+    /// key (keys compare as text within a job: `2025-03-14T10`, `2025-03-14`).
     pub async fn ledger_states(
         &self,
         job: Job,
-        from: &str,
-        to: &str,
+        from: NaiveDate,
+        to: NaiveDate,
     ) -> Result<HashMap<String, PartitionState>, WarehouseError> {
+        let (from, to) = LedgerStates::key_range(job, from, to);
         let sql = "SELECT partition, status, attempts, next_attempt_at FROM job_ledger \
                    WHERE job = $1 AND partition >= $2 AND partition <= $3";
         type R = (String, String, i32, Option<DateTime<Utc>>);
         let rows: Vec<R> = per_backend!(self, sql, |q, p| sqlx::query_as(q)
             .bind(job.key())
-            .bind(from)
-            .bind(to)
+            .bind(&from)
+            .bind(&to)
             .fetch_all(p)
             .await?);
         Ok(rows
@@ -99,8 +115,7 @@ impl Warehouse {
     ) -> Result<LedgerStates, WarehouseError> {
         let mut states = LedgerStates::default();
         for job in Job::ALL {
-            let (lo, hi) = LedgerStates::key_range(job, from, to);
-            *states.of_mut(job) = self.ledger_states(job, &lo, &hi).await?;
+            *states.of_mut(job) = self.ledger_states(job, from, to).await?;
         }
         Ok(states)
     }
@@ -118,7 +133,6 @@ impl Warehouse {
         Ok(self
             .ledger_first_partition(Job::Collect)
             .await?
-            .and_then(|p| crate::ledger::Partition::parse(&p))
             .map(|p| p.date()))
     }
 
@@ -126,7 +140,7 @@ impl Warehouse {
     pub async fn ledger_start(
         &self,
         job: Job,
-        partition: &str,
+        partition: Partition,
         now: DateTime<Utc>,
     ) -> Result<i32, WarehouseError> {
         let attempts = self.ledger_start_many(job, &[partition], now).await?;
@@ -139,7 +153,7 @@ impl Warehouse {
     pub async fn ledger_start_many(
         &self,
         job: Job,
-        partitions: &[&str],
+        partitions: &[Partition],
         now: DateTime<Utc>,
     ) -> Result<Vec<i32>, WarehouseError> {
         let sql = "INSERT INTO job_ledger (job, partition, status, attempts, started_at) \
@@ -158,7 +172,7 @@ impl Warehouse {
                 attempts.push(
                     sqlx::query_scalar(q)
                         .bind(job.key())
-                        .bind(*partition)
+                        .bind(partition.key())
                         .bind(now)
                         .fetch_one(&mut *tx)
                         .await?,
@@ -174,7 +188,7 @@ impl Warehouse {
     pub async fn ledger_finish(
         &self,
         job: Job,
-        partition: &str,
+        partition: Partition,
         outcome: Result<(i64, i64), &str>,
         finished: DateTime<Utc>,
         duration_ms: i64,
@@ -213,7 +227,7 @@ impl Warehouse {
                 };
                 sqlx::query(q)
                     .bind(job.key())
-                    .bind(end.partition)
+                    .bind(end.partition.key())
                     .bind(status.key())
                     .bind(rows_in)
                     .bind(rows_out)
@@ -245,23 +259,30 @@ impl Warehouse {
             .bind(limit)
             .fetch_all(p)
             .await?);
-        Ok(rows.into_iter().map(entry_from).collect())
+        rows.into_iter().map(entry_from).collect()
     }
 
     /// Counts of ledger rows per (job, status).
-    pub async fn ledger_summary(&self) -> Result<Vec<(String, String, i64)>, WarehouseError> {
+    pub async fn ledger_summary(&self) -> Result<Vec<(Job, RunStatus, i64)>, WarehouseError> {
         let sql = "SELECT job, status, COUNT(*) FROM job_ledger GROUP BY job, status ORDER BY job, status";
-        Ok(per_backend!(self, sql, |q, p| sqlx::query_as(q)
-            .fetch_all(p)
-            .await?))
+        let rows: Vec<(String, String, i64)> =
+            per_backend!(self, sql, |q, p| sqlx::query_as(q).fetch_all(p).await?);
+        rows.into_iter()
+            .map(|(job, status, n)| Ok((job_of(&job)?, RunStatus::from_key(&status), n)))
+            .collect()
     }
+
     /// The earliest partition of `job` in the ledger (`None` when it never ran).
-    pub async fn ledger_first_partition(&self, job: Job) -> Result<Option<String>, WarehouseError> {
+    pub async fn ledger_first_partition(
+        &self,
+        job: Job,
+    ) -> Result<Option<Partition>, WarehouseError> {
         let sql = "SELECT MIN(partition) FROM job_ledger WHERE job = $1";
-        Ok(per_backend!(self, sql, |q, p| sqlx::query_scalar(q)
+        let first: Option<String> = per_backend!(self, sql, |q, p| sqlx::query_scalar(q)
             .bind(job.key())
             .fetch_one(p)
-            .await?))
+            .await?);
+        first.as_deref().map(partition_of).transpose()
     }
 
     /// Failed partitions grouped by job and error message, largest groups first.
@@ -286,19 +307,18 @@ impl Warehouse {
             .bind(limit)
             .fetch_all(p)
             .await?);
-        Ok(rows
-            .into_iter()
-            .map(
-                |(job, error, partitions, first, last, exhausted, next)| FailureGroup {
-                    job,
+        rows.into_iter()
+            .map(|(job, error, partitions, first, last, exhausted, next)| {
+                Ok(FailureGroup {
+                    job: job_of(&job)?,
                     error,
                     partitions,
                     first_partition: first,
                     last_partition: last,
                     exhausted,
                     next_attempt_at: next,
-                },
-            )
-            .collect())
+                })
+            })
+            .collect()
     }
 }

@@ -77,6 +77,9 @@ pub enum WarehouseError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("{0}")]
     Data(String),
+    /// A ledger or quality row names a job, partition or rule this build does not know.
+    #[error("the warehouse holds an unknown {what}: {key:?}")]
+    UnknownKey { what: &'static str, key: String },
     #[error("cannot connect to {target}: {source}")]
     Connect {
         target: String,
@@ -87,6 +90,35 @@ pub enum WarehouseError {
     Timeout(String, Duration),
     #[error("no warehouse at {0}: nothing has run here yet")]
     NotFound(String),
+    /// The directory of the SQLite files could not be created.
+    #[error("cannot create the directory {}: {source}", path.display())]
+    CreateDir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The lock file beside the SQLite warehouse could not be opened or locked.
+    #[error("cannot lock {}: {source}", path.display())]
+    Lock {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A blocking task of the warehouse panicked or was cancelled.
+    #[error("{what} task failed: {source}")]
+    Task {
+        what: &'static str,
+        #[source]
+        source: tokio::task::JoinError,
+    },
+}
+
+/// A directory created with its parents, or the error that names it.
+fn create_dir(path: &Path) -> Result<(), WarehouseError> {
+    std::fs::create_dir_all(path).map_err(|source| WarehouseError::CreateDir {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// Which database engine holds the warehouse.
@@ -127,8 +159,7 @@ impl Warehouse {
                 .get_filename()
                 .to_path_buf();
             if let Some(parent) = main.parent().filter(|p| !p.as_os_str().is_empty()) {
-                std::fs::create_dir_all(parent)
-                    .map_err(|e| WarehouseError::Url(format!("{}: {e}", parent.display())))?;
+                create_dir(parent)?;
             }
             let lock = MigrationLock::acquire(&main).await?;
             let opened = async {
@@ -143,7 +174,7 @@ impl Warehouse {
         } else {
             Err(WarehouseError::Url(format!(
                 "{} (expected sqlite://… or postgres://…)",
-                redact(url)
+                crate::redact::text(url)
             )))
         }
     }
@@ -168,7 +199,7 @@ impl Warehouse {
         } else {
             Err(WarehouseError::Url(format!(
                 "{} (expected sqlite://… or postgres://…)",
-                redact(url)
+                crate::redact::text(url)
             )))
         }
     }
@@ -212,8 +243,7 @@ impl Warehouse {
 
     /// The SQLite warehouse in a data directory: `<dir>/warehouse.db`.
     pub async fn open_in_dir(dir: &Path) -> Result<Self, WarehouseError> {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| WarehouseError::Url(format!("{}: {e}", dir.display())))?;
+        create_dir(dir)?;
         Self::connect(&format!("sqlite://{}", dir.join("warehouse.db").display())).await
     }
 
@@ -323,7 +353,7 @@ fn describe_pg(options: &PgConnectOptions) -> String {
 /// instead of "pool timed out".
 async fn open_postgres(url: &str) -> Result<PgPool, WarehouseError> {
     let options = PgConnectOptions::from_str(url)
-        .map_err(|e| WarehouseError::Url(format!("{}: {e}", redact(url))))?;
+        .map_err(|e| WarehouseError::Url(format!("{}: {e}", crate::redact::text(url))))?;
     let target = describe_pg(&options);
     match tokio::time::timeout(CONNECT_TIMEOUT, options.connect()).await {
         Ok(Ok(conn)) => {
@@ -351,19 +381,20 @@ impl MigrationLock {
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_else(|| "warehouse.db".into())
         ));
-        let shown = path.display().to_string();
         tokio::task::spawn_blocking(move || {
-            let file = std::fs::OpenOptions::new()
+            let locked = std::fs::OpenOptions::new()
                 .create(true)
                 .truncate(false)
                 .write(true)
-                .open(&path)?;
-            file.lock()?;
-            Ok::<_, std::io::Error>(MigrationLock(file))
+                .open(&path)
+                .and_then(|file| file.lock().map(|()| MigrationLock(file)));
+            locked.map_err(|source| WarehouseError::Lock { path, source })
         })
         .await
-        .map_err(|e| WarehouseError::Data(format!("migration lock task: {e}")))?
-        .map_err(|e| WarehouseError::Url(format!("cannot lock {shown}: {e}")))
+        .map_err(|source| WarehouseError::Task {
+            what: "migration lock",
+            source,
+        })?
     }
 }
 
@@ -408,8 +439,7 @@ async fn open_sqlite(url: &str, mode: SqliteMode) -> Result<(SqlitePool, PathBuf
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal);
         if let Some(parent) = main.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| WarehouseError::Url(format!("{}: {e}", parent.display())))?;
+            create_dir(parent)?;
         }
     }
     let attach_name = |suffix: &str| {
@@ -463,7 +493,3 @@ async fn open_sqlite(url: &str, mode: SqliteMode) -> Result<(SqlitePool, PathBuf
         .await?;
     Ok((pool, main))
 }
-
-/// A database URL without its credentials, for messages ([`crate::redact::text`]; kept
-/// under this name for existing callers).
-pub use crate::redact::text as redact;

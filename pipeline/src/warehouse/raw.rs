@@ -13,8 +13,10 @@ use sqlx::{PgConnection, Postgres, Sqlite, SqliteConnection};
 use super::pg_binary;
 use super::sqlite_direct::{insert_statement, with_direct};
 use super::{Warehouse, WarehouseError};
-use crate::cleaning::{DayInput, History};
+use crate::cleaning::history::History;
+use crate::cleaning::rules::DayInput;
 use crate::records::{TransactionRow, VisitorRow};
+use crate::spelling::date_spellings;
 
 /// An imported file, as `raw.imports` records it (one row, read by column name).
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -528,8 +530,6 @@ impl Warehouse {
         Ok((visitors, transactions))
     }
 }
-
-pub use crate::spelling::date_spellings;
 
 /// A result row of seven columns as a tuple (a raw day's visitor or sales row).
 fn seven_columns<A, B, C, D, E, F, G>(

@@ -20,6 +20,7 @@ use pipeline::jobs::collect::simulate_hour;
 use pipeline::jobs::reconcile::RunOptions;
 use pipeline::parquet_codec;
 use pipeline::records::Feed;
+use pipeline::runs::Job;
 use pipeline::{FixedClock, Lake, Pipeline, PipelineConfig, Reference, Simulator, Warehouse};
 
 /// Azurite's well-known development account (public, documented by Microsoft).
@@ -201,9 +202,9 @@ async fn collect_and_ingest_through_an_azure_blob_lake() {
         .await
         .expect("backfill");
     assert_eq!(summary.total_failed(), 0, "{:?}", summary.errors);
-    assert_eq!(summary.done.get("collect"), Some(&24));
-    assert_eq!(summary.done.get("ingest"), Some(&24));
-    assert_eq!(summary.done.get("transform"), Some(&1));
+    assert_eq!(summary.done.get(&Job::Collect), Some(&24));
+    assert_eq!(summary.done.get(&Job::Ingest), Some(&24));
+    assert_eq!(summary.done.get(&Job::Transform), Some(&1));
     assert_eq!(
         pipeline.warehouse.raw_counts().await.expect("raw counts"),
         (24 * 83, 24 * 10),

@@ -99,7 +99,10 @@ fn outlier_rule_beats_the_original_bounds_on_labelled_faults() {
 /// the transform does from the warehouse), beside the former rule (the sensor's day mean).
 #[test]
 fn filled_slots_follow_the_daily_shape() {
-    use pipeline::cleaning::{clean_day_with, CleanDay, DayInput, History};
+    use pipeline::clean_rows::CleanDay;
+    use pipeline::cleaning::clean_day_with;
+    use pipeline::cleaning::history::History;
+    use pipeline::cleaning::rules::DayInput;
     use std::collections::BTreeMap;
 
     let sim = Simulator::new(Arc::new(Reference::embedded()));

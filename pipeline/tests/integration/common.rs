@@ -3,9 +3,9 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use pipeline::calendar::OPENING_HOURS;
+use pipeline::jobs::reconcile::ProgressEvent;
 use pipeline::jobs::reconcile::{RunOptions, RunSummary};
-use pipeline::jobs::ProgressEvent;
-use pipeline::simulator::OPENING_HOURS;
 use pipeline::{FixedClock, Lake, Pipeline, PipelineConfig, Reference, Simulator, Warehouse};
 
 pub fn utc(s: &str) -> DateTime<Utc> {

@@ -81,7 +81,7 @@ async fn import_loads_good_lines_reports_bad_ones_and_cleans_the_days() {
         let get = |feed: &str, rule: &str| {
             quality
                 .iter()
-                .find(|q| q.feed == feed && q.rule == rule)
+                .find(|q| q.feed == feed && q.rule.key() == rule)
                 .map(|q| q.count)
         };
         assert_eq!(get("visiteurs", "rows_in"), Some(7));

@@ -13,4 +13,5 @@ mod foreign_reader;
 mod import;
 mod nothing_lost;
 mod pipeline_suite;
+mod sql_consumers;
 mod transform_fingerprint;

@@ -8,7 +8,8 @@ use std::path::Path;
 
 use chrono::{Datelike, NaiveDate};
 use pipeline::calendar::{is_open_day, OPENING_HOURS};
-use pipeline::cleaning::{clean_day_with, History};
+use pipeline::cleaning::clean_day_with;
+use pipeline::cleaning::history::History;
 use pipeline::clock::HourSlot;
 use pipeline::jobs::collect::simulate_hour;
 use pipeline::jobs::reconcile::{BackfillError, RunOptions};
@@ -73,7 +74,7 @@ async fn dump(wh: &Warehouse) -> Vec<String> {
 fn quality(figures: &[pipeline::clean_rows::QualityFigure], feed: &str, rule: &str) -> i64 {
     figures
         .iter()
-        .find(|q| q.feed == feed && q.rule == rule)
+        .find(|q| q.feed == feed && q.rule.key() == rule)
         .map(|q| q.count)
         .unwrap_or(0)
 }

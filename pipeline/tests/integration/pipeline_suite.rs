@@ -7,8 +7,9 @@ use chrono::{Duration, NaiveDate};
 use common::{d, envs, quiet, utc};
 use pipeline::clock::HourSlot;
 use pipeline::jobs::reconcile::RunOptions;
-use pipeline::ledger::{Job, RunStatus};
+use pipeline::ledger::Partition;
 use pipeline::records::Feed;
+use pipeline::runs::{Job, RunStatus};
 use pipeline::Lake;
 
 /// Open days in [from, to].
@@ -24,15 +25,25 @@ fn open_days(from: NaiveDate, to: NaiveDate) -> i64 {
     n
 }
 
+/// The ledger partition of an hour key (`2025-03-10T11`).
+fn hour(key: &str) -> Partition {
+    Partition::parse(key).expect("hour key")
+}
+
 #[tokio::test]
 async fn backfill_fills_every_layer_and_is_idempotent() {
     for env in envs(utc("2025-03-20T12:00:00Z")).await {
         let p = &env.pipeline;
         let (from, to) = (d("2025-03-03"), d("2025-03-16"));
         let first = env.backfill_ok(from, to).await;
-        assert_eq!(first.done.get("collect"), Some(&(14 * 24)), "{}", env.label);
-        assert_eq!(first.done.get("ingest"), Some(&(14 * 24)));
-        assert_eq!(first.done.get("transform"), Some(&14));
+        assert_eq!(
+            first.done.get(&Job::Collect),
+            Some(&(14 * 24)),
+            "{}",
+            env.label
+        );
+        assert_eq!(first.done.get(&Job::Ingest), Some(&(14 * 24)));
+        assert_eq!(first.done.get(&Job::Transform), Some(&14));
         let days = open_days(from, to);
         let raw = p.warehouse.raw_counts().await.expect("counts");
         assert_eq!(raw, (days * 24 * 83, days * 24 * 10), "{}", env.label);
@@ -93,8 +104,8 @@ async fn an_interrupted_backfill_completes_on_rerun_without_loss_or_duplicates()
         // Stop after the third day, as a shutdown would.
         let days_seen = std::sync::atomic::AtomicU32::new(0);
         let stopper = p.clone();
-        let progress = move |e: pipeline::jobs::ProgressEvent| {
-            if let pipeline::jobs::ProgressEvent::DayDone { .. } = e {
+        let progress = move |e: pipeline::jobs::reconcile::ProgressEvent| {
+            if let pipeline::jobs::reconcile::ProgressEvent::DayDone { .. } = e {
                 if days_seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 2 {
                     stopper.request_stop();
                 }
@@ -107,7 +118,7 @@ async fn an_interrupted_backfill_completes_on_rerun_without_loss_or_duplicates()
         assert!(partial.interrupted);
         // A crash mid-partition leaves a `running` row and no committed data for it.
         p.warehouse
-            .ledger_start(Job::Ingest, "2025-03-10T11", env.clock_now())
+            .ledger_start(Job::Ingest, hour("2025-03-10T11"), env.clock_now())
             .await
             .expect("ledger");
 
@@ -142,7 +153,7 @@ async fn an_interrupted_backfill_completes_on_rerun_without_loss_or_duplicates()
         );
         let summary = p.warehouse.ledger_summary().await.expect("summary");
         assert!(
-            summary.iter().all(|(_, status, _)| status == "done"),
+            summary.iter().all(|(_, status, _)| status.key() == "done"),
             "{summary:?}"
         );
         env.close().await;
@@ -195,11 +206,18 @@ async fn a_broken_lake_object_is_collected_again_or_names_its_repair() {
                 .expect("put");
             for s in [slot, other] {
                 p.warehouse
-                    .ledger_start(Job::Collect, &s.key(), env.clock_now())
+                    .ledger_start(Job::Collect, Partition::Hour(s), env.clock_now())
                     .await
                     .expect("start");
                 p.warehouse
-                    .ledger_finish(Job::Collect, &s.key(), Ok((0, 0)), env.clock_now(), 0, None)
+                    .ledger_finish(
+                        Job::Collect,
+                        Partition::Hour(s),
+                        Ok((0, 0)),
+                        env.clock_now(),
+                        0,
+                        None,
+                    )
                     .await
                     .expect("finish");
             }
@@ -216,8 +234,8 @@ async fn a_broken_lake_object_is_collected_again_or_names_its_repair() {
                     .expect("backfill");
                 assert_eq!(run.total_failed(), 0, "{}: {:?}", env.label, run);
                 assert_eq!(run.repaired, 2, "{}", env.label);
-                assert_eq!(run.done.get("ingest"), Some(&(3 * 24)));
-                assert_eq!(run.done.get("transform"), Some(&3));
+                assert_eq!(run.done.get(&Job::Ingest), Some(&(3 * 24)));
+                assert_eq!(run.done.get(&Job::Transform), Some(&3));
                 let (v, t) = p
                     .warehouse
                     .raw_rows_for_date(d("2025-03-11"))
@@ -235,7 +253,7 @@ async fn a_broken_lake_object_is_collected_again_or_names_its_repair() {
                     .await
                     .expect("backfill");
                 assert_eq!(
-                    run.failed.get("ingest"),
+                    run.failed.get(&Job::Ingest),
                     Some(&2),
                     "{}: {:?}",
                     env.label,
@@ -249,7 +267,7 @@ async fn a_broken_lake_object_is_collected_again_or_names_its_repair() {
                     .expect("ledger");
                 let ingest: Vec<String> = failed
                     .iter()
-                    .filter(|f| f.job == "ingest")
+                    .filter(|f| f.job == Job::Ingest)
                     .filter_map(|f| f.error.clone())
                     .collect();
                 assert_eq!(ingest.len(), 2);
@@ -298,7 +316,7 @@ async fn dst_days_have_every_local_hour_once() {
         }
         let states = p
             .warehouse
-            .ledger_states(Job::Collect, "2025-03-30T00", "2025-03-30T23")
+            .ledger_states(Job::Collect, d("2025-03-30"), d("2025-03-30"))
             .await
             .expect("ledger");
         let mut hours: Vec<&String> = states.keys().collect();
@@ -307,7 +325,7 @@ async fn dst_days_have_every_local_hour_once() {
         assert!(!states.contains_key("2025-03-30T02"));
         let autumn = p
             .warehouse
-            .ledger_states(Job::Collect, "2025-10-26T00", "2025-10-26T23")
+            .ledger_states(Job::Collect, d("2025-10-26"), d("2025-10-26"))
             .await
             .expect("ledger");
         assert_eq!(autumn.len(), 24, "autumn: 02h once as a slot");
@@ -341,7 +359,7 @@ async fn after_a_day_of_downtime_start_up_catches_up_every_hour_and_night() {
         assert_eq!(first.total_failed(), 0);
         let before = p
             .warehouse
-            .ledger_states(Job::Collect, "2025-06-01T00", "2025-06-30T23")
+            .ledger_states(Job::Collect, d("2025-06-01"), d("2025-06-30"))
             .await
             .expect("ledger")
             .len();
@@ -349,17 +367,17 @@ async fn after_a_day_of_downtime_start_up_catches_up_every_hour_and_night() {
         env.clock.advance(Duration::hours(48));
         let catch_up = p.reconcile(2).await.expect("reconcile").expect("ran");
         assert_eq!(catch_up.total_failed(), 0);
-        assert_eq!(catch_up.done.get("collect"), Some(&48), "{}", env.label);
-        assert_eq!(catch_up.done.get("ingest"), Some(&48));
+        assert_eq!(catch_up.done.get(&Job::Collect), Some(&48), "{}", env.label);
+        assert_eq!(catch_up.done.get(&Job::Ingest), Some(&48));
         assert_eq!(
-            catch_up.done.get("transform"),
+            catch_up.done.get(&Job::Transform),
             Some(&2),
             "{}: 06-10 and 06-11 nights",
             env.label
         );
         let after = p
             .warehouse
-            .ledger_states(Job::Collect, "2025-06-01T00", "2025-06-30T23")
+            .ledger_states(Job::Collect, d("2025-06-01"), d("2025-06-30"))
             .await
             .expect("ledger");
         assert_eq!(after.len(), before + 48);

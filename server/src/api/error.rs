@@ -29,7 +29,8 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn new(
+    /// An error of any status and code: the one place an error body is built.
+    pub fn new(
         status: StatusCode,
         code: &'static str,
         parameter: Option<&'static str>,

@@ -14,7 +14,6 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Extension, RawQuery, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use futures::StreamExt;
 use pipeline::access::Visitor;
 use pipeline::filter::{DashboardQuery, ScopedError};
@@ -22,7 +21,7 @@ use pipeline::kpi::ExportHour;
 use pipeline::Reference;
 use tokio::sync::mpsc;
 
-use super::error::ErrorBody;
+use super::error::ApiError;
 use crate::auth::ClientAddress;
 
 /// Rows in flight between the database and the response (backpressure bound).
@@ -31,15 +30,7 @@ const CHANNEL_ROWS: usize = 1024;
 const CHUNK_ROWS: usize = 512;
 
 fn error(status: StatusCode, code: &'static str, detail: String) -> Response {
-    (
-        status,
-        Json(ErrorBody {
-            detail,
-            code,
-            parameter: None,
-        }),
-    )
-        .into_response()
+    ApiError::new(status, code, None, detail).into_response()
 }
 
 /// The two file layouts.

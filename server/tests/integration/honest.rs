@@ -7,7 +7,8 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use pipeline::ledger::Job;
+use pipeline::ledger::Partition;
+use pipeline::runs::Job;
 use pipeline::Warehouse;
 
 use super::common::{free_port, get, serve_command, Server, BIN};
@@ -61,12 +62,13 @@ async fn a_backfill_with_hours_left_exits_75_and_says_how_to_finish() {
     let w = Warehouse::open_in_dir(dir.path()).await.expect("warehouse");
     // One hour failed earlier and waits for its retry delay: the run does not retry it.
     let now = chrono::Utc::now();
-    w.ledger_start(Job::Collect, "2024-01-02T05", now)
+    let hour = Partition::parse("2024-01-02T05").expect("hour");
+    w.ledger_start(Job::Collect, hour, now)
         .await
         .expect("ledger");
     w.ledger_finish(
         Job::Collect,
-        "2024-01-02T05",
+        hour,
         Err("the source answered 503"),
         now,
         10,

@@ -20,6 +20,7 @@ use pipeline::clock::HourSlot;
 use pipeline::jobs::collect::simulate_hour;
 use pipeline::jobs::reconcile::RunOptions;
 use pipeline::records::Feed;
+use pipeline::runs::Job;
 use pipeline::source::{HttpSource, RetryPolicy, Source};
 use pipeline::{Pipeline, Reference, Simulator};
 
@@ -331,12 +332,13 @@ async fn a_failing_server_fails_the_collect_partition_with_the_url() {
         .backfill(day, day, RunOptions::default(), &|_| {})
         .await
         .expect("backfill runs");
-    assert_eq!(summary.failed.get("collect"), Some(&24), "{summary:?}");
+    assert_eq!(summary.failed.get(&Job::Collect), Some(&24), "{summary:?}");
     assert_eq!(summary.total_done(), 0, "{summary:?}");
     assert!(!summary.errors.is_empty(), "{summary:?}");
     for (job, partition, error) in &summary.errors {
-        assert_eq!(job, "collect");
+        assert_eq!(*job, Job::Collect);
         let hour: u32 = partition
+            .key()
             .strip_prefix("2025-06-13T")
             .and_then(|h| h.parse().ok())
             .unwrap_or_else(|| panic!("partition {partition}"));

@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use app::services::Services;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc, Weekday};
+use pipeline::runs::Job;
 use pipeline::{FixedClock, Profile, Reference, Simulator};
 use serde_json::Value;
 
@@ -304,7 +305,7 @@ async fn the_pipeline_runs_on_the_original_profile() {
         .expect("backfill runs");
     assert!(summary.failed.is_empty(), "{summary:?}");
     assert!(summary.errors.is_empty(), "{summary:?}");
-    assert_eq!(summary.done.get("collect"), Some(&48), "{summary:?}");
+    assert_eq!(summary.done.get(&Job::Collect), Some(&48), "{summary:?}");
 
     // The lake holds the original's values for an open hour.
     let slot = HourSlot::new(monday, 14).expect("slot");

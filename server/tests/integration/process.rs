@@ -35,7 +35,7 @@ async fn done(w: &Warehouse, job: &str) -> i64 {
         .await
         .expect("summary")
         .into_iter()
-        .filter(|(j, s, _)| j == job && s == "done")
+        .filter(|(j, s, _)| j.key() == job && s.key() == "done")
         .map(|(_, _, n)| n)
         .sum()
 }
@@ -46,7 +46,7 @@ async fn running(w: &Warehouse) -> usize {
         .await
         .expect("summary")
         .into_iter()
-        .filter(|(_, s, _)| s == "running")
+        .filter(|(_, s, _)| s.key() == "running")
         .count()
 }
 
@@ -124,7 +124,7 @@ async fn assert_consistent(w: &Warehouse, from: &str, to: &str) {
         let ingested = states
             .iter()
             .filter(|(k, s)| {
-                k.starts_with(&date.to_string()) && s.status == pipeline::ledger::RunStatus::Done
+                k.starts_with(&date.to_string()) && s.status == pipeline::runs::RunStatus::Done
             })
             .count();
         if pipeline::calendar::is_open_day(date) {

@@ -15,7 +15,7 @@ use pipeline::clock::HourSlot;
 use pipeline::filter as dashboard_filters;
 use pipeline::filter::{DashboardQuery, ScopedError};
 use pipeline::kpi::{Comparison, KpiFilter, Kpis};
-use pipeline::ledger::{Job, RunStatus};
+use pipeline::runs::{Job, RunStatus};
 
 use crate::i18n::Lang;
 use crate::services::{unavailable, Services};
@@ -155,10 +155,7 @@ async fn preparing(
         return None;
     }
     let w = services.warehouse.as_ref()?;
-    let states = w
-        .ledger_states(Job::Transform, &f.from.to_string(), &to.to_string())
-        .await
-        .ok()?;
+    let states = w.ledger_states(Job::Transform, f.from, to).await.ok()?;
     // Only days the pipeline has planned count: it has a ledger row for them, or it has
     // started (ledger rows exist) and written no analytics yet.
     if states.is_empty() {

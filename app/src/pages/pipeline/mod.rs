@@ -3,7 +3,6 @@
 //! failures grouped by error, recent runs, and the daily quality figures explained.
 
 mod grid;
-mod labels;
 #[cfg(feature = "ssr")]
 mod server;
 pub mod server_fns;
@@ -16,7 +15,6 @@ use crate::i18n::{use_lang, Lang};
 use crate::wire::LoadError;
 use crate::wire::{PipelineView, QualityRow, RunRow};
 use grid::Grid;
-use labels::{job_label, status_label};
 use server_fns::get_pipeline_view;
 
 #[component]
@@ -138,8 +136,8 @@ fn StatusView(status: PipelineView, lang: Memo<Lang>) -> impl IntoView {
                             .map(|(job, st, n)| {
                                 view! {
                                     <tr>
-                                        <td>{job_label(&job, l)}</td>
-                                        <td class=format!("status {st}")>{status_label(&st, l)}</td>
+                                        <td>{job.label(l)}</td>
+                                        <td class=format!("status {}", st.key())>{st.label(l)}</td>
                                         <td class="num">{format::int(n, l)}</td>
                                     </tr>
                                 }
@@ -174,9 +172,8 @@ fn StatusView(status: PipelineView, lang: Memo<Lang>) -> impl IntoView {
                         <ul class="missing">
                             {missing
                                 .into_iter()
-                                .map(|m| {
-                                    let (job, partition) = m.split_once(' ').unwrap_or(("", &m));
-                                    let text = format!("{} {partition}", job_label(job, l));
+                                .map(|(job, partition)| {
+                                    let text = format!("{} {partition}", job.label(l));
                                     view! { <li><code>{text}</code></li> }
                                 })
                                 .collect_view()}
@@ -246,7 +243,7 @@ fn FailureGroups(groups: Vec<FailureGroup<String>>, lang: Memo<Lang>) -> impl In
                     view! {
                         <li class="failure-group">
                             <p class="failure-head">
-                                <strong>{job_label(&g.job, l)}</strong>
+                                <strong>{g.job.label(l)}</strong>
                                 " · "
                                 <span class="failure-count">
                                     {format!(
@@ -292,10 +289,10 @@ fn RunsTable(rows: Vec<RunRow>, lang: Memo<Lang>) -> impl IntoView {
                         .into_iter()
                         .map(|r| {
                             view! {
-                                <tr class=format!("run {}", r.status)>
-                                    <td>{job_label(&r.job, l)}</td>
+                                <tr class=format!("run {}", r.status.key())>
+                                    <td>{r.job.label(l)}</td>
                                     <td><code>{r.partition}</code></td>
-                                    <td class=format!("status {}", r.status)>{status_label(&r.status, l)}</td>
+                                    <td class=format!("status {}", r.status.key())>{r.status.label(l)}</td>
                                     <td class="num">{r.attempts}</td>
                                     <td class="num">{r.rows.map(|n| format::int(n, l)).unwrap_or_default()}</td>
                                     <td class="num">{r.duration_ms.map(|n| format::int(n, l)).unwrap_or_default()}</td>

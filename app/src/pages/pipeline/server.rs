@@ -5,12 +5,12 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use pipeline::cleaning::rule;
+use pipeline::clean_rows::Rule;
 use pipeline::clock::HourSlot;
 use pipeline::ledger::{
-    due_partitions, transform_due_at, Job, LedgerEntry, LedgerStates, Partition, PartitionState,
-    RunStatus,
+    due_partitions, transform_due_at, LedgerEntry, LedgerStates, Partition, PartitionState,
 };
+use pipeline::runs::{Job, RunStatus};
 
 use crate::services::{unavailable, Services};
 use crate::wire::{CellState, LoadError, PartitionGrid, PipelineView, QualityRow, RunRow};
@@ -31,8 +31,8 @@ fn paris(t: DateTime<Utc>, fmt: &str) -> String {
 fn row(e: LedgerEntry) -> RunRow {
     RunRow {
         job: e.job,
-        partition: e.partition,
-        status: e.status.key().to_string(),
+        partition: e.partition.key(),
+        status: e.status,
         attempts: e.attempts,
         rows: e.rows_out,
         duration_ms: e.duration_ms,
@@ -74,7 +74,7 @@ pub struct Window<'a> {
 }
 
 /// The grid and the due-and-not-done partitions (all of them, oldest first).
-pub fn grid_and_gaps(w: &Window<'_>) -> (PartitionGrid, Vec<String>) {
+pub fn grid_and_gaps(w: &Window<'_>) -> (PartitionGrid, Vec<(Job, String)>) {
     let latest = HourSlot::latest_available(w.now);
     let mut hours: Vec<Vec<CellState>> =
         (0..24).map(|_| Vec::with_capacity(w.days.len())).collect();
@@ -119,7 +119,7 @@ pub fn grid_and_gaps(w: &Window<'_>) -> (PartitionGrid, Vec<String>) {
                     };
                     ledger_state(p.state.as_ref()).is_gap() && (p.job != Job::Ingest || collected())
                 })
-                .map(|p| format!("{} {}", p.job.key(), p.partition.key()))
+                .map(|p| (p.job, p.partition.key()))
                 .collect()
         }
         _ => Vec::new(),
@@ -133,7 +133,7 @@ pub fn grid_and_gaps(w: &Window<'_>) -> (PartitionGrid, Vec<String>) {
 }
 
 /// Daily quality figures, both feeds together, newest day first.
-pub fn quality_rows(figures: Vec<(NaiveDate, String, String, i64)>) -> Vec<QualityRow> {
+pub fn quality_rows(figures: Vec<(NaiveDate, String, Rule, i64)>) -> Vec<QualityRow> {
     let mut by_day: BTreeMap<NaiveDate, QualityRow> = BTreeMap::new();
     for (date, _feed, r, count) in figures {
         let q = by_day.entry(date).or_insert_with(|| QualityRow {
@@ -147,16 +147,21 @@ pub fn quality_rows(figures: Vec<(NaiveDate, String, String, i64)>) -> Vec<Quali
             rejected: 0,
             rows_out: 0,
         });
-        match r.as_str() {
-            rule::ROWS_IN => q.rows_in += count,
-            rule::CLOSED_DAY | rule::CLOSED_HOUR => q.closed += count,
-            rule::NULL_DROPPED => q.nulls += count,
-            rule::OUTLIER_HIGH | rule::OUTLIER_LOW => q.outliers += count,
-            rule::SLOTS_FILLED => q.filled += count,
-            rule::UNFILLABLE => q.unfillable += count,
-            rule::ROWS_OUT => q.rows_out += count,
-            // unparseable date or hour, unknown id, duplicate, out of range
-            _ => q.rejected += count,
+        match r {
+            Rule::RowsIn => q.rows_in += count,
+            Rule::ClosedDay | Rule::ClosedHour => q.closed += count,
+            Rule::NullDropped => q.nulls += count,
+            Rule::OutlierHigh | Rule::OutlierLow => q.outliers += count,
+            Rule::SlotsFilled => q.filled += count,
+            Rule::Unfillable => q.unfillable += count,
+            Rule::RowsOut => q.rows_out += count,
+            Rule::UnparseableDate
+            | Rule::UnparseableHour
+            | Rule::UnknownId
+            | Rule::Duplicate
+            | Rule::SourceConflict
+            | Rule::OutOfRange
+            | Rule::OutsideServiceRange => q.rejected += count,
         }
     }
     by_day.into_values().rev().collect()
@@ -269,9 +274,9 @@ mod tests {
         assert_eq!(grid.transform[2], CellState::NotDue);
         assert_eq!(grid.transform[1], CellState::Done);
         assert_eq!(gaps.len(), 2 + 12, "{gaps:?}");
-        assert_eq!(gaps[0], "ingest 2025-03-11T10");
-        assert_eq!(gaps[1], "collect 2025-03-11T11");
-        assert_eq!(gaps[2], "collect 2025-03-12T00");
+        assert_eq!(gaps[0], (Job::Ingest, "2025-03-11T10".into()));
+        assert_eq!(gaps[1], (Job::Collect, "2025-03-11T11".into()));
+        assert_eq!(gaps[2], (Job::Collect, "2025-03-12T00".into()));
     }
 
     #[test]
@@ -292,13 +297,13 @@ mod tests {
     fn closed_hours_are_counted_apart_from_rejections() {
         let day = d("2025-03-11");
         let rows = quality_rows(vec![
-            (day, "visiteurs".into(), rule::ROWS_IN.into(), 100),
-            (day, "transactions".into(), rule::ROWS_IN.into(), 20),
-            (day, "visiteurs".into(), rule::CLOSED_HOUR.into(), 50),
-            (day, "visiteurs".into(), rule::DUPLICATE.into(), 2),
-            (day, "visiteurs".into(), rule::UNKNOWN_ID.into(), 1),
-            (day, "visiteurs".into(), rule::OUTLIER_LOW.into(), 3),
-            (day, "visiteurs".into(), rule::ROWS_OUT.into(), 60),
+            (day, "visiteurs".into(), Rule::RowsIn, 100),
+            (day, "transactions".into(), Rule::RowsIn, 20),
+            (day, "visiteurs".into(), Rule::ClosedHour, 50),
+            (day, "visiteurs".into(), Rule::Duplicate, 2),
+            (day, "visiteurs".into(), Rule::UnknownId, 1),
+            (day, "visiteurs".into(), Rule::OutlierLow, 3),
+            (day, "visiteurs".into(), Rule::RowsOut, 60),
         ]);
         assert_eq!(rows.len(), 1);
         let q = &rows[0];

@@ -12,8 +12,8 @@
 use chrono::{Datelike, NaiveDate};
 use sha2::{Digest, Sha256};
 
+use super::shape::{self, weekday_coef, StoreHour};
 use crate::reference::{Sensor, Store};
-use crate::simulator::{weekday_coef, StoreHour};
 
 const N: usize = 624;
 const M: usize = 397;
@@ -173,7 +173,7 @@ impl PyRandom {
 /// The original's hour coefficients: the simulator's opening-hour ones, and 1.0 for the
 /// hours the original's table did not list.
 fn hour_coef(hour: u32) -> f64 {
-    crate::simulator::hour_coef(hour).unwrap_or(1.0)
+    shape::hour_coef(hour).unwrap_or(1.0)
 }
 
 /// What the original's raw sensor draw produced.

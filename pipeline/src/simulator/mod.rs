@@ -6,19 +6,23 @@
 //! stream is seeded from those fields, so one hour always yields one answer.
 //!
 //! Two profiles ([`Profile`]): `default` (the rules above, defects fixed) and `original`
-//! (the original service's numbers exactly, quirks included; see [`crate::original`]).
+//! (the original service's numbers exactly, quirks included; see [`original`]).
 
 use std::sync::Arc;
 
-use chrono::{Datelike, NaiveDate, Weekday};
+use chrono::{Datelike, NaiveDate};
 use rand_core::{RngCore, SeedableRng};
 use rand_pcg::Pcg64Mcg;
 use serde::{Deserialize, Serialize};
 
 use crate::reference::{Reference, Sensor, Store};
 
-// The calendar used to live here; re-exported for existing callers.
-pub use crate::calendar::{is_open_day, OPENING_HOURS};
+use crate::calendar::is_open_day;
+
+pub mod original;
+pub mod shape;
+
+use shape::{hour_coef, weekday_coef, StoreHour};
 
 /// Share of open-hour readings with a missing value.
 pub const MISSING_RATE: f64 = 0.04;
@@ -28,33 +32,6 @@ pub const HIGH_OUTLIER_RATE: f64 = 0.02;
 pub const LOW_OUTLIER_RATE: f64 = 0.02;
 /// Chance of a few visitors counted at night (cleaning staff, deliveries).
 pub const NIGHT_VISIT_RATE: f64 = 0.001;
-
-/// Weekday coefficient, Monday..Friday; `None` on the weekend (closed).
-pub fn weekday_coef(date: NaiveDate) -> Option<f64> {
-    match date.weekday() {
-        Weekday::Mon => Some(0.4),
-        Weekday::Tue => Some(0.5),
-        Weekday::Wed => Some(0.6),
-        Weekday::Thu => Some(0.5),
-        Weekday::Fri => Some(0.6),
-        Weekday::Sat | Weekday::Sun => None,
-    }
-}
-
-/// Hour coefficient inside opening hours; `None` outside them.
-pub fn hour_coef(hour: u32) -> Option<f64> {
-    Some(match hour {
-        9 => 0.3,
-        10 => 0.5,
-        11 => 0.6,
-        12 => 0.7,
-        13 => 0.9,
-        14..=16 => 0.6,
-        17 | 18 => 0.9,
-        19 => 0.7,
-        _ => return None,
-    })
-}
 
 /// What kind of reading the simulator produced: the ground truth for cleaning tests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -78,16 +55,6 @@ pub struct SensorReading {
     /// The real number of visitors through this door.
     pub true_value: i64,
     pub fault: Fault,
-}
-
-/// A store's sales for one hour.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct StoreHour {
-    pub transactions: i64,
-    /// Revenue in euros, rounded to cents.
-    pub chiffre_affaires: f64,
-    /// The store's real visitors that hour (all sensors), from which sales derive.
-    pub visitors: i64,
 }
 
 /// The chain's values for one hour (see [`Simulator::chain_hour`]).
@@ -212,7 +179,7 @@ impl Simulator {
     pub fn store_hour(&self, store: &Store, date: NaiveDate, hour: u32) -> Option<StoreHour> {
         if self.profile == Profile::Original {
             let sensors = self.reference.sensors_of(store.store_id);
-            return crate::original::store_sales(store, sensors, date, hour);
+            return original::store_sales(store, sensors, date, hour);
         }
         let day_coef = weekday_coef(date)?;
         if hour_coef(hour).is_none() {
@@ -252,8 +219,8 @@ fn original_reading(
     date: NaiveDate,
     hour: u32,
 ) -> Option<SensorReading> {
-    use crate::original::RawCount;
-    let (raw, value) = crate::original::sensor_value(store, sensor, date, hour)?;
+    use original::RawCount;
+    let (raw, value) = original::sensor_value(store, sensor, date, hour)?;
     let fault = match raw {
         RawCount::Night(_) | RawCount::Genuine(_) => Fault::None,
         RawCount::Missing => Fault::Missing,
@@ -345,6 +312,7 @@ impl Draws {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::calendar::OPENING_HOURS;
     use std::collections::HashMap;
 
     fn sim() -> Simulator {
@@ -374,7 +342,7 @@ mod tests {
     fn original_profile_reproduces_the_original_vectors() {
         let s = Simulator::with_profile(Arc::new(Reference::embedded()), Profile::Original);
         let r = s.reference();
-        let text = include_str!("../data/original_vectors.csv");
+        let text = include_str!("../../data/original_vectors.csv");
         let mut checked = 0;
         for line in text.lines().skip(1).filter(|l| !l.trim().is_empty()) {
             let f: Vec<&str> = line.split(',').collect();
