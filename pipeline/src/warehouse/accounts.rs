@@ -236,10 +236,9 @@ impl Warehouse {
                 .await?
                 .rows_affected());
         }
-        Ok(self
-            .account_named(username)
+        self.account_named(username)
             .await?
-            .ok_or_else(|| AccountError::Unknown(username.to_string()))?)
+            .ok_or_else(|| AccountError::Unknown(username.to_string()))
     }
 
     /// Stores a new session (its cookie value's hash).
