@@ -150,7 +150,7 @@ pub fn router(readiness: Arc<Readiness>) -> Router {
 fn needs_warehouse(path: &str) -> bool {
     matches!(
         path,
-        "/dashboard" | "/pipeline" | "/api/dashboard" | "/api/pipeline_status"
+        "/dashboard" | "/pipeline" | "/api/dashboard" | "/api/pipeline_view"
     )
 }
 
@@ -217,7 +217,7 @@ mod tests {
     #[test]
     fn only_pages_reading_the_warehouse_are_guarded() {
         assert!(needs_warehouse("/dashboard"));
-        assert!(needs_warehouse("/api/pipeline_status"));
+        assert!(needs_warehouse("/api/pipeline_view"));
         assert!(!needs_warehouse("/"));
         assert!(!needs_warehouse("/health"));
         assert!(!needs_warehouse("/ready"));

@@ -110,79 +110,89 @@ impl Auth {
         self.clock.now().timestamp()
     }
 
-    /// True once any account exists (remembered: accounts are disabled, never deleted).
-    pub async fn accounts_exist(&self) -> bool {
+    /// True once any account exists (remembered: accounts are disabled, never deleted);
+    /// `None` when the warehouse cannot tell.
+    pub async fn accounts_exist(&self) -> Option<bool> {
         if self.accounts_exist.load(Ordering::Relaxed) {
-            return true;
+            return Some(true);
         }
         let Some(w) = &self.warehouse else {
-            return false;
+            return Some(false);
         };
         match w.account_count().await {
             Ok(n) if n > 0 => {
                 self.accounts_exist.store(true, Ordering::Relaxed);
-                true
+                Some(true)
             }
-            Ok(_) => false,
+            Ok(_) => Some(false),
             Err(e) => {
-                // Fail closed: an unreadable account table is not "no accounts".
                 tracing::error!(error = %e, "cannot count accounts");
-                true
+                None
             }
         }
     }
 
-    /// The sender of a request.
-    pub async fn visitor(&self, headers: &HeaderMap, query: Option<&str>) -> Visitor {
+    /// The sender of a request. `Err(Unreachable)` when the warehouse could not be read
+    /// to tell (an outage): the request is then treated as anonymous, never as open.
+    pub async fn visitor(
+        &self,
+        headers: &HeaderMap,
+        query: Option<&str>,
+    ) -> Result<Visitor, Unreachable> {
         if self.setting == AuthSetting::Off {
-            return Visitor::Known(Viewer::open(AccessMode::Off));
+            return Ok(Visitor::Known(Viewer::open(AccessMode::Off)));
         }
         if let Some(token) = presented_token(headers, query) {
-            return match self.token_viewer(&token).await {
+            return Ok(match self.token_viewer(&token).await? {
                 Some(v) => Visitor::Known(v),
                 None => Visitor::Anonymous,
-            };
+            });
         }
         if let Some(cookie) = cookie_value(headers, COOKIE) {
-            if let Some(v) = self.session_viewer(&cookie).await {
-                return Visitor::Known(v);
+            if let Some(v) = self.session_viewer(&cookie).await? {
+                return Ok(Visitor::Known(v));
             }
         }
-        if self.accounts_exist().await {
-            Visitor::Anonymous
-        } else if self.loopback {
-            Visitor::Known(Viewer::open(AccessMode::Local))
-        } else {
-            Visitor::SetupNeeded
-        }
+        Ok(match self.accounts_exist().await {
+            None => return Err(Unreachable),
+            Some(true) => Visitor::Anonymous,
+            Some(false) if self.loopback => Visitor::Known(Viewer::open(AccessMode::Local)),
+            Some(false) => Visitor::SetupNeeded,
+        })
     }
 
-    async fn token_viewer(&self, token: &str) -> Option<Viewer> {
-        let w = self.warehouse.as_ref()?;
+    async fn token_viewer(&self, token: &str) -> Result<Option<Viewer>, Unreachable> {
+        let Some(w) = self.warehouse.as_ref() else {
+            return Ok(None);
+        };
         let account = match w.token_account(&secret::digest(token), self.now()).await {
-            Ok(a) => a?,
+            Ok(Some(a)) => a,
+            Ok(None) => return Ok(None),
             Err(e) => {
                 tracing::error!(error = %e, "cannot read a personal token");
-                return None;
+                return Err(Unreachable);
             }
         };
-        (!account.disabled).then(|| Viewer {
+        Ok((!account.disabled).then(|| Viewer {
             scope: account.scope(),
             name: Some(account.username),
             role: account.role,
             mode: AccessMode::Token,
-        })
+        }))
     }
 
     /// The viewer of a live session, touching it (at most once a minute).
-    async fn session_viewer(&self, cookie: &str) -> Option<Viewer> {
-        let w = self.warehouse.as_ref()?;
+    async fn session_viewer(&self, cookie: &str) -> Result<Option<Viewer>, Unreachable> {
+        let Some(w) = self.warehouse.as_ref() else {
+            return Ok(None);
+        };
         let hash = secret::digest(cookie);
         let s = match w.session(&hash).await {
-            Ok(s) => s?,
+            Ok(Some(s)) => s,
+            Ok(None) => return Ok(None),
             Err(e) => {
                 tracing::error!(error = %e, "cannot read a session");
-                return None;
+                return Err(Unreachable);
             }
         };
         let now = self.now();
@@ -191,19 +201,19 @@ impl Auth {
             if let Err(e) = w.delete_session(&hash).await {
                 tracing::warn!(error = %e, "cannot delete an ended session");
             }
-            return None;
+            return Ok(None);
         }
         if now - s.last_seen >= 60 {
             if let Err(e) = w.touch_session(&hash, now).await {
                 tracing::warn!(error = %e, "cannot record a session's activity");
             }
         }
-        Some(Viewer {
+        Ok(Some(Viewer {
             scope: s.account.scope(),
             name: Some(s.account.username),
             role: s.account.role,
             mode: AccessMode::SignedIn,
-        })
+        }))
     }
 
     /// The session cookie for `value` (`None`: the cookie that clears it).
@@ -259,7 +269,7 @@ impl Auth {
             );
             return Ok(());
         }
-        if self.accounts_exist().await {
+        if self.accounts_exist().await != Some(false) {
             return Ok(());
         }
         if self.loopback {
@@ -284,6 +294,10 @@ impl Auth {
         Ok(())
     }
 }
+
+/// The warehouse could not be read to tell who is asking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unreachable;
 
 /// `X-Forwarded-Proto: https`.
 fn forwarded_https(headers: &HeaderMap) -> bool {
@@ -507,11 +521,33 @@ pub async fn gate(State(auth): State<Auth>, mut request: Request, next: Next) ->
         tracing::warn!(path = %path, "cross-site write refused");
         return refused(Refusal::CrossSite, lang_en);
     }
-    let visitor = auth.visitor(&headers, query.as_deref()).await;
     let audience = audience(&path);
+    // An outage: nobody can be recognised. Public paths go on; the others go on as an
+    // anonymous visitor only to reach the outage answer (503) of the pages' guard, and
+    // otherwise get 503 here. Never open, never a figure.
+    let (visitor, unreachable) = match auth.visitor(&headers, query.as_deref()).await {
+        Ok(v) => (v, false),
+        Err(Unreachable) => (Visitor::Anonymous, true),
+    };
+    if unreachable && audience != Audience::Public && !is_page(&method, &path, &headers) {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::RETRY_AFTER, "5")],
+            Json(ErrorBody {
+                detail: if lang_en {
+                    "The data warehouse is unreachable: try again in a moment.".into()
+                } else {
+                    "Entrepôt de données indisponible : réessayez dans un instant.".into()
+                },
+                code: "warehouse_unavailable",
+                parameter: None,
+            }),
+        )
+            .into_response();
+    }
     // The admin API keeps its own bearer token: let it decide for bearer requests.
     let admin_bearer = audience == Audience::Admins && bearer;
-    if !admin_bearer {
+    if !admin_bearer && !unreachable {
         if let Err(refusal) = admits(audience, &visitor) {
             if refusal == Refusal::SignIn && is_page(&method, &path, &headers) {
                 let next_url = match &query {
