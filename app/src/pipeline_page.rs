@@ -396,7 +396,7 @@ fn Grid(grid: PartitionGrid, lang: Memo<Lang>) -> impl IntoView {
                             .transform
                             .iter()
                             .zip(days.iter())
-                            .map(|(s, d)| cell(*s, format!("{d} {}", l.pick("transformation", "transform"))))
+                            .map(|(s, d)| cell(*s, format!("{d} {}", Job::Transform.label(l))))
                             .collect_view()}
                     </tr>
                 </tbody>
