@@ -6,6 +6,7 @@ use crate::clock::HourSlot;
 use crate::lake::Lake;
 use crate::parquet_codec;
 use crate::records::{Feed, TransactionRow, VisitorRow};
+use crate::runs::Job;
 use crate::simulator::Simulator;
 use crate::source::Source;
 
@@ -49,7 +50,7 @@ impl Pipeline {
                 let sim = self.simulator.clone();
                 tokio::task::spawn_blocking(move || simulate_hour(&sim, slot))
                     .await
-                    .map_err(JobError::task("collect"))?
+                    .map_err(JobError::task(Job::Collect.key()))?
             }
             Source::Http(http) => http.fetch_hour(self.simulator.reference(), slot).await?,
         };
@@ -68,7 +69,7 @@ impl Pipeline {
             Ok::<_, JobError>((v, t, (visitors.len() + transactions.len()) as i64))
         })
         .await
-        .map_err(JobError::task("collect"))??;
+        .map_err(JobError::task(Job::Collect.key()))??;
         let (v, t, rows) = encoded;
         self.lake.put(Feed::Visiteurs, slot, v).await?;
         self.lake.put(Feed::Transactions, slot, t).await?;

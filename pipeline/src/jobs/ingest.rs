@@ -37,7 +37,7 @@ impl Pipeline {
             Ok::<_, JobError>((v, t))
         })
         .await
-        .map_err(JobError::task("ingest"))??;
+        .map_err(JobError::task(Job::Ingest.key()))??;
         Ok(RawLot {
             lot: lot_of(slot),
             visitors,

@@ -9,6 +9,7 @@ use crate::cleaning::history::History;
 use crate::cleaning::rules::DayInput;
 use crate::cleaning::{self, transactions::sales_may_need_filling};
 use crate::clock::HourSlot;
+use crate::runs::Job;
 
 impl Pipeline {
     /// Transforms one day; returns (raw rows read, analytics rows written). A day outside
@@ -66,7 +67,7 @@ impl Pipeline {
             )
         })
         .await
-        .map_err(JobError::task("transform"))??;
+        .map_err(JobError::task(Job::Transform.key()))??;
         let cleaned = started.elapsed();
         let rows_out = (day.visitors.len() + day.transactions.len()) as i64;
         self.warehouse

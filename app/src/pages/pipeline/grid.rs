@@ -1,6 +1,7 @@
 //! The hour × day grid of the partitions, with its legend.
 
 use leptos::prelude::*;
+use pipeline::runs::Job;
 
 use crate::format;
 use crate::i18n::Lang;
@@ -72,7 +73,7 @@ pub(super) fn Grid(grid: PartitionGrid, lang: Memo<Lang>) -> impl IntoView {
                             .transform
                             .iter()
                             .zip(days.iter())
-                            .map(|(s, d)| cell(*s, format!("{d} {}", l.pick("transformation", "transform"))))
+                            .map(|(s, d)| cell(*s, format!("{d} {}", Job::Transform.label(l))))
                             .collect_view()}
                     </tr>
                 </tbody>
