@@ -66,6 +66,22 @@ fn back_to(page: &str, pairs: &[(&str, &str)]) -> Response {
     Redirect::to(&url).into_response()
 }
 
+/// The argon2id hash of a new password typed twice, or the form's error code
+/// (`mismatch`, `short`, `unavailable`).
+async fn new_password_hash(password: &str, confirm: &str) -> Result<String, &'static str> {
+    if password != confirm {
+        return Err("mismatch");
+    }
+    match password::hash(password.to_string()).await {
+        Ok(h) => Ok(h),
+        Err(password::PasswordError::TooShort) => Err("short"),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot hash a password");
+            Err("unavailable")
+        }
+    }
+}
+
 /// A redirect that also sets (or clears) the session cookie.
 fn with_cookie(redirect: Response, cookie: String) -> Response {
     let mut response = redirect;
@@ -270,16 +286,9 @@ async fn setup(
     if username.is_empty() || username.len() > 64 || username.contains(char::is_whitespace) {
         return fail("username");
     }
-    if form.password != form.confirm {
-        return fail("mismatch");
-    }
-    let phc = match password::hash(form.password.clone()).await {
+    let phc = match new_password_hash(&form.password, &form.confirm).await {
         Ok(h) => h,
-        Err(password::PasswordError::TooShort) => return fail("short"),
-        Err(e) => {
-            tracing::error!(error = %e, "cannot hash a password");
-            return fail("unavailable");
-        }
+        Err(code) => return fail(code),
     };
     match w.use_setup_link(&hash, auth.now()).await {
         Ok(true) => {}
@@ -362,16 +371,9 @@ async fn change_password(
         .await;
         return back("current", false);
     }
-    if form.password != form.confirm {
-        return back("mismatch", false);
-    }
-    let phc = match password::hash(form.password.clone()).await {
+    let phc = match new_password_hash(&form.password, &form.confirm).await {
         Ok(h) => h,
-        Err(password::PasswordError::TooShort) => return back("short", false),
-        Err(e) => {
-            tracing::error!(error = %e, "cannot hash a password");
-            return back("unavailable", false);
-        }
+        Err(code) => return back(code, false),
     };
     let change = AccountChange {
         password_hash: Some(Some(phc)),

@@ -11,7 +11,7 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use crate::common::{free_port, serve_command, Reply, Server, BIN};
+use crate::common::{free_port, serve_command, Reply, Server, TempDatabase, BIN};
 
 const PERIOD: &str = "from=2025-03-10&to=2025-03-11";
 const PASSWORD: &str = "a long enough password";
@@ -411,31 +411,10 @@ fn a_manager_sees_only_their_stores_and_failed_sign_ins_lock() {
 
 #[test]
 fn a_session_opened_on_one_replica_is_accepted_by_another_on_the_same_postgresql() {
-    let Some(admin_url) = std::env::var("TEST_DATABASE_URL")
-        .ok()
-        .filter(|u| !u.is_empty())
-    else {
-        assert!(
-            std::env::var("CI").map_or(true, |v| v != "true"),
-            "TEST_DATABASE_URL must be set in CI"
-        );
-        eprintln!("TEST_DATABASE_URL not set: shared-session test skipped on this machine");
+    let Some(database) = TempDatabase::create("dm_sessions", "shared-session test") else {
         return;
     };
-    let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let db = format!("dm_sessions_{}", std::process::id());
-    let exec = |sql: String| {
-        rt.block_on(async {
-            let pool = sqlx::PgPool::connect(&admin_url).await.expect("connect");
-            sqlx::query(&sql).execute(&pool).await.expect("sql");
-            pool.close().await;
-        })
-    };
-    exec(format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
-    exec(format!("CREATE DATABASE {db}"));
-    let mut url = url::Url::parse(&admin_url).expect("url");
-    url.set_path(&db);
-    let db_url = url.to_string();
+    let db_url = database.url.clone();
     let dirs = [
         tempfile::tempdir().expect("tempdir"),
         tempfile::tempdir().expect("tempdir"),
@@ -466,5 +445,5 @@ fn a_session_opened_on_one_replica_is_accepted_by_another_on_the_same_postgresql
         401
     );
     drop((a, b));
-    exec(format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
+    drop(database);
 }

@@ -228,3 +228,58 @@ impl Gen {
         items[self.below(items.len() as u64) as usize]
     }
 }
+
+/// A PostgreSQL database of its own for one test, dropped when this is dropped; `None`
+/// (the test skips) when `TEST_DATABASE_URL` is not set, which CI refuses.
+pub struct TempDatabase {
+    pub url: String,
+    admin: String,
+    name: String,
+}
+
+impl TempDatabase {
+    /// A fresh database named `<prefix>_<pid>`; `what` names the test in the skip notice.
+    pub fn create(prefix: &str, what: &str) -> Option<TempDatabase> {
+        let admin = match std::env::var("TEST_DATABASE_URL") {
+            Ok(u) if !u.is_empty() => u,
+            _ => {
+                assert!(
+                    std::env::var("CI").map_or(true, |v| v != "true"),
+                    "TEST_DATABASE_URL must be set in CI"
+                );
+                eprintln!("TEST_DATABASE_URL not set: {what} skipped on this machine");
+                return None;
+            }
+        };
+        let name = format!("{prefix}_{}", std::process::id());
+        let mut url = url::Url::parse(&admin).expect("url");
+        url.set_path(&name);
+        let db = TempDatabase {
+            url: url.to_string(),
+            admin,
+            name,
+        };
+        db.exec(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", db.name));
+        db.exec(&format!("CREATE DATABASE {}", db.name));
+        Some(db)
+    }
+
+    /// Runs one statement on the admin database.
+    fn exec(&self, sql: &str) {
+        let rt = tokio::runtime::Runtime::new().expect("runtime");
+        rt.block_on(async {
+            let pool = sqlx::PgPool::connect(&self.admin).await.expect("connect");
+            sqlx::query(sql).execute(&pool).await.expect("sql");
+            pool.close().await;
+        });
+    }
+}
+
+impl Drop for TempDatabase {
+    fn drop(&mut self) {
+        self.exec(&format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            self.name
+        ));
+    }
+}

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use super::common::{free_port, request, serve_command, Reply, Server};
+use super::common::{free_port, request, serve_command, Reply, Server, TempDatabase};
 
 const TOKEN: &str = "test-token-0123456789abcdef";
 
@@ -175,33 +175,11 @@ fn metrics_and_security_headers() {
 /// when it dies the other takes over; no partition runs twice, none is skipped.
 #[test]
 fn two_replicas_share_the_work_without_doing_it_twice() {
-    let admin_url = match std::env::var("TEST_DATABASE_URL") {
-        Ok(u) if !u.is_empty() => u,
-        _ => {
-            assert!(
-                std::env::var("CI").map_or(true, |v| v != "true"),
-                "TEST_DATABASE_URL must be set in CI"
-            );
-            eprintln!("TEST_DATABASE_URL not set: two-replica test skipped on this machine");
-            return;
-        }
+    let Some(database) = TempDatabase::create("dm_replicas", "two-replica test") else {
+        return;
     };
+    let db_url = database.url.clone();
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let db = format!("dm_replicas_{}", std::process::id());
-    let db_url = {
-        let mut u = url::Url::parse(&admin_url).expect("url");
-        u.set_path(&db);
-        u.to_string()
-    };
-    let exec = |sql: String| {
-        rt.block_on(async {
-            let pool = sqlx::PgPool::connect(&admin_url).await.expect("connect");
-            sqlx::query(&sql).execute(&pool).await.expect("sql");
-            pool.close().await;
-        })
-    };
-    exec(format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
-    exec(format!("CREATE DATABASE {db}"));
     let lake = tempfile::tempdir().expect("tempdir");
     let lake_url = format!("file://{}", lake.path().display());
     let dirs = (
@@ -318,5 +296,5 @@ fn two_replicas_share_the_work_without_doing_it_twice() {
     assert_eq!(raw_v, 3 * 24 * 83, "each hour's rows once");
     drop(follower);
     rt.block_on(pool.close());
-    exec(format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
+    drop(database);
 }

@@ -13,7 +13,7 @@ use pipeline::access::{AccessMode, Visitor};
 
 use crate::access::get_access;
 use crate::i18n::{use_lang, Lang};
-use crate::pages::login::error_text;
+use crate::pages::login::{error_text, NewPasswordFields};
 use server_fns::{create_token, list_tokens, revoke_token};
 
 #[component]
@@ -113,14 +113,7 @@ fn PasswordForm(lang: Memo<Lang>) -> impl IntoView {
                 {move || lang.get().pick("Mot de passe actuel", "Current password")}
                 <input type="password" name="current" autocomplete="current-password" required />
             </label>
-            <label>
-                {move || lang.get().pick("Nouveau mot de passe (10 caractères au moins)", "New password (at least 10 characters)")}
-                <input type="password" name="password" autocomplete="new-password" minlength="10" required />
-            </label>
-            <label>
-                {move || lang.get().pick("Confirmez", "Confirm")}
-                <input type="password" name="confirm" autocomplete="new-password" minlength="10" required />
-            </label>
+            <NewPasswordFields lang />
             <input type="hidden" name="lang" value=move || lang.get().code() />
             <button type="submit" id="change-password">{move || lang.get().pick("Changer", "Change")}</button>
         </form>

@@ -92,6 +92,32 @@ fn FormError(lang: Memo<Lang>) -> impl IntoView {
     }
 }
 
+/// The username field, refilled with what was typed after an error.
+#[component]
+fn UsernameField(lang: Memo<Lang>, user: Memo<String>) -> impl IntoView {
+    view! {
+        <label>
+            {move || lang.get().pick("Identifiant", "Username")}
+            <input type="text" name="username" autocomplete="username" required value=move || user.get() />
+        </label>
+    }
+}
+
+/// A new password typed twice (`password`, `confirm`): the set-up and account forms.
+#[component]
+pub fn NewPasswordFields(lang: Memo<Lang>) -> impl IntoView {
+    view! {
+        <label>
+            {move || lang.get().pick("Nouveau mot de passe (10 caractères au moins)", "New password (at least 10 characters)")}
+            <input type="password" name="password" autocomplete="new-password" minlength="10" required />
+        </label>
+        <label>
+            {move || lang.get().pick("Confirmez le mot de passe", "Confirm the password")}
+            <input type="password" name="confirm" autocomplete="new-password" minlength="10" required />
+        </label>
+    }
+}
+
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let lang = use_lang();
@@ -140,10 +166,7 @@ pub fn LoginPage() -> impl IntoView {
             </Suspense>
             <form method="post" action="/login" class="card auth-form" id="login-form">
                 <FormError lang />
-                <label>
-                    {move || lang.get().pick("Identifiant", "Username")}
-                    <input type="text" name="username" autocomplete="username" required value=move || user.get() />
-                </label>
+                <UsernameField lang user />
                 <label>
                     {move || lang.get().pick("Mot de passe", "Password")}
                     <input type="password" name="password" autocomplete="current-password" required />
@@ -175,18 +198,8 @@ pub fn SetupPage() -> impl IntoView {
             </p>
             <form method="post" action="/setup" class="card auth-form" id="setup-form">
                 <FormError lang />
-                <label>
-                    {move || lang.get().pick("Identifiant", "Username")}
-                    <input type="text" name="username" autocomplete="username" required value=move || user.get() />
-                </label>
-                <label>
-                    {move || lang.get().pick("Mot de passe (10 caractères au moins)", "Password (at least 10 characters)")}
-                    <input type="password" name="password" autocomplete="new-password" minlength="10" required />
-                </label>
-                <label>
-                    {move || lang.get().pick("Confirmez le mot de passe", "Confirm the password")}
-                    <input type="password" name="confirm" autocomplete="new-password" minlength="10" required />
-                </label>
+                <UsernameField lang user />
+                <NewPasswordFields lang />
                 <input type="hidden" name="token" value=move || token.get() />
                 <input type="hidden" name="lang" value=move || lang.get().code() />
                 <button type="submit" id="create-admin">{move || lang.get().pick("Créer le compte", "Create the account")}</button>
