@@ -2,25 +2,21 @@
 //!
 //! Compiled twice: with `ssr` inside the server binary (rendering and server functions)
 //! and with `hydrate` into the WebAssembly bundle that makes the page interactive.
+//!
+//! Each page has one shape (`pages/*/`): its components, its server functions
+//! (`server_fns.rs`) and, server side only, the loader behind them (`server.rs`). What
+//! the pages share sits at the top: the types that cross the wire (`wire.rs`), the charts
+//! (`charts/`), formatting, language and navigation.
 
 #![recursion_limit = "256"]
 
-pub mod chart_axis;
-pub mod chart_view;
 pub mod charts;
-pub mod dashboard;
 pub mod format;
-pub mod home;
 pub mod i18n;
 pub mod nav;
-pub mod pipeline_page;
-pub mod server_fns;
+pub mod pages;
 pub mod wire;
 
-#[cfg(feature = "ssr")]
-pub mod dashboard_data;
-#[cfg(feature = "ssr")]
-pub mod pipeline_status;
 #[cfg(feature = "ssr")]
 pub mod services;
 
@@ -30,6 +26,8 @@ use leptos_router::{
     components::{Route, Router, Routes},
     SsrMode, StaticSegment,
 };
+
+use pages::{dashboard, home};
 
 /// Name of the built site files: `/pkg/datamag360.js`, `_bg.wasm` and `.css`.
 pub const OUTPUT_NAME: &str = "datamag360";
@@ -69,7 +67,7 @@ pub fn App() -> impl IntoView {
                 // same data — its ETag lets a reload answer 304.
                 <Route path=StaticSegment("") view=home::HomePage ssr=SsrMode::Async />
                 <Route path=StaticSegment("dashboard") view=dashboard::DashboardPage ssr=SsrMode::Async />
-                <Route path=StaticSegment("pipeline") view=pipeline_page::PipelinePage ssr=SsrMode::Async />
+                <Route path=StaticSegment("pipeline") view=pages::pipeline::PipelinePage ssr=SsrMode::Async />
             </Routes>
         </Router>
     }

@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use pipeline::{Clock, Simulator, Warehouse};
+use pipeline::{Clock, Simulator, Warehouse, WarehouseError};
+
+use crate::wire::{LoadError, StoreInfo};
 
 /// Shared services, provided as Leptos context by the server for every request.
 #[derive(Clone, Debug)]
@@ -27,17 +29,34 @@ impl Services {
         self
     }
 
+    /// The warehouse `page` reads; without one, [`LoadError::Unavailable`] (logged).
+    pub fn warehouse_for(&self, page: &'static str) -> Result<&Warehouse, LoadError> {
+        self.warehouse.as_ref().ok_or_else(|| {
+            tracing::error!(page, "no warehouse: the page's figures are unavailable");
+            LoadError::Unavailable
+        })
+    }
+
     /// The chain's stores as the pages list them.
-    pub fn store_infos(&self) -> Vec<crate::wire::StoreInfo> {
+    pub fn store_infos(&self) -> Vec<StoreInfo> {
         let reference = self.simulator.reference();
         reference
             .stores()
             .iter()
-            .map(|s| crate::wire::StoreInfo {
+            .map(|s| StoreInfo {
                 store_id: s.store_id,
                 city_store: s.city_store.clone(),
                 sensors: reference.sensors_of(s.store_id).len() as u32,
             })
             .collect()
+    }
+}
+
+/// For `map_err` on a warehouse query of `page`: logs the error (its text stays on the
+/// server) and answers [`LoadError::Unavailable`].
+pub fn unavailable(page: &'static str) -> impl Fn(WarehouseError) -> LoadError + Copy {
+    move |e| {
+        tracing::error!(page, error = %e, "warehouse query failed");
+        LoadError::Unavailable
     }
 }

@@ -1,9 +1,61 @@
-//! Types that cross the wire between the server functions and the browser. They compile
-//! to wasm, so they hold plain data only (no database or dataframe types).
+//! Types that cross the wire between the server functions and the browser, one place for
+//! all pages: the error every server function answers, then each page's types (home,
+//! dashboard with the charts' data, pipeline). They compile to wasm, so they hold plain
+//! data only (no database or dataframe types).
 
+use chrono::NaiveDate;
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use pipeline::failures::FailureGroup;
 use serde::{Deserialize, Serialize};
 
-pub use crate::chart_axis::{Axis, RankedStore};
+use crate::i18n::Lang;
+
+/// Why a server function gave no answer, as the browser sees it: a kind, never the
+/// server's own text (the server logs the cause with `tracing`). The page words it in its
+/// language: the dashboard per kind, with an exhaustive match (a new kind does not compile
+/// until it says it); the home and pipeline pages have one message for any failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LoadError {
+    /// The request did not reach the server, or its answer did not come back.
+    Unreachable,
+    /// The server could not read its data: it runs without a warehouse, or a query failed.
+    Unavailable,
+    /// The call failed on the way: arguments or an answer that do not read, or an error
+    /// that is none of the above (a proxy's error page, a failing middleware).
+    Failed,
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            LoadError::Unreachable => "server unreachable",
+            LoadError::Unavailable => "data unavailable",
+            LoadError::Failed => "request failed",
+        })
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+impl FromServerFnError for LoadError {
+    type Encoder = JsonEncoding;
+
+    /// The framework's own failures (network, encoding, arguments): their text stays
+    /// where it happened (logged on the server), only the kind travels.
+    fn from_server_fn_error(e: ServerFnErrorErr) -> Self {
+        match e {
+            ServerFnErrorErr::Request(_) => LoadError::Unreachable,
+            other => {
+                #[cfg(feature = "ssr")]
+                tracing::warn!(error = %other, "server function failed");
+                #[cfg(not(feature = "ssr"))]
+                let _ = other;
+                LoadError::Failed
+            }
+        }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StoreInfo {
@@ -11,6 +63,8 @@ pub struct StoreInfo {
     pub city_store: String,
     pub sensors: u32,
 }
+
+// The home page.
 
 /// What the home page needs to draw its simulator form.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -40,7 +94,39 @@ pub struct HourSnapshot {
     pub chiffre_affaires: Option<f64>,
 }
 
-pub use pipeline::filter::DashboardQuery;
+/// Why a store-hour cannot be shown: the page words it in its language.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SnapshotProblem {
+    UnknownStore(String),
+    BadDate(String),
+    BadHour(u32),
+    BeforeFirstDate(String),
+    InFuture,
+    NotYet(String),
+}
+
+impl SnapshotProblem {
+    pub fn message(&self, l: Lang) -> String {
+        match (self, l) {
+            (Self::UnknownStore(s), Lang::Fr) => format!("Magasin inconnu : {s}"),
+            (Self::UnknownStore(s), Lang::En) => format!("Unknown store: {s}"),
+            (Self::BadDate(d), Lang::Fr) => format!("Date invalide : {d} (attendu AAAA-MM-JJ)"),
+            (Self::BadDate(d), Lang::En) => format!("Invalid date: {d} (expected YYYY-MM-DD)"),
+            (Self::BadHour(h), Lang::Fr) => format!("Heure invalide : {h} (0 à 23)"),
+            (Self::BadHour(h), Lang::En) => format!("Invalid hour: {h} (0 to 23)"),
+            (Self::BeforeFirstDate(d), Lang::Fr) => format!("Pas de données avant le {d}"),
+            (Self::BeforeFirstDate(d), Lang::En) => format!("No data before {d}"),
+            (Self::InFuture, Lang::Fr) => "Cette date est dans le futur".to_string(),
+            (Self::InFuture, Lang::En) => "This date is in the future".to_string(),
+            (Self::NotYet(t), Lang::Fr) => {
+                format!("Pas encore disponible : dernière heure disponible {t}")
+            }
+            (Self::NotYet(t), Lang::En) => format!("Not available yet: latest hour available {t}"),
+        }
+    }
+}
+
+// The dashboard: the applied filters, the KPI cards, then the charts' data.
 
 /// The filters the server applied (defaults filled in).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -86,6 +172,56 @@ pub struct KpiCard {
     pub change: Option<f64>,
     pub change_state: ChangeState,
     pub change_display: String,
+}
+
+/// The first backfill's progress, while the period has no figures yet.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Preparing {
+    pub days_done: u32,
+    pub days_total: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DashboardData {
+    pub filter: AppliedFilter,
+    pub stores: Vec<StoreInfo>,
+    /// Sensor ids of the selected store.
+    pub store_sensors: Vec<u32>,
+    pub kpis: Vec<KpiCard>,
+    pub charts: Vec<ChartData>,
+    /// First and last day with analytics data.
+    pub data_from: Option<String>,
+    pub data_to: Option<String>,
+    /// Today in Paris and the default period (the last complete week), `YYYY-MM-DD`.
+    pub today: String,
+    pub default_from: String,
+    pub default_to: String,
+    /// A problem with the filters, in the page's language.
+    pub error: Option<String>,
+    /// The field the problem is about (`from`, `to`, `h0`, `store`, `sensors`…).
+    pub error_field: Option<String>,
+    /// Set while the pipeline is still preparing the period's figures.
+    pub preparing: Option<Preparing>,
+}
+
+/// One store of a ranking axis.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RankedStore {
+    /// 1 for the best.
+    pub rank: u32,
+    pub store_id: u32,
+    pub name: String,
+}
+
+/// A chart's x positions; how they read is in `charts/axis.rs`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Axis {
+    /// Open days; a click on one opens its hourly view.
+    Days(Vec<NaiveDate>),
+    /// The hours `first..=last` of the day (`9` is 9:00–10:00).
+    Hours { first: u32, last: u32 },
+    /// Stores, best first; a click on one opens its view.
+    Stores(Vec<RankedStore>),
 }
 
 /// What a chart draws.
@@ -153,34 +289,125 @@ impl ChartData {
     }
 }
 
-/// The first backfill's progress, while the period has no figures yet.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Preparing {
-    pub days_done: u32,
-    pub days_total: u32,
+// The pipeline page.
+
+/// The state of one partition (or of one hour: its collect and ingest together).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CellState {
+    /// Done.
+    Done,
+    /// A run is in progress.
+    Running,
+    /// Failed; an automatic retry is scheduled.
+    Retrying,
+    /// Failed, no automatic retry left: a person must retry it.
+    Failed,
+    /// Due, and not run (or collected but not ingested yet).
+    Missing,
+    /// Not due yet (the hour is not over, or the day's transform runs at 03:00).
+    NotDue,
+    /// Before the pipeline's first day: not its responsibility.
+    BeforeStart,
+    /// The hour skipped by the spring clock change.
+    NoSuchHour,
 }
 
+impl CellState {
+    /// CSS class and stable test hook.
+    pub fn class(self) -> &'static str {
+        match self {
+            CellState::Done => "done",
+            CellState::Running => "running",
+            CellState::Retrying => "retrying",
+            CellState::Failed => "failed",
+            CellState::Missing => "missing",
+            CellState::NotDue => "not-due",
+            CellState::BeforeStart => "before-start",
+            CellState::NoSuchHour => "no-hour",
+        }
+    }
+
+    pub fn label(self, l: Lang) -> &'static str {
+        match self {
+            CellState::Done => l.pick("terminée", "done"),
+            CellState::Running => l.pick("en cours", "running"),
+            CellState::Retrying => {
+                l.pick("en échec, nouvel essai prévu", "failed, retry scheduled")
+            }
+            CellState::Failed => l.pick("en échec, à relancer", "failed, needs a manual retry"),
+            CellState::Missing => l.pick("manquante", "missing"),
+            CellState::NotDue => l.pick("pas encore due", "not due yet"),
+            CellState::BeforeStart => l.pick(
+                "avant le premier jour du pipeline",
+                "before the pipeline's first day",
+            ),
+            CellState::NoSuchHour => l.pick(
+                "heure sautée (changement d'heure)",
+                "hour skipped (clock change)",
+            ),
+        }
+    }
+
+    /// Due and not done: counted as missing or failed.
+    pub fn is_gap(self) -> bool {
+        matches!(
+            self,
+            CellState::Retrying | CellState::Failed | CellState::Missing
+        )
+    }
+}
+
+/// The hour × day grid of the checked window.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DashboardData {
-    pub filter: AppliedFilter,
-    pub stores: Vec<StoreInfo>,
-    /// Sensor ids of the selected store.
-    pub store_sensors: Vec<u32>,
-    pub kpis: Vec<KpiCard>,
-    pub charts: Vec<ChartData>,
-    /// First and last day with analytics data.
-    pub data_from: Option<String>,
-    pub data_to: Option<String>,
-    /// Today in Paris and the default period (the last complete week), `YYYY-MM-DD`.
-    pub today: String,
-    pub default_from: String,
-    pub default_to: String,
-    /// A problem with the filters, in the page's language.
-    pub error: Option<String>,
-    /// The field the problem is about (`from`, `to`, `h0`, `store`, `sensors`…).
-    pub error_field: Option<String>,
-    /// Set while the pipeline is still preparing the period's figures.
-    pub preparing: Option<Preparing>,
+pub struct PartitionGrid {
+    /// The days, oldest first (`YYYY-MM-DD`).
+    pub days: Vec<String>,
+    /// `hours[h][d]`: hour `h` (0–23) of day `d`, collect and ingest together.
+    pub hours: Vec<Vec<CellState>>,
+    /// The nightly transform of each day.
+    pub transform: Vec<CellState>,
+}
+
+/// One day of the quality figures, both feeds (sensors and sales) together.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QualityRow {
+    pub date: String,
+    /// Readings received.
+    pub rows_in: i64,
+    /// Readings of closed hours and days: set aside as expected (not a problem).
+    pub closed: i64,
+    /// Readings without a value.
+    pub nulls: i64,
+    /// Values far from the sensor's day (above 3× or below ¼ of its median), replaced.
+    pub outliers: i64,
+    /// Missing open slots filled following the sensor's hourly profile.
+    pub filled: i64,
+    /// Missing open slots that could not be filled.
+    pub unfillable: i64,
+    /// Unreadable dates or hours, unknown stores or sensors, duplicates, implausible values.
+    pub rejected: i64,
+    /// Rows written to analytics.
+    pub rows_out: i64,
+}
+
+/// Everything the pipeline page shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PipelineView {
+    /// (job, status, count)
+    pub summary: Vec<(String, String, i64)>,
+    /// The pipeline's first day (`None` before its first run).
+    pub first_day: Option<String>,
+    pub checked_from: String,
+    pub checked_to: String,
+    pub grid: PartitionGrid,
+    /// The first due-and-not-done partitions (`job partition`), oldest first.
+    pub missing: Vec<String>,
+    /// How many there are in all.
+    pub missing_total: usize,
+    /// Failed partitions by job and error, the next retry in Paris time.
+    pub failures: Vec<FailureGroup<String>>,
+    pub recent: Vec<RunRow>,
+    pub quality: Vec<QualityRow>,
 }
 
 /// One ledger row for the pipeline page.
@@ -195,4 +422,36 @@ pub struct RunRow {
     pub started_at: Option<String>,
     pub error: Option<String>,
     pub next_attempt_at: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use leptos::server_fn::Bytes;
+
+    use super::*;
+
+    #[test]
+    fn only_the_kind_crosses_the_wire() {
+        // A framework failure keeps its text where it happened.
+        let e = LoadError::from_server_fn_error(ServerFnErrorErr::ServerError(
+            "connection to postgres://app:secret@db failed".into(),
+        ));
+        assert_eq!(e, LoadError::Failed);
+        assert_eq!(&e.ser()[..], b"\"Failed\"");
+        assert_eq!(&LoadError::Unavailable.ser()[..], b"\"Unavailable\"");
+        assert_eq!(
+            LoadError::de(LoadError::Unavailable.ser()),
+            LoadError::Unavailable
+        );
+        // The browser's side: a request that did not get through, and an error answer
+        // that is not ours (a proxy's page).
+        assert_eq!(
+            LoadError::from_server_fn_error(ServerFnErrorErr::Request("refused".into())),
+            LoadError::Unreachable
+        );
+        assert_eq!(
+            LoadError::de(Bytes::from_static(b"boom")),
+            LoadError::Failed
+        );
+    }
 }

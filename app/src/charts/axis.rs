@@ -1,32 +1,13 @@
-//! What a chart's x positions are. The labels on the axis, the full labels of tooltips and
-//! tables, the machine keys and the drill-down links all derive from it, in the browser as
-//! on the server, so the wire carries each position once (a year of days is ~3 KB, not the
-//! ~19 KB the four label lists took).
+//! How a chart's x positions read. The labels on the axis, the full labels of tooltips and
+//! tables, the machine keys and the drill-down links all derive from the [`Axis`] (defined
+//! with the other wire types), in the browser as on the server, so the wire carries each
+//! position once (a year of days is ~3 KB, not the ~19 KB the four label lists took).
 
 use chrono::{Datelike, NaiveDate};
-use serde::{Deserialize, Serialize};
 
 use crate::format;
 use crate::i18n::Lang;
-
-/// One store of a ranking axis.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RankedStore {
-    /// 1 for the best.
-    pub rank: u32,
-    pub store_id: u32,
-    pub name: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum Axis {
-    /// Open days; a click on one opens its hourly view.
-    Days(Vec<NaiveDate>),
-    /// The hours `first..=last` of the day (`9` is 9:00–10:00).
-    Hours { first: u32, last: u32 },
-    /// Stores, best first; a click on one opens its view.
-    Stores(Vec<RankedStore>),
-}
+use crate::wire::Axis;
 
 impl Axis {
     pub fn len(&self) -> usize {
@@ -115,6 +96,7 @@ fn short_date(d: NaiveDate, lang: Lang) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::RankedStore;
 
     #[test]
     fn labels_keys_and_links_derive_from_the_positions() {

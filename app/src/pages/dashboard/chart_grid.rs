@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::chart_view::Chart;
+use crate::charts::view::Chart;
 use crate::i18n::Lang;
 use crate::wire::ChartData;
 

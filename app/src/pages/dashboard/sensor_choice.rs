@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use pipeline::filter::FilterError;
 
-use super::filter_form::{field_error, FormState};
+use super::form_state::{field_error, FormState};
 use crate::i18n::Lang;
 use crate::wire::DashboardData;
 

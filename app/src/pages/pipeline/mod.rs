@@ -2,166 +2,21 @@
 //! the partitions of the last 14 days, what is missing (from the pipeline's first day),
 //! failures grouped by error, recent runs, and the daily quality figures explained.
 
+mod grid;
+mod labels;
+#[cfg(feature = "ssr")]
+mod server;
+pub mod server_fns;
+
 use leptos::prelude::*;
 use pipeline::failures::FailureGroup;
-use serde::{Deserialize, Serialize};
 
 use crate::format;
 use crate::i18n::{use_lang, Lang};
-use crate::wire::RunRow;
-
-/// The state of one partition (or of one hour: its collect and ingest together).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum CellState {
-    /// Done.
-    Done,
-    /// A run is in progress.
-    Running,
-    /// Failed; an automatic retry is scheduled.
-    Retrying,
-    /// Failed, no automatic retry left: a person must retry it.
-    Failed,
-    /// Due, and not run (or collected but not ingested yet).
-    Missing,
-    /// Not due yet (the hour is not over, or the day's transform runs at 03:00).
-    NotDue,
-    /// Before the pipeline's first day: not its responsibility.
-    BeforeStart,
-    /// The hour skipped by the spring clock change.
-    NoSuchHour,
-}
-
-impl CellState {
-    /// CSS class and stable test hook.
-    pub fn class(self) -> &'static str {
-        match self {
-            CellState::Done => "done",
-            CellState::Running => "running",
-            CellState::Retrying => "retrying",
-            CellState::Failed => "failed",
-            CellState::Missing => "missing",
-            CellState::NotDue => "not-due",
-            CellState::BeforeStart => "before-start",
-            CellState::NoSuchHour => "no-hour",
-        }
-    }
-
-    pub fn label(self, l: Lang) -> &'static str {
-        match self {
-            CellState::Done => l.pick("terminée", "done"),
-            CellState::Running => l.pick("en cours", "running"),
-            CellState::Retrying => {
-                l.pick("en échec, nouvel essai prévu", "failed, retry scheduled")
-            }
-            CellState::Failed => l.pick("en échec, à relancer", "failed, needs a manual retry"),
-            CellState::Missing => l.pick("manquante", "missing"),
-            CellState::NotDue => l.pick("pas encore due", "not due yet"),
-            CellState::BeforeStart => l.pick(
-                "avant le premier jour du pipeline",
-                "before the pipeline's first day",
-            ),
-            CellState::NoSuchHour => l.pick(
-                "heure sautée (changement d'heure)",
-                "hour skipped (clock change)",
-            ),
-        }
-    }
-
-    /// Due and not done: counted as missing or failed.
-    pub fn is_gap(self) -> bool {
-        matches!(
-            self,
-            CellState::Retrying | CellState::Failed | CellState::Missing
-        )
-    }
-}
-
-/// The hour × day grid of the checked window.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PartitionGrid {
-    /// The days, oldest first (`YYYY-MM-DD`).
-    pub days: Vec<String>,
-    /// `hours[h][d]`: hour `h` (0–23) of day `d`, collect and ingest together.
-    pub hours: Vec<Vec<CellState>>,
-    /// The nightly transform of each day.
-    pub transform: Vec<CellState>,
-}
-
-/// One day of the quality figures, both feeds (sensors and sales) together.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct QualityRow {
-    pub date: String,
-    /// Readings received.
-    pub rows_in: i64,
-    /// Readings of closed hours and days: set aside as expected (not a problem).
-    pub closed: i64,
-    /// Readings without a value.
-    pub nulls: i64,
-    /// Values far from the sensor's day (above 3× or below ¼ of its median), replaced.
-    pub outliers: i64,
-    /// Missing open slots filled following the sensor's hourly profile.
-    pub filled: i64,
-    /// Missing open slots that could not be filled.
-    pub unfillable: i64,
-    /// Unreadable dates or hours, unknown stores or sensors, duplicates, implausible values.
-    pub rejected: i64,
-    /// Rows written to analytics.
-    pub rows_out: i64,
-}
-
-/// Everything the pipeline page shows.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PipelineView {
-    /// (job, status, count)
-    pub summary: Vec<(String, String, i64)>,
-    /// The pipeline's first day (`None` before its first run).
-    pub first_day: Option<String>,
-    pub checked_from: String,
-    pub checked_to: String,
-    pub grid: PartitionGrid,
-    /// The first due-and-not-done partitions (`job partition`), oldest first.
-    pub missing: Vec<String>,
-    /// How many there are in all.
-    pub missing_total: usize,
-    /// Failed partitions by job and error, the next retry in Paris time.
-    pub failures: Vec<FailureGroup<String>>,
-    pub recent: Vec<RunRow>,
-    pub quality: Vec<QualityRow>,
-}
-
-/// Missing partitions listed by name; the rest is counted.
-pub const MISSING_LISTED: usize = 40;
-
-/// The pipeline page's data.
-#[server(endpoint = "pipeline_view")]
-pub async fn get_pipeline_view() -> Result<PipelineView, ServerFnError> {
-    let services = expect_context::<crate::services::Services>();
-    crate::pipeline_status::load_view(&services)
-        .await
-        .map_err(ServerFnError::new)
-}
-
-/// A job name in the page's language.
-pub fn job_label(job: &str, l: Lang) -> String {
-    match job {
-        "collect" => l.pick("collecte", "collect"),
-        "ingest" => l.pick("ingestion", "ingest"),
-        "transform" => l.pick("transformation", "transform"),
-        other => return other.to_string(),
-    }
-    .to_string()
-}
-
-/// A ledger status in the page's language.
-pub fn status_label(status: &str, l: Lang) -> String {
-    match status {
-        "done" => l.pick("terminée", "done"),
-        "failed" => l.pick("en échec", "failed"),
-        "running" => l.pick("en cours", "running"),
-        other => return other.to_string(),
-    }
-    .to_string()
-}
+use crate::wire::{PipelineView, QualityRow, RunRow};
+use grid::Grid;
+use labels::{job_label, status_label};
+use server_fns::get_pipeline_view;
 
 #[component]
 pub fn PipelinePage() -> impl IntoView {
@@ -181,7 +36,8 @@ pub fn PipelinePage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match status.await {
                         Ok(s) => view! { <StatusView status=s lang /> }.into_any(),
-                        // The server logs the cause; the page says what to do.
+                        // The server logs the cause; the page says what to do, whatever the
+                        // kind of `LoadError`.
                         Err(_) => {
                             view! {
                                 <p class="error" role="alert">
@@ -350,95 +206,6 @@ fn StatusView(status: PipelineView, lang: Memo<Lang>) -> impl IntoView {
         {failures}
         <QualityTable rows=quality lang />
     }
-}
-
-#[component]
-fn Grid(grid: PartitionGrid, lang: Memo<Lang>) -> impl IntoView {
-    let l = lang.get_untracked();
-    let days = grid.days.clone();
-    let legend = [
-        CellState::Done,
-        CellState::Running,
-        CellState::Retrying,
-        CellState::Failed,
-        CellState::Missing,
-        CellState::NotDue,
-        CellState::BeforeStart,
-    ];
-    let day_label = |d: &str| d.get(8..10).unwrap_or(d).to_string();
-    let cell = move |state: CellState, title: String| {
-        view! {
-            <td class=format!("cell {}", state.class()) title=format!("{title} — {}", state.label(l))>
-                <span class="visually-hidden">{state.label(l)}</span>
-            </td>
-        }
-    };
-    view! {
-        <div class="grid-scroll">
-            <table class="partition-grid" aria-label=l.pick("Grille des partitions", "Partition grid")>
-                <thead>
-                    <tr>
-                        <th scope="col" class="corner">{l.pick("Heure", "Hour")}</th>
-                        {days
-                            .iter()
-                            .map(|d| {
-                                view! {
-                                    <th scope="col" title=format::date(d, l) data-day=d.clone()>
-                                        {day_label(d)}
-                                    </th>
-                                }
-                            })
-                            .collect_view()}
-                    </tr>
-                </thead>
-                <tbody>
-                    {grid
-                        .hours
-                        .iter()
-                        .enumerate()
-                        .map(|(h, row)| {
-                            let days = days.clone();
-                            view! {
-                                <tr>
-                                    <th scope="row">{format!("{h:02}h")}</th>
-                                    {row
-                                        .iter()
-                                        .zip(days.iter())
-                                        .map(|(s, d)| cell(*s, format!("{d} {h:02}h")))
-                                        .collect_view()}
-                                </tr>
-                            }
-                        })
-                        .collect_view()}
-                    <tr class="transform-row">
-                        <th scope="row" title=l.pick("Transformation de nuit", "Nightly transform")>
-                            {l.pick("Transf.", "Transf.")}
-                        </th>
-                        {grid
-                            .transform
-                            .iter()
-                            .zip(days.iter())
-                            .map(|(s, d)| cell(*s, format!("{d} {}", l.pick("transformation", "transform"))))
-                            .collect_view()}
-                    </tr>
-                </tbody>
-            </table>
-        </div>
-        <ul class="grid-legend">
-            {legend
-                .into_iter()
-                .map(|s| {
-                    view! {
-                        <li>
-                            <span class=format!("swatch cell {}", s.class())></span>
-                            {s.label(l)}
-                        </li>
-                    }
-                })
-                .collect_view()}
-        </ul>
-    }
-    .into_any()
 }
 
 #[component]

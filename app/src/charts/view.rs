@@ -1,11 +1,11 @@
-//! One dashboard chart as a component: drawn with plotters (crate::charts) at its
+//! One dashboard chart as a component: drawn with plotters (`charts/draw.rs`) at its
 //! container's width, redrawn on resize and when a legend entry is toggled; hover, touch
 //! and arrow keys show the exact figures of a point; a click on a day or a store drills
 //! down; a data table and an SVG download come with it.
 
 use leptos::prelude::*;
 
-use crate::charts::{self, DrawOptions, Drawn};
+use super::draw::{self, DrawOptions, Drawn};
 use crate::i18n::Lang;
 use crate::wire::{ChartData, ChartKind};
 
@@ -39,7 +39,7 @@ pub fn Chart(
         data.with_value(|d| d.series.iter().map(|s| s.visible).collect::<Vec<bool>>()),
     );
     let emphasis = RwSignal::new(None::<usize>);
-    let width = RwSignal::new(charts::SERVER_WIDTH);
+    let width = RwSignal::new(draw::SERVER_WIDTH);
     // (series, x index) of the point whose tooltip is open.
     let active = RwSignal::new(None::<(usize, usize)>);
     let touch_armed = StoredValue::new(None::<(usize, usize)>);
@@ -53,7 +53,7 @@ pub fn Chart(
             lang,
         };
         let t0 = now_ms();
-        let d = data.with_value(|d| charts::draw(d, &opts));
+        let d = data.with_value(|d| draw::draw(d, &opts));
         (d, now_ms() - t0)
     });
     let plot = NodeRef::<leptos::html::Div>::new();
@@ -172,7 +172,7 @@ pub fn Chart(
                 };
                 let show_series = !matches!(c.kind, ChartKind::Heatmap | ChartKind::Ranking);
                 let link = c.axis.link(index).is_some();
-                let swatch = format!("background:{}", charts::css_color(series));
+                let swatch = format!("background:{}", draw::css_color(series));
                 view! {
                     <div
                         class="marker"
@@ -195,7 +195,7 @@ pub fn Chart(
                             {show_series.then(|| view! { <span class="tt-series">{s.label.clone()}</span> })}
                             <strong class="tt-value">
                                 {value
-                                    .map(|v| charts::format_value(v, c.unit, lang))
+                                    .map(|v| draw::format_value(v, c.unit, lang))
                                     .unwrap_or_else(|| "—".into())}
                             </strong>
                         </div>
@@ -204,7 +204,7 @@ pub fn Chart(
                                 view! {
                                     <div class="tt-prev">
                                         {lang.pick("Période de comparaison : ", "Comparison period: ")}
-                                        {charts::format_value(p, c.unit, lang)}
+                                        {draw::format_value(p, c.unit, lang)}
                                     </div>
                                 }
                             })}
@@ -247,7 +247,7 @@ pub fn Chart(
                 .enumerate()
                 .map(|(i, s)| {
                     let label = s.label.clone();
-                    let swatch = format!("background:{}", charts::css_color(i));
+                    let swatch = format!("background:{}", draw::css_color(i));
                     view! {
                         <button
                             type="button"
@@ -305,15 +305,15 @@ pub fn Chart(
                 .fold(0.0_f64, |a, b| a.max(*b));
             let stops: Vec<String> = (0..=4)
                 .map(|k| {
-                    let (r, g, b) = charts::heat(k as f64 / 4.0);
+                    let (r, g, b) = draw::heat(k as f64 / 4.0);
                     format!("rgb({r},{g},{b}) {}%", k * 25)
                 })
                 .collect();
             Some(view! {
                 <div class="heat-scale" aria-hidden="true">
-                    <span>{charts::format_value(0.0, d.unit, lang)}</span>
+                    <span>{draw::format_value(0.0, d.unit, lang)}</span>
                     <span class="gradient" style=format!("background:linear-gradient(to right,{})", stops.join(","))></span>
-                    <span>{charts::format_value(max, d.unit, lang)}</span>
+                    <span>{draw::format_value(max, d.unit, lang)}</span>
                     <span class="muted">{lang.pick("visiteurs", "visitors")}</span>
                 </div>
             })
@@ -350,7 +350,7 @@ pub fn Chart(
                             let p = (with_prev && !s.previous.is_empty())
                                 .then(|| s.previous.get(i).copied().flatten());
                             let fmt = |v: Option<f64>| {
-                                v.map(|v| charts::format_value(v, d.unit, lang))
+                                v.map(|v| draw::format_value(v, d.unit, lang))
                                     .unwrap_or_else(|| "—".into())
                             };
                             view! {

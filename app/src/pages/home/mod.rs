@@ -1,117 +1,17 @@
 //! The home page: what DataMag360 is, a live form over the simulator, and the API.
 
+#[cfg(feature = "ssr")]
+mod server;
+pub mod server_fns;
+
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 
 use crate::i18n::{use_lang, Lang};
-use crate::server_fns::get_home_data;
 use crate::wire::{HomeData, HourSnapshot};
+use server_fns::{get_home_data, get_simulator_hour};
 
-/// Why a store-hour cannot be shown: the page words it in its language.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum SnapshotProblem {
-    UnknownStore(String),
-    BadDate(String),
-    BadHour(u32),
-    BeforeFirstDate(String),
-    InFuture,
-    NotYet(String),
-}
-
-impl SnapshotProblem {
-    pub fn message(&self, l: Lang) -> String {
-        match (self, l) {
-            (Self::UnknownStore(s), Lang::Fr) => format!("Magasin inconnu : {s}"),
-            (Self::UnknownStore(s), Lang::En) => format!("Unknown store: {s}"),
-            (Self::BadDate(d), Lang::Fr) => format!("Date invalide : {d} (attendu AAAA-MM-JJ)"),
-            (Self::BadDate(d), Lang::En) => format!("Invalid date: {d} (expected YYYY-MM-DD)"),
-            (Self::BadHour(h), Lang::Fr) => format!("Heure invalide : {h} (0 à 23)"),
-            (Self::BadHour(h), Lang::En) => format!("Invalid hour: {h} (0 to 23)"),
-            (Self::BeforeFirstDate(d), Lang::Fr) => format!("Pas de données avant le {d}"),
-            (Self::BeforeFirstDate(d), Lang::En) => format!("No data before {d}"),
-            (Self::InFuture, Lang::Fr) => "Cette date est dans le futur".to_string(),
-            (Self::InFuture, Lang::En) => "This date is in the future".to_string(),
-            (Self::NotYet(t), Lang::Fr) => {
-                format!("Pas encore disponible : dernière heure disponible {t}")
-            }
-            (Self::NotYet(t), Lang::En) => format!("Not available yet: latest hour available {t}"),
-        }
-    }
-}
-
-/// Every sensor's count and the store's sales for one store-hour. A request the user can
-/// fix (unknown store, date out of range) is answered `Ok(Err(problem))`, so the page
-/// words it and the browser logs no failed request.
-#[server(endpoint = "simulator_hour")]
-pub async fn get_simulator_hour(
-    city_store: String,
-    date: String,
-    hour: u32,
-) -> Result<Result<HourSnapshot, SnapshotProblem>, ServerFnError> {
-    let services = expect_context::<crate::services::Services>();
-    Ok(backend::hour_snapshot(&services, &city_store, &date, hour))
-}
-
-#[cfg(feature = "ssr")]
-mod backend {
-    use chrono::NaiveDate;
-    use pipeline::availability::{self, Unavailable};
-
-    use super::SnapshotProblem;
-    use crate::services::Services;
-    use crate::wire::{HourSnapshot, SensorValue};
-
-    pub fn hour_snapshot(
-        services: &Services,
-        city_store: &str,
-        date: &str,
-        hour: u32,
-    ) -> Result<HourSnapshot, SnapshotProblem> {
-        let sim = &services.simulator;
-        let store = sim
-            .reference()
-            .store_by_city(city_store)
-            .ok_or_else(|| SnapshotProblem::UnknownStore(city_store.to_string()))?;
-        let date: NaiveDate = date
-            .trim()
-            .parse()
-            .map_err(|_| SnapshotProblem::BadDate(date.to_string()))?;
-        if hour > 23 {
-            return Err(SnapshotProblem::BadHour(hour));
-        }
-        availability::check(date, Some(hour), services.clock.now()).map_err(|e| match e {
-            Unavailable::BeforeFirstDate { first } => {
-                SnapshotProblem::BeforeFirstDate(first.to_string())
-            }
-            Unavailable::InFuture => SnapshotProblem::InFuture,
-            Unavailable::NotYet { latest } => SnapshotProblem::NotYet(latest.to_string()),
-        })?;
-        let sensors: Vec<SensorValue> = sim
-            .reference()
-            .sensors_of(store.store_id)
-            .iter()
-            .filter_map(|sensor| {
-                sim.sensor_reading(store, sensor, date, hour)
-                    .map(|r| SensorValue {
-                        sensor_id: sensor.sensor_id,
-                        visiteurs: r.value,
-                    })
-            })
-            .collect();
-        let sales = sim.store_hour(store, date, hour);
-        Ok(HourSnapshot {
-            city_store: store.city_store.clone(),
-            date: date.to_string(),
-            heure: pipeline::spelling::heure(hour),
-            is_closed: sales.is_none(),
-            sensors,
-            transactions: sales.map(|s| s.transactions),
-            chiffre_affaires: sales.map(|s| s.chiffre_affaires),
-        })
-    }
-}
-
-/// What the page says when the server could not be reached or failed.
+/// What the page says when the server could not be reached or failed, whatever the
+/// [`crate::wire::LoadError`] (the simulator behind the page has no outage of its own).
 fn unreachable_message(l: Lang) -> &'static str {
     l.pick(
         "Le serveur n'a pas répondu. Vérifiez la connexion et réessayez.",

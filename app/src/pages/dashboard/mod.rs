@@ -10,9 +10,13 @@
 mod chart_grid;
 mod figures;
 mod filter_form;
+mod form_state;
 mod kpi_grid;
 mod presets;
 mod sensor_choice;
+#[cfg(feature = "ssr")]
+mod server;
+pub mod server_fns;
 
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
@@ -20,10 +24,11 @@ use leptos_router::NavigateOptions;
 use pipeline::filter::{DashboardQuery, FilterError};
 
 use crate::i18n::{use_lang, Lang};
-use crate::server_fns::get_dashboard;
-use crate::wire::DashboardData;
+use crate::wire::{DashboardData, LoadError};
 use figures::Figures;
-use filter_form::{FilterForm, FormState};
+use filter_form::FilterForm;
+use form_state::FormState;
+use server_fns::get_dashboard;
 
 /// Quiet time after the last change before the filters apply.
 const DEBOUNCE_MS: u64 = 400;
@@ -37,15 +42,15 @@ fn read_query(q: &leptos_router::params::ParamsMap, lang: Lang) -> DashboardQuer
 }
 
 /// A failed request, in words a person understands (never the raw error).
-fn human_error(e: &ServerFnError, lang: Lang) -> String {
+fn human_error(e: LoadError, lang: Lang) -> String {
     match e {
-        ServerFnError::Request(_) => lang
+        LoadError::Unreachable => lang
             .pick(
                 "Le serveur ne répond pas. Vérifiez la connexion, puis réessayez.",
                 "The server is not answering. Check the connection, then try again.",
             )
             .into(),
-        _ => lang
+        LoadError::Unavailable | LoadError::Failed => lang
             .pick(
                 "Les chiffres n'ont pas pu être chargés. Réessayez dans un instant.",
                 "The figures could not be loaded. Try again in a moment.",
@@ -78,7 +83,7 @@ pub fn DashboardPage() -> impl IntoView {
                         Err(e) => {
                             view! {
                                 <div class="failure" role="alert" id="load-error">
-                                    <p>{human_error(&e, l)}</p>
+                                    <p>{human_error(e, l)}</p>
                                     <button type="button" id="retry" on:click=move |_| initial.refetch()>
                                         {l.pick("Réessayer", "Retry")}
                                     </button>
@@ -122,7 +127,7 @@ fn Dashboard(first: DashboardData, query: Memo<DashboardQuery>, lang: Lang) -> i
                     loaded_for.set_value(q);
                     current.set(d);
                 }
-                Err(e) => failure.set(Some(human_error(&e, lang))),
+                Err(e) => failure.set(Some(human_error(e, lang))),
             }
         });
     };

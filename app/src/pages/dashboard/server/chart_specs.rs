@@ -1,324 +1,21 @@
-//! Server side of the dashboard: figures from the warehouse (pipeline::kpi), KPI cards
-//! with their change against the comparison period, and the charts' data.
+//! The charts' specs: what each of the dashboard's six charts draws (kind, unit, title,
+//! description, x positions and series) for the figures of a period and of its comparison
+//! period. The drawing itself is `crate::charts`.
 
 use std::collections::BTreeMap;
 
-use chrono::{Datelike, Duration, NaiveDate, Weekday};
-use pipeline::calendar::{is_open_day, OPENING_HOURS};
-use pipeline::clock::HourSlot;
-use pipeline::filter as dashboard_filters;
-use pipeline::kpi::{Comparison, DashboardFigures, KpiFilter, Kpis};
-use pipeline::ledger::{Job, RunStatus};
+use chrono::{Datelike, NaiveDate, Weekday};
+use pipeline::kpi::{DashboardFigures, KpiFilter};
 
+use super::period::open_days;
 use crate::format;
 use crate::i18n::Lang;
-use crate::services::Services;
-use crate::wire::{
-    AppliedFilter, Axis, ChangeState, ChartData, ChartKind, ChartSeries, DashboardData,
-    DashboardQuery, KpiCard, Preparing, RankedStore, Unit,
-};
+use crate::wire::{Axis, ChartData, ChartKind, ChartSeries, RankedStore, Unit};
 
 /// Series drawn by default; the others wait behind the legend.
 const SHOWN_SERIES: usize = 10;
 /// Stores listed in the ranking (plus the selected one when it is further down).
 const RANKED_STORES: usize = 15;
-
-pub async fn load(services: &Services, q: DashboardQuery) -> Result<DashboardData, String> {
-    let lang = Lang::from_code(Some(&q.lang));
-    let reference = services.simulator.reference();
-    let warehouse = services.warehouse.as_ref().ok_or_else(|| {
-        lang.pick(
-            "Entrepôt de données indisponible.",
-            "Data warehouse unavailable.",
-        )
-        .to_string()
-    })?;
-    let stores = services.store_infos();
-    let range = warehouse
-        .analytics_range()
-        .await
-        .map_err(|e| e.to_string())?;
-    let now = services.clock.now();
-    let today = HourSlot::containing(now).date;
-    let (default_from, default_to) = dashboard_filters::last_complete_week(now);
-    let mut out = DashboardData {
-        filter: AppliedFilter {
-            store: q.store.filter(|s| *s != 0),
-            sensors: q.sensors.clone(),
-            from: q.from.clone().unwrap_or_else(|| default_from.to_string()),
-            to: q.to.clone().unwrap_or_else(|| default_to.to_string()),
-            h0: q.h0.unwrap_or(*OPENING_HOURS.start()),
-            h1: q.h1.unwrap_or(*OPENING_HOURS.end()),
-            compare: dashboard_filters::comparison(&q).code().to_string(),
-            previous_from: None,
-            previous_to: None,
-        },
-        stores,
-        store_sensors: Vec::new(),
-        kpis: Vec::new(),
-        charts: Vec::new(),
-        data_from: range.map(|r| r.0.to_string()),
-        data_to: range.map(|r| r.1.to_string()),
-        today: today.to_string(),
-        default_from: default_from.to_string(),
-        default_to: default_to.to_string(),
-        error: None,
-        error_field: None,
-        preparing: None,
-    };
-    if let Some(s) = out.filter.store {
-        out.store_sensors = reference
-            .sensors_of(s)
-            .iter()
-            .map(|x| x.sensor_id)
-            .collect();
-    }
-    let filter = match dashboard_filters::resolve_detailed(&q, reference, now) {
-        Ok(f) => f,
-        Err(e) => {
-            // The form keeps what the user asked for; the message points at the field.
-            out.error = Some(e.message);
-            out.error_field = Some(e.field.to_string());
-            return Ok(out);
-        }
-    };
-    let cmp_mode = dashboard_filters::comparison(&q);
-    let cmp = filter.compared(cmp_mode);
-    let (current, previous) = warehouse
-        .dashboard_with_comparison(&filter, cmp.as_ref())
-        .await
-        .map_err(|e| e.to_string())?;
-    out.filter = applied(&filter, cmp_mode, cmp.as_ref());
-    out.preparing = preparing(services, &filter, range, today).await;
-    let partial = |k: &KpiFilter| !covered(k, range);
-    let change_state = if !has_open_day(&filter) {
-        ChangeState::Closed
-    } else {
-        match &cmp {
-            None => ChangeState::None,
-            Some(c) if partial(c) || partial(&filter) => ChangeState::Partial,
-            Some(_) => ChangeState::Change,
-        }
-    };
-    out.kpis = kpi_cards(
-        &Kpis::from_totals(&current.totals),
-        previous.as_ref().map(|p| Kpis::from_totals(&p.totals)),
-        change_state,
-        lang,
-    );
-    let names: BTreeMap<u32, String> = reference
-        .stores()
-        .iter()
-        .map(|s| (s.store_id, s.city_store.clone()))
-        .collect();
-    out.charts = charts_for(
-        &filter,
-        cmp.as_ref(),
-        &current,
-        previous.as_ref(),
-        &names,
-        lang,
-    );
-    Ok(out)
-}
-
-fn applied(f: &KpiFilter, mode: Comparison, cmp: Option<&KpiFilter>) -> AppliedFilter {
-    AppliedFilter {
-        store: f.store_id,
-        sensors: f.sensor_ids.clone(),
-        from: f.from.to_string(),
-        to: f.to.to_string(),
-        h0: f.hour_from,
-        h1: f.hour_to,
-        compare: mode.code().to_string(),
-        previous_from: cmp.map(|c| c.from.to_string()),
-        previous_to: cmp.map(|c| c.to.to_string()),
-    }
-}
-
-fn open_days(f: &KpiFilter) -> impl Iterator<Item = NaiveDate> + '_ {
-    f.from
-        .iter_days()
-        .take_while(move |d| *d <= f.to)
-        .filter(|d| is_open_day(*d))
-}
-
-fn has_open_day(f: &KpiFilter) -> bool {
-    open_days(f).next().is_some()
-}
-
-/// True when every open day of the period lies within the data's range.
-fn covered(f: &KpiFilter, range: Option<(NaiveDate, NaiveDate)>) -> bool {
-    let Some((a, b)) = range else {
-        return false;
-    };
-    open_days(f).all(|d| d >= a && d <= b)
-}
-
-/// The first backfill's progress over the period, while it still lacks figures.
-async fn preparing(
-    services: &Services,
-    f: &KpiFilter,
-    range: Option<(NaiveDate, NaiveDate)>,
-    today: NaiveDate,
-) -> Option<Preparing> {
-    if covered(f, range) {
-        return None;
-    }
-    let last_due = today - Duration::days(1);
-    let to = f.to.min(last_due);
-    if f.from > to {
-        return None;
-    }
-    let w = services.warehouse.as_ref()?;
-    let states = w
-        .ledger_states(Job::Transform, &f.from.to_string(), &to.to_string())
-        .await
-        .ok()?;
-    // Only days the pipeline has planned count: it has a ledger row for them, or it has
-    // started (ledger rows exist) and written no analytics yet.
-    if states.is_empty() {
-        let started = range.is_none()
-            && w.ledger_summary()
-                .await
-                .map(|s| !s.is_empty())
-                .unwrap_or(false);
-        if !started {
-            return None;
-        }
-    }
-    let total = (to - f.from).num_days() + 1;
-    let done = states
-        .values()
-        .filter(|s| s.status == RunStatus::Done)
-        .count() as i64;
-    (done < total).then_some(Preparing {
-        days_done: done as u32,
-        days_total: total as u32,
-    })
-}
-
-fn kpi_cards(cur: &Kpis, prev: Option<Kpis>, state: ChangeState, lang: Lang) -> Vec<KpiCard> {
-    let closed = state == ChangeState::Closed;
-    let card = |id: &str,
-                label: &str,
-                value: Option<f64>,
-                previous: Option<f64>,
-                display: String,
-                fmt: &dyn Fn(f64) -> String| {
-        let change = match (state, value, previous) {
-            (ChangeState::Change, Some(v), Some(p)) if p != 0.0 => Some((v - p) / p),
-            _ => None,
-        };
-        let change_state = match state {
-            ChangeState::Change if change.is_none() => ChangeState::None,
-            s => s,
-        };
-        KpiCard {
-            id: id.to_string(),
-            label: label.to_string(),
-            value,
-            display: if closed {
-                lang.pick("fermé", "closed").to_string()
-            } else {
-                display
-            },
-            previous,
-            previous_display: previous.map(fmt).unwrap_or_default(),
-            change,
-            change_state,
-            change_display: match change_state {
-                ChangeState::Change => change
-                    .map(|c| format::change(c, lang))
-                    .unwrap_or_else(|| "—".into()),
-                ChangeState::None => "—".into(),
-                ChangeState::Partial => lang
-                    .pick("n/a — données partielles", "n/a — partial data")
-                    .into(),
-                ChangeState::Closed => lang.pick("fermé", "closed").into(),
-            },
-        }
-    };
-    let dash = || "—".to_string();
-    let int = |v: f64| format::int(v.round() as i64, lang);
-    let eur = |v: f64| format::euros(v, lang);
-    let pct = |v: f64| format::percent(v, lang);
-    // Each card: its id, its label (French, English), its figure, and how a value reads.
-    type Figure = fn(&Kpis) -> Option<f64>;
-    type Card<'f> = (
-        &'static str,
-        &'static str,
-        &'static str,
-        Figure,
-        &'f dyn Fn(f64) -> String,
-    );
-    let cards: [Card; 7] = [
-        (
-            "visitors",
-            "Visiteurs",
-            "Visitors",
-            |k| Some(k.visitors as f64),
-            &int,
-        ),
-        (
-            "active_sensors",
-            "Capteurs actifs",
-            "Active sensors",
-            |k| Some(k.active_sensors as f64),
-            &int,
-        ),
-        (
-            "transactions",
-            "Transactions",
-            "Transactions",
-            |k| Some(k.transactions as f64),
-            &int,
-        ),
-        (
-            "revenue",
-            "Chiffre d'affaires",
-            "Revenue",
-            |k| Some(k.revenue),
-            &eur,
-        ),
-        (
-            "conversion",
-            "Taux de conversion",
-            "Conversion rate",
-            |k| k.conversion,
-            &pct,
-        ),
-        (
-            "average_ticket",
-            "Panier moyen",
-            "Average ticket",
-            |k| k.average_ticket,
-            &eur,
-        ),
-        (
-            "revenue_per_visitor",
-            "CA par visiteur",
-            "Revenue per visitor",
-            |k| k.revenue_per_visitor,
-            &eur,
-        ),
-    ];
-    cards
-        .into_iter()
-        .map(|(id, fr, en, figure, fmt)| {
-            let value = figure(cur);
-            let display = value.map(fmt).unwrap_or_else(dash);
-            card(
-                id,
-                lang.pick(fr, en),
-                value,
-                prev.as_ref().and_then(figure),
-                display,
-                fmt,
-            )
-        })
-        .collect()
-}
 
 /// A series over the x positions `xs`, shown by default: `value` read at each x from the
 /// figures of the period, and (with a comparison period) from the comparison's figures
@@ -351,7 +48,10 @@ fn period_text(f: &KpiFilter, lang: Lang) -> String {
     )
 }
 
-fn charts_for(
+/// The six charts of the dashboard, in the page's order, for the figures of the period
+/// (`fig`) and of the comparison period (`prev`, read at the same positions shifted back by
+/// the comparison's offset); `names` are the stores' names.
+pub(super) fn charts_for(
     f: &KpiFilter,
     cmp: Option<&KpiFilter>,
     fig: &DashboardFigures,
@@ -689,4 +389,251 @@ fn charts_for(
     });
     out.push(ranking);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use pipeline::kpi::StoreSums;
+
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().expect("date")
+    }
+
+    fn period(store: Option<u32>, from: &str, to: &str) -> KpiFilter {
+        KpiFilter {
+            store_id: store,
+            sensor_ids: Vec::new(),
+            from: d(from),
+            to: d(to),
+            hour_from: 9,
+            hour_to: 19,
+        }
+    }
+
+    fn names() -> BTreeMap<u32, String> {
+        [(1, "Paris"), (2, "Lyon"), (3, "Lille")]
+            .into_iter()
+            .map(|(id, n)| (id, n.to_string()))
+            .collect()
+    }
+
+    /// Week of Monday 16 November 2026: Paris (1) and Lyon (2) counted on Monday, Paris on
+    /// Tuesday; Lille (3) converts best.
+    fn week_figures() -> DashboardFigures {
+        DashboardFigures {
+            daily_series: BTreeMap::from([
+                (
+                    1,
+                    BTreeMap::from([(d("2026-11-16"), 100), (d("2026-11-17"), 110)]),
+                ),
+                (2, BTreeMap::from([(d("2026-11-16"), 50)])),
+            ]),
+            series_of: 2,
+            by_date_hour: BTreeMap::from([
+                ((d("2026-11-16"), 9), StoreSums::from_row(100, 20, 200_000)),
+                ((d("2026-11-16"), 10), StoreSums::from_row(50, 5, 50_000)),
+                ((d("2026-11-17"), 9), StoreSums::from_row(110, 11, 110_000)),
+            ]),
+            by_store: BTreeMap::from([
+                (1, StoreSums::from_row(210, 31, 310_000)),
+                (2, StoreSums::from_row(50, 5, 50_000)),
+                (3, StoreSums::from_row(10, 2, 5_000)),
+            ]),
+            ..Default::default()
+        }
+    }
+
+    /// The week before: Paris on Monday 9.
+    fn previous_figures() -> DashboardFigures {
+        DashboardFigures {
+            daily_series: BTreeMap::from([(1, BTreeMap::from([(d("2026-11-09"), 90)]))]),
+            series_of: 1,
+            by_date_hour: BTreeMap::from([(
+                (d("2026-11-09"), 9),
+                StoreSums::from_row(90, 9, 90_000),
+            )]),
+            ..Default::default()
+        }
+    }
+
+    fn chart<'c>(charts: &'c [ChartData], id: &str) -> &'c ChartData {
+        charts.iter().find(|c| c.id == id).expect(id)
+    }
+
+    #[test]
+    fn a_week_of_all_stores_gives_six_charts_over_its_open_days() {
+        let f = period(None, "2026-11-16", "2026-11-22");
+        let cmp = period(None, "2026-11-09", "2026-11-15");
+        let (fig, prev) = (week_figures(), previous_figures());
+        let charts = charts_for(&f, Some(&cmp), &fig, Some(&prev), &names(), Lang::Fr);
+        let ids: Vec<&str> = charts.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "visitors",
+                "revenue_hour",
+                "conversion_day",
+                "conversion_hour",
+                "heatmap",
+                "ranking"
+            ]
+        );
+        let open_days: Vec<NaiveDate> = (16..=20).map(|n| d(&format!("2026-11-{n}"))).collect();
+
+        // Visitors per store and day, the comparison read a week earlier.
+        let v = chart(&charts, "visitors");
+        assert_eq!((v.kind, v.unit), (ChartKind::Lines, Unit::Count));
+        assert_eq!(v.title, "Visiteurs par magasin et par jour");
+        assert_eq!(v.axis, Axis::Days(open_days.clone()));
+        assert_eq!(
+            v.previous_label.as_deref(),
+            Some("Période de comparaison : 09/11/2026 → 15/11/2026")
+        );
+        let keys: Vec<(&str, &str)> = v
+            .series
+            .iter()
+            .map(|s| (s.key.as_str(), s.label.as_str()))
+            .collect();
+        assert_eq!(keys, [("1", "Paris"), ("2", "Lyon")]);
+        assert_eq!(
+            v.series[0].values,
+            [Some(100.0), Some(110.0), None, None, None]
+        );
+        assert_eq!(v.series[0].previous, [Some(90.0), None, None, None, None]);
+        assert!(v.series[1].previous.is_empty(), "Lyon had no series before");
+        assert!(v.series.iter().all(|s| s.visible && !s.highlight));
+
+        // Revenue per opening hour, in euros; the comparison at the same hours.
+        let r = chart(&charts, "revenue_hour");
+        assert_eq!((r.kind, r.unit), (ChartKind::Bars, Unit::Euros));
+        assert_eq!(r.axis, Axis::Hours { first: 9, last: 19 });
+        assert_eq!(r.series.len(), 1);
+        assert_eq!(r.series[0].values.len(), 11);
+        assert_eq!(&r.series[0].values[..3], [Some(3100.0), Some(500.0), None]);
+        assert_eq!(&r.series[0].previous[..2], [Some(900.0), None]);
+
+        // Conversion per day: Σ transactions / Σ visitors of the day, never a mean.
+        let c = chart(&charts, "conversion_day");
+        assert_eq!((c.kind, c.unit), (ChartKind::Lines, Unit::Ratio));
+        assert_eq!(c.axis, Axis::Days(open_days));
+        assert_eq!(
+            &c.series[0].values[..3],
+            [Some(25.0 / 150.0), Some(0.1), None]
+        );
+        assert_eq!(c.series[0].previous[0], Some(0.1));
+
+        // Weekday × hour: Monday to Friday, no comparison.
+        let h = chart(&charts, "heatmap");
+        assert_eq!(h.kind, ChartKind::Heatmap);
+        assert_eq!(h.previous_label, None);
+        let rows: Vec<&str> = h.series.iter().map(|s| s.label.as_str()).collect();
+        assert_eq!(rows, ["lundi", "mardi", "mercredi", "jeudi", "vendredi"]);
+        assert_eq!(&h.series[0].values[..2], [Some(100.0), Some(50.0)]);
+        assert_eq!(&h.series[1].values[..2], [Some(110.0), None]);
+        assert!(h.series.iter().all(|s| s.previous.is_empty()));
+
+        // Stores by conversion, best first; nothing highlighted for all stores.
+        let k = chart(&charts, "ranking");
+        assert_eq!(k.kind, ChartKind::Ranking);
+        assert_eq!(k.title, "Magasins classés par taux de conversion");
+        let Axis::Stores(stores) = &k.axis else {
+            panic!("ranking axis: {:?}", k.axis)
+        };
+        let order: Vec<(u32, u32, &str)> = stores
+            .iter()
+            .map(|s| (s.rank, s.store_id, s.name.as_str()))
+            .collect();
+        assert_eq!(order, [(1, 3, "Lille"), (2, 1, "Paris"), (3, 2, "Lyon")]);
+        assert_eq!(
+            k.series[0].values,
+            [Some(0.2), Some(31.0 / 210.0), Some(0.1)]
+        );
+        assert_eq!(k.highlight_x, None);
+    }
+
+    #[test]
+    fn one_store_and_one_day_gives_sensors_per_hour() {
+        let f = period(Some(2), "2026-11-16", "2026-11-16");
+        let fig = DashboardFigures {
+            hourly_series: BTreeMap::from([(4, BTreeMap::from([(9, 7), (10, 8)]))]),
+            ..week_figures()
+        };
+        let charts = charts_for(&f, None, &fig, None, &names(), Lang::Fr);
+        let v = chart(&charts, "visitors");
+        assert_eq!(v.title, "Visiteurs par capteur et par heure");
+        assert_eq!(v.axis, Axis::Hours { first: 9, last: 19 });
+        assert_eq!(v.previous_label, None);
+        assert_eq!(v.series.len(), 1);
+        assert_eq!(
+            (v.series[0].key.as_str(), v.series[0].label.as_str()),
+            ("4", "Capteur 4")
+        );
+        assert_eq!(&v.series[0].values[..3], [Some(7.0), Some(8.0), None]);
+        assert!(v.series[0].previous.is_empty());
+        // The selected store is highlighted in the ranking (Lyon ranks third).
+        assert_eq!(chart(&charts, "ranking").highlight_x, Some(2));
+
+        let en = charts_for(&f, None, &fig, None, &names(), Lang::En);
+        assert_eq!(chart(&en, "visitors").title, "Visitors per sensor per hour");
+        assert_eq!(chart(&en, "visitors").series[0].label, "Sensor 4");
+    }
+
+    #[test]
+    fn many_stores_draw_ten_series_and_rank_fifteen_plus_the_selected_one() {
+        let f = period(Some(17), "2026-11-16", "2026-11-20");
+        let ids = 1..=17u32;
+        let fig = DashboardFigures {
+            // The busiest twelve of 40 stores with data (the query caps the series).
+            daily_series: (1..=12)
+                .map(|id| (id, BTreeMap::from([(d("2026-11-16"), 100 - id as i64)])))
+                .collect(),
+            series_of: 40,
+            // Store `id` converts (30 - id) %: store 17 ranks last.
+            by_store: ids
+                .clone()
+                .map(|id| (id, StoreSums::from_row(100, 30 - id as i64, 1_000)))
+                .collect(),
+            ..Default::default()
+        };
+        let names: BTreeMap<u32, String> = ids.map(|id| (id, format!("Magasin {id}"))).collect();
+        let charts = charts_for(&f, None, &fig, None, &names, Lang::Fr);
+
+        let v = chart(&charts, "visitors");
+        assert_eq!(v.series.len(), 12);
+        let visible = v.series.iter().filter(|s| s.visible).count();
+        assert_eq!(visible, 10);
+        assert!(!v.series[10].visible && !v.series[11].visible);
+        // For all stores, the title says the series are the busiest of more.
+        let all = charts_for(
+            &period(None, "2026-11-16", "2026-11-20"),
+            None,
+            &fig,
+            None,
+            &names,
+            Lang::Fr,
+        );
+        assert_eq!(
+            chart(&all, "visitors").title,
+            "Visiteurs par magasin et par jour (les 12 plus fréquentés sur 40)"
+        );
+        assert_eq!(chart(&all, "visitors").series[0].label, "Magasin 1");
+
+        let k = chart(&charts, "ranking");
+        assert_eq!(
+            k.title,
+            "Magasins classés par taux de conversion (15 premiers sur 17)"
+        );
+        let Axis::Stores(stores) = &k.axis else {
+            panic!("ranking axis: {:?}", k.axis)
+        };
+        assert_eq!(stores.len(), 16);
+        assert_eq!((stores[0].rank, stores[0].store_id), (1, 1));
+        assert_eq!((stores[14].rank, stores[14].store_id), (15, 15));
+        // The selected store, 17th, is listed after the fifteen and highlighted.
+        assert_eq!((stores[15].rank, stores[15].store_id), (17, 17));
+        assert_eq!(k.highlight_x, Some(15));
+        assert_eq!(k.series[0].values.len(), 16);
+    }
 }

@@ -11,11 +11,9 @@ use pipeline::ledger::{
     due_partitions, transform_due_at, Job, LedgerEntry, LedgerStates, Partition, PartitionState,
     RunStatus,
 };
-use pipeline::WarehouseError;
 
-use crate::pipeline_page::{CellState, PartitionGrid, PipelineView, QualityRow, MISSING_LISTED};
-use crate::services::Services;
-use crate::wire::RunRow;
+use crate::services::{unavailable, Services};
+use crate::wire::{CellState, LoadError, PartitionGrid, PipelineView, QualityRow, RunRow};
 
 /// Days shown in the grid and checked for missing partitions.
 pub const CHECK_DAYS: i64 = 14;
@@ -23,6 +21,8 @@ pub const CHECK_DAYS: i64 = 14;
 const RECENT_RUNS: i64 = 40;
 /// Failure groups listed.
 const FAILURE_GROUPS: i64 = 20;
+/// Missing partitions listed by name; the rest is counted.
+const MISSING_LISTED: usize = 40;
 
 fn paris(t: DateTime<Utc>, fmt: &str) -> String {
     t.with_timezone(&pipeline::PARIS).format(fmt).to_string()
@@ -162,12 +162,12 @@ pub fn quality_rows(figures: Vec<(NaiveDate, String, String, i64)>) -> Vec<Quali
     by_day.into_values().rev().collect()
 }
 
-pub async fn load_view(services: &Services) -> Result<PipelineView, String> {
-    let w = services.warehouse.as_ref().ok_or("no warehouse")?;
-    let e = |e: WarehouseError| {
-        tracing::error!(error = %e, "pipeline page: warehouse query failed");
-        e.to_string()
-    };
+/// The page's name in the server's log.
+const PAGE: &str = "pipeline";
+
+pub async fn load_view(services: &Services) -> Result<PipelineView, LoadError> {
+    let w = services.warehouse_for(PAGE)?;
+    let e = unavailable(PAGE);
     let now = services.clock.now();
     let to = HourSlot::latest_available(now).date;
     let from = to - Duration::days(CHECK_DAYS - 1);

@@ -1,0 +1,13 @@
+//! The dashboard's server function.
+
+use leptos::prelude::*;
+use pipeline::filter::DashboardQuery;
+
+use crate::wire::{DashboardData, LoadError};
+
+/// The dashboard for the filters in the URL. JSON input: the query holds a list.
+#[server(endpoint = "dashboard", input = leptos::server_fn::codec::Json)]
+pub async fn get_dashboard(query: DashboardQuery) -> Result<DashboardData, LoadError> {
+    let services = expect_context::<crate::services::Services>();
+    super::server::load(&services, query).await
+}
