@@ -405,6 +405,7 @@ mod tests {
         KpiFilter {
             store_id: store,
             sensor_ids: Vec::new(),
+            within_stores: None,
             from: d(from),
             to: d(to),
             hour_from: 9,

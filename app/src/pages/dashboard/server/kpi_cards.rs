@@ -172,6 +172,7 @@ mod tests {
         KpiFilter {
             store_id: None,
             sensor_ids: Vec::new(),
+            within_stores: None,
             from: d(from),
             to: d(to),
             hour_from: 9,
