@@ -117,18 +117,22 @@ impl PeriodCompleteness {
             let active = per_job.iter().any(|j| j.running_fresh > 0 || j.recent);
             out.active |= active;
             let hours_done = per_job[0].done >= hours_due && per_job[1].done >= hours_due;
+            // A run at work on the day (ledger) comes first; then what the ledger holds
+            // (a failure, a day not over); a run of this process that will reach the day;
+            // and only then what nothing will fetch by itself.
+            let not_yet = (!transform_due && hours_done) || date > latest.date;
             let state = if transform_due && hours_done && per_job[2].done >= 1 {
                 DayState::Complete
-            } else if active || running(date) {
+            } else if active {
                 DayState::Preparing
             } else if per_job.iter().any(|j| j.failed > 0) {
                 DayState::Failed
+            } else if not_yet {
+                DayState::NotYet
+            } else if running(date) {
+                DayState::Preparing
             } else if !any_row && first_day.is_none_or(|f| date < f) {
                 DayState::NotCollected
-            } else if !transform_due && hours_done {
-                DayState::NotYet
-            } else if date > latest.date {
-                DayState::NotYet
             } else {
                 DayState::Missing
             };
@@ -390,6 +394,23 @@ mod tests {
         );
         assert_eq!(p.gaps().len(), 1);
         assert_eq!(p.gaps()[0].state, DayState::Preparing);
+        // A catch-up does not retry a failure out of attempts: a failed day stays failed.
+        let failed = [DayJobCount {
+            date: d("2024-09-04"),
+            job: Job::Transform,
+            status: RunStatus::Failed,
+            partitions: 1,
+            last_started: Some(utc("2024-10-21T07:00:00Z")),
+        }];
+        let p = PeriodCompleteness::compute(
+            d("2024-09-04"),
+            d("2024-09-04"),
+            now,
+            Some(d("2024-09-01")),
+            &failed,
+            &covering,
+        );
+        assert_eq!(p.days, vec![(d("2024-09-04"), DayState::Failed)]);
         // A run that died an hour ago leaves `running` rows: nothing prepares them.
         let later = utc("2024-10-21T09:30:00Z");
         let p = PeriodCompleteness::compute(
