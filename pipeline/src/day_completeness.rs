@@ -6,6 +6,8 @@
 //! missing. The warehouse reads the ledger in one aggregated query
 //! (`Warehouse::ledger_day_counts`); everything else here is plain computation.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 use crate::clock::HourSlot;
@@ -88,11 +90,15 @@ impl PeriodCompleteness {
     ) -> Self {
         let latest = HourSlot::latest_available(now);
         let mut out = PeriodCompleteness::default();
+        let mut by_day: HashMap<NaiveDate, Vec<&DayJobCount>> = HashMap::new();
+        for c in counts {
+            by_day.entry(c.date).or_default().push(c);
+        }
         let mut date = from;
         while date <= to {
             let mut per_job = [JobCounts::default(); 3];
             let mut any_row = false;
-            for c in counts.iter().filter(|c| c.date == date) {
+            for c in by_day.get(&date).into_iter().flatten() {
                 any_row = true;
                 let j = &mut per_job[job_index(c.job)];
                 match c.status {
