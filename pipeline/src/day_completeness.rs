@@ -94,6 +94,7 @@ impl PeriodCompleteness {
         for c in counts {
             by_day.entry(c.date).or_default().push(c);
         }
+        let mut first_active: Option<NaiveDate> = None;
         let mut date = from;
         while date <= to {
             let mut per_job = [JobCounts::default(); 3];
@@ -141,6 +142,17 @@ impl PeriodCompleteness {
                 DayState::NotCollected
             } else {
                 DayState::Missing
+            };
+            if active && first_active.is_none() {
+                first_active = Some(date);
+            }
+            // A run works through its days in order (a backfill in another process, say):
+            // the untouched days after the one it is at are ahead of it, not forgotten.
+            let state = match (state, first_active) {
+                (DayState::NotCollected | DayState::Missing, Some(a)) if !any_row && date > a => {
+                    DayState::Preparing
+                }
+                (s, _) => s,
             };
             out.days.push((date, state));
             date = match date.succ_opt() {
@@ -382,11 +394,23 @@ mod tests {
             vec![
                 DayState::Complete,
                 DayState::Preparing,
-                DayState::NotCollected,
-                DayState::NotCollected,
-                DayState::NotCollected
+                // Untouched days after the one a run is at: ahead of it.
+                DayState::Preparing,
+                DayState::Preparing,
+                DayState::Preparing
             ]
         );
+        // Untouched days before it are not.
+        let p = PeriodCompleteness::compute(
+            d("2024-08-30"),
+            d("2024-09-03"),
+            now,
+            Some(d("2024-10-07")),
+            &counts,
+            NOTHING_RUNNING,
+        );
+        assert_eq!(p.days[0], (d("2024-08-30"), DayState::NotCollected));
+        assert_eq!(p.days[4], (d("2024-09-03"), DayState::Preparing));
         assert_eq!(p.progress(), (1, 5));
         // A run known to cover the whole period (in this process) prepares its days too.
         let covering = |x: NaiveDate| x <= d("2024-09-06");
