@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use pipeline::access::StoreScope;
+use pipeline::jobs::activity::RunActivity;
 use pipeline::{Clock, Simulator, Warehouse, WarehouseError};
 
 use crate::wire::{LoadError, StoreInfo};
@@ -14,6 +15,8 @@ pub struct Services {
     pub clock: Arc<dyn Clock>,
     /// The warehouse the dashboard reads (absent in API-only tests).
     pub warehouse: Option<Warehouse>,
+    /// The runs in progress in this process, when it runs the jobs.
+    pub activity: Option<RunActivity>,
 }
 
 impl Services {
@@ -22,7 +25,14 @@ impl Services {
             simulator,
             clock,
             warehouse: None,
+            activity: None,
         }
+    }
+
+    /// The runs of the pipeline in this process (the dashboard says which days they prepare).
+    pub fn with_activity(mut self, activity: RunActivity) -> Self {
+        self.activity = Some(activity);
+        self
     }
 
     pub fn with_warehouse(mut self, warehouse: Warehouse) -> Self {

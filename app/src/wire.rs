@@ -203,11 +203,37 @@ pub struct KpiCard {
     pub change_display: String,
 }
 
-/// The first backfill's progress, while the period has no figures yet.
+/// A backfill's or catch-up's progress over the period, while one is running for it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Preparing {
+    /// Complete days of the period.
     pub days_done: u32,
+    /// Days of the period that can be complete by now.
     pub days_total: u32,
+}
+
+/// Why days of the period are not complete (see `pipeline::day_completeness::DayState`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum GapReason {
+    /// Before the pipeline's first day: only a backfill loads them.
+    NotCollected,
+    /// Not over yet, or consolidated at 03:00 the next morning.
+    NotYet,
+    /// A backfill or catch-up is working on them.
+    Preparing,
+    /// A partition failed.
+    Failed,
+    /// Partitions due that never ran.
+    Missing,
+}
+
+/// Consecutive days of the period that are not complete, for one reason.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DayGap {
+    /// `YYYY-MM-DD`, inclusive.
+    pub from: String,
+    pub to: String,
+    pub reason: GapReason,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -218,9 +244,18 @@ pub struct DashboardData {
     pub store_sensors: Vec<u32>,
     pub kpis: Vec<KpiCard>,
     pub charts: Vec<ChartData>,
-    /// First and last day with analytics data.
+    /// First and last day with analytics data (the date inputs' bounds).
     pub data_from: Option<String>,
     pub data_to: Option<String>,
+    /// First and last complete days (every partition done, open or closed): the line
+    /// under the filters.
+    pub complete_from: Option<String>,
+    pub complete_to: Option<String>,
+    /// The first day with data, named by "not collected before …".
+    pub collected_from: Option<String>,
+    /// The period's days that are not complete, by runs of one reason (empty: the
+    /// figures are whole).
+    pub gaps: Vec<DayGap>,
     /// Today in Paris and the default period (the last complete week), `YYYY-MM-DD`.
     pub today: String,
     pub default_from: String,
@@ -229,7 +264,7 @@ pub struct DashboardData {
     pub error: Option<String>,
     /// The field the problem is about (`from`, `to`, `h0`, `store`, `sensors`…).
     pub error_field: Option<String>,
-    /// Set while the pipeline is still preparing the period's figures.
+    /// Set only while a backfill or catch-up is running for days of the period.
     pub preparing: Option<Preparing>,
 }
 

@@ -27,8 +27,9 @@ test("the home page is French, hydrates, and queries the simulator", async ({ pa
   expect(api.status()).toBe(200);
   const sales = await api.json();
   await expect(page.locator("#snapshot-transactions")).toHaveText(String(sales.transactions));
+  // French money, thousands grouped (issue 27: numbers in the page's language everywhere).
   await expect(page.locator("#snapshot-revenue")).toHaveText(
-    `${sales.chiffre_affaires.toFixed(2).replace(".", ",")} €`,
+    `${Number(sales.chiffre_affaires).toLocaleString("fr-FR", { minimumFractionDigits: 2, maximumFractionDigits: 2 })} €`,
   );
   // 10 sensors in Lyon.
   await expect(page.locator(".sensor-table tbody tr")).toHaveCount(10);

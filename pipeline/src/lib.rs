@@ -31,6 +31,8 @@ pub mod cleaning;
 #[cfg(feature = "runtime")]
 pub mod clock;
 #[cfg(feature = "runtime")]
+pub mod day_completeness;
+#[cfg(feature = "runtime")]
 pub mod jobs;
 #[cfg(feature = "runtime")]
 pub mod lake;

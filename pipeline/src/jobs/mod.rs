@@ -1,6 +1,7 @@
 //! The three jobs (collect, ingest, transform), the reconciler that decides from the
 //! ledger which partitions are due, and the scheduler that wakes it.
 
+pub mod activity;
 pub mod collect;
 pub mod completeness;
 pub mod import;
@@ -17,6 +18,7 @@ use crate::lake::Lake;
 use crate::simulator::Simulator;
 use crate::source::Source;
 use crate::warehouse::Warehouse;
+use activity::RunActivity;
 
 /// Tuning of the pipeline.
 #[derive(Debug, Clone)]
@@ -57,6 +59,8 @@ pub struct Pipeline {
     pub observer: Option<Arc<dyn JobObserver>>,
     /// Set on shutdown: runs stop between partitions, leaving the ledger consistent.
     pub(crate) stop: Arc<std::sync::atomic::AtomicBool>,
+    /// The days of the runs in progress (read by the dashboard).
+    pub activity: RunActivity,
 }
 
 impl std::fmt::Debug for Pipeline {
@@ -88,6 +92,7 @@ impl Pipeline {
             leadership: Arc::new(crate::leadership::Leadership::default()),
             observer: None,
             stop: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+            activity: RunActivity::default(),
         }
     }
 

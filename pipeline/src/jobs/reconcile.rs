@@ -452,6 +452,7 @@ impl Pipeline {
         if from > to {
             return Ok(total);
         }
+        let _active = self.activity.start(from, to);
         progress(ProgressEvent::Planned {
             days: (to - from).num_days() as u64 + 1,
         });

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{Warehouse, WarehouseError};
+use crate::day_completeness::DayJobCount;
 use crate::failures::FailureGroup;
 use crate::ledger::{LedgerEntry, LedgerStates, Partition, PartitionState, START_SETTING};
 use crate::runs::{Job, RunStatus};
@@ -118,6 +119,57 @@ impl Warehouse {
             *states.of_mut(job) = self.ledger_states(job, from, to).await?;
         }
         Ok(states)
+    }
+
+    /// The ledger of the days `from..=to` in one aggregated query (an index range per
+    /// job): per day, job and status, how many partitions and when the latest started.
+    /// What [`crate::day_completeness::PeriodCompleteness`] reads.
+    pub async fn ledger_day_counts(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<DayJobCount>, WarehouseError> {
+        // Hour keys (`2024-10-14T09`) and day keys (`2024-10-14`) of the days both lie
+        // between `from` and `toT23`; their first ten characters are the day.
+        let sql = "SELECT substr(partition, 1, 10), job, status, COUNT(*), MAX(started_at) \
+                   FROM job_ledger WHERE job IN ('collect', 'ingest', 'transform') \
+                   AND partition >= $1 AND partition <= $2 \
+                   GROUP BY substr(partition, 1, 10), job, status";
+        let lo = from.to_string();
+        let hi = format!("{to}T23");
+        type R = (String, String, String, i64, Option<DateTime<Utc>>);
+        let rows: Vec<R> = per_backend!(self, sql, |q, p| sqlx::query_as(q)
+            .bind(&lo)
+            .bind(&hi)
+            .fetch_all(p)
+            .await?);
+        Ok(rows
+            .into_iter()
+            .filter_map(|(day, job, status, n, last_started)| {
+                Some(DayJobCount {
+                    date: day.parse().ok()?,
+                    job: Job::from_key(&job)?,
+                    status: RunStatus::from_key(&status),
+                    partitions: u32::try_from(n).unwrap_or(u32::MAX),
+                    last_started,
+                })
+            })
+            .collect())
+    }
+
+    /// The first and last days whose transform is done: the data's complete range (a
+    /// day's transform runs once its hours are in).
+    pub async fn ledger_complete_range(
+        &self,
+    ) -> Result<Option<(NaiveDate, NaiveDate)>, WarehouseError> {
+        let sql = "SELECT MIN(partition), MAX(partition) FROM job_ledger \
+                   WHERE job = 'transform' AND status = 'done'";
+        let row: (Option<String>, Option<String>) =
+            per_backend!(self, sql, |q, p| sqlx::query_as(q).fetch_one(p).await?);
+        Ok(match row {
+            (Some(a), Some(b)) => a.parse().ok().zip(b.parse().ok()),
+            _ => None,
+        })
     }
 
     /// The pipeline's first day: the setting written on its first run, else the day of its

@@ -8,6 +8,7 @@ mod access;
 mod azure_lake;
 mod cleaning_accuracy;
 mod dashboard_figures;
+mod day_completeness;
 mod export;
 mod foreign_reader;
 mod import;

@@ -8,7 +8,7 @@ use super::chart_grid::ChartGrid;
 use super::kpi_grid::KpiGrid;
 use crate::format;
 use crate::i18n::Lang;
-use crate::wire::DashboardData;
+use crate::wire::{DashboardData, DayGap, GapReason};
 
 /// The figures: period, notes, KPI cards and charts of one response.
 #[component]
@@ -28,26 +28,24 @@ pub(super) fn Figures(
         }
         .into_any();
     }
-    let range_note = match (&data.data_from, &data.data_to) {
+    let range_note = match (&data.complete_from, &data.complete_to) {
         (Some(a), Some(b)) => format!(
             "{} {} {} {}",
-            l.pick("Données disponibles du", "Data available from"),
+            l.pick("Données complètes du", "Complete data from"),
             format::date(a, l),
             l.pick("au", "to"),
             format::date(b, l)
         ),
         _ => l
             .pick(
-                "Aucune donnée analytique pour l'instant : le pipeline la prépare (voir la page Pipeline).",
-                "No analytics data yet: the pipeline is preparing it (see the Pipeline page).",
+                "Aucun jour complet pour l'instant (voir la page Pipeline).",
+                "No complete day yet (see the Pipeline page).",
             )
             .to_string(),
     };
-    let incomplete = data.preparing.is_none()
-        && match &data.data_to {
-            Some(last) => f.to.as_str() > last.as_str(),
-            None => true,
-        };
+    let gaps = (!data.gaps.is_empty()).then(|| {
+        view! { <PartialWarning gaps=data.gaps.clone() collected_from=data.collected_from.clone() lang=l /> }
+    });
     // Which filter these figures are for (tests wait on it while a new view loads).
     let applied_key = format!(
         "store={};sensors={};from={};to={};h0={};h1={}",
@@ -115,20 +113,130 @@ pub(super) fn Figures(
         <p class="muted period" id="period">{period_text}</p>
         <p class="muted" id="data-range">{range_note}</p>
         {preparing}
-        {incomplete
-            .then(|| {
-                view! {
-                    <p class="warning" id="incomplete">
-                        {l
-                            .pick(
-                                "Attention : la période dépasse les données disponibles, les chiffres sont partiels.",
-                                "Warning: the period goes beyond the available data; figures are partial.",
-                            )}
-                    </p>
-                }
-            })}
+        {gaps}
         <KpiGrid kpis=data.kpis applied=applied_key lang=l />
         <ChartGrid charts=data.charts has_previous show_previous drill lang=l />
     }
     .into_any()
+}
+
+/// Gaps listed at most; the rest are counted.
+const GAPS_LISTED: usize = 8;
+
+/// `mercredi 16/10/2024` / `Wednesday 2024-10-16`.
+fn long_day(iso: &str, l: Lang) -> String {
+    iso.parse::<NaiveDate>()
+        .map(|d| {
+            format!(
+                "{} {}",
+                format::weekday(d.weekday(), false, l),
+                format::date(iso, l)
+            )
+        })
+        .unwrap_or_else(|_| iso.to_string())
+}
+
+/// The warning of a period with incomplete days: which days, and why.
+#[component]
+fn PartialWarning(gaps: Vec<DayGap>, collected_from: Option<String>, lang: Lang) -> impl IntoView {
+    let l = lang;
+    let more = gaps.len().saturating_sub(GAPS_LISTED);
+    let items = gaps
+        .into_iter()
+        .take(GAPS_LISTED)
+        .map(|g| {
+            let days = if g.from == g.to {
+                long_day(&g.from, l)
+            } else {
+                format!("{} → {}", long_day(&g.from, l), long_day(&g.to, l))
+            };
+            let (key, why) = match g.reason {
+                GapReason::NotCollected => (
+                    "not-collected",
+                    match (&collected_from, l) {
+                        (Some(first), Lang::Fr) => format!(
+                            "non collectées avant le {}, premier jour du pipeline.",
+                            format::date(first, l)
+                        ),
+                        (Some(first), Lang::En) => format!(
+                            "not collected before {}, the pipeline's first day.",
+                            format::date(first, l)
+                        ),
+                        (None, _) => l
+                            .pick("non collectées : le pipeline n'a pas encore démarré.", "not collected: the pipeline has not started yet.")
+                            .to_string(),
+                    },
+                ),
+                GapReason::NotYet => (
+                    "not-yet",
+                    l.pick(
+                        "pas encore complète : une journée est consolidée à 3 h le lendemain.",
+                        "not complete yet: a day is consolidated at 03:00 the next morning.",
+                    )
+                    .to_string(),
+                ),
+                GapReason::Preparing => (
+                    "preparing",
+                    l.pick("en cours de préparation par le pipeline.", "being prepared by the pipeline.")
+                        .to_string(),
+                ),
+                GapReason::Failed => (
+                    "failed",
+                    l.pick(
+                        "une tâche du pipeline a échoué pour ce jour (voir la page Pipeline).",
+                        "a pipeline job failed for this day (see the Pipeline page).",
+                    )
+                    .to_string(),
+                ),
+                GapReason::Missing => (
+                    "missing",
+                    l.pick(
+                        "des tâches dues n'ont pas encore tourné ; le pipeline les rattrape à son prochain passage.",
+                        "jobs due have not run yet; the pipeline catches up at its next run.",
+                    )
+                    .to_string(),
+                ),
+            };
+            let command = (g.reason == GapReason::NotCollected).then(|| {
+                let cmd = format!("datamag360 backfill --from {} --to {}", g.from, g.to);
+                view! {
+                    " "
+                    {l.pick("Pour les charger, un administrateur peut lancer :", "To load them, an administrator can run:")}
+                    " "
+                    <code class="command">{cmd}</code>
+                }
+            });
+            view! {
+                <li data-reason=key>
+                    <span class="gap-days">{days}</span>
+                    {l.pick(" : ", ": ")}
+                    {why}
+                    {command}
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="warning" id="incomplete" role="note">
+            <p>
+                <strong>{l.pick("Attention : chiffres partiels.", "Warning: partial figures.")}</strong>
+                " "
+                {l.pick("Ces jours de la période ne sont pas complets :", "These days of the period are not complete:")}
+            </p>
+            <ul class="gaps">
+                {items}
+                {(more > 0)
+                    .then(|| {
+                        view! {
+                            <li class="more">
+                                {match l {
+                                    Lang::Fr => format!("… et {more} autres"),
+                                    Lang::En => format!("… and {more} more"),
+                                }}
+                            </li>
+                        }
+                    })}
+            </ul>
+        </div>
+    }
 }

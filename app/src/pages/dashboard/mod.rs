@@ -32,6 +32,8 @@ use server_fns::get_dashboard;
 
 /// Quiet time after the last change before the filters apply.
 const DEBOUNCE_MS: u64 = 400;
+/// How often the figures refresh while days of the period are being prepared.
+const POLL_MS: u64 = 3000;
 
 /// The query in the URL, in the page's language.
 fn read_query(q: &leptos_router::params::ParamsMap, lang: Lang) -> DashboardQuery {
@@ -219,6 +221,34 @@ fn Dashboard(first: DashboardData, query: Memo<DashboardQuery>, lang: Lang) -> i
         })
     };
     let retry = move |_| fetch(query.get_untracked());
+    // While a backfill or catch-up prepares days of the period, the figures refresh by
+    // themselves, quietly (no busy cue): live progress, and the note goes when it ends.
+    Effect::new(move |_| {
+        if !current.with(|d| d.preparing.is_some()) {
+            return;
+        }
+        set_timeout(
+            move || {
+                if pending.get_untracked() || dirty.get_untracked() {
+                    return; // the user's own request brings fresh figures
+                }
+                let n = seq.get_value();
+                let q = loaded_for.get_value();
+                leptos::task::spawn_local(async move {
+                    let result = get_dashboard(q).await;
+                    if seq.get_value() != n || pending.get_untracked() {
+                        return;
+                    }
+                    match result {
+                        Ok(d) => current.set(d),
+                        // Try again at the next tick.
+                        Err(_) => current.update(|_| {}),
+                    }
+                });
+            },
+            std::time::Duration::from_millis(POLL_MS),
+        );
+    });
 
     view! {
         <FilterForm form current lang form_error schedule=schedule.clone() apply=apply.clone() />

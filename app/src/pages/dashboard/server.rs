@@ -9,20 +9,20 @@ mod period;
 
 use std::collections::BTreeMap;
 
-use chrono::{Duration, NaiveDate};
+use chrono::{DateTime, NaiveDate, Utc};
 use pipeline::calendar::OPENING_HOURS;
 use pipeline::clock::HourSlot;
+use pipeline::day_completeness::{DayRange, DayState, PeriodCompleteness};
 use pipeline::filter as dashboard_filters;
 use pipeline::filter::{DashboardQuery, ScopedError};
 use pipeline::kpi::{Comparison, KpiFilter, Kpis};
-use pipeline::runs::{Job, RunStatus};
+use pipeline::Warehouse;
 
 use crate::i18n::Lang;
 use crate::services::{unavailable, Services};
-use crate::wire::{AppliedFilter, DashboardData, LoadError, Preparing};
+use crate::wire::{AppliedFilter, DashboardData, DayGap, GapReason, LoadError, Preparing};
 use chart_specs::charts_for;
 use kpi_cards::{change_state, kpi_cards};
-use period::covered;
 
 /// The page's name in the server's log.
 const PAGE: &str = "dashboard";
@@ -61,6 +61,10 @@ pub async fn load(services: &Services, q: DashboardQuery) -> Result<DashboardDat
         charts: Vec::new(),
         data_from: range.map(|r| r.0.to_string()),
         data_to: range.map(|r| r.1.to_string()),
+        complete_from: None,
+        complete_to: None,
+        collected_from: None,
+        gaps: Vec::new(),
         today: today.to_string(),
         default_from: default_from.to_string(),
         default_to: default_to.to_string(),
@@ -102,7 +106,18 @@ pub async fn load(services: &Services, q: DashboardQuery) -> Result<DashboardDat
         .await
         .map_err(unavailable(PAGE))?;
     out.filter = applied(&filter, cmp_mode, cmp.as_ref());
-    out.preparing = preparing(services, &filter, range, today).await;
+    let days = completeness(services, warehouse, &filter, now).await?;
+    out.complete_from = days.complete_range.map(|r| r.0.to_string());
+    out.complete_to = days.complete_range.map(|r| r.1.to_string());
+    out.collected_from = days.collected_from.map(|d| d.to_string());
+    out.gaps = days.period.gaps().into_iter().map(gap).collect();
+    out.preparing = days.period.is_preparing().then(|| {
+        let (days_done, days_total) = days.period.progress();
+        Preparing {
+            days_done,
+            days_total,
+        }
+    });
     out.kpis = kpi_cards(
         &Kpis::from_totals(&current.totals),
         previous.as_ref().map(|p| Kpis::from_totals(&p.totals)),
@@ -139,42 +154,54 @@ fn applied(f: &KpiFilter, mode: Comparison, cmp: Option<&KpiFilter>) -> AppliedF
     }
 }
 
-/// The first backfill's progress over the period, while it still lacks figures.
-async fn preparing(
+/// What the ledger says of the period's days, and of the data as a whole.
+struct Completeness {
+    period: PeriodCompleteness,
+    /// First and last complete days.
+    complete_range: Option<(NaiveDate, NaiveDate)>,
+    /// The first day with data: the pipeline's first day, or an earlier backfilled one.
+    collected_from: Option<NaiveDate>,
+}
+
+/// The period's days from the ledger: one aggregated query over the period, plus the
+/// pipeline's first day and the complete range (index probes). Days a run in this process
+/// covers count as being prepared even before the run reaches them.
+async fn completeness(
     services: &Services,
+    w: &Warehouse,
     f: &KpiFilter,
-    range: Option<(NaiveDate, NaiveDate)>,
-    today: NaiveDate,
-) -> Option<Preparing> {
-    if covered(f, range) {
-        return None;
-    }
-    let last_due = today - Duration::days(1);
-    let to = f.to.min(last_due);
-    if f.from > to {
-        return None;
-    }
-    let w = services.warehouse.as_ref()?;
-    let states = w.ledger_states(Job::Transform, f.from, to).await.ok()?;
-    // Only days the pipeline has planned count: it has a ledger row for them, or it has
-    // started (ledger rows exist) and written no analytics yet.
-    if states.is_empty() {
-        let started = range.is_none()
-            && w.ledger_summary()
-                .await
-                .map(|s| !s.is_empty())
-                .unwrap_or(false);
-        if !started {
-            return None;
-        }
-    }
-    let total = (to - f.from).num_days() + 1;
-    let done = states
-        .values()
-        .filter(|s| s.status == RunStatus::Done)
-        .count() as i64;
-    (done < total).then_some(Preparing {
-        days_done: done as u32,
-        days_total: total as u32,
+    now: DateTime<Utc>,
+) -> Result<Completeness, LoadError> {
+    let counts = w
+        .ledger_day_counts(f.from, f.to)
+        .await
+        .map_err(unavailable(PAGE))?;
+    let first_day = w.pipeline_first_day().await.map_err(unavailable(PAGE))?;
+    let complete_range = w.ledger_complete_range().await.map_err(unavailable(PAGE))?;
+    let activity = services.activity.clone();
+    let running = move |d: NaiveDate| activity.as_ref().is_some_and(|a| a.covers(d));
+    let period = PeriodCompleteness::compute(f.from, f.to, now, first_day, &counts, &running);
+    let collected_from = match (first_day, complete_range) {
+        (Some(a), Some((b, _))) => Some(a.min(b)),
+        (a, r) => a.or(r.map(|r| r.0)),
+    };
+    Ok(Completeness {
+        period,
+        complete_range,
+        collected_from,
     })
+}
+
+fn gap(r: DayRange) -> DayGap {
+    DayGap {
+        from: r.from.to_string(),
+        to: r.to.to_string(),
+        reason: match r.state {
+            DayState::NotCollected => GapReason::NotCollected,
+            DayState::NotYet => GapReason::NotYet,
+            DayState::Preparing => GapReason::Preparing,
+            DayState::Failed => GapReason::Failed,
+            DayState::Missing | DayState::Complete => GapReason::Missing,
+        },
+    }
 }

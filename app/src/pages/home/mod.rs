@@ -6,6 +6,7 @@ pub mod server_fns;
 
 use leptos::prelude::*;
 
+use crate::format;
 use crate::i18n::{use_lang, Lang};
 use crate::wire::{HomeData, HourSnapshot};
 use server_fns::{get_home_data, get_simulator_hour};
@@ -180,20 +181,25 @@ fn SnapshotView(snapshot: HourSnapshot, lang: Memo<Lang>) -> impl IntoView {
         .iter()
         .filter(|s| s.visiteurs.is_none())
         .count();
-    let ca = snapshot
-        .chiffre_affaires
-        .map(|v| format!("{v:.2} €").replace('.', ","))
-        .unwrap_or_default();
+    // Numbers in the page's language: `13 217,89 €` / `€13,217.89`.
+    let revenue = snapshot.chiffre_affaires;
+    let ca = Signal::derive(move || {
+        revenue
+            .map(|v| format::euros(v, lang.get()))
+            .unwrap_or_default()
+    });
+    let transactions = snapshot.transactions.unwrap_or(0);
+    let missing = missing as i64;
     view! {
         <div id="snapshot">
             <p class="snapshot-title">
                 {format!("{} — {} {}", snapshot.city_store, snapshot.date, snapshot.heure)}
             </p>
             <dl class="kpis">
-                <SnapshotFigure lang fr="Visiteurs (capteurs)" en="Visitors (sensors)" id="snapshot-visitors" value=total.to_string() />
-                <SnapshotFigure lang fr="Transactions" en="Transactions" id="snapshot-transactions" value=snapshot.transactions.unwrap_or(0).to_string() />
+                <SnapshotFigure lang fr="Visiteurs (capteurs)" en="Visitors (sensors)" id="snapshot-visitors" value=Signal::derive(move || format::int(total, lang.get())) />
+                <SnapshotFigure lang fr="Transactions" en="Transactions" id="snapshot-transactions" value=Signal::derive(move || format::int(transactions, lang.get())) />
                 <SnapshotFigure lang fr="Chiffre d'affaires" en="Revenue" id="snapshot-revenue" value=ca />
-                <SnapshotFigure lang fr="Relevés manquants" en="Missing readings" value=missing.to_string() />
+                <SnapshotFigure lang fr="Relevés manquants" en="Missing readings" value=Signal::derive(move || format::int(missing, lang.get())) />
             </dl>
             <table class="sensor-table">
                 <thead>
@@ -207,7 +213,11 @@ fn SnapshotView(snapshot: HourSnapshot, lang: Memo<Lang>) -> impl IntoView {
                         .sensors
                         .into_iter()
                         .map(|s| {
-                            let value = s.visiteurs.map(|v| v.to_string()).unwrap_or_else(|| "—".into());
+                            let v = s.visiteurs;
+                            let value = move || {
+                                v.map(|v| format::int(v, lang.get()))
+                                    .unwrap_or_else(|| "—".into())
+                            };
                             view! {
                                 <tr>
                                     <td>{s.sensor_id}</td>
@@ -232,7 +242,7 @@ fn SnapshotFigure(
     /// The value's element id (for the end-to-end tests), if it has one.
     #[prop(optional)]
     id: Option<&'static str>,
-    value: String,
+    value: Signal<String>,
 ) -> impl IntoView {
     view! {
         <div>
