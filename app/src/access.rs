@@ -66,19 +66,30 @@ pub async fn get_access() -> Result<AccessInfo, LoadError> {
 pub fn AccountLine(lang: Memo<crate::i18n::Lang>, rel: &'static str) -> impl IntoView {
     let rel = (!rel.is_empty()).then_some(rel);
     let access = Resource::new(|| (), |_| get_access());
-    let with_lang = move |path: &'static str| {
-        move || match lang.get() {
-            crate::i18n::Lang::Fr => path.to_string(),
-            crate::i18n::Lang::En => format!("{path}?lang=en"),
-        }
-    };
     view! {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 let visitor = access.await.map(|a| a.visitor).unwrap_or(Visitor::Anonymous);
-                account_line(visitor, lang, rel, with_lang("/login"), with_lang("/account"))
+                account_line(
+                    visitor,
+                    lang,
+                    rel,
+                    with_lang_path(lang, "/login"),
+                    with_lang_path(lang, "/account"),
+                )
             })}
         </Suspense>
+    }
+}
+
+/// `path`, in the page's language.
+fn with_lang_path(
+    lang: Memo<crate::i18n::Lang>,
+    path: &'static str,
+) -> impl Fn() -> String + Send + Sync + Copy + 'static {
+    move || match lang.get() {
+        crate::i18n::Lang::Fr => path.to_string(),
+        crate::i18n::Lang::En => format!("{path}?lang=en"),
     }
 }
 
@@ -95,8 +106,12 @@ fn account_line(
         Visitor::Known(v) => match (v.mode, v.name.clone()) {
             (AccessMode::SignedIn | AccessMode::Token, Some(name)) => {
                 let role = v.role;
+                let users = with_lang_path(lang, "/users");
                 view! {
                     <div class="account" id="account-line">
+                        {(role == pipeline::access::Role::Admin).then(|| view! {
+                            <a href=users rel=rel id="users-link">{move || l().pick("Utilisateurs", "Users")}</a>
+                        })}
                         <a href=account rel=rel class="account-name" data-role=role.code()>
                             {name}
                             <span class="muted role">"· " {move || role.label(l())}</span>

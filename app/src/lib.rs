@@ -72,6 +72,7 @@ pub fn App() -> impl IntoView {
                 <Route path=StaticSegment("login") view=pages::login::LoginPage ssr=SsrMode::Async />
                 <Route path=StaticSegment("setup") view=pages::login::SetupPage ssr=SsrMode::Async />
                 <Route path=StaticSegment("account") view=pages::account::AccountPage ssr=SsrMode::Async />
+                <Route path=StaticSegment("users") view=pages::users::UsersPage ssr=SsrMode::Async />
             </Routes>
         </Router>
     }

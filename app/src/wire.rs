@@ -93,6 +93,38 @@ pub struct TokenInfo {
     pub last_used: Option<String>,
 }
 
+// The users page (admins).
+
+/// An account as the users page lists it (never its password).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRow {
+    pub username: String,
+    pub role: pipeline::access::Role,
+    pub stores: Vec<u32>,
+    pub disabled: bool,
+    /// `YYYY-MM-DD` (UTC).
+    pub created: String,
+}
+
+/// One line of the audit log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditRow {
+    /// `YYYY-MM-DD HH:MM:SS` UTC.
+    pub at: String,
+    pub username: String,
+    pub address: String,
+    pub action: String,
+    pub detail: String,
+}
+
+/// What the users page shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UsersView {
+    pub users: Vec<UserRow>,
+    pub stores: Vec<StoreInfo>,
+    pub audit: Vec<AuditRow>,
+}
+
 // The home page.
 
 /// What the home page needs to draw its simulator form.

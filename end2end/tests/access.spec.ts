@@ -85,6 +85,7 @@ test.beforeAll(async () => {
     ["lea", "manager", "Paris,Lyon"],
     ["sam", "analyst", ""],
     ["locky", "analyst", ""],
+    ["ana", "admin", ""],
   ]);
   open = await start(3932, "0.0.0.0", []);
 });
@@ -293,4 +294,66 @@ test("the set-up link creates the first admin once", async ({ browser }) => {
   await expect(again.locator("#form-error")).toHaveAttribute("data-code", "link");
   await second.close();
   expect(cli(open.dir, ["user", "list"])).not.toContain("intruder");
+});
+
+for (const lang of ["fr", "en"]) {
+  test(`an admin manages accounts on /users and reads the audit log (${lang})`, async ({ page, browser }) => {
+    await page.setViewportSize({ width: 1440, height: 900 });
+    const base = `http://127.0.0.1:${main.port}`;
+    const q = lang === "en" ? "?lang=en" : "";
+    await signIn(page, base, "ana", PASSWORD, lang);
+    await page.goto(`${base}/users${q}`);
+    await expect(page.locator("main[data-hydrated='true']")).toHaveCount(1);
+    const name = `zoe${lang}`;
+    await page.locator("#new-username").fill(name);
+    await page.locator("#new-role").selectOption("manager");
+    await page.locator("#add-user .store-choice label", { hasText: "Nice" }).locator("input").check();
+    await page.locator("#new-password").fill(PASSWORD);
+    await page.locator("#add-user-submit").click();
+    await expect(page.locator("#add-user-message")).toHaveClass(/note/);
+    const row = page.locator(`li.user[data-user=${name}]`);
+    await expect(row).toBeVisible();
+    await screenshot(page, `access-users-${lang}-1440`);
+    // The new manager sees Nice only.
+    const other = await browser.newContext();
+    const zoe = await other.newPage();
+    await signIn(zoe, base, name, PASSWORD);
+    const csv = await (await zoe.request.get(`${base}/export.csv?from=${FROM}&to=${TO}`)).text();
+    expect(new Set(csv.trim().split("\n").slice(1).map((l) => l.split(",")[3]))).toEqual(new Set(["Nice"]));
+    // Disabled by the admin: their session ends at once.
+    await row.locator("input[type=checkbox]").first().check();
+    await row.locator(".save-user").click();
+    await expect(row.locator("p.note")).toBeVisible();
+    expect((await zoe.request.get(`${base}/export.csv?from=${FROM}&to=${TO}`)).status()).toBe(401);
+    await other.close();
+    // The audit log names what happened, and exports whole.
+    await page.reload();
+    await expect(page.locator("#audit-log")).toContainText("user added");
+    await expect(page.locator("#audit-log")).toContainText("user changed");
+    const audit = await (await page.request.get(`${base}/admin/audit.csv`)).text();
+    expect(audit.split("\n")[0]).toBe("at,username,address,action,detail");
+    expect(audit).toContain(`user added`);
+    expect(audit).toContain("sign-in failed");
+  });
+}
+
+test("users page and audit export at 390 px, and refused to a manager", async ({ page, browser }) => {
+  const base = `http://127.0.0.1:${main.port}`;
+  await page.setViewportSize({ width: 390, height: 844 });
+  await signIn(page, base, "ana", PASSWORD);
+  await page.goto(`${base}/users`);
+  await expect(page.locator("#users")).toBeVisible();
+  await screenshot(page, "access-users-fr-390");
+  const noScroll = await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+  expect(noScroll, "no sideways scroll at 390 px").toBe(true);
+  const other = await browser.newContext();
+  const lea = await other.newPage();
+  await signIn(lea, base, "lea", PASSWORD);
+  const r = await lea.goto(`${base}/users`);
+  expect(r?.status()).toBe(403);
+  await expect(lea.locator("#not-allowed")).toBeVisible();
+  expect((await lea.request.get(`${base}/admin/audit.csv`)).status()).toBe(403);
+  const call = await lea.request.post(`${base}/api/admin_users`, { headers: { Origin: base } });
+  expect(call.status()).toBe(403);
+  await other.close();
 });

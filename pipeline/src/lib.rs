@@ -45,6 +45,8 @@ pub mod memory;
 #[cfg(feature = "runtime")]
 pub mod parquet_codec;
 #[cfg(feature = "runtime")]
+pub mod password;
+#[cfg(feature = "runtime")]
 pub mod records;
 #[cfg(feature = "runtime")]
 pub mod redact;

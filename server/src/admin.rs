@@ -152,10 +152,57 @@ async fn backfill(
     }
 }
 
+/// `GET /admin/audit.csv`: the whole audit log, newest first (time in UTC, RFC 3339).
+async fn audit_csv(State(state): State<AdminState>) -> Response {
+    let rows = match state.pipeline.warehouse.audit_log(i64::MAX).await {
+        Ok(rows) => rows,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read the audit log");
+            return ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "warehouse_unavailable",
+                None,
+                "Entrepôt de données indisponible.".into(),
+            )
+            .into_response();
+        }
+    };
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let mut write = || -> Result<Vec<u8>, csv::Error> {
+        out.write_record(["at", "username", "address", "action", "detail"])?;
+        for r in &rows {
+            let at = chrono::DateTime::from_timestamp(r.at, 0)
+                .map(|t| t.to_rfc3339())
+                .unwrap_or_default();
+            out.write_record([at.as_str(), &r.username, &r.address, &r.action, &r.detail])?;
+        }
+        out.flush()?;
+        Ok(out.get_ref().clone())
+    };
+    match write() {
+        Ok(body) => (
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                (
+                    header::CONTENT_DISPOSITION,
+                    "attachment; filename=\"datamag360-audit.csv\"",
+                ),
+            ],
+            body,
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot write the audit CSV");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
 pub fn router(state: AdminState) -> Router {
     Router::new()
         .route("/admin/reconcile", post(reconcile))
         .route("/admin/backfill", post(backfill))
+        .route("/admin/audit.csv", axum::routing::get(audit_csv))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             require_token,

@@ -8,3 +8,4 @@ pub mod dashboard;
 pub mod home;
 pub mod login;
 pub mod pipeline;
+pub mod users;

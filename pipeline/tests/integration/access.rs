@@ -6,11 +6,10 @@ use std::collections::BTreeSet;
 
 use pipeline::access::{Forbidden, Role, StoreScope};
 use pipeline::filter::{resolve_scoped, DashboardQuery, ScopedError};
-use pipeline::kpi::{Comparison, ExportHour, KpiFilter, Totals};
+use pipeline::kpi::{Comparison, Totals};
 use pipeline::warehouse::accounts::{AccountChange, AccountError, Failures};
-use pipeline::Warehouse;
 
-use crate::common::{d, envs, utc};
+use crate::common::{d, envs, export, utc};
 
 fn query(store: Option<u32>, from: &str, to: &str) -> DashboardQuery {
     DashboardQuery {
@@ -19,20 +18,6 @@ fn query(store: Option<u32>, from: &str, to: &str) -> DashboardQuery {
         to: Some(to.into()),
         ..DashboardQuery::default()
     }
-}
-
-async fn export(wh: &Warehouse, f: &KpiFilter) -> Vec<ExportHour> {
-    let (tx, mut rx) = tokio::sync::mpsc::channel(64);
-    let reader = tokio::spawn(async move {
-        let mut rows = Vec::new();
-        while let Some(r) = rx.recv().await {
-            rows.push(r);
-        }
-        rows
-    });
-    wh.export_hours(f, &tx).await.expect("export");
-    drop(tx);
-    reader.await.expect("reader")
 }
 
 fn add(a: &mut Totals, b: &Totals) {
@@ -99,7 +84,7 @@ async fn a_managers_all_stores_are_their_stores_on_every_query_path() {
                         &w.period_totals(&c).await.expect("prev"),
                     );
                 }
-                rows_one_by_one += export(w, &one).await.len();
+                rows_one_by_one += export(w, &one).await.0.len();
             }
             let t = figures.totals;
             assert_eq!(
@@ -152,7 +137,7 @@ async fn a_managers_all_stores_are_their_stores_on_every_query_path() {
             );
             let period = w.period_totals(&all_mine).await.expect("period totals");
             assert_eq!(period.transactions, expected.transactions, "{label}");
-            let rows = export(w, &all_mine).await;
+            let (rows, _) = export(w, &all_mine).await;
             assert!(
                 rows.iter().all(|r| mine.contains(&r.store_id)),
                 "{label}: export rows of other stores"
@@ -180,7 +165,7 @@ async fn a_managers_all_stores_are_their_stores_on_every_query_path() {
         .expect("resolves");
         let f = w.dashboard_figures(&none).await.expect("figures");
         assert_eq!(f.totals, Totals::default(), "{}", env.label);
-        assert!(f.by_store.is_empty() && export(w, &none).await.is_empty());
+        assert!(f.by_store.is_empty() && export(w, &none).await.0.is_empty());
         env.close().await;
     }
 }

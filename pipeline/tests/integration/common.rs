@@ -265,3 +265,22 @@ pub fn row_text(columns: &[String]) -> String {
         .collect::<Vec<_>>()
         .join(" || ',' || ")
 }
+
+/// The export's rows of `f` and the count the query reports, read through a small channel
+/// (the query must wait for the reader).
+pub async fn export(
+    wh: &Warehouse,
+    f: &pipeline::kpi::KpiFilter,
+) -> (Vec<pipeline::kpi::ExportHour>, u64) {
+    let (tx, mut rx) = tokio::sync::mpsc::channel(4);
+    let reader = tokio::spawn(async move {
+        let mut rows = Vec::new();
+        while let Some(r) = rx.recv().await {
+            rows.push(r);
+        }
+        rows
+    });
+    let sent = wh.export_hours(f, &tx).await.expect("export query");
+    drop(tx);
+    (reader.await.expect("reader"), sent)
+}

@@ -3,9 +3,8 @@
 //! through a bounded channel (a small one here: the query must wait for the reader).
 
 use pipeline::kpi::{ExportHour, KpiFilter};
-use pipeline::Warehouse;
 
-use crate::common::{d, envs, utc};
+use crate::common::{d, envs, export, utc};
 
 fn filters() -> Vec<KpiFilter> {
     let f = |store_id, sensor_ids: Vec<u32>, from, to, h0, h1| KpiFilter {
@@ -26,20 +25,6 @@ fn filters() -> Vec<KpiFilter> {
         f(None, vec![], "2025-03-10", "2025-03-09", 9, 19),
         f(Some(1), vec![], "2025-03-03", "2025-03-09", 15, 14),
     ]
-}
-
-async fn export(wh: &Warehouse, f: &KpiFilter) -> (Vec<ExportHour>, u64) {
-    let (tx, mut rx) = tokio::sync::mpsc::channel(4);
-    let reader = tokio::spawn(async move {
-        let mut rows = Vec::new();
-        while let Some(r) = rx.recv().await {
-            rows.push(r);
-        }
-        rows
-    });
-    let sent = wh.export_hours(f, &tx).await.expect("export query");
-    drop(tx);
-    (reader.await.expect("reader"), sent)
 }
 
 #[tokio::test]

@@ -15,14 +15,13 @@ use axum::extract::{Extension, RawQuery, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
-use pipeline::access::Visitor;
+use pipeline::access::{ClientAddress, Visitor};
 use pipeline::filter::{DashboardQuery, ScopedError};
 use pipeline::kpi::ExportHour;
 use pipeline::Reference;
 use tokio::sync::mpsc;
 
 use super::error::ApiError;
-use crate::auth::ClientAddress;
 
 /// Rows in flight between the database and the response (backpressure bound).
 const CHANNEL_ROWS: usize = 1024;

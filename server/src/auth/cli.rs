@@ -13,8 +13,8 @@ use pipeline::Reference;
 
 use pipeline::secret;
 
-use super::password;
 use crate::cli::PipelineArgs;
+use pipeline::password;
 
 #[derive(Debug, Args)]
 pub struct UserArgs {

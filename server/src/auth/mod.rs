@@ -12,7 +12,6 @@
 //!   (`pipeline::filter::resolve_scoped`), not here.
 
 pub mod cli;
-pub mod password;
 pub mod routes;
 pub mod throttle;
 
@@ -25,8 +24,7 @@ use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
-pub use pipeline::access::ClientAddress;
-use pipeline::access::{AccessMode, Role, Viewer, Visitor};
+use pipeline::access::{AccessMode, ClientAddress, Role, Viewer, Visitor};
 use pipeline::{secret, Clock, Warehouse};
 
 use crate::api::error::ErrorBody;
@@ -380,7 +378,7 @@ pub fn audience(path: &str) -> Audience {
         Audience::Public
     } else if path == "/pipeline" || path.starts_with("/api/pipeline") {
         Audience::WholeChain
-    } else if path.starts_with("/admin") {
+    } else if path.starts_with("/admin") || path == "/users" || path.starts_with("/api/admin_") {
         Audience::Admins
     } else {
         Audience::Viewers
@@ -652,6 +650,8 @@ mod tests {
         assert_eq!(audience("/anything-new"), Audience::Viewers);
         assert_eq!(audience("/pipeline"), Audience::WholeChain);
         assert_eq!(audience("/admin/backfill"), Audience::Admins);
+        assert_eq!(audience("/users"), Audience::Admins);
+        assert_eq!(audience("/api/admin_user_add"), Audience::Admins);
         let manager = Visitor::Known(Viewer {
             name: Some("m".into()),
             role: Role::Manager,

@@ -8,13 +8,15 @@ use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::post;
 use axum::{Form, Router};
-use pipeline::access::{Role, Visitor};
+use pipeline::access::{ClientAddress, Role, Visitor};
 use pipeline::warehouse::accounts::{Account, AccountChange};
 use serde::Deserialize;
 
 use pipeline::secret;
 
-use super::{password, throttle, Auth, ClientAddress, COOKIE};
+use pipeline::password;
+
+use super::{throttle, Auth, COOKIE};
 
 /// The routes, with the access state.
 pub fn router(auth: Auth) -> Router {

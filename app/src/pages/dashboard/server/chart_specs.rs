@@ -395,23 +395,8 @@ pub(super) fn charts_for(
 mod tests {
     use pipeline::kpi::StoreSums;
 
+    use super::super::period::test_support::{d, period};
     use super::*;
-
-    fn d(s: &str) -> NaiveDate {
-        s.parse().expect("date")
-    }
-
-    fn period(store: Option<u32>, from: &str, to: &str) -> KpiFilter {
-        KpiFilter {
-            store_id: store,
-            sensor_ids: Vec::new(),
-            within_stores: None,
-            from: d(from),
-            to: d(to),
-            hour_from: 9,
-            hour_to: 19,
-        }
-    }
 
     fn names() -> BTreeMap<u32, String> {
         [(1, "Paris"), (2, "Lyon"), (3, "Lille")]

@@ -162,22 +162,11 @@ pub(super) fn kpi_cards(
 mod tests {
     use pipeline::kpi::Totals;
 
+    use super::super::period::test_support::d;
     use super::*;
 
-    fn d(s: &str) -> NaiveDate {
-        s.parse().expect("date")
-    }
-
     fn period(from: &str, to: &str) -> KpiFilter {
-        KpiFilter {
-            store_id: None,
-            sensor_ids: Vec::new(),
-            within_stores: None,
-            from: d(from),
-            to: d(to),
-            hour_from: 9,
-            hour_to: 19,
-        }
+        super::super::period::test_support::period(None, from, to)
     }
 
     fn kpis(visitors: i64, active_sensors: i64, transactions: i64, revenue: f64) -> Kpis {

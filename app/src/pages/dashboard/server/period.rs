@@ -24,3 +24,27 @@ pub(super) fn covered(f: &KpiFilter, range: Option<(NaiveDate, NaiveDate)>) -> b
     };
     open_days(f).all(|d| d >= a && d <= b)
 }
+
+/// Test support for the loader's parts: a day, and a filter over opening hours.
+#[cfg(test)]
+pub(super) mod test_support {
+    use chrono::NaiveDate;
+    use pipeline::kpi::KpiFilter;
+
+    pub fn d(s: &str) -> NaiveDate {
+        s.parse().expect("date")
+    }
+
+    /// `store` (or all stores) from `from` to `to`, hours 9–19, every sensor.
+    pub fn period(store: Option<u32>, from: &str, to: &str) -> KpiFilter {
+        KpiFilter {
+            store_id: store,
+            sensor_ids: Vec::new(),
+            within_stores: None,
+            from: d(from),
+            to: d(to),
+            hour_from: 9,
+            hour_to: 19,
+        }
+    }
+}

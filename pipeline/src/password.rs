@@ -1,6 +1,6 @@
 //! Password hashing: argon2id with OWASP's minimum parameters (19 MiB, 2 passes, 1 lane:
 //! the `argon2` crate's defaults), on a blocking thread (a hash takes tens of
-//! milliseconds of CPU).
+//! milliseconds of CPU). Used by the sign-in forms, the admin pages and the CLI.
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
