@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use pipeline::access::StoreScope;
 use pipeline::jobs::activity::RunActivity;
-use pipeline::{Clock, Simulator, Warehouse, WarehouseError};
+use pipeline::{Clock, Pipeline, Simulator, Warehouse, WarehouseError};
 
 use crate::wire::{LoadError, StoreInfo};
 
@@ -17,6 +17,8 @@ pub struct Services {
     pub warehouse: Option<Warehouse>,
     /// The runs in progress in this process, when it runs the jobs.
     pub activity: Option<RunActivity>,
+    /// The pipeline itself, for an admin's "load these days" (absent in API-only tests).
+    pub pipeline: Option<Pipeline>,
 }
 
 impl Services {
@@ -26,7 +28,14 @@ impl Services {
             clock,
             warehouse: None,
             activity: None,
+            pipeline: None,
         }
+    }
+
+    /// The pipeline, for the actions an admin starts from a page.
+    pub fn with_pipeline(mut self, pipeline: Pipeline) -> Self {
+        self.pipeline = Some(pipeline);
+        self
     }
 
     /// The runs of the pipeline in this process (the dashboard says which days they prepare).

@@ -298,6 +298,10 @@ pub struct DashboardData {
     pub error_field: Option<String>,
     /// Set only while a backfill or catch-up is running for days of the period.
     pub preparing: Option<Preparing>,
+    /// The person may start loading days that were never collected (an admin, on a
+    /// server that runs the pipeline).
+    #[serde(default)]
+    pub can_load_days: bool,
 }
 
 /// One store of a ranking axis.

@@ -357,3 +357,32 @@ test("users page and audit export at 390 px, and refused to a manager", async ({
   expect(call.status()).toBe(403);
   await other.close();
 });
+
+test("an admin loads days that were never collected from the dashboard; a manager has no such button", async ({ page, browser }) => {
+  const base = `http://127.0.0.1:${main.port}`;
+  const url = `${base}/dashboard?from=2025-02-24&to=${TO}&cmp=none`;
+  const other = await browser.newContext();
+  const lea = await other.newPage();
+  await signIn(lea, base, "lea", PASSWORD);
+  await lea.goto(url);
+  await expect(lea.locator("li[data-reason=not-collected]")).toBeVisible();
+  await expect(lea.locator(".load-days")).toHaveCount(0);
+  await other.close();
+  await signIn(page, base, "ana", PASSWORD);
+  await page.goto(url);
+  await expect(page.locator("main[data-hydrated='true']")).toHaveCount(1);
+  await expect(page.locator("li[data-reason=not-collected] .load-days")).toBeVisible();
+  await page.locator("li[data-reason=not-collected] .load-days").click();
+  // The days load in the background (the page says they are being prepared); once done
+  // the whole period is complete.
+  await expect(async () => {
+    await page.goto(url);
+    await expect(page.locator("#incomplete")).toHaveCount(0, { timeout: 1000 });
+  }).toPass({ timeout: 60_000 });
+  const [[visitors]] = query(
+    main.dir,
+    "SELECT SUM(nb_visiteurs) FROM analytics.visiteurs WHERE date >= ? AND date <= ?",
+    ["2025-02-24", TO],
+  );
+  expect(Number(await page.locator(".kpi[data-kpi=visitors]").getAttribute("data-value"))).toBe(visitors);
+});

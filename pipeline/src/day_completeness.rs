@@ -125,16 +125,17 @@ impl PeriodCompleteness {
             let active = per_job.iter().any(|j| j.running_fresh > 0 || j.recent);
             out.active |= active;
             let hours_done = per_job[0].done >= hours_due && per_job[1].done >= hours_due;
-            // A run at work on the day (ledger) comes first; then what the ledger holds
-            // (a failure, a day not over); a run of this process that will reach the day;
-            // and only then what nothing will fetch by itself.
+            // A failure the ledger holds comes first (a run does not retry a failure out of
+            // attempts, and a partition just marked failed may have started seconds ago);
+            // then a run at work on the day (ledger); a day not over; a run of this process
+            // that will reach the day; and only then what nothing will fetch by itself.
             let not_yet = (!transform_due && hours_done) || date > latest.date;
             let state = if transform_due && hours_done && per_job[2].done >= 1 {
                 DayState::Complete
-            } else if active {
-                DayState::Preparing
             } else if per_job.iter().any(|j| j.failed > 0) {
                 DayState::Failed
+            } else if active {
+                DayState::Preparing
             } else if not_yet {
                 DayState::NotYet
             } else if running(date) {
@@ -312,6 +313,25 @@ mod tests {
                 to: d("2024-10-16"),
                 state: DayState::Failed
             }]
+        );
+        // The same failure seconds after its start (a backfill just ran): still failed,
+        // not "being prepared" (nothing will retry a failure out of attempts).
+        for c in counts.iter_mut() {
+            c.last_started = Some(now - Duration::seconds(3));
+        }
+        let p = PeriodCompleteness::compute(
+            d("2024-10-14"),
+            d("2024-10-20"),
+            now,
+            Some(d("2024-10-14")),
+            &counts,
+            NOTHING_RUNNING,
+        );
+        assert_eq!(
+            p.gaps().iter().map(|g| g.state).collect::<Vec<_>>(),
+            vec![DayState::Failed],
+            "{:?}",
+            p.gaps()
         );
     }
 

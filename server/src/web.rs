@@ -320,7 +320,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let clock_for_auth = clock.clone();
     let services = Services::new(pipeline.simulator.clone(), clock)
         .with_warehouse(pipeline.warehouse.clone())
-        .with_activity(pipeline.activity.clone());
+        .with_activity(pipeline.activity.clone())
+        .with_pipeline(pipeline.clone());
     let mut auth = Auth::new(Some(pipeline.warehouse.clone()), clock_for_auth, args.host);
     auth.setting = args.auth;
     auth.cookie_secure = args.cookie_secure;

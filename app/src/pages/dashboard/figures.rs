@@ -44,7 +44,7 @@ pub(super) fn Figures(
             .to_string(),
     };
     let gaps = (!data.gaps.is_empty()).then(|| {
-        view! { <PartialWarning gaps=data.gaps.clone() collected_from=data.collected_from.clone() lang=l /> }
+        view! { <PartialWarning gaps=data.gaps.clone() collected_from=data.collected_from.clone() can_load=data.can_load_days lang=l /> }
     });
     // Which filter these figures are for (tests wait on it while a new view loads).
     let applied_key = format!(
@@ -138,8 +138,25 @@ fn long_day(iso: &str, l: Lang) -> String {
 
 /// The warning of a period with incomplete days: which days, and why.
 #[component]
-fn PartialWarning(gaps: Vec<DayGap>, collected_from: Option<String>, lang: Lang) -> impl IntoView {
+fn PartialWarning(
+    gaps: Vec<DayGap>,
+    collected_from: Option<String>,
+    can_load: bool,
+    lang: Lang,
+) -> impl IntoView {
     let l = lang;
+    let load = Action::new(move |(from, to): &(String, String)| {
+        super::server_fns::load_days(from.clone(), to.clone())
+    });
+    // Started: the page is drawn again by the server, which now shows the run's progress.
+    Effect::new(move |_| {
+        if let Some(Ok(None)) = load.value().get() {
+            #[cfg(feature = "hydrate")]
+            if let Some(w) = web_sys::window() {
+                let _ = w.location().reload();
+            }
+        }
+    });
     let more = gaps.len().saturating_sub(GAPS_LISTED);
     let items = gaps
         .into_iter()
@@ -199,11 +216,33 @@ fn PartialWarning(gaps: Vec<DayGap>, collected_from: Option<String>, lang: Lang)
             };
             let command = (g.reason == GapReason::NotCollected).then(|| {
                 let cmd = format!("datamag360 backfill --from {} --to {}", g.from, g.to);
+                let range = (g.from.clone(), g.to.clone());
                 view! {
                     " "
                     {l.pick("Pour les charger, un administrateur peut lancer :", "To load them, an administrator can run:")}
                     " "
                     <code class="command">{cmd}</code>
+                    {can_load.then(|| view! {
+                        " "
+                        <button
+                            type="button"
+                            class="link-button load-days"
+                            disabled=move || load.pending().get()
+                            on:click=move |_| {
+                                load.dispatch(range.clone());
+                            }
+                        >
+                            {l.pick("Charger ces jours maintenant", "Load these days now")}
+                        </button>
+                    })}
+                    {move || match load.value().get() {
+                        Some(Ok(Some(_))) | Some(Err(_)) => Some(view! {
+                            <span class="error" role="alert">
+                                {l.pick(" Le chargement n'a pas pu démarrer.", " Loading could not start.")}
+                            </span>
+                        }),
+                        _ => None,
+                    }}
                 }
             });
             view! {

@@ -71,6 +71,7 @@ pub async fn load(services: &Services, q: DashboardQuery) -> Result<DashboardDat
         error: None,
         error_field: None,
         preparing: None,
+        can_load_days: viewer.is_admin() && services.pipeline.is_some(),
     };
     // Another store is refused before anything of it is read (its sensors included).
     if let Err(f) = viewer.scope.check(out.filter.store) {
@@ -204,4 +205,61 @@ fn gap(r: DayRange) -> DayGap {
             DayState::Missing | DayState::Complete => GapReason::Missing,
         },
     }
+}
+
+/// An admin's "load these days": starts a backfill of `from..=to` in the background (the
+/// same run as `datamag360 backfill`), which the page then shows as being prepared.
+/// `Ok(Some(code))` when the range cannot be run (`range`).
+pub async fn start_load(
+    services: &Services,
+    from: String,
+    to: String,
+) -> Result<Option<String>, LoadError> {
+    let v = crate::access::viewer()?;
+    if !v.is_admin() {
+        return Err(crate::access::refuse(LoadError::NotAllowed));
+    }
+    let Some(pipeline) = services.pipeline.clone() else {
+        return Err(LoadError::Unavailable);
+    };
+    let (Ok(from), Ok(to)) = (from.parse::<NaiveDate>(), to.parse::<NaiveDate>()) else {
+        return Ok(Some("range".into()));
+    };
+    if pipeline::availability::check_range(from, to, services.clock.now()).is_err() {
+        return Ok(Some("range".into()));
+    }
+    if let Some(w) = &services.warehouse {
+        let address = leptos::prelude::use_context::<http::request::Parts>()
+            .and_then(|p| {
+                p.extensions
+                    .get::<pipeline::access::ClientAddress>()
+                    .map(|a| a.0.clone())
+            })
+            .unwrap_or_default();
+        let name = v.name.as_deref().unwrap_or("local");
+        let detail = format!("{from} → {to}");
+        if let Err(e) = w
+            .audit(
+                services.clock.now().timestamp(),
+                name,
+                &address,
+                "backfill started",
+                &detail,
+            )
+            .await
+        {
+            tracing::error!(error = %e, "cannot write the audit log");
+        }
+    }
+    tracing::info!(%from, %to, "backfill started from the dashboard");
+    leptos::task::spawn(async move {
+        let options = pipeline::jobs::reconcile::RunOptions::default();
+        match pipeline.backfill(from, to, options, &|_| {}).await {
+            Ok(summary) => tracing::info!(
+                %from, %to, failed = summary.total_failed(), "backfill from the dashboard ended"
+            ),
+            Err(e) => tracing::error!(%from, %to, error = %e, "backfill from the dashboard failed"),
+        }
+    });
+    Ok(None)
 }

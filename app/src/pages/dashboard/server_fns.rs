@@ -11,3 +11,10 @@ pub async fn get_dashboard(query: DashboardQuery) -> Result<DashboardData, LoadE
     let services = expect_context::<crate::services::Services>();
     super::server::load(&services, query).await
 }
+
+/// An admin loads days that were never collected (a backfill in the background).
+#[server(endpoint = "dashboard_load_days")]
+pub async fn load_days(from: String, to: String) -> Result<Option<String>, LoadError> {
+    let services = expect_context::<crate::services::Services>();
+    super::server::start_load(&services, from, to).await
+}
