@@ -39,6 +39,41 @@ pub fn viewer() -> Result<Viewer, LoadError> {
     }
 }
 
+/// The viewer of this request if they are an admin; anyone else gets
+/// [`LoadError::NotAllowed`] with a 403.
+#[cfg(feature = "ssr")]
+pub fn admin() -> Result<Viewer, LoadError> {
+    let v = viewer()?;
+    if !v.is_admin() {
+        return Err(refuse(LoadError::NotAllowed));
+    }
+    Ok(v)
+}
+
+/// Appends to the audit log as `who` (an account's name; "local" in the open modes), with
+/// the client's address the access gate read. A failure is logged and answered
+/// [`LoadError::Unavailable`]; callers that must not fail on it ignore the error.
+#[cfg(feature = "ssr")]
+pub async fn audit(
+    services: &crate::services::Services,
+    who: Option<&str>,
+    action: &str,
+    detail: &str,
+) -> Result<(), LoadError> {
+    let address = use_context::<http::request::Parts>()
+        .and_then(|p| {
+            p.extensions
+                .get::<pipeline::access::ClientAddress>()
+                .map(|a| a.0.clone())
+        })
+        .unwrap_or_default();
+    let w = services.warehouse_for("audit")?;
+    let now = services.clock.now().timestamp();
+    w.audit(now, who.unwrap_or("local"), &address, action, detail)
+        .await
+        .map_err(crate::services::unavailable("audit"))
+}
+
 /// A refusal with its status: 403 for a store or a role, 401 for sign-in.
 #[cfg(feature = "ssr")]
 pub fn refuse(e: LoadError) -> LoadError {
@@ -74,22 +109,11 @@ pub fn AccountLine(lang: Memo<crate::i18n::Lang>, rel: &'static str) -> impl Int
                     visitor,
                     lang,
                     rel,
-                    with_lang_path(lang, "/login"),
-                    with_lang_path(lang, "/account"),
+                    crate::i18n::localized(lang, "/login"),
+                    crate::i18n::localized(lang, "/account"),
                 )
             })}
         </Suspense>
-    }
-}
-
-/// `path`, in the page's language.
-fn with_lang_path(
-    lang: Memo<crate::i18n::Lang>,
-    path: &'static str,
-) -> impl Fn() -> String + Send + Sync + Copy + 'static {
-    move || match lang.get() {
-        crate::i18n::Lang::Fr => path.to_string(),
-        crate::i18n::Lang::En => format!("{path}?lang=en"),
     }
 }
 
@@ -106,7 +130,7 @@ fn account_line(
         Visitor::Known(v) => match (v.mode, v.name.clone()) {
             (AccessMode::SignedIn | AccessMode::Token, Some(name)) => {
                 let role = v.role;
-                let users = with_lang_path(lang, "/users");
+                let users = crate::i18n::localized(lang, "/users");
                 view! {
                     <div class="account" id="account-line">
                         {(role == pipeline::access::Role::Admin).then(|| view! {

@@ -98,6 +98,14 @@ pub fn date(iso: &str, lang: Lang) -> String {
     }
 }
 
+/// A Unix time (seconds) in UTC with a chrono `pattern` (`%Y-%m-%d`); empty when out of
+/// range.
+pub fn utc(ts: i64, pattern: &str) -> String {
+    chrono::DateTime::from_timestamp(ts, 0)
+        .map(|t| t.format(pattern).to_string())
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

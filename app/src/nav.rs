@@ -33,12 +33,7 @@ pub fn Nav(lang: Memo<Lang>, #[prop(optional)] full_reload: bool) -> impl IntoVi
     let query = use_query_map();
     let location = use_location();
     // Links keep the language; the switch keeps the page and its filters.
-    let with_lang = move |path: &'static str| {
-        move || match lang.get() {
-            Lang::Fr => path.to_string(),
-            Lang::En => format!("{path}?lang=en"),
-        }
-    };
+    let with_lang = move |path: &'static str| crate::i18n::localized(lang, path);
     let switch_to = move |target: Lang| {
         move || {
             let mut q = query.get();

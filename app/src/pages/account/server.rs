@@ -1,10 +1,10 @@
 //! The account page's loader: the signed-in person's tokens, from the warehouse.
 
-use pipeline::access::{AccessMode, ClientAddress};
+use pipeline::access::AccessMode;
 use pipeline::secret;
 use pipeline::warehouse::accounts::Account;
 
-use crate::access::{refuse, viewer};
+use crate::access::{audit, refuse, viewer};
 use crate::services::{unavailable, Services};
 use crate::wire::{LoadError, TokenInfo};
 
@@ -24,18 +24,7 @@ async fn account(services: &Services) -> Result<Account, LoadError> {
 }
 
 fn day(ts: i64) -> String {
-    chrono::DateTime::from_timestamp(ts, 0)
-        .map(|t| t.date_naive().to_string())
-        .unwrap_or_default()
-}
-
-fn address() -> String {
-    use_context_address().unwrap_or_default()
-}
-
-fn use_context_address() -> Option<String> {
-    leptos::prelude::use_context::<http::request::Parts>()
-        .and_then(|p| p.extensions.get::<ClientAddress>().map(|a| a.0.clone()))
+    crate::format::utc(ts, "%Y-%m-%d")
 }
 
 pub async fn list_tokens() -> Result<Vec<TokenInfo>, LoadError> {
@@ -77,9 +66,7 @@ pub async fn create_token(label: String, days: u32) -> Result<String, LoadError>
     w.create_token(a.id, &label, &digest, now, now + days * 86_400)
         .await
         .map_err(unavailable(PAGE))?;
-    w.audit(now, &a.username, &address(), "token created", &label)
-        .await
-        .map_err(unavailable(PAGE))?;
+    audit(&services, Some(&a.username), "token created", &label).await?;
     Ok(token)
 }
 
@@ -92,15 +79,13 @@ pub async fn revoke_token(id: i64) -> Result<(), LoadError> {
         .await
         .map_err(unavailable(PAGE))?
     {
-        w.audit(
-            now,
-            &a.username,
-            &address(),
+        audit(
+            &services,
+            Some(&a.username),
             "token revoked",
             &id.to_string(),
         )
-        .await
-        .map_err(unavailable(PAGE))?;
+        .await?;
     }
     Ok(())
 }

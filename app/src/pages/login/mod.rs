@@ -10,7 +10,8 @@ use pipeline::access::Visitor;
 use crate::access::get_access;
 use crate::i18n::{use_lang, Lang};
 
-/// What an `error` code from the form's endpoint means, in the page's language.
+/// What an `error` code of a form (sign-in, set-up, account, users) means, in the page's
+/// language.
 pub fn error_text(code: &str, wait: Option<i64>, l: Lang) -> String {
     match code {
         "invalid" => l
@@ -59,6 +60,19 @@ pub fn error_text(code: &str, wait: Option<i64>, l: Lang) -> String {
             .pick(
                 "Le mot de passe actuel est incorrect.",
                 "The current password is wrong.",
+            )
+            .into(),
+        "taken" => l
+            .pick("Cet identifiant existe déjà.", "This username already exists.")
+            .into(),
+        "unknown" => l
+            .pick("Ce compte n'existe plus.", "This account no longer exists.")
+            .into(),
+        "role" => l.pick("Rôle inconnu.", "Unknown role.").into(),
+        "self" => l
+            .pick(
+                "Vous ne pouvez pas retirer vos propres droits d'administrateur.",
+                "You cannot remove your own admin rights.",
             )
             .into(),
         _ => l

@@ -10,33 +10,9 @@ use leptos::prelude::*;
 use pipeline::access::Role;
 
 use crate::i18n::{use_lang, Lang};
+use crate::pages::login::error_text;
 use crate::wire::{LoadError, StoreInfo, UserRow, UsersView};
 use server_fns::{add_user, get_users_view, reset_password, set_user};
-
-/// What a form's error code means.
-fn form_error(code: &str, l: Lang) -> &'static str {
-    match code {
-        "taken" => l.pick(
-            "Cet identifiant existe déjà.",
-            "This username already exists.",
-        ),
-        "unknown" => l.pick("Ce compte n'existe plus.", "This account no longer exists."),
-        "username" => l.pick(
-            "Identifiant sans espace, de 64 caractères au plus.",
-            "A username without spaces, at most 64 characters.",
-        ),
-        "role" => l.pick("Rôle inconnu.", "Unknown role."),
-        "short" => l.pick(
-            "Mot de passe trop court : au moins 10 caractères.",
-            "Password too short: at least 10 characters.",
-        ),
-        "self" => l.pick(
-            "Vous ne pouvez pas retirer vos propres droits d'administrateur.",
-            "You cannot remove your own admin rights.",
-        ),
-        _ => l.pick("L'enregistrement a échoué.", "Saving failed."),
-    }
-}
 
 /// The outcome of a form: an error message, or a confirmation.
 fn outcome(
@@ -46,8 +22,12 @@ fn outcome(
 ) -> (bool, String) {
     match result {
         Ok(None) => (true, done.to_string()),
-        Ok(Some(code)) => (false, form_error(&code, l).to_string()),
-        Err(_) => (false, form_error("", l).to_string()),
+        Ok(Some(code)) => (false, error_text(&code, None, l)),
+        Err(_) => (
+            false,
+            l.pick("L'enregistrement a échoué.", "Saving failed.")
+                .to_string(),
+        ),
     }
 }
 

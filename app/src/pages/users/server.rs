@@ -1,12 +1,10 @@
 //! The users page's loader and actions, for admins only; each change is audited.
 
 use leptos::prelude::expect_context;
-use pipeline::access::{ClientAddress, Role, Viewer};
+use pipeline::access::{Role, Viewer};
 use pipeline::password::{self, PasswordError};
 use pipeline::warehouse::accounts::{AccountChange, AccountError};
-use pipeline::Warehouse;
 
-use crate::access::{refuse, viewer};
 use crate::services::{unavailable, Services};
 use crate::wire::{AuditRow, LoadError, UserRow, UsersView};
 
@@ -14,30 +12,15 @@ const PAGE: &str = "users";
 /// Audit lines shown on the page (the whole log is in the warehouse's `auth_audit`).
 const AUDIT_LINES: i64 = 200;
 
-/// The admin asking, the services and the warehouse; anyone else is refused (403).
+/// The admin asking and the services; anyone else is refused (403).
 fn admin() -> Result<(Viewer, Services), LoadError> {
-    let v = viewer()?;
-    if !v.is_admin() {
-        return Err(refuse(LoadError::NotAllowed));
-    }
-    Ok((v, expect_context::<Services>()))
+    Ok((crate::access::admin()?, expect_context::<Services>()))
 }
 
-fn when(ts: i64, format: &str) -> String {
-    chrono::DateTime::from_timestamp(ts, 0)
-        .map(|t| t.format(format).to_string())
-        .unwrap_or_default()
-}
-
-async fn audit(w: &Warehouse, services: &Services, v: &Viewer, action: &str, detail: &str) {
-    let address = leptos::prelude::use_context::<http::request::Parts>()
-        .and_then(|p| p.extensions.get::<ClientAddress>().map(|a| a.0.clone()))
-        .unwrap_or_default();
-    let name = v.name.as_deref().unwrap_or("local");
-    let now = services.clock.now().timestamp();
-    if let Err(e) = w.audit(now, name, &address, action, detail).await {
-        tracing::error!(error = %e, "cannot write the audit log");
-    }
+/// An admin's change, in the audit log (a failure to write it is logged, not fatal: the
+/// change is made).
+async fn audit(services: &Services, v: &Viewer, action: &str, detail: &str) {
+    let _ = crate::access::audit(services, v.name.as_deref(), action, detail).await;
 }
 
 pub async fn view() -> Result<UsersView, LoadError> {
@@ -53,14 +36,14 @@ pub async fn view() -> Result<UsersView, LoadError> {
                 role: a.role,
                 stores: a.stores,
                 disabled: a.disabled,
-                created: when(a.created_at, "%Y-%m-%d"),
+                created: crate::format::utc(a.created_at, "%Y-%m-%d"),
             })
             .collect(),
         stores: services.store_infos(),
         audit: audit
             .into_iter()
             .map(|e| AuditRow {
-                at: when(e.at, "%Y-%m-%d %H:%M:%S"),
+                at: crate::format::utc(e.at, "%Y-%m-%d %H:%M:%S"),
                 username: e.username,
                 address: e.address,
                 action: e.action,
@@ -130,7 +113,7 @@ pub async fn add(
         return account_error(e);
     }
     let detail = format!("{username} ({})", role.code());
-    audit(w, &services, &v, "user added", &detail).await;
+    audit(&services, &v, "user added", &detail).await;
     Ok(None)
 }
 
@@ -167,7 +150,7 @@ pub async fn set(
         role.code(),
         if disabled { ", disabled" } else { "" }
     );
-    audit(w, &services, &v, "user changed", &detail).await;
+    audit(&services, &v, "user changed", &detail).await;
     Ok(None)
 }
 
@@ -185,6 +168,6 @@ pub async fn reset(username: String, password: String) -> Result<Option<String>,
     if let Err(e) = w.update_account(&username, &change).await {
         return account_error(e);
     }
-    audit(w, &services, &v, "password reset", &username).await;
+    audit(&services, &v, "password reset", &username).await;
     Ok(None)
 }
