@@ -339,8 +339,12 @@ fn presented_token(headers: &HeaderMap, query: Option<&str>) -> Option<String> {
 /// Who a path is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Audience {
-    /// Anyone: the simulator API, its docs, health, the home and sign-in pages, the
-    /// site's files.
+    /// Anyone, and nothing there depends on who asks: the simulator API, its docs,
+    /// health, the site's files. The gate does not look up the visitor for these (the
+    /// API's hot path reads no session).
+    Anyone,
+    /// Anyone, on pages and calls that show who is asking: the home and sign-in pages,
+    /// sign-out, the header's `/api/access`, `/metrics` (its own token).
     Public,
     /// Anyone let in (each sees their own stores).
     Viewers,
@@ -352,11 +356,7 @@ pub enum Audience {
 
 /// Who may reach `path`. Anything not listed needs a viewer (deny by default).
 pub fn audience(path: &str) -> Audience {
-    const PUBLIC: [&str; 16] = [
-        "/",
-        "/login",
-        "/logout",
-        "/setup",
+    const ANYONE: [&str; 10] = [
         "/visiteurs",
         "/transactions",
         "/releves",
@@ -365,16 +365,24 @@ pub fn audience(path: &str) -> Audience {
         "/ready",
         "/redoc",
         "/favicon.svg",
-        "/metrics",
         "/api/home_data",
         "/api/simulator_hour",
+    ];
+    const PUBLIC: [&str; 6] = [
+        "/",
+        "/login",
+        "/logout",
+        "/setup",
+        "/metrics",
         "/api/access",
     ];
-    if PUBLIC.contains(&path)
+    if ANYONE.contains(&path)
         || path.starts_with("/pkg/")
         || path == "/docs"
         || path.starts_with("/docs/")
     {
+        Audience::Anyone
+    } else if PUBLIC.contains(&path) {
         Audience::Public
     } else if path == "/pipeline" || path.starts_with("/api/pipeline") {
         Audience::WholeChain
@@ -388,7 +396,7 @@ pub fn audience(path: &str) -> Audience {
 /// True when `visitor` may reach a path for `audience`.
 pub fn admits(audience: Audience, visitor: &Visitor) -> Result<(), Refusal> {
     match (audience, visitor.viewer()) {
-        (Audience::Public, _) => Ok(()),
+        (Audience::Anyone | Audience::Public, _) => Ok(()),
         (_, None) => Err(match visitor {
             Visitor::SetupNeeded => Refusal::SetupNeeded,
             _ => Refusal::SignIn,
@@ -504,6 +512,17 @@ fn refused(refusal: Refusal, lang_en: bool) -> Response {
 
 /// The access gate (an axum middleware over the whole router).
 pub async fn gate(State(auth): State<Auth>, mut request: Request, next: Next) -> Response {
+    let audience = audience(request.uri().path());
+    // Reads that do not depend on who asks go straight on (writes still meet the
+    // cross-site check below).
+    if audience == Audience::Anyone
+        && matches!(
+            *request.method(),
+            Method::GET | Method::HEAD | Method::OPTIONS
+        )
+    {
+        return next.run(request).await;
+    }
     let path = request.uri().path().to_string();
     let query = request.uri().query().map(String::from);
     let headers = request.headers().clone();
@@ -519,7 +538,6 @@ pub async fn gate(State(auth): State<Auth>, mut request: Request, next: Next) ->
         tracing::warn!(path = %path, "cross-site write refused");
         return refused(Refusal::CrossSite, lang_en);
     }
-    let audience = audience(&path);
     // An outage: nobody can be recognised. Public paths go on; the others go on as an
     // anonymous visitor only to reach the outage answer (503) of the pages' guard, and
     // otherwise get 503 here. Never open, never a figure.
@@ -527,7 +545,10 @@ pub async fn gate(State(auth): State<Auth>, mut request: Request, next: Next) ->
         Ok(v) => (v, false),
         Err(Unreachable) => (Visitor::Anonymous, true),
     };
-    if unreachable && audience != Audience::Public && !is_page(&method, &path, &headers) {
+    if unreachable
+        && !matches!(audience, Audience::Anyone | Audience::Public)
+        && !is_page(&method, &path, &headers)
+    {
         return (
             StatusCode::SERVICE_UNAVAILABLE,
             [(header::RETRY_AFTER, "5")],
@@ -642,8 +663,9 @@ mod tests {
 
     #[test]
     fn paths_are_private_unless_listed() {
-        assert_eq!(audience("/visiteurs"), Audience::Public);
-        assert_eq!(audience("/pkg/datamag360.wasm"), Audience::Public);
+        assert_eq!(audience("/visiteurs"), Audience::Anyone);
+        assert_eq!(audience("/pkg/datamag360.wasm"), Audience::Anyone);
+        assert_eq!(audience("/login"), Audience::Public);
         assert_eq!(audience("/dashboard"), Audience::Viewers);
         assert_eq!(audience("/export.csv"), Audience::Viewers);
         assert_eq!(audience("/api/dashboard"), Audience::Viewers);
