@@ -10,6 +10,7 @@
 //! compile to wasm32, so the pages use them in the browser as the server does.
 
 pub mod access;
+pub mod alerts;
 pub mod calendar;
 pub mod failures;
 pub mod filter;

@@ -1,0 +1,7 @@
+//! Alerts: what detection finds (a [`Finding`]), by which rule, how severe, and the key that
+//! makes every replica and every re-run open it once. Plain data, compiled for the browser
+//! too: the alerts page and the dashboard's markers show them.
+
+pub mod finding;
+
+pub use finding::{Finding, Rule, Severity};
