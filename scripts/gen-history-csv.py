@@ -5,7 +5,7 @@ spellings, three hour spellings, missing values. Deterministic (fixed seed).
 
     scripts/gen-history-csv.py 100 /tmp/history-100mb.csv
 
-Used to measure the streaming import's memory (BENCHMARKS.md, "Streaming import").
+Used to measure the streaming import's memory (BENCHMARKS.md, "Import").
 """
 import datetime
 import random

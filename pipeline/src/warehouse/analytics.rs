@@ -58,7 +58,7 @@ pub fn rollup(
     map.into_values().collect()
 }
 
-/// The writer's stages, at debug level (the transform's profile; see BENCHMARKS-pipeline §3).
+/// The writer's stages, at debug level (the transform's profile: BENCHMARKS.md, nightly transform).
 fn log_write_timing(
     date: NaiveDate,
     computed: std::time::Duration,
