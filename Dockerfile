@@ -13,8 +13,9 @@ ENV CARGO_TARGET_DIR=/src/target \
     DATAMAG_TOOLS=/tools \
     WANT_BROWSER=0 \
     WANT_TEST_TOOLS=0
-# Same scripts as CI: pinned tools, then the release build (server + wasm + css).
-RUN scripts/setup.sh && scripts/build.sh --release
+# Same script as CI: the pinned tools, the release server and the front end (built at once),
+# then the site (wasm-bindgen, wasm-opt, css).
+RUN scripts/build.sh --release
 
 FROM debian:trixie-slim AS runtime
 RUN apt-get update \

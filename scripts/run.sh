@@ -5,6 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
-WANT_BROWSER=0 scripts/setup.sh
-SITE="$(scripts/build.sh | tail -n 1)"
+# build.sh installs the missing tools (no browser) while it builds the server and the front end.
+SITE="$(WANT_BROWSER=0 scripts/build.sh | tail -n 1)"
 exec "$CARGO_TARGET_DIR/debug/datamag360" serve --site-root "$SITE" "$@"

@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: installs what is missing, checks formatting and
-# lints, builds once (debug), then runs the unit, integration and browser tests on that build.
+# lints, builds once (the release profile, which the image ships), then runs the unit,
+# integration and browser tests and the image smoke test on that one build.
+#
+# Why release and not debug: the smoke test must run what the image runs (the release
+# binary), and building debug for the tests besides cost a second full build; the release
+# test binaries also run the backfill-heavy tests several times faster. See BENCHMARKS,
+# "Build and CI time", for the phases and what each change bought.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 log() { printf '\033[1;32m[test]\033[0m %s\n' "$*" >&2; }
 START=$(date +%s)
-
-scripts/setup.sh
+phase() { log "$1 ($(( $(date +%s) - START )) s since start)"; }
 
 # PostgreSQL for the warehouse tests: this machine kind runs it on 127.0.0.1:5432.
 export TEST_DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
@@ -20,6 +25,14 @@ export DATAMAG_PYTHON="${DATAMAG_PYTHON:-$DATAMAG_TOOLS/py/bin/python}"
 # The Azure Blob Storage emulator (Azurite) installed by setup.sh, for the az:// lake test.
 export DATAMAG_AZURITE="${DATAMAG_AZURITE:-$DATAMAG_TOOLS/node/node_modules/.bin/azurite-blob}"
 
+# The tools (browser, npm and PyPI packages, wasm-bindgen) install while the checks and
+# lints below run: they need none of them.
+phase "tools (in the background) and the checks"
+ensure_wasm_target
+( scripts/setup.sh 2>&1 | sed -u 's/^/[tools] /' >&2 ) &
+TOOLS_PID=$!
+trap 'kill "$TOOLS_PID" 2>/dev/null || true' EXIT
+
 log "cargo fmt --check"
 cargo fmt --all --check
 
@@ -29,24 +42,32 @@ python3 scripts/check-import-cycles.py pipeline app
 log "the vendored tachys patch is applied (cargo only warns when it is not)"
 scripts/check-vendor-patch.sh
 
-log "clippy (server crates, all targets)"
+# The front end's lint runs in its own target folder (the one scripts/build.sh builds it
+# in), beside the server crates' lint: two cargo runs, no shared lock.
+phase "clippy (server crates, all targets; front end, wasm32, at the same time)"
+( cargo clippy --locked -p frontend --target wasm32-unknown-unknown \
+    --target-dir "$CARGO_TARGET_DIR/front" -- -D warnings 2>&1 | sed -u 's/^/[clippy-wasm] /' >&2 ) &
+CLIPPY_WASM_PID=$!
 cargo clippy --locked --workspace --exclude frontend --all-targets -- -D warnings
-log "clippy (front end, wasm32)"
-cargo clippy --locked -p frontend --target wasm32-unknown-unknown -- -D warnings
+wait "$CLIPPY_WASM_PID" || { log "clippy (front end) failed: see the [clippy-wasm] lines"; exit 1; }
 
-log "build (debug)"
-SITE="$(scripts/build.sh | tail -n 1)"
+phase "waiting for the tools"
+wait "$TOOLS_PID" || { log "tool set-up failed: see the [tools] lines"; exit 1; }
+trap - EXIT
 
-log "cargo test"
-cargo test --locked --workspace --exclude frontend --lib --bins --tests
+phase "build (release server and front end)"
+SITE="$(scripts/build.sh --release | tail -n 1)"
 
-log "browser tests (Playwright + Chromium against the real binary)"
+phase "cargo test (release)"
+cargo test --locked --release --workspace --exclude frontend --lib --bins --tests
+
+phase "browser tests (Playwright + Chromium against the release binary)"
 (
   cd end2end
-  DATAMAG_BIN="$CARGO_TARGET_DIR/debug/datamag360" DATAMAG_SITE_ROOT="$SITE" \
+  DATAMAG_BIN="$CARGO_TARGET_DIR/release/datamag360" DATAMAG_SITE_ROOT="$SITE" \
     ./node_modules/.bin/playwright test
 )
-log "image contents smoke test (release build, binary + site only)"
+phase "image contents smoke test (the same release build, binary + site only)"
 scripts/smoke-image.sh
 
 log "all tests passed in $(( $(date +%s) - START )) s"

@@ -47,12 +47,13 @@ pub(crate) async fn with_direct<R>(
         //    prepared statements (and rusqlite's statement cache) are finalized when
         //    `direct` drops, inside this closure, before the handle goes back to sqlx.
         // 4. The transaction stays sqlx's: `work` never commits, rolls back or begins one,
-        //    or sqlx's idea of the connection's state would be wrong. Asserted below in
-        //    debug builds: the autocommit state is the same before and after `work`.
+        //    or sqlx's idea of the connection's state would be wrong. Asserted below (in
+        //    every build: the tests run on the release profile): the autocommit state is the
+        //    same before and after `work`.
         let direct = unsafe { rusqlite::Connection::from_handle(handle.as_ptr()) }?;
         let autocommit = direct.is_autocommit();
         let result = work(&direct);
-        debug_assert_eq!(
+        assert_eq!(
             direct.is_autocommit(),
             autocommit,
             "with_direct's work committed, rolled back or began a transaction"
@@ -113,12 +114,10 @@ mod tests {
             .await
             .expect("count");
         assert_eq!(left, 0, "the direct insert was part of sqlx's transaction");
-        if cfg!(debug_assertions) {
-            let mut tx = conn.begin().await.expect("begin");
-            let committed =
-                std::panic::AssertUnwindSafe(with_direct(&mut tx, |c| c.execute_batch("COMMIT")));
-            let caught = futures::FutureExt::catch_unwind(committed).await;
-            assert!(caught.is_err(), "a commit inside the work is caught");
-        }
+        let mut tx = conn.begin().await.expect("begin");
+        let committed =
+            std::panic::AssertUnwindSafe(with_direct(&mut tx, |c| c.execute_batch("COMMIT")));
+        let caught = futures::FutureExt::catch_unwind(committed).await;
+        assert!(caught.is_err(), "a commit inside the work is caught");
     }
 }
