@@ -205,6 +205,10 @@ pub struct ServeArgs {
     )]
     pub no_scheduler: bool,
 
+    /// Single sign-on (OpenID Connect), off unless `DATAMAG_OIDC_ISSUER` is set.
+    #[command(flatten)]
+    pub sso: crate::auth::sso::SsoArgs,
+
     #[command(flatten)]
     pub pipeline: PipelineArgs,
 }
