@@ -1,4 +1,4 @@
-import { test, expect, type Page, type Browser } from "@playwright/test";
+import { test, expect, request, type Page } from "@playwright/test";
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -271,22 +271,35 @@ test("a used callback URL replayed is refused, in this browser and another", asy
   expect(n).toBeGreaterThanOrEqual(2);
 });
 
-test("a callback begun in another browser is refused (login CSRF)", async ({ page, browser }) => {
-  // The attacker begins a sign-in and stops before the callback; the victim's browser is
-  // fed the callback URL.
-  const attacker = await browser.newContext();
-  const a = await attacker.newPage();
-  let stolen = "";
-  await a.route(`${base}/auth/oidc/callback**`, async (route) => {
-    stolen = route.request().url();
-    await route.abort();
-  });
-  await ssoSignIn(a, "alice").catch(() => {});
-  await expect.poll(() => stolen).toContain("state=");
-  await attacker.close();
+/** An attacker's sign-in as `login`, begun outside the victim's browser and stopped
+ * before the callback (each redirect followed by hand): the callback URL it would use. */
+async function callbackBegunElsewhere(login: string): Promise<string> {
+  const api = await request.newContext();
+  let res = await api.get(`${base}/auth/oidc/start`, { maxRedirects: 0 });
+  let url = new URL(res.headers()["location"], base).toString();
+  for (let i = 0; i < 10 && !url.startsWith(`${base}/auth/oidc/callback`); i++) {
+    if (/^\/interaction\/[^/]+$/.test(new URL(url).pathname)) {
+      res = await api.post(url, { form: { prompt: "login", login, password: "x" }, maxRedirects: 0 });
+    } else {
+      res = await api.get(url, { maxRedirects: 0 });
+    }
+    url = new URL(res.headers()["location"], url).toString();
+  }
+  await api.dispose();
+  return url;
+}
+
+test("a callback begun in another browser is refused (login CSRF)", async ({ page }) => {
+  // The attacker begins a sign-in as themself and feeds its callback URL to the victim's
+  // browser, which has no state cookie for it.
+  const stolen = await callbackBegunElsewhere("alice");
+  expect(stolen).toContain("state=");
+  expect(stolen).toContain("code=");
   await page.goto(stolen);
   await expect(page).toHaveURL(/\/login\?error=sso_state/);
   expect((await page.request.get(`${base}/export.csv?from=${FROM}&to=${TO}`)).status()).toBe(401);
+  const [[detail]] = query("SELECT detail FROM auth_audit WHERE action = 'sign-in failed' ORDER BY id DESC LIMIT 1");
+  expect(detail).toContain("not this browser's");
 });
 
 test("cancelled at the provider (access_denied) is explained", async ({ page }) => {

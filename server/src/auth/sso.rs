@@ -438,11 +438,9 @@ async fn start(
     for scope in &sso.config().scopes {
         request = request.add_scope(scope.clone());
     }
-    if lang == "en" {
-        request = request.add_ui_locale(openidconnect::LanguageTag::new("en".into()));
-    } else {
-        request = request.add_ui_locale(openidconnect::LanguageTag::new("fr".into()));
-    }
+    // The provider's pages in the page's language, when it has it.
+    let locale = if lang == "en" { "en" } else { "fr" };
+    request = request.add_ui_locale(openidconnect::LanguageTag::new(locale.into()));
     let (url, state, nonce) = request.set_pkce_challenge(challenge).url();
     let pending = PendingSso {
         nonce: nonce.secret().clone(),
