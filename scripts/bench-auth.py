@@ -4,16 +4,20 @@
     scripts/bench-auth.py BIN [RUNS]
 
 BIN is a datamag360 binary (release for figures worth writing down). The script backfills
-two weeks into a fresh data directory, copies it, adds accounts to the copy, and serves
-both (no scheduler):
-  - "open": the copy without accounts, on loopback (local mode: no sign-in, no session read);
-  - "signed in": the copy with accounts, every request carrying a session cookie.
+a week into a fresh data directory, copies it, adds accounts to the copies, and serves
+three (no scheduler):
+  - "open": the copy without accounts, on loopback (local mode: no sign-in, no session read,
+    one COUNT(*) of accounts per request);
+  - "off": a copy with accounts served with DATAMAG_AUTH=off (the gate looks nothing up:
+    what a request cost before access existed, in the same build);
+  - "signed in": a copy with accounts, every request carrying a session cookie.
 It then measures, RUNS times each, sequentially (one request at a time, so the figures are
-latencies, not throughput):
+latencies, not throughput), the servers taking turns in blocks of RUNS/10 so that a busy
+moment of the machine falls on all of them alike:
   - POST /login (argon2id verification included), from the form to the 303;
   - POST /api/dashboard for the default week of all stores, and for a manager's two stores;
   - GET /dashboard (the server-rendered page) for the same week.
-It prints the median and p95 of each, and the difference open vs signed in.
+It prints the median and p95 of each, and the p95 that signing in adds over "off".
 """
 
 import http.client
@@ -47,11 +51,11 @@ def run(args, env, stdin=None):
                    check=True, capture_output=True, text=True)
 
 
-def serve(data):
+def serve(data, extra=None):
     port = free_port()
     proc = subprocess.Popen([BIN, "serve", "--port", str(port), "--no-scheduler"],
                             env={**os.environ, "DATAMAG_DATA_DIR": data, "RUST_LOG": "warn",
-                                 "HOST": "127.0.0.1"},
+                                 "HOST": "127.0.0.1", **(extra or {})},
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(300):
         try:
@@ -64,7 +68,7 @@ def serve(data):
     raise SystemExit("server did not start")
 
 
-def timed(port, method, path, body=None, headers=None, runs=RUNS, expect=200):
+def samples(port, method, path, body=None, headers=None, runs=RUNS, expect=200):
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     times = []
     for _ in range(runs):
@@ -75,21 +79,45 @@ def timed(port, method, path, body=None, headers=None, runs=RUNS, expect=200):
         times.append((time.perf_counter() - t) * 1000)
         if r.status != expect:
             raise SystemExit(f"{method} {path}: {r.status}, expected {expect}")
-    times.sort()
-    return statistics.median(times), times[int(len(times) * 0.95) - 1]
+    return times
+
+
+def summary(times):
+    times = sorted(times)
+    return statistics.median(times), times[max(int(len(times) * 0.95) - 1, 0)]
+
+
+def timed(port, method, path, body=None, headers=None, runs=RUNS, expect=200):
+    return summary(samples(port, method, path, body, headers, runs, expect))
+
+
+def in_turns(cases, runs=RUNS, blocks=10):
+    """Each case is (port, method, path, body, headers); they take turns, RUNS/blocks
+    requests at a time, after one warm-up block each. Returns each case's (median, p95)."""
+    per = max(runs // blocks, 1)
+    out = [[] for _ in cases]
+    for c in cases:
+        samples(*c, runs=per)
+    for _ in range(blocks):
+        for i, c in enumerate(cases):
+            out[i] += samples(*c, runs=per)
+    return [summary(t) for t in out]
 
 
 def main():
     work = tempfile.mkdtemp(prefix="bench-auth-")
     open_dir = os.path.join(work, "open")
     signed_dir = os.path.join(work, "signed")
+    off_dir = os.path.join(work, "off")
     run(["backfill", "--from", FROM, "--to", TO], {"DATAMAG_DATA_DIR": open_dir})
     shutil.copytree(open_dir, signed_dir)
     for name, role, stores in [("sam", "analyst", ""), ("lea", "manager", "Paris,Lyon")]:
         run(["user", "add", name, "--role", role, "--manages", stores, "--password-stdin"],
             {"DATAMAG_DATA_DIR": signed_dir}, PASSWORD + "\n")
+    shutil.copytree(signed_dir, off_dir)
     p_open, port_open = serve(open_dir)
     p_signed, port_signed = serve(signed_dir)
+    p_off, port_off = serve(off_dir, {"DATAMAG_AUTH": "off"})
     try:
         origin = {"Origin": f"http://127.0.0.1:{port_signed}",
                   "Content-Type": "application/x-www-form-urlencoded"}
@@ -112,25 +140,35 @@ def main():
 
         def api(port, extra):
             headers = {"Content-Type": "application/json", "Origin": f"http://127.0.0.1:{port}", **extra}
-            return timed(port, "POST", "/api/dashboard", body, headers)
+            return (port, "POST", "/api/dashboard", body, headers)
 
+        def page(port, extra):
+            return (port, "GET", f"/dashboard?from={FROM}&to={TO}", None, extra)
+
+        api_off, api_open, api_sam, api_lea = in_turns(
+            [api(port_off, {}), api(port_open, {}), api(port_signed, sam), api(port_signed, lea)])
+        page_off, page_open, page_sam = in_turns(
+            [page(port_off, {}), page(port_open, {}), page(port_signed, sam)])
         rows = [
-            ("POST /login (argon2id verify)", login, None),
-            ("POST /api/dashboard, week, all stores: open", api(port_open, {}), None),
-            ("POST /api/dashboard, week, all stores: signed in (analyst)", api(port_signed, sam), None),
-            ("POST /api/dashboard, week: signed in (manager of 2 stores)", api(port_signed, lea), None),
-            ("GET /dashboard, week: open", timed(port_open, "GET", f"/dashboard?from={FROM}&to={TO}"), None),
-            ("GET /dashboard, week: signed in (analyst)",
-             timed(port_signed, "GET", f"/dashboard?from={FROM}&to={TO}", headers=sam), None),
+            ("POST /login (argon2id verify)", login),
+            ("POST /api/dashboard, week, all stores: DATAMAG_AUTH=off", api_off),
+            ("POST /api/dashboard, week, all stores: open (local mode)", api_open),
+            ("POST /api/dashboard, week, all stores: signed in (analyst)", api_sam),
+            ("POST /api/dashboard, week: signed in (manager of 2 stores)", api_lea),
+            ("GET /dashboard, week: DATAMAG_AUTH=off", page_off),
+            ("GET /dashboard, week: open (local mode)", page_open),
+            ("GET /dashboard, week: signed in (analyst)", page_sam),
         ]
-        print(f"runs: {RUNS} sequential requests each (sign-in: {min(RUNS, 40)})")
-        for name, (median, p95), _ in rows:
+        print(f"runs: {RUNS} sequential requests each, in turns (sign-in: {min(RUNS, 40)})")
+        for name, (median, p95) in rows:
             print(f"{name:<62} median {median:7.2f} ms   p95 {p95:7.2f} ms")
-        print(f"p95 added by sign-in, API: {rows[2][1][1] - rows[1][1][1]:+.2f} ms; "
-              f"page: {rows[5][1][1] - rows[4][1][1]:+.2f} ms")
+        print(f"added by signing in over DATAMAG_AUTH=off, API: median {api_sam[0] - api_off[0]:+.2f} ms, "
+              f"p95 {api_sam[1] - api_off[1]:+.2f} ms; page: median {page_sam[0] - page_off[0]:+.2f} ms, "
+              f"p95 {page_sam[1] - page_off[1]:+.2f} ms")
     finally:
         p_open.kill()
         p_signed.kill()
+        p_off.kill()
         shutil.rmtree(work, ignore_errors=True)
 
 

@@ -92,7 +92,11 @@ pub fn refuse(e: LoadError) -> LoadError {
 /// about themselves).
 #[server(endpoint = "access")]
 pub async fn get_access() -> Result<AccessInfo, LoadError> {
-    Ok(AccessInfo { visitor: visitor() })
+    let sso = use_context::<crate::services::Services>().is_some_and(|s| s.sso);
+    Ok(AccessInfo {
+        visitor: visitor(),
+        sso,
+    })
 }
 
 /// The header's account line: who is signed in and the sign-out button, the local-mode

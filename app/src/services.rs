@@ -19,6 +19,8 @@ pub struct Services {
     pub activity: Option<RunActivity>,
     /// The pipeline itself, for an admin's "load these days" (absent in API-only tests).
     pub pipeline: Option<Pipeline>,
+    /// Single sign-on is configured: the sign-in page offers it.
+    pub sso: bool,
 }
 
 impl Services {
@@ -29,7 +31,14 @@ impl Services {
             warehouse: None,
             activity: None,
             pipeline: None,
+            sso: false,
         }
+    }
+
+    /// Whether the sign-in page offers single sign-on.
+    pub fn with_sso(mut self, sso: bool) -> Self {
+        self.sso = sso;
+        self
     }
 
     /// The pipeline, for the actions an admin starts from a page.

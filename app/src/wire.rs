@@ -79,6 +79,8 @@ pub struct StoreInfo {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AccessInfo {
     pub visitor: pipeline::access::Visitor,
+    /// Single sign-on is configured (the sign-in page shows its button).
+    pub sso: bool,
 }
 
 /// A personal token as the account page lists it (never its value).

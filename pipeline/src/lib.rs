@@ -60,6 +60,8 @@ pub mod simulator;
 #[cfg(feature = "runtime")]
 pub mod source;
 #[cfg(feature = "runtime")]
+pub mod sso_claims;
+#[cfg(feature = "runtime")]
 pub mod warehouse;
 
 #[cfg(feature = "runtime")]

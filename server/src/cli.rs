@@ -205,6 +205,11 @@ pub struct ServeArgs {
     )]
     pub no_scheduler: bool,
 
+    /// Single sign-on (OpenID Connect), off unless `DATAMAG_OIDC_ISSUER` is set (boxed: the
+    /// rarely used options keep `Command::Serve` near the other commands' size).
+    #[command(flatten)]
+    pub sso: Box<crate::auth::sso::SsoArgs>,
+
     #[command(flatten)]
     pub pipeline: PipelineArgs,
 }

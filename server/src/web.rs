@@ -115,6 +115,13 @@ pub fn build_router_with(
     known.extend(api::PATHS.iter().map(|p| p.to_string()));
     known.extend(["/metrics", "/docs", "/redoc"].map(String::from));
     known.extend(["/login", "/logout", "/setup", "/account/password"].map(String::from));
+    known.extend(
+        [
+            crate::auth::sso::START_PATH,
+            crate::auth::sso::CALLBACK_PATH,
+        ]
+        .map(String::from),
+    );
     let known = Arc::new(known);
     let auth = state.auth.clone();
     let services = state.services.clone();
@@ -148,7 +155,9 @@ pub fn build_router_with(
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
         ));
-    let mut router = public.merge(crate::auth::routes::router(auth.clone()));
+    let mut router = public
+        .merge(crate::auth::routes::router(auth.clone()))
+        .merge(crate::auth::sso::router(auth.clone()));
     if let Some(admin) = admin {
         router = router.merge(crate::admin::router(admin));
     }
@@ -318,7 +327,19 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         )
     };
     let clock_for_auth = clock.clone();
+    let sso = match args.sso.config()? {
+        Some(_) if args.auth == crate::auth::AuthSetting::Off => {
+            tracing::warn!("DATAMAG_AUTH=off: single sign-on is configured but unused");
+            None
+        }
+        Some(config) => Some(crate::auth::sso::Sso::new(
+            config,
+            pipeline.simulator.clone(),
+        )?),
+        None => None,
+    };
     let services = Services::new(pipeline.simulator.clone(), clock)
+        .with_sso(sso.is_some())
         .with_warehouse(pipeline.warehouse.clone())
         .with_activity(pipeline.activity.clone())
         .with_pipeline(pipeline.clone());
@@ -329,6 +350,10 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     auth.idle_timeout = args.session_idle_minutes * 60;
     auth.lifetime = args.session_max_hours * 3600;
     auth.metrics_token = args.metrics_token.as_deref().map(Arc::from);
+    if let Some(sso) = &sso {
+        sso.check_at_start().await;
+    }
+    auth.sso = sso;
     if !args.host.is_loopback() && args.auth == crate::auth::AuthSetting::Off {
         tracing::warn!(host = %args.host, "sign-in is off on a non-loopback address: anyone who reaches it sees every figure");
     }

@@ -105,7 +105,7 @@ impl From<sqlx::Error> for AccountError {
 }
 
 /// The stores column: `"1,3"`.
-fn stores_text(stores: &[u32]) -> String {
+pub(crate) fn stores_text(stores: &[u32]) -> String {
     let mut ids = stores.to_vec();
     ids.sort_unstable();
     ids.dedup();

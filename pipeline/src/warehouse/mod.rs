@@ -46,6 +46,7 @@ mod pg_binary;
 pub mod raw;
 pub mod rollups;
 mod sqlite_direct;
+pub mod sso;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;

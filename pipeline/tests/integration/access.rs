@@ -1,6 +1,7 @@
 //! Access on both backends: a manager's scope reaches every query path (KPIs, series,
 //! ranking, heat map, hourly view, comparison, export) and equals the sum of their stores
-//! taken one by one; accounts, sessions, tokens, throttling and the set-up link as stored.
+//! taken one by one; accounts, sessions, tokens, throttling and the set-up link as stored;
+//! single sign-on's pending sign-ins (single use) and accounts linked by issuer and subject.
 
 use std::collections::BTreeSet;
 
@@ -8,6 +9,7 @@ use pipeline::access::{Forbidden, Role, StoreScope};
 use pipeline::filter::{resolve_scoped, DashboardQuery, ScopedError};
 use pipeline::kpi::{Comparison, Totals};
 use pipeline::warehouse::accounts::{AccountChange, AccountError, Failures};
+use pipeline::warehouse::sso::{PendingSso, SsoAccount};
 
 use crate::common::{d, envs, export, utc};
 
@@ -294,6 +296,133 @@ async fn accounts_sessions_tokens_and_the_setup_link_as_stored() {
             log.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
             ["export", "sign-in"],
             "{l}"
+        );
+        env.close().await;
+    }
+}
+
+#[tokio::test]
+async fn sso_sign_ins_begun_are_taken_once_and_accounts_link_by_issuer_and_subject() {
+    for env in envs(utc("2025-03-20T12:00:00Z")).await {
+        let w = &env.pipeline.warehouse;
+        let l = &env.label;
+        let pending = PendingSso {
+            nonce: "n1".into(),
+            pkce_verifier: "v1".into(),
+            next: "/dashboard?store=1".into(),
+            lang: "en".into(),
+        };
+        w.put_sso_pending("s1", &pending, 100, 700)
+            .await
+            .expect("put");
+        w.put_sso_pending("s2", &pending, 100, 150)
+            .await
+            .expect("put");
+        // Taken once: a replay, or a second replica, finds nothing.
+        assert_eq!(
+            w.take_sso_pending("s1", 200).await.expect("take"),
+            Some(pending.clone()),
+            "{l}"
+        );
+        assert_eq!(
+            w.take_sso_pending("s1", 200).await.expect("again"),
+            None,
+            "{l}"
+        );
+        assert_eq!(
+            w.take_sso_pending("unknown", 200).await.expect("unknown"),
+            None
+        );
+        // Expired: refused (and gone).
+        assert_eq!(
+            w.take_sso_pending("s2", 200).await.expect("expired"),
+            None,
+            "{l}"
+        );
+        // Expired rows are swept when a new sign-in begins.
+        w.put_sso_pending("s3", &pending, 100, 150)
+            .await
+            .expect("put");
+        w.put_sso_pending("s4", &pending, 300, 900)
+            .await
+            .expect("put");
+        assert_eq!(
+            w.take_sso_pending("s3", 0).await.expect("swept"),
+            None,
+            "{l}"
+        );
+
+        // A local account named like the SSO user is never taken over.
+        w.create_account("lea", Some("$argon2id$x"), Role::Analyst, &[], 100)
+            .await
+            .expect("local lea");
+        let iss = "https://id.example";
+        let SsoAccount::Ready(a) = w
+            .sso_account(iss, "sub-lea", "lea", Role::Manager, &[1, 2], 200)
+            .await
+            .expect("first sign-in")
+        else {
+            panic!("{l}: a new SSO account is not disabled");
+        };
+        assert_eq!(
+            (
+                a.username.as_str(),
+                a.role,
+                a.stores.clone(),
+                a.password_hash.clone()
+            ),
+            ("lea-sso", Role::Manager, vec![1, 2], None),
+            "{l}"
+        );
+        let local = w.account_named("lea").await.expect("read").expect("local");
+        assert_eq!(
+            (local.role, local.password_hash.is_some()),
+            (Role::Analyst, true),
+            "{l}"
+        );
+        // The next sign-in of the same subject: the same account, with today's claims.
+        let SsoAccount::Ready(b) = w
+            .sso_account(iss, "sub-lea", "someone else", Role::Manager, &[2], 300)
+            .await
+            .expect("second sign-in")
+        else {
+            panic!("{l}: not disabled");
+        };
+        assert_eq!((b.id, b.stores.clone()), (a.id, vec![2]), "{l}");
+        // The same subject at another issuer is another person.
+        let SsoAccount::Ready(c) = w
+            .sso_account(
+                "https://other.example",
+                "sub-lea",
+                "lea",
+                Role::Admin,
+                &[],
+                300,
+            )
+            .await
+            .expect("other issuer")
+        else {
+            panic!("{l}: not disabled");
+        };
+        assert_ne!(c.id, a.id, "{l}");
+        assert_eq!(c.username, "lea-sso2", "{l}");
+        // Disabled by an admin: refused whatever the claims say, and left as it was.
+        w.update_account(
+            "lea-sso",
+            &AccountChange {
+                disabled: Some(true),
+                ..AccountChange::default()
+            },
+        )
+        .await
+        .expect("disable");
+        let d = w
+            .sso_account(iss, "sub-lea", "lea", Role::Admin, &[], 400)
+            .await
+            .expect("disabled sign-in");
+        assert!(
+            matches!(&d, SsoAccount::Disabled(a) if a.role == Role::Manager),
+            "{l}: {d:?}"
         );
         env.close().await;
     }

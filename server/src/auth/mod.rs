@@ -13,6 +13,7 @@
 
 pub mod cli;
 pub mod routes;
+pub mod sso;
 pub mod throttle;
 
 use std::net::{IpAddr, SocketAddr};
@@ -68,6 +69,8 @@ pub struct Auth {
     pub lifetime: i64,
     /// Bearer token `/metrics` asks for, when set.
     pub metrics_token: Option<Arc<str>>,
+    /// Single sign-on (OpenID Connect), when configured.
+    pub sso: Option<sso::Sso>,
     accounts_exist: Arc<AtomicBool>,
 }
 
@@ -78,6 +81,7 @@ impl std::fmt::Debug for Auth {
             .field("loopback", &self.loopback)
             .field("cookie_secure", &self.cookie_secure)
             .field("trust_proxy", &self.trust_proxy)
+            .field("sso", &self.sso)
             .finish_non_exhaustive()
     }
 }
@@ -100,6 +104,7 @@ impl Auth {
             idle_timeout: DEFAULT_IDLE_MINUTES * 60,
             lifetime: DEFAULT_LIFETIME_HOURS * 3600,
             metrics_token: None,
+            sso: None,
             accounts_exist: Arc::new(AtomicBool::new(false)),
         }
     }
@@ -214,13 +219,18 @@ impl Auth {
         }))
     }
 
-    /// The session cookie for `value` (`None`: the cookie that clears it).
-    pub fn cookie(&self, value: Option<&str>, headers: &HeaderMap) -> String {
-        let secure = match self.cookie_secure {
+    /// True when the cookies of this request's answer carry `Secure`.
+    pub fn secure_cookie(&self, headers: &HeaderMap) -> bool {
+        match self.cookie_secure {
             CookieSecure::Always => true,
             CookieSecure::Never => false,
             CookieSecure::Auto => self.trust_proxy && forwarded_https(headers),
-        };
+        }
+    }
+
+    /// The session cookie for `value` (`None`: the cookie that clears it).
+    pub fn cookie(&self, value: Option<&str>, headers: &HeaderMap) -> String {
+        let secure = self.secure_cookie(headers);
         let (v, age) = match value {
             Some(v) => (v, self.lifetime),
             None => ("", 0),
@@ -368,13 +378,15 @@ pub fn audience(path: &str) -> Audience {
         "/api/home_data",
         "/api/simulator_hour",
     ];
-    const PUBLIC: [&str; 6] = [
+    const PUBLIC: [&str; 8] = [
         "/",
         "/login",
         "/logout",
         "/setup",
         "/metrics",
         "/api/access",
+        sso::START_PATH,
+        sso::CALLBACK_PATH,
     ];
     if ANYONE.contains(&path)
         || path.starts_with("/pkg/")
@@ -666,6 +678,8 @@ mod tests {
         assert_eq!(audience("/visiteurs"), Audience::Anyone);
         assert_eq!(audience("/pkg/datamag360.wasm"), Audience::Anyone);
         assert_eq!(audience("/login"), Audience::Public);
+        assert_eq!(audience("/auth/oidc/start"), Audience::Public);
+        assert_eq!(audience("/auth/oidc/callback"), Audience::Public);
         assert_eq!(audience("/dashboard"), Audience::Viewers);
         assert_eq!(audience("/export.csv"), Audience::Viewers);
         assert_eq!(audience("/api/dashboard"), Audience::Viewers);

@@ -41,7 +41,7 @@ pub struct LoginForm {
 }
 
 /// A local path to go back to after sign-in (never another site).
-fn safe_next(next: &str) -> &str {
+pub(super) fn safe_next(next: &str) -> &str {
     let ok = next.starts_with('/')
         && !next.starts_with("//")
         && !next.starts_with("/\\")
@@ -54,7 +54,7 @@ fn safe_next(next: &str) -> &str {
     }
 }
 
-fn back_to(page: &str, pairs: &[(&str, &str)]) -> Response {
+pub(super) fn back_to(page: &str, pairs: &[(&str, &str)]) -> Response {
     let mut q = form_urlencoded::Serializer::new(String::new());
     for (k, v) in pairs.iter().filter(|(_, v)| !v.is_empty()) {
         q.append_pair(k, v);
@@ -85,7 +85,7 @@ async fn new_password_hash(password: &str, confirm: &str) -> Result<String, &'st
 }
 
 /// A redirect that also sets (or clears) the session cookie.
-fn with_cookie(redirect: Response, cookie: String) -> Response {
+pub(super) fn with_cookie(redirect: Response, cookie: String) -> Response {
     let mut response = redirect;
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         response.headers_mut().append(header::SET_COOKIE, v);
@@ -94,7 +94,7 @@ fn with_cookie(redirect: Response, cookie: String) -> Response {
 }
 
 /// Opens a session for `account`: its cookie.
-async fn open_session(
+pub(super) async fn open_session(
     auth: &Auth,
     account: &Account,
     headers: &HeaderMap,

@@ -447,3 +447,130 @@ fn a_session_opened_on_one_replica_is_accepted_by_another_on_the_same_postgresql
     drop((a, b));
     drop(database);
 }
+
+/// The `Set-Cookie` line of a response for `name`, if any.
+fn set_cookie<'a>(r: &'a Reply, name: &str) -> Option<&'a str> {
+    r.headers
+        .lines()
+        .filter_map(|l| l.strip_prefix("set-cookie: "))
+        .find(|l| l.starts_with(&format!("{name}=")))
+}
+
+/// The audit log's (action, detail, address) lines, oldest first, read from the SQLite
+/// warehouse of `data` (independent of the server).
+fn audit_lines(data: &Path) -> Vec<(String, String, String)> {
+    let url = format!("sqlite://{}?mode=ro", data.join("warehouse.db").display());
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(async {
+            let pool = sqlx::SqlitePool::connect(&url).await.expect("warehouse");
+            let rows = sqlx::query_as("SELECT action, detail, address FROM auth_audit ORDER BY id")
+                .fetch_all(&pool)
+                .await
+                .expect("audit log");
+            pool.close().await;
+            rows
+        })
+}
+
+#[test]
+fn single_sign_on_explains_an_unreachable_provider_and_refuses_what_it_did_not_begin() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().to_string_lossy().to_string();
+    let envs = [("DATAMAG_DATA_DIR", data.as_str())];
+    backfill(&envs);
+    add_user(&envs, "ana", "admin", "");
+    // A provider that is down (nothing listens there): the server still starts, password
+    // sign-in works, and the SSO button's start explains the outage.
+    let issuer = format!("http://127.0.0.1:{}", free_port());
+    let public = "http://127.0.0.1:1";
+    let sso = [
+        ("DATAMAG_OIDC_ISSUER", issuer.as_str()),
+        ("DATAMAG_OIDC_CLIENT_ID", "datamag360"),
+        ("DATAMAG_PUBLIC_URL", public),
+    ];
+    let (s, _log) = serve(dir.path(), "127.0.0.1", &sso);
+    assert!(session_cookie(&sign_in(s.port, "ana", PASSWORD)).is_some());
+    let start = get_with(s.port, "/auth/oidc/start?lang=en", None);
+    assert_eq!(start.status, 303, "{}", start.headers);
+    assert_eq!(location(&start), "/login?error=sso_unreachable&lang=en");
+    // A callback this server did not begin: refused, the state cookie cleared.
+    let forged = get_with(
+        s.port,
+        "/auth/oidc/callback?code=abc&state=never-issued",
+        None,
+    );
+    assert_eq!(location(&forged), "/login?error=sso_state");
+    assert!(
+        set_cookie(&forged, "dm360_sso").is_some_and(|c| c.contains("max-age=0")),
+        "{}",
+        forged.headers
+    );
+    assert!(session_cookie(&forged).is_none());
+    // The provider said no: explained, with its code when it is not a plain refusal.
+    let denied = get_with(s.port, "/auth/oidc/callback?error=access_denied", None);
+    assert_eq!(location(&denied), "/login?error=sso_denied");
+    let other = get_with(
+        s.port,
+        "/auth/oidc/callback?error=temporarily_unavailable&error=x&state=",
+        None,
+    );
+    assert_eq!(
+        location(&other),
+        "/login?error=sso_provider&detail=temporarily_unavailable"
+    );
+    drop(s);
+    let audit = audit_lines(dir.path());
+    let failed: Vec<&str> = audit
+        .iter()
+        .filter(|(action, _, _)| action == "sign-in failed")
+        .map(|(_, detail, _)| detail.as_str())
+        .collect();
+    assert_eq!(failed.len(), 4, "{audit:?}");
+    assert!(failed[0].contains("unreachable"), "{failed:?}");
+    assert!(failed[1].contains("already used"), "{failed:?}");
+    assert!(failed[2].contains("access_denied"), "{failed:?}");
+    assert!(audit
+        .iter()
+        .filter(|(a, _, _)| a == "sign-in failed")
+        .all(|(_, _, address)| address == "127.0.0.1"));
+
+    // Without SSO configured, the start says so.
+    let (plain, _l) = serve(dir.path(), "127.0.0.1", &[]);
+    let off = get_with(plain.port, "/auth/oidc/start", None);
+    assert_eq!(location(&off), "/login?error=sso_off");
+    drop(plain);
+
+    // A partial configuration stops the start, naming what is missing.
+    let mut child = Command::new(BIN)
+        .args(["serve", "--port", &free_port().to_string()])
+        .env("DATAMAG_DATA_DIR", &data)
+        .env("DATAMAG_NO_SCHEDULER", "1")
+        .env("DATAMAG_OIDC_ISSUER", &issuer)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("serve runs");
+    let mut waited = 0;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if waited > 600 {
+            let _ = child.kill();
+            panic!("a partial SSO configuration did not stop the start");
+        }
+        waited += 1;
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(!status.success());
+    let mut err = String::new();
+    if let Some(mut e) = child.stderr.take() {
+        let _ = e.read_to_string(&mut err);
+    }
+    assert!(err.contains("DATAMAG_OIDC_CLIENT_ID"), "{err}");
+}

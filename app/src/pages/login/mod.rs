@@ -69,6 +69,72 @@ pub fn error_text(code: &str, wait: Option<i64>, l: Lang) -> String {
             .pick("Ce compte n'existe plus.", "This account no longer exists.")
             .into(),
         "role" => l.pick("Rôle inconnu.", "Unknown role.").into(),
+        "disabled" => l
+            .pick(
+                "Ce compte est désactivé. Adressez-vous à un administrateur.",
+                "This account is disabled. Ask an administrator.",
+            )
+            .into(),
+        "sso_off" => l
+            .pick(
+                "L'authentification unique n'est pas configurée sur ce serveur : connectez-vous avec votre identifiant et votre mot de passe.",
+                "Single sign-on is not configured on this server: sign in with your username and password.",
+            )
+            .into(),
+        "sso_unreachable" => l
+            .pick(
+                "Le fournisseur d'identité est injoignable pour l'instant. Réessayez dans un instant, ou connectez-vous avec un mot de passe.",
+                "The identity provider cannot be reached right now. Try again in a moment, or sign in with a password.",
+            )
+            .into(),
+        "sso_denied" => l
+            .pick(
+                "Connexion annulée : le fournisseur d'identité n'a pas donné son accord (refusé ou annulé chez lui).",
+                "Sign-in cancelled: the identity provider did not give its consent (refused or cancelled there).",
+            )
+            .into(),
+        "sso_provider" => l
+            .pick(
+                "Le fournisseur d'identité a refusé la connexion.",
+                "The identity provider refused the sign-in.",
+            )
+            .into(),
+        "sso_state" => l
+            .pick(
+                "Cette connexion par authentification unique a expiré, a déjà servi ou a été commencée dans un autre navigateur. Recommencez depuis cette page.",
+                "This single sign-on has expired, was already used or was begun in another browser. Start again from this page.",
+            )
+            .into(),
+        "sso_token" => l
+            .pick(
+                "La réponse du fournisseur d'identité n'a pas pu être vérifiée : connexion refusée.",
+                "The identity provider's answer could not be verified: sign-in refused.",
+            )
+            .into(),
+        "sso_role" => l
+            .pick(
+                "Connexion refusée : votre compte chez le fournisseur d'identité n'a pas de rôle DataMag360 reconnu (admin, analyst ou manager). Demandez à votre administrateur de vous en attribuer un.",
+                "Sign-in refused: your identity provider account has no DataMag360 role it recognises (admin, analyst or manager). Ask your administrator to assign one.",
+            )
+            .into(),
+        "sso_no_stores" => l
+            .pick(
+                "Connexion refusée : un responsable de magasin doit avoir au moins un magasin, et votre compte chez le fournisseur d'identité n'en donne aucun.",
+                "Sign-in refused: a store manager needs at least one store, and your identity provider account gives none.",
+            )
+            .into(),
+        "sso_unknown_store" => l
+            .pick(
+                "Connexion refusée : votre compte chez le fournisseur d'identité nomme un magasin que la chaîne n'a pas.",
+                "Sign-in refused: your identity provider account names a store the chain does not have.",
+            )
+            .into(),
+        "sso_name" => l
+            .pick(
+                "Aucun identifiant libre n'a pu être donné à ce compte : un administrateur doit en libérer un.",
+                "No free username could be given to this account: an administrator must free one.",
+            )
+            .into(),
         "self" => l
             .pick(
                 "Vous ne pouvez pas retirer vos propres droits d'administrateur.",
@@ -94,12 +160,25 @@ fn query_value(key: &'static str) -> Memo<String> {
 fn FormError(lang: Memo<Lang>) -> impl IntoView {
     let error = query_value("error");
     let wait = query_value("wait");
+    // What the server named (the claim at fault, the provider's error code): shown as is.
+    let detail = query_value("detail");
     move || {
         let code = error.get();
         (!code.is_empty()).then(|| {
+            let detail = detail.get();
             view! {
                 <p class="error" role="alert" id="form-error" data-code=code.clone()>
                     {error_text(&code, wait.get().parse().ok(), lang.get())}
+                    {(!detail.is_empty())
+                        .then(|| {
+                            view! {
+                                " "
+                                <span class="error-detail">
+                                    {move || lang.get().pick("Détail : ", "Detail: ")}
+                                    <code>{detail.clone()}</code>
+                                </span>
+                            }
+                        })}
                 </p>
             }
         })
@@ -189,7 +268,43 @@ pub fn LoginPage() -> impl IntoView {
                 <input type="hidden" name="lang" value=move || lang.get().code() />
                 <button type="submit" id="sign-in">{move || lang.get().pick("Se connecter", "Sign in")}</button>
             </form>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let sso = access.await.is_ok_and(|a| a.sso);
+                    sso.then(|| view! { <SsoChoice lang next /> })
+                })}
+            </Suspense>
         </crate::nav::Page>
+    }
+}
+
+/// The single sign-on button (only when the server has SSO configured): a plain link to
+/// `/auth/oidc/start`, which sends the browser to the identity provider.
+#[component]
+fn SsoChoice(lang: Memo<Lang>, next: Memo<String>) -> impl IntoView {
+    let href = move || {
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        let next = next.get();
+        if !next.is_empty() {
+            q.append_pair("next", &next);
+        }
+        if lang.get() == Lang::En {
+            q.append_pair("lang", "en");
+        }
+        let q = q.finish();
+        if q.is_empty() {
+            "/auth/oidc/start".to_string()
+        } else {
+            format!("/auth/oidc/start?{q}")
+        }
+    };
+    view! {
+        <div class="sso-choice">
+            <p class="sso-or">{move || lang.get().pick("ou", "or")}</p>
+            <a class="sso-button" id="sso-sign-in" href=href rel="external">
+                {move || lang.get().pick("Se connecter avec l'authentification unique", "Sign in with single sign-on")}
+            </a>
+        </div>
     }
 }
 
