@@ -227,10 +227,10 @@ impl Pipeline {
                 .iter()
                 .copied()
                 .filter(|s| {
-                    !states
+                    states
                         .ingest
                         .get(&s.key())
-                        .is_some_and(|p| p.status == RunStatus::Done)
+                        .is_none_or(|p| p.status != RunStatus::Done)
                 })
                 .collect();
             report.hours_before += (slots.len() - due.len()) as u64;
