@@ -1,6 +1,9 @@
 //! The Parquet lake, through `object_store`: a local folder by default, Azure Blob
 //! Storage or S3 when configured by URL. The partition path is defined here and nowhere
-//! else: `{feed}/date=YYYY-MM-DD/hour=HH/data.parquet`.
+//! else: `{feed}/date=YYYY-MM-DD/hour=HH/data.parquet`. Imported files are kept here too,
+//! byte for byte under their content hash (`imports/<feed>/sha256=<hex>/`, see
+//! [`Lake::import_dir`]): the lake is the complete landing zone, from which
+//! `datamag360 rebuild` recreates the warehouse.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -25,7 +28,22 @@ pub enum LakeError {
     },
     #[error("lake object {path} does not exist")]
     Missing { path: String },
+    #[error("local file {path}: {source}")]
+    File {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
 }
+
+/// The lake's folder of imported files.
+pub const IMPORTS: &str = "imports";
+/// An imported file's bytes, in its [`Lake::import_dir`].
+pub const IMPORT_DATA: &str = "data.csv";
+/// What the import of a file recorded, in its [`Lake::import_dir`] (JSON).
+pub const IMPORT_RECORD: &str = "import.json";
+/// Bytes read at once when a file is copied into the lake.
+const FILE_CHUNK: usize = 1024 * 1024;
 
 /// Where collected Parquet files live.
 #[derive(Clone)]
@@ -163,8 +181,35 @@ impl Lake {
         )
     }
 
+    /// The folder of an imported file's content: `imports/visiteurs/sha256=<hex>`. It
+    /// holds [`IMPORT_DATA`] (the file's bytes) and, once its rows are in raw,
+    /// [`IMPORT_RECORD`] (what the import recorded, see `jobs::import::LandedImport`).
+    pub fn import_dir(feed: Feed, sha256: &str) -> String {
+        format!("{IMPORTS}/{}/sha256={sha256}", feed.name())
+    }
+
+    /// Reads a collected partition path back: `visiteurs/date=2025-03-04/hour=09/data.parquet`
+    /// gives (visiteurs, 2025-03-04 9h); anything else `None`.
+    pub fn parse_partition_path(path: &str) -> Option<(Feed, HourSlot)> {
+        let mut parts = path.split('/');
+        let feed = match parts.next()? {
+            "visiteurs" => Feed::Visiteurs,
+            "transactions" => Feed::Transactions,
+            _ => return None,
+        };
+        let date = parts.next()?.strip_prefix("date=")?.parse().ok()?;
+        let hour = parts.next()?.strip_prefix("hour=")?.parse().ok()?;
+        (parts.next()? == "data.parquet" && parts.next().is_none()).then_some(())?;
+        let slot = HourSlot::new(date, hour)?;
+        (Self::partition_path(feed, slot) == path).then_some((feed, slot))
+    }
+
     fn full_path(&self, feed: Feed, slot: HourSlot) -> ObjectPath {
-        let relative = Self::partition_path(feed, slot);
+        self.object(&Self::partition_path(feed, slot))
+    }
+
+    /// The store's path of a path relative to the lake.
+    fn object(&self, relative: &str) -> ObjectPath {
         let mut parts: Vec<String> = self
             .prefix
             .parts()
@@ -172,6 +217,173 @@ impl Lake {
             .collect();
         parts.extend(relative.split('/').map(str::to_string));
         ObjectPath::from_iter(parts)
+    }
+
+    /// A path of the store as a path relative to the lake (`None` outside its prefix).
+    fn relative(&self, path: &ObjectPath) -> Option<String> {
+        let prefix: Vec<_> = self.prefix.parts().collect();
+        let parts: Vec<_> = path.parts().collect();
+        if parts.len() < prefix.len() || parts[..prefix.len()] != prefix[..] {
+            return None;
+        }
+        Some(
+            parts[prefix.len()..]
+                .iter()
+                .map(|p| p.as_ref())
+                .collect::<Vec<_>>()
+                .join("/"),
+        )
+    }
+
+    fn store_error(path: &ObjectPath) -> impl FnOnce(object_store::Error) -> LakeError + '_ {
+        move |source| match source {
+            object_store::Error::NotFound { .. } => LakeError::Missing {
+                path: path.to_string(),
+            },
+            source => LakeError::Store {
+                path: path.to_string(),
+                source,
+            },
+        }
+    }
+
+    /// Every object under `relative` (a folder, e.g. `imports`), as paths relative to the
+    /// lake, sorted.
+    pub async fn list(&self, relative: &str) -> Result<Vec<String>, LakeError> {
+        use futures::TryStreamExt;
+        let prefix = self.object(relative);
+        let metas: Vec<object_store::ObjectMeta> =
+            match self.store.list(Some(&prefix)).try_collect().await {
+                Ok(metas) => metas,
+                // Nothing was ever written under it.
+                Err(object_store::Error::NotFound { .. }) => Vec::new(),
+                Err(e) => return Err(Self::store_error(&prefix)(e)),
+            };
+        let mut out: Vec<String> = metas
+            .iter()
+            .filter_map(|m| self.relative(&m.location))
+            .collect();
+        out.sort();
+        Ok(out)
+    }
+
+    /// Whether an object exists.
+    pub async fn exists(&self, relative: &str) -> Result<bool, LakeError> {
+        let path = self.object(relative);
+        match self.store.head(&path).await {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::NotFound { .. }) => Ok(false),
+            Err(source) => Err(LakeError::Store {
+                path: path.to_string(),
+                source,
+            }),
+        }
+    }
+
+    /// Writes (or replaces) a small object in one atomic put.
+    pub async fn put_object(&self, relative: &str, data: Bytes) -> Result<(), LakeError> {
+        let path = self.object(relative);
+        self.store
+            .put(&path, PutPayload::from_bytes(data))
+            .await
+            .map(|_| ())
+            .map_err(Self::store_error(&path))
+    }
+
+    /// Reads a whole (small) object.
+    pub async fn get_object(&self, relative: &str) -> Result<Bytes, LakeError> {
+        let path = self.object(relative);
+        let result = self
+            .store
+            .get(&path)
+            .await
+            .map_err(Self::store_error(&path))?;
+        result.bytes().await.map_err(Self::store_error(&path))
+    }
+
+    /// Copies a local file into the lake, streamed (a multipart upload: memory does not
+    /// grow with the file). The object appears whole once the upload completes, or not at
+    /// all. Returns the bytes written.
+    pub async fn put_file(&self, relative: &str, local: &Path) -> Result<u64, LakeError> {
+        use tokio::io::AsyncReadExt;
+        let path = self.object(relative);
+        let io = |e: std::io::Error| LakeError::File {
+            path: local.display().to_string(),
+            source: e,
+        };
+        let mut file = tokio::fs::File::open(local).await.map_err(io)?;
+        let upload = self
+            .store
+            .put_multipart(&path)
+            .await
+            .map_err(Self::store_error(&path))?;
+        let mut writer = object_store::WriteMultipart::new(upload);
+        let mut buffer = vec![0u8; FILE_CHUNK];
+        let mut total = 0u64;
+        loop {
+            let n = match file.read(&mut buffer).await {
+                Ok(n) => n,
+                Err(e) => {
+                    let _ = writer.abort().await;
+                    return Err(io(e));
+                }
+            };
+            if n == 0 {
+                break;
+            }
+            total += n as u64;
+            // At most a few parts in flight: memory stays bounded.
+            if let Err(e) = writer.wait_for_capacity(4).await {
+                return Err(Self::store_error(&path)(e));
+            }
+            writer.write(&buffer[..n]);
+        }
+        writer.finish().await.map_err(Self::store_error(&path))?;
+        Ok(total)
+    }
+
+    /// Copies an object into a local file, streamed. Returns the bytes written.
+    pub async fn download(&self, relative: &str, local: &Path) -> Result<u64, LakeError> {
+        use futures::StreamExt;
+        use tokio::io::AsyncWriteExt;
+        let path = self.object(relative);
+        let io = |e: std::io::Error| LakeError::File {
+            path: local.display().to_string(),
+            source: e,
+        };
+        let result = self
+            .store
+            .get(&path)
+            .await
+            .map_err(Self::store_error(&path))?;
+        let mut stream = result.into_stream();
+        let mut file = tokio::fs::File::create(local).await.map_err(io)?;
+        let mut total = 0u64;
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(Self::store_error(&path))?;
+            total += chunk.len() as u64;
+            file.write_all(&chunk).await.map_err(io)?;
+        }
+        file.flush().await.map_err(io)?;
+        Ok(total)
+    }
+
+    /// Every collected hour whose two objects (visitors and sales) are in the lake.
+    pub async fn collected_hours(&self) -> Result<std::collections::BTreeSet<HourSlot>, LakeError> {
+        let hours = |feed: Feed| async move {
+            let found = self.list(feed.name()).await?;
+            Ok::<_, LakeError>(
+                found
+                    .iter()
+                    .filter_map(|p| Self::parse_partition_path(p))
+                    .filter(|(f, _)| *f == feed)
+                    .map(|(_, slot)| slot)
+                    .collect::<std::collections::BTreeSet<HourSlot>>(),
+            )
+        };
+        let (visitors, sales) =
+            futures::try_join!(hours(Feed::Visiteurs), hours(Feed::Transactions))?;
+        Ok(visitors.intersection(&sales).copied().collect())
     }
 
     /// Writes (or replaces) one partition's object. A single `put` is atomic: readers see

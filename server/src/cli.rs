@@ -36,6 +36,15 @@ pub enum Command {
     Import(ImportArgs),
     /// Show the job ledger: counts per job and status, recent failures.
     Status(StatusArgs),
+    /// Recreate raw, analytics, the rollups and the ledger from the lake (collected hours
+    /// and imported files) into an empty warehouse; resumes an interrupted rebuild.
+    Rebuild(RebuildArgs),
+    /// Copy the SQLite warehouse (its three files at one instant) into one checked file,
+    /// while the server runs. PostgreSQL: use pg_dump (see the README).
+    Backup(BackupArgs),
+    /// Put a backup file back as the SQLite warehouse, once checked whole; the server must
+    /// be stopped.
+    Restore(RestoreArgs),
     /// Manage accounts: add, list, set, disable, enable, token.
     User(crate::auth::cli::UserArgs),
     /// Probe a running server's /health, or /ready with --ready (exit code 0 when it
@@ -83,6 +92,38 @@ pub struct ImportArgs {
     /// `store_id,date,heure,transactions,chiffre_affaires`.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub pipeline: PipelineArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RebuildArgs {
+    /// Rebuild over a warehouse the pipeline already wrote: its raw, analytics and ledger
+    /// rows are deleted first (accounts, sessions and the audit log are kept).
+    #[arg(long)]
+    pub force: bool,
+
+    #[command(flatten)]
+    pub pipeline: PipelineArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BackupArgs {
+    /// The backup file to write (replaced if it exists; written under a temporary name
+    /// first).
+    #[arg(long, value_name = "FILE")]
+    pub to: PathBuf,
+
+    #[command(flatten)]
+    pub pipeline: PipelineArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RestoreArgs {
+    /// The backup file to restore (written by `datamag360 backup`).
+    #[arg(long, value_name = "FILE")]
+    pub from: PathBuf,
 
     #[command(flatten)]
     pub pipeline: PipelineArgs,

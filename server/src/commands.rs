@@ -235,13 +235,21 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<()> {
                 }
                 println!(
                     "{}: {} rows loaded into raw.{} ({} bad line(s), {} outside the service's \
-                     range 2021-01-01 … last complete hour), {} day(s) transformed",
+                     range 2021-01-01 … last complete hour), {} day(s) transformed{}",
                     file.display(),
                     report.loaded,
                     report.feed.name(),
                     report.bad_count,
                     report.outside_range,
-                    report.days.len() - report.transform_errors.len()
+                    report.days.len() - report.transform_errors.len(),
+                    if report.refreshed.is_empty() {
+                        String::new()
+                    } else {
+                        format!(
+                            ", {} later day(s) cleaned again (their gap filling learns from these)",
+                            report.refreshed.len()
+                        )
+                    }
                 );
                 for bad in report.bad.iter().take(50) {
                     println!("  line {}: {}", bad.line, bad.reason);
@@ -258,7 +266,11 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<()> {
                     failures += 1;
                 }
             }
-            Err(e @ pipeline::jobs::JobError::Warehouse(_)) => {
+            Err(
+                e @ (pipeline::jobs::JobError::Warehouse(_)
+                | pipeline::jobs::JobError::Lake(_)
+                | pipeline::jobs::JobError::RecordNotKept { .. }),
+            ) => {
                 println!("{}: import failed: {e}", file.display());
                 failures += 1;
             }

@@ -15,6 +15,7 @@ pub mod exit;
 pub mod metrics;
 pub mod pipeline_setup;
 pub mod ready;
+pub mod recovery;
 pub mod telemetry;
 pub mod web;
 

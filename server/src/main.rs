@@ -31,6 +31,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Backfill(args) => runtime.block_on(datamag360::commands::backfill(args)),
         Command::Import(args) => runtime.block_on(datamag360::commands::import(args)),
         Command::Status(args) => runtime.block_on(datamag360::commands::status(args)),
+        Command::Rebuild(args) => runtime.block_on(datamag360::recovery::rebuild(args)),
+        Command::Backup(args) => runtime.block_on(datamag360::recovery::backup(args)),
+        Command::Restore(args) => runtime.block_on(datamag360::recovery::restore(args)),
         Command::User(args) => runtime.block_on(datamag360::auth::cli::run(args)),
         Command::Healthcheck(args) => runtime.block_on(datamag360::commands::healthcheck(args)),
     }

@@ -307,6 +307,14 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let pipeline = crate::pipeline_setup::build(&args.pipeline, clock.clone())
         .await?
         .with_observer(metrics.clone());
+    // Held until the process ends: `datamag360 restore` refuses to replace the files meanwhile.
+    let _serving = match pipeline.warehouse.sqlite_main_file() {
+        Some(main) => Some(
+            pipeline::warehouse::backup::hold_serving_lock(&main)
+                .context("cannot lock the SQLite warehouse for serving")?,
+        ),
+        None => None,
+    };
     let addr = SocketAddr::new(args.host, args.port);
     let site_root = args.site_root.to_string_lossy().into_owned();
     if !crate::delivery::site_is_hashed(&args.site_root) {

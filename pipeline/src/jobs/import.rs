@@ -12,6 +12,10 @@
 //! - Good lines go to `raw.*` with their line number; bad lines are reported by number
 //!   (the first [`MAX_BAD_LINES`], and their count); rows dated outside the service's
 //!   range are rejected under the cleaning rule `outside_service_range` and counted.
+//! - **Kept in the lake first.** Before its rows reach raw, the file is copied byte for
+//!   byte into the lake (`imports/<feed>/sha256=<hex>/data.csv`); once they are committed,
+//!   what `raw.imports` recorded goes beside it (`import.json`, with `seq` and the import's
+//!   time). `rebuild` imports the file again from there, as it was.
 //! - Then every day the file brought rows for is transformed (analytics and rollups), in
 //!   date order, through the same cleaning as collected data.
 
@@ -19,16 +23,18 @@ use std::collections::BTreeSet;
 use std::io::{BufReader, Read};
 use std::path::Path;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sha2::{Digest, Sha256};
 
 use super::{JobError, Pipeline};
 use crate::availability::in_service_range;
 use crate::clean_rows::Rule;
+use crate::cleaning::history::HISTORY_WEEKS;
 use crate::cleaning::rules::parse_hour;
+use crate::lake::{Lake, IMPORT_DATA, IMPORT_RECORD};
 use crate::ledger::Partition;
 use crate::records::{Feed, TransactionRow, VisitorRow};
-use crate::runs::Job;
+use crate::runs::{Job, RunStatus};
 use crate::spelling::parse_date;
 use crate::warehouse::raw::ImportRecord;
 
@@ -65,6 +71,9 @@ pub struct ImportReport {
     /// Rows dated outside the service's range, rejected (rule `outside_service_range`).
     pub outside_range: u64,
     pub days: Vec<NaiveDate>,
+    /// Days after them, already transformed, cleaned again because their fill learns
+    /// from one of `days` (the same weekday of the 4 weeks before).
+    pub refreshed: Vec<NaiveDate>,
     pub transform_errors: Vec<(NaiveDate, String)>,
 }
 
@@ -280,7 +289,7 @@ fn parse_records<R: Read>(
 }
 
 /// The SHA-256 of a file, read in pieces; and its size.
-fn hash_file(path: &Path) -> Result<(String, u64), JobError> {
+pub(crate) fn hash_file(path: &Path) -> Result<(String, u64), JobError> {
     let mut file = std::fs::File::open(path).map_err(|source| JobError::Read {
         path: path.to_path_buf(),
         source,
@@ -307,6 +316,21 @@ fn hash_file(path: &Path) -> Result<(String, u64), JobError> {
     Ok((hex, size))
 }
 
+/// Who imports a file and when: `datamag360 import` (now, from the operator's file), or
+/// `rebuild` importing again a file the lake kept, as it was imported the first time.
+#[derive(Debug, Clone)]
+pub(crate) struct ImportOrigin {
+    /// The instant of the import: the service's range, `timestamp_insertion` and
+    /// `raw.imports.imported_at` follow it.
+    pub now: DateTime<Utc>,
+    /// The name and path the file is shown under.
+    pub file_name: String,
+    pub file_path: String,
+    /// Read back from the lake by `rebuild`: nothing is written to the lake, and the days
+    /// are left for the rebuild to transform once every source is in raw.
+    pub from_lake: bool,
+}
+
 impl Pipeline {
     /// Imports one CSV file (see the module documentation).
     pub async fn import_csv(&self, path: &Path) -> Result<ImportReport, JobError> {
@@ -317,6 +341,61 @@ impl Pipeline {
     pub async fn import_csv_with_progress(
         &self,
         path: &Path,
+        progress: &(dyn Fn(ImportProgress) + Send + Sync),
+    ) -> Result<ImportReport, JobError> {
+        let file_name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| path.display().to_string());
+        let full_path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        let origin = ImportOrigin {
+            now: self.clock.now(),
+            file_name,
+            file_path: full_path.display().to_string(),
+            from_lake: false,
+        };
+        self.import_file(path, &origin, progress).await
+    }
+
+    /// Keeps an imported file in the lake (`imports/<feed>/sha256=<hex>/data.csv`, byte for
+    /// byte) unless it is there already: content-addressed, so writing it twice is
+    /// harmless and one copy serves every import of that content.
+    async fn land_import_file(
+        &self,
+        path: &Path,
+        feed: Feed,
+        sha256: &str,
+    ) -> Result<(), JobError> {
+        let data = format!("{}/{IMPORT_DATA}", Lake::import_dir(feed, sha256));
+        if !self.lake.exists(&data).await? {
+            let bytes = self.lake.put_file(&data, path).await?;
+            tracing::info!(object = %data, bytes, "imported file kept in the lake");
+        }
+        Ok(())
+    }
+
+    /// Writes what `raw.imports` recorded of a file beside its bytes in the lake
+    /// (`import.json`): `rebuild` imports the file again as it was, in `seq` order.
+    async fn keep_import_record(&self, feed: Feed, record: &ImportRecord) -> Result<(), JobError> {
+        let object = format!("{}/{IMPORT_RECORD}", Lake::import_dir(feed, &record.sha256));
+        let json = serde_json::to_vec_pretty(record).map_err(|e| JobError::RecordNotKept {
+            lot: record.lot.clone(),
+            message: e.to_string(),
+        })?;
+        self.lake
+            .put_object(&object, bytes::Bytes::from(json))
+            .await
+            .map_err(|e| JobError::RecordNotKept {
+                lot: record.lot.clone(),
+                message: e.to_string(),
+            })
+    }
+
+    /// Imports one CSV file as `origin` says.
+    pub(crate) async fn import_file(
+        &self,
+        path: &Path,
+        origin: &ImportOrigin,
         progress: &(dyn Fn(ImportProgress) + Send + Sync),
     ) -> Result<ImportReport, JobError> {
         let owned = path.to_path_buf();
@@ -345,6 +424,7 @@ impl Pipeline {
             bad_count: 0,
             outside_range: 0,
             days: Vec::new(),
+            refreshed: Vec::new(),
             transform_errors: Vec::new(),
         };
         if let Some(earlier) = self.warehouse.import_record(&lot).await? {
@@ -354,11 +434,25 @@ impl Pipeline {
                 sha256 = %sha256,
                 "same content already imported: nothing to do"
             );
+            if !origin.from_lake {
+                // Imported before the lake kept imports, or its record was not written:
+                // the lake gets the file and its record now (it is the same content).
+                let record = format!("{}/{IMPORT_RECORD}", Lake::import_dir(feed, &sha256));
+                if !self.lake.exists(&record).await? {
+                    self.land_import_file(path, feed, &sha256).await?;
+                    self.keep_import_record(feed, &earlier).await?;
+                    tracing::info!(lot = %lot, "imported file and its record kept in the lake");
+                }
+            }
             report.already_imported = Some(earlier);
             return Ok(report);
         }
+        // The landing zone first: the file is in the lake before its rows reach raw.
+        if !origin.from_lake {
+            self.land_import_file(path, feed, &sha256).await?;
+        }
 
-        let now = self.clock.now();
+        let now = origin.now;
         let (sender, mut batches) = tokio::sync::mpsc::channel::<Batch>(2);
         let input = open(path)?;
         let parser = tokio::task::spawn_blocking(move || {
@@ -396,25 +490,19 @@ impl Pipeline {
             tracing::warn!(file = %path.display(), bad = report.bad_count, "no valid row to import");
             return Ok(report);
         }
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| path.display().to_string());
-        let full_path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-        writer
-            .commit(&ImportRecord {
-                seq: 0,
-                lot: lot.clone(),
-                feed: feed.name().to_string(),
-                sha256,
-                file_name: name,
-                file_path: full_path.display().to_string(),
-                rows_loaded: report.loaded as i64,
-                lines_bad: report.bad_count as i64,
-                rows_outside_range: report.outside_range as i64,
-                imported_at: now,
-            })
-            .await?;
+        let mut record = ImportRecord {
+            seq: 0,
+            lot: lot.clone(),
+            feed: feed.name().to_string(),
+            sha256,
+            file_name: origin.file_name.clone(),
+            file_path: origin.file_path.clone(),
+            rows_loaded: report.loaded as i64,
+            lines_bad: report.bad_count as i64,
+            rows_outside_range: report.outside_range as i64,
+            imported_at: now,
+        };
+        record.seq = writer.commit(&record).await?;
         tracing::info!(
             file = %path.display(),
             lot = %lot,
@@ -424,12 +512,22 @@ impl Pipeline {
             rule = Rule::OutsideServiceRange.key(),
             "imported into raw"
         );
+        if origin.from_lake {
+            return Ok(report);
+        }
+        // Its record beside it in the lake: the import is then complete there too. If
+        // this fails, importing the file again writes it (see above).
+        self.keep_import_record(feed, &record).await?;
         // Every day whose raw rows changed is cleaned again, in date order (each day's
-        // fill learns from the weeks before it).
+        // fill learns from the weeks before it); then the days already cleaned whose fill
+        // learnt from those days (the same weekday of the [`HISTORY_WEEKS`] weeks after),
+        // so that analytics stays what cleaning today's raw gives, whatever the order in
+        // which sources arrived (what `rebuild` reproduces).
+        report.refreshed = self.days_learning_from(&report.days).await?;
         progress(ImportProgress::Transforming {
-            days: report.days.len() as u64,
+            days: (report.days.len() + report.refreshed.len()) as u64,
         });
-        for day in &report.days {
+        for day in report.days.iter().chain(&report.refreshed) {
             let result = self
                 .run_recorded(Job::Transform, Partition::Day(*day), self.transform(*day))
                 .await?;
@@ -439,5 +537,32 @@ impl Pipeline {
             progress(ImportProgress::DayDone { date: *day });
         }
         Ok(report)
+    }
+
+    /// The days already transformed (done in the ledger), other than `days`, whose fill
+    /// learns from one of `days`: the same weekday of the [`HISTORY_WEEKS`] weeks after.
+    async fn days_learning_from(&self, days: &[NaiveDate]) -> Result<Vec<NaiveDate>, JobError> {
+        let own: BTreeSet<NaiveDate> = days.iter().copied().collect();
+        let latest = crate::clock::HourSlot::latest_available(self.clock.now()).date;
+        let followers: BTreeSet<NaiveDate> = days
+            .iter()
+            .flat_map(|d| {
+                (1..=HISTORY_WEEKS).filter_map(move |w| d.checked_add_signed(Duration::weeks(w)))
+            })
+            .filter(|d| *d <= latest && !own.contains(d))
+            .collect();
+        let (Some(first), Some(last)) = (followers.first(), followers.last()) else {
+            return Ok(Vec::new());
+        };
+        let states = self.warehouse.ledger_window(*first, *last).await?;
+        Ok(followers
+            .into_iter()
+            .filter(|d| {
+                states
+                    .transform
+                    .get(&d.to_string())
+                    .is_some_and(|s| s.status == RunStatus::Done)
+            })
+            .collect())
     }
 }

@@ -6,6 +6,7 @@ pub mod collect;
 pub mod completeness;
 pub mod import;
 pub mod ingest;
+pub mod rebuild;
 pub mod reconcile;
 pub mod scheduler;
 pub mod transform;
@@ -181,6 +182,12 @@ pub enum JobError {
         transactions: String,
         found: String,
     },
+    /// An import reached raw, but its record could not be written to the lake.
+    #[error(
+        "{lot} is imported into raw, but its record could not be written to the lake \
+         ({message}): run the same import again to write it"
+    )]
+    RecordNotKept { lot: String, message: String },
     /// A damaged lake object whose hour could not be collected again.
     #[error(
         "{damage}; collecting the hour again failed ({error}): once the source serves \

@@ -40,6 +40,8 @@ pub(crate) use per_backend;
 
 pub mod accounts;
 pub mod analytics;
+pub mod backup;
+pub mod contents;
 pub mod dashboard;
 pub mod ledger;
 mod pg_binary;
@@ -280,6 +282,14 @@ impl Warehouse {
         self.build_missing_rollups().await
     }
 
+    /// The main file of a SQLite warehouse (`None` on PostgreSQL).
+    pub fn sqlite_main_file(&self) -> Option<PathBuf> {
+        match self {
+            Warehouse::Sqlite(p) => Some(p.connect_options().get_filename().to_path_buf()),
+            Warehouse::Postgres(_) => None,
+        }
+    }
+
     pub fn backend(&self) -> Backend {
         match self {
             Warehouse::Sqlite(_) => Backend::Sqlite,
@@ -323,6 +333,16 @@ pub(crate) fn placeholders(n: usize) -> String {
 /// Adapts `$1`-style SQL to SQLite's numbered `?1` parameters.
 pub fn sqlite(sql: &str) -> String {
     sql.replace('$', "?")
+}
+
+/// The main file a `sqlite://…` URL names (`None` for another URL).
+pub fn sqlite_file(url: &str) -> Option<PathBuf> {
+    if !url.starts_with("sqlite:") {
+        return None;
+    }
+    SqliteConnectOptions::from_str(url)
+        .ok()
+        .map(|o| o.get_filename().to_path_buf())
 }
 
 fn companion(main: &Path, suffix: &str) -> PathBuf {

@@ -19,7 +19,8 @@ use crate::records::{TransactionRow, VisitorRow};
 use crate::spelling::date_spellings;
 
 /// An imported file, as `raw.imports` records it (one row, read by column name).
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+/// Also what the lake keeps beside the file (`import.json`, see `jobs::import`).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize, serde::Deserialize)]
 pub struct ImportRecord {
     /// Order of the imports (a newer import wins over an older one).
     pub seq: i64,

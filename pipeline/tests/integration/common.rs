@@ -50,6 +50,62 @@ impl Env {
         summary
     }
 
+    /// Loses the warehouse: closes it, deletes it (the SQLite files, or the PostgreSQL
+    /// database, dropped and created again empty), and opens the empty one in its place.
+    /// `self.pipeline` then works on it (a new pipeline on the same lake, clock and chain).
+    pub async fn lose_warehouse(&mut self) {
+        self.pipeline.warehouse.close().await;
+        let warehouse = match &self.pg_cleanup {
+            None => {
+                let db = self.dir.path().join("db");
+                std::fs::remove_dir_all(&db).expect("delete the SQLite files");
+                Warehouse::open_in_dir(&db)
+                    .await
+                    .expect("empty sqlite warehouse")
+            }
+            Some((admin, db)) => {
+                let pool = sqlx::PgPool::connect(admin)
+                    .await
+                    .expect("PostgreSQL reachable");
+                sqlx::query(&format!("DROP DATABASE {db} WITH (FORCE)"))
+                    .execute(&pool)
+                    .await
+                    .expect("drop the test database");
+                sqlx::query(&format!("CREATE DATABASE {db}"))
+                    .execute(&pool)
+                    .await
+                    .expect("create it again");
+                pool.close().await;
+                let mut url = url::Url::parse(admin).expect("admin URL");
+                url.set_path(db);
+                Warehouse::connect(url.as_str())
+                    .await
+                    .expect("empty postgres warehouse")
+            }
+        };
+        self.pipeline = self.pipeline_on(warehouse);
+    }
+
+    /// A new pipeline (fresh stop flag) on this environment's lake, clock and chain.
+    pub fn pipeline_on(&self, warehouse: Warehouse) -> Pipeline {
+        Pipeline::new(
+            self.pipeline.simulator.clone(),
+            self.pipeline.lake.clone(),
+            warehouse,
+            Arc::new(self.clock.clone()),
+            PipelineConfig::default(),
+        )
+    }
+
+    /// The URL of the PostgreSQL test database (`None` on SQLite).
+    pub fn postgres_url(&self) -> Option<String> {
+        self.pg_cleanup.as_ref().map(|(admin, db)| {
+            let mut url = url::Url::parse(admin).expect("admin URL");
+            url.set_path(db);
+            url.to_string()
+        })
+    }
+
     pub async fn close(self) {
         self.pipeline.warehouse.close().await;
         if let Some((admin, db)) = &self.pg_cleanup {
@@ -246,6 +302,68 @@ pub fn analytics_tables() -> Vec<(&'static str, Vec<String>, &'static str)> {
             "sensors",
             cols(&["store_id", "sensor_id"]),
             "store_id, sensor_id",
+        ),
+    ]
+}
+
+/// The raw tables, the imports' records and the ledger as (table, SQL text of a row,
+/// order): what arrived, from which lot and line, and what the ledger says of each
+/// partition. Nulls read `~`; an import's place in the import order is its rank.
+pub fn raw_tables() -> Vec<(&'static str, String, &'static str)> {
+    let text = |columns: &[&str]| {
+        columns
+            .iter()
+            .map(|c| format!("COALESCE(CAST({c} AS TEXT), '~')"))
+            .collect::<Vec<_>>()
+            .join(" || ',' || ")
+    };
+    vec![
+        (
+            "raw.visiteurs",
+            text(&[
+                "store_id",
+                "sensor_id",
+                "date",
+                "heure",
+                "nb_visiteurs",
+                "lot",
+                "line",
+            ]),
+            "lot, line",
+        ),
+        (
+            "raw.transactions",
+            text(&[
+                "store_id",
+                "date",
+                "heure",
+                "transactions",
+                "chiffre_affaires",
+                "lot",
+                "line",
+            ]),
+            "lot, line",
+        ),
+        (
+            "raw.imports",
+            text(&[
+                "(SELECT COUNT(*) FROM raw.imports earlier WHERE earlier.seq <= raw.imports.seq)",
+                "lot",
+                "feed",
+                "sha256",
+                "file_name",
+                "file_path",
+                "rows_loaded",
+                "lines_bad",
+                "rows_outside_range",
+                "imported_at",
+            ]),
+            "seq",
+        ),
+        (
+            "job_ledger",
+            text(&["job", "partition", "status"]),
+            "job, partition",
         ),
     ]
 }

@@ -14,5 +14,6 @@ mod foreign_reader;
 mod import;
 mod nothing_lost;
 mod pipeline_suite;
+mod recovery;
 mod sql_consumers;
 mod transform_fingerprint;

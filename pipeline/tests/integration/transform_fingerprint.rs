@@ -66,10 +66,12 @@ const EXPECTED: &[(&str, &str)] = &[
 /// Every row of `table` as text, `a,b,c`, in the table's key order (then sorted as bytes,
 /// so that no engine's text collation matters).
 async fn rows(wh: &Warehouse, table: &str, columns: &[String], order: &str) -> Vec<String> {
-    let sql = format!(
-        "SELECT {} FROM analytics.{table} ORDER BY {order}",
-        row_text(columns)
-    );
+    rows_of(wh, &format!("analytics.{table}"), &row_text(columns), order).await
+}
+
+/// Every row of `table` (schema-qualified) as the SQL text expression `text`, sorted.
+async fn rows_of(wh: &Warehouse, table: &str, text: &str, order: &str) -> Vec<String> {
+    let sql = format!("SELECT {text} FROM {table} ORDER BY {order}");
     let mut out: Vec<String> = match wh {
         Warehouse::Sqlite(p) => sqlx::query_scalar(&sql).fetch_all(p).await.expect(&sql),
         Warehouse::Postgres(p) => sqlx::query_scalar(&sql).fetch_all(p).await.expect(&sql),
@@ -173,22 +175,38 @@ fn hashes(found: &[(String, String, usize)]) -> Vec<(&str, &str)> {
         .collect()
 }
 
-/// The content hash of every analytics table and rollup.
-async fn fingerprint(wh: &Warehouse) -> Vec<(String, String, usize)> {
+/// SHA-256 of text lines, one per line.
+fn hash_lines(lines: &[String]) -> String {
+    let mut hasher = Sha256::new();
+    for line in lines {
+        hasher.update(line.as_bytes());
+        hasher.update(b"\n");
+    }
+    hasher.finalize().iter().fold(String::new(), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+/// The content hash of every analytics table and rollup: (table, hash, rows).
+pub(crate) async fn fingerprint(wh: &Warehouse) -> Vec<(String, String, usize)> {
     let mut out = Vec::new();
     for (table, columns, order) in analytics_tables() {
         let lines = rows(wh, table, &columns, order).await;
         sqlite_storage_classes(wh, table, &columns).await;
-        let mut hasher = Sha256::new();
-        for line in &lines {
-            hasher.update(line.as_bytes());
-            hasher.update(b"\n");
-        }
-        let hex = hasher.finalize().iter().fold(String::new(), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        });
-        out.push((table.to_string(), hex, lines.len()));
+        out.push((table.to_string(), hash_lines(&lines), lines.len()));
+    }
+    out
+}
+
+/// The content hash of raw, the imports' records and the ledger's statuses, read the
+/// same way (what arrived and from where; `timestamp_insertion` and the ledger's timings
+/// are when this warehouse wrote them, so they are left out).
+pub(crate) async fn raw_fingerprint(wh: &Warehouse) -> Vec<(String, String, usize)> {
+    let mut out = Vec::new();
+    for (table, text, order) in crate::common::raw_tables() {
+        let lines = rows_of(wh, table, &text, order).await;
+        out.push((table.to_string(), hash_lines(&lines), lines.len()));
     }
     out
 }

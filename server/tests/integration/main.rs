@@ -14,3 +14,4 @@ mod operations;
 mod original_profile;
 mod own_postgres;
 mod process;
+mod recovery;
