@@ -310,7 +310,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     for (r, n) in &false_by_rule {
         println!("  false {r:<18} {n}");
     }
-    for a in false_alerts.iter().take(12) {
+    let mut shown = false_alerts.clone();
+    // The rarer false rules first.
+    shown.sort_by_key(|a| (a.rule == Rule::SensorSilent, a.start));
+    for a in shown.iter().take(12) {
         println!(
             "    e.g. {} store {} sensor {:?} {} → {}",
             a.rule, a.store, a.sensor, a.start, a.end

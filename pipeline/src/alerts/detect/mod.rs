@@ -310,7 +310,8 @@ pub async fn nightly(
         // The store's zeros were counted, not missing: its sensors have cleaned rows that
         // day (a sensor that sent nothing all day has none: it cannot be filled).
         let zeros_counted = !sensors_today.is_empty();
-        let store_findings = anomaly::store_day(row, &base, zeros_counted, params);
+        let level = anomaly::store_level(&sensors_today, &sensor_base, params);
+        let store_findings = anomaly::store_day(row, &base, zeros_counted, &level, params);
         let closed = store_findings.iter().any(|f| f.rule == Rule::StoreClosed);
         findings.extend(store_findings);
         if closed {
