@@ -36,6 +36,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Restore(args) => runtime.block_on(datamag360::recovery::restore(args)),
         Command::User(args) => runtime.block_on(datamag360::auth::cli::run(args)),
         Command::Healthcheck(args) => runtime.block_on(datamag360::commands::healthcheck(args)),
+        Command::Incidents(args) => datamag360::commands::incidents(args),
     }
 }
 

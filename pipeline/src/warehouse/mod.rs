@@ -43,6 +43,7 @@ pub mod analytics;
 pub mod backup;
 pub mod contents;
 pub mod dashboard;
+pub mod detection;
 pub mod ledger;
 mod pg_binary;
 pub mod raw;
