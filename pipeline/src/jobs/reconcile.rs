@@ -591,6 +591,7 @@ impl Pipeline {
             collect,
             ingest,
             transform,
+            ..
         } = states;
         let exhausted = |s: Option<&PartitionState>| matches!(s, Some(p) if p.status == RunStatus::Failed && p.attempts >= self.config.max_attempts);
 

@@ -28,6 +28,8 @@ pub struct Env {
     pub clock: FixedClock,
     pub dir: tempfile::TempDir,
     pub label: String,
+    /// The warehouse's URL: a second pool on it is another replica.
+    pub database_url: String,
     pg_cleanup: Option<(String, String)>,
 }
 
@@ -83,6 +85,7 @@ async fn make(
     dir: tempfile::TempDir,
     now: DateTime<Utc>,
     label: &str,
+    database_url: String,
     pg: Option<(String, String)>,
 ) -> Env {
     let clock = FixedClock::new(now);
@@ -100,6 +103,7 @@ async fn make(
         clock,
         dir,
         label: label.to_string(),
+        database_url,
         pg_cleanup: pg,
     }
 }
@@ -113,7 +117,11 @@ async fn sqlite_env_with(now: DateTime<Utc>, reference: Arc<Reference>) -> Env {
     let warehouse = Warehouse::open_in_dir(&dir.path().join("db"))
         .await
         .expect("sqlite warehouse");
-    make(reference, warehouse, dir, now, "sqlite", None).await
+    let url = format!(
+        "sqlite://{}",
+        dir.path().join("db").join("warehouse.db").display()
+    );
+    make(reference, warehouse, dir, now, "sqlite", url, None).await
 }
 
 async fn postgres_env(now: DateTime<Utc>, reference: Arc<Reference>) -> Option<Env> {
@@ -140,6 +148,7 @@ async fn postgres_env(now: DateTime<Utc>, reference: Arc<Reference>) -> Option<E
             dir,
             now,
             "postgres",
+            url.to_string(),
             Some((admin, db)),
         )
         .await,

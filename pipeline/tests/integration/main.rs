@@ -5,6 +5,8 @@
 mod common;
 
 mod access;
+mod alerts_email;
+mod alerts_store;
 mod azure_lake;
 mod cleaning_accuracy;
 mod dashboard_figures;
@@ -14,5 +16,6 @@ mod foreign_reader;
 mod import;
 mod nothing_lost;
 mod pipeline_suite;
+mod receiver;
 mod sql_consumers;
 mod transform_fingerprint;
