@@ -42,6 +42,7 @@ pub mod accounts;
 pub mod alerts;
 pub mod analytics;
 pub mod dashboard;
+pub mod detection;
 pub mod ledger;
 mod pg_binary;
 pub mod raw;

@@ -5,6 +5,7 @@
 mod common;
 
 mod access;
+mod alerts_detect;
 mod alerts_email;
 mod alerts_store;
 mod azure_lake;
