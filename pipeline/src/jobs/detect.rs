@@ -8,12 +8,13 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Duration, Utc};
 
-use super::Pipeline;
+use super::{JobError, Pipeline};
 use crate::alerts::delivery::DeliveryReport;
 use crate::alerts::finding::{Finding, Rule};
-use crate::clock::PARIS;
+use crate::alerts::detect::{self as detection, DetectParams};
+use crate::clock::HourSlot;
 use crate::ledger::Partition;
 use crate::warehouse::alerts::{Applied, DetectionRun};
 use crate::warehouse::WarehouseError;
@@ -21,28 +22,15 @@ use crate::warehouse::WarehouseError;
 /// Runs about data older than this (from the end of their partition) do not send digests.
 pub const DELIVERY_WINDOW: Duration = Duration::hours(24);
 
-/// The UTC instant of a Paris local date and hour (the earlier one of a repeated hour; the
-/// hour after a skipped one).
-fn paris_instant(date: NaiveDate, hour: u32) -> DateTime<Utc> {
-    let local = date.and_time(NaiveTime::from_hms_opt(hour, 0, 0).unwrap_or(NaiveTime::MIN));
-    match PARIS.from_local_datetime(&local).earliest() {
-        Some(t) => t.with_timezone(&Utc),
-        None => {
-            let later = local + Duration::hours(1);
-            PARIS
-                .from_local_datetime(&later)
-                .earliest()
-                .map(|t| t.with_timezone(&Utc))
-                .unwrap_or_else(|| local.and_utc())
-        }
-    }
-}
-
 /// The end of a partition (exclusive, UTC): what its detection run has seen up to.
 pub fn partition_end(partition: Partition) -> DateTime<Utc> {
     match partition {
-        Partition::Hour(slot) => paris_instant(slot.date, slot.hour) + Duration::hours(1),
-        Partition::Day(date) => paris_instant(date.succ_opt().unwrap_or(date), 0),
+        Partition::Hour(slot) => slot.start_utc() + Duration::hours(1),
+        Partition::Day(date) => HourSlot {
+            date: date.succ_opt().unwrap_or(date),
+            hour: 0,
+        }
+        .start_utc(),
     }
 }
 
@@ -61,6 +49,25 @@ pub fn detection_run(partition: Partition) -> DetectionRun {
 }
 
 impl Pipeline {
+    /// Runs the detection of `partition` (data health for an hour, anomalies for a day)
+    /// and applies its findings (see [`Pipeline::record_detection`]). Returns (findings,
+    /// alerts opened) for the ledger.
+    pub async fn detect(&self, partition: Partition) -> Result<(i64, i64), JobError> {
+        let reference = self.simulator.reference();
+        let params = DetectParams::default();
+        let findings = match partition {
+            Partition::Hour(_) => {
+                detection::hourly(&self.warehouse, reference, partition_end(partition), &params)
+                    .await?
+            }
+            Partition::Day(date) => {
+                detection::nightly(&self.warehouse, reference, date, &params).await?
+            }
+        };
+        let applied = self.record_detection(partition, &findings).await?;
+        Ok((findings.len() as i64, applied.opened as i64))
+    }
+
     /// Applies `findings` as the detection run of `partition` found them, and queues their
     /// digests when the run is recent (see [`DELIVERY_WINDOW`]). Returns what changed.
     pub async fn record_detection(
@@ -116,7 +123,7 @@ impl Pipeline {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clock::HourSlot;
+    use chrono::NaiveDate;
 
     #[test]
     fn partition_ends_in_utc_across_dst() {

@@ -178,6 +178,8 @@ pub enum JobError {
     Warehouse(#[from] crate::warehouse::WarehouseError),
     #[error(transparent)]
     Cleaning(#[from] crate::cleaning::CleaningError),
+    #[error(transparent)]
+    Detect(#[from] crate::alerts::detect::DetectError),
     #[error(
         "{date} is outside the service's range (2021-01-01 to the last complete hour): \
          nothing is cleaned or filled for it"

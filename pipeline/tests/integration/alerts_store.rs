@@ -420,10 +420,10 @@ async fn digests_reach_their_stores_signed_and_a_silence_holds_back_delivery() {
         w.lift_silence(silence.id, actor(&tom), utc("2025-03-14T10:40:00Z"))
             .await
             .expect("lift");
-        env.clock.set(utc("2025-03-14T11:30:00Z"));
-        let later = [finding(Rule::SensorSilent, 1, Some(5), "2025-03-14T10:00:00Z")];
+        env.clock.set(utc("2025-03-14T12:30:00Z"));
+        let later = [finding(Rule::SensorSilent, 1, Some(5), "2025-03-14T11:00:00Z")];
         let applied = p
-            .record_detection(hour("2025-03-14", 11), &later)
+            .record_detection(hour("2025-03-14", 12), &later)
             .await
             .expect("apply");
         assert_eq!((applied.opened, applied.silenced), (1, 0));
