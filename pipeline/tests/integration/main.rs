@@ -6,6 +6,8 @@ mod common;
 
 mod access;
 mod alerts_detect;
+mod alerts_email;
+mod alerts_store;
 mod azure_lake;
 mod cleaning_accuracy;
 mod dashboard_figures;
@@ -16,5 +18,6 @@ mod import;
 mod nothing_lost;
 mod pipeline_suite;
 mod recovery;
+mod receiver;
 mod sql_consumers;
 mod transform_fingerprint;
