@@ -368,13 +368,15 @@ pub fn audience(path: &str) -> Audience {
         "/api/home_data",
         "/api/simulator_hour",
     ];
-    const PUBLIC: [&str; 6] = [
+    const PUBLIC: [&str; 7] = [
         "/",
         "/login",
         "/logout",
         "/setup",
         "/metrics",
         "/api/access",
+        // The header's count: the asker's own open alerts, none for an anonymous visitor.
+        "/api/alerts_count",
     ];
     if ANYONE.contains(&path)
         || path.starts_with("/pkg/")
@@ -386,7 +388,11 @@ pub fn audience(path: &str) -> Audience {
         Audience::Public
     } else if path == "/pipeline" || path.starts_with("/api/pipeline") {
         Audience::WholeChain
-    } else if path.starts_with("/admin") || path == "/users" || path.starts_with("/api/admin_") {
+    } else if path.starts_with("/admin")
+        || path == "/users"
+        || path == "/alerts/channels"
+        || path.starts_with("/api/admin_")
+    {
         Audience::Admins
     } else {
         Audience::Viewers
@@ -674,6 +680,11 @@ mod tests {
         assert_eq!(audience("/admin/backfill"), Audience::Admins);
         assert_eq!(audience("/users"), Audience::Admins);
         assert_eq!(audience("/api/admin_user_add"), Audience::Admins);
+        assert_eq!(audience("/alerts"), Audience::Viewers);
+        assert_eq!(audience("/api/alerts"), Audience::Viewers);
+        assert_eq!(audience("/api/alerts_count"), Audience::Public);
+        assert_eq!(audience("/alerts/channels"), Audience::Admins);
+        assert_eq!(audience("/api/admin_alert_channel_test"), Audience::Admins);
         let manager = Visitor::Known(Viewer {
             name: Some("m".into()),
             role: Role::Manager,
