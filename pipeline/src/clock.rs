@@ -93,6 +93,23 @@ impl HourSlot {
         !matches!(PARIS.from_local_datetime(&naive), chrono::LocalResult::None)
     }
 
+    /// The instant this local hour begins (UTC): the first of the two on the autumn
+    /// change; for the hour the spring change skips, the instant the clock jumps (03:00).
+    pub fn start_utc(&self) -> DateTime<Utc> {
+        let naive = NaiveDateTime::new(
+            self.date,
+            NaiveTime::from_hms_opt(self.hour, 0, 0).unwrap_or(NaiveTime::MIN),
+        );
+        match PARIS.from_local_datetime(&naive).earliest() {
+            Some(t) => t.with_timezone(&Utc),
+            None => PARIS
+                .from_local_datetime(&(naive + Duration::hours(1)))
+                .earliest()
+                .map(|t| t.with_timezone(&Utc))
+                .unwrap_or_else(|| naive.and_utc()),
+        }
+    }
+
     /// The ledger's partition key of this hour: `2025-03-14T10`.
     pub fn key(&self) -> String {
         format!("{}T{:02}", crate::spelling::date_text(self.date), self.hour)

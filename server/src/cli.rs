@@ -41,6 +41,44 @@ pub enum Command {
     /// Probe a running server's /health, or /ready with --ready (exit code 0 when it
     /// answers 200): container health checks.
     Healthcheck(HealthcheckArgs),
+    /// Print the incidents the simulator injects (the ground truth alerts are scored
+    /// against): kind, store, sensor, start, end.
+    Incidents(IncidentsArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct IncidentsArgs {
+    /// First day (YYYY-MM-DD, Paris local).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub from: chrono::NaiveDate,
+
+    /// Last day, included (YYYY-MM-DD).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub to: chrono::NaiveDate,
+
+    /// Output: `table` for people, `json` for scripts.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+
+    /// Simulator profile (the `original` profile has no incidents).
+    #[arg(long = "simulator", env = "DATAMAG_SIMULATOR", default_value = "default",
+          value_parser = clap::builder::PossibleValuesParser::new(["default", "original"])
+              .map(|s| s.parse::<pipeline::Profile>().unwrap_or_default()))]
+    pub simulator: pipeline::Profile,
+
+    /// Incidents on or off (`off`: none are injected, none printed).
+    #[arg(long, env = "DATAMAG_INCIDENTS", default_value = "on", value_parser = incidents_switch)]
+    pub incidents: pipeline::simulator::incidents::Incidents,
+
+    #[command(flatten)]
+    pub chain: ChainArgs,
+}
+
+/// How a command prints rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    Table,
+    Json,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -124,6 +162,12 @@ pub struct PipelineArgs {
           value_parser = clap::builder::PossibleValuesParser::new(["default", "original"])
               .map(|s| s.parse::<pipeline::Profile>().unwrap_or_default()))]
     pub simulator: pipeline::Profile,
+
+    /// Incidents in the default profile's simulator (silent, stuck and degraded sensors,
+    /// weekday closures, event days, till feed failures; the ground truth is printed by
+    /// `datamag360 incidents`): `on` or `off`.
+    #[arg(long, env = "DATAMAG_INCIDENTS", default_value = "on", value_parser = incidents_switch)]
+    pub incidents: pipeline::simulator::incidents::Incidents,
 
     /// Days collected before today on the very first start.
     #[arg(long, env = "DATAMAG_BACKFILL_DAYS", default_value_t = 21)]
@@ -261,6 +305,11 @@ impl ChainArgs {
             _ => Ok(pipeline::Reference::embedded()),
         }
     }
+}
+
+/// `on`/`off` (or any boolean word) for `DATAMAG_INCIDENTS`.
+fn incidents_switch(value: &str) -> Result<pipeline::simulator::incidents::Incidents, String> {
+    value.parse()
 }
 
 /// Values from variables and files often end with a newline or a stray space: a URL or a

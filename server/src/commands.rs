@@ -12,7 +12,9 @@ use pipeline::SystemClock;
 
 use pipeline::jobs::completeness::MissingPartition;
 
-use crate::cli::{BackfillArgs, HealthcheckArgs, ImportArgs, StatusArgs};
+use crate::cli::{
+    BackfillArgs, HealthcheckArgs, ImportArgs, IncidentsArgs, OutputFormat, StatusArgs,
+};
 use crate::exit::{Exit, Outcome};
 use crate::pipeline_setup;
 
@@ -397,5 +399,60 @@ pub async fn healthcheck(args: HealthcheckArgs) -> anyhow::Result<()> {
         body
     );
     println!("{}", if args.ready { "ready" } else { "healthy" });
+    Ok(())
+}
+
+/// `datamag360 incidents`: the simulator's ground truth over a range of days.
+pub fn incidents(args: IncidentsArgs) -> anyhow::Result<()> {
+    if args.to < args.from {
+        return Err(Exit::new(
+            Outcome::BadInput,
+            format!("--to {} is before --from {}", args.to, args.from),
+        )
+        .into());
+    }
+    let reference = args
+        .chain
+        .load()
+        .context("cannot load the stores and sensors")?;
+    let simulator =
+        pipeline::Simulator::with_profile(std::sync::Arc::new(reference), args.simulator)
+            .with_incidents(args.incidents);
+    let truth = simulator.incidents(args.from, args.to);
+    let mut out = std::io::stdout().lock();
+    use std::io::Write;
+    match args.format {
+        OutputFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &truth).context("cannot write the incidents")?;
+            writeln!(out)?;
+        }
+        OutputFormat::Table => {
+            writeln!(
+                out,
+                "{:<18} {:>5} {:>6}  {:<16} {:<16} {:>6}",
+                "kind", "store", "sensor", "start (Paris)", "end (Paris)", "factor"
+            )?;
+            for i in &truth {
+                let paris = |t: chrono::DateTime<chrono::Utc>| {
+                    t.with_timezone(&pipeline::PARIS)
+                        .format("%Y-%m-%d %H:%M")
+                        .to_string()
+                };
+                writeln!(
+                    out,
+                    "{:<18} {:>5} {:>6}  {:<16} {:<16} {:>6}",
+                    i.kind.key(),
+                    i.store_id,
+                    i.sensor_id
+                        .map_or_else(|| "-".to_string(), |s| s.to_string()),
+                    paris(i.start),
+                    paris(i.end),
+                    i.factor
+                        .map_or_else(|| "-".to_string(), |f| format!("{f:.2}")),
+                )?;
+            }
+            writeln!(out, "{} incident(s)", truth.len())?;
+        }
+    }
     Ok(())
 }

@@ -33,6 +33,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Status(args) => runtime.block_on(datamag360::commands::status(args)),
         Command::User(args) => runtime.block_on(datamag360::auth::cli::run(args)),
         Command::Healthcheck(args) => runtime.block_on(datamag360::commands::healthcheck(args)),
+        Command::Incidents(args) => datamag360::commands::incidents(args),
     }
 }
 

@@ -18,8 +18,10 @@ pub async fn build(args: &PipelineArgs, clock: Arc<dyn Clock>) -> anyhow::Result
         sensors = reference.sensor_count(),
         "chain loaded"
     );
-    let simulator = Arc::new(Simulator::with_profile(Arc::new(reference), args.simulator));
-    tracing::info!(profile = %args.simulator, "simulator ready");
+    let simulator = Arc::new(
+        Simulator::with_profile(Arc::new(reference), args.simulator).with_incidents(args.incidents),
+    );
+    tracing::info!(profile = %args.simulator, incidents = simulator.has_incidents(), "simulator ready");
     let warehouse = match &args.database_url {
         Some(url) => Warehouse::connect(url).await,
         None => Warehouse::open_in_dir(&args.data_dir).await,

@@ -113,7 +113,8 @@ fn messy_day(
 ) -> (Vec<VisitorRow>, Vec<u32>, History) {
     use crate::clock::HourSlot;
     use crate::jobs::collect::simulate_hour;
-    let sim = crate::Simulator::new(reference.clone());
+    let sim = crate::Simulator::new(reference.clone())
+        .with_incidents(crate::simulator::incidents::Incidents::Off);
     let day_rows = |d: NaiveDate| -> Vec<VisitorRow> {
         HourSlot::hours_of_day(d)
             .flat_map(|slot| simulate_hour(&sim, slot).0)

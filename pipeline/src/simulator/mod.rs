@@ -19,8 +19,11 @@ use crate::reference::{Reference, Sensor, Store};
 
 use crate::calendar::is_open_day;
 
+pub mod incidents;
 pub mod original;
 pub mod shape;
+
+use incidents::{HourEffects, Incidents, SensorEffect};
 
 use shape::{hour_coef, weekday_coef, StoreHour};
 
@@ -45,6 +48,9 @@ pub enum Fault {
     HighOutlier,
     /// The sensor reported 1 or 2 instead of its real count.
     LowOutlier,
+    /// An incident (see [`incidents`]) changed what the sensor reported: silent (`null`),
+    /// stuck at zero, or degraded.
+    Incident,
 }
 
 /// One sensor's count for one hour.
@@ -112,20 +118,55 @@ impl std::str::FromStr for Profile {
 pub struct Simulator {
     reference: Arc<Reference>,
     profile: Profile,
+    incidents: Incidents,
 }
 
 impl Simulator {
-    /// The default profile.
+    /// The default profile, with its incidents (see [`incidents`]).
     pub fn new(reference: Arc<Reference>) -> Self {
         Self::with_profile(reference, Profile::Default)
     }
 
+    /// A profile; the default one injects incidents unless [`Simulator::with_incidents`]
+    /// turns them off (the `original` profile never has any).
     pub fn with_profile(reference: Arc<Reference>, profile: Profile) -> Self {
-        Self { reference, profile }
+        Self {
+            reference,
+            profile,
+            incidents: Incidents::On,
+        }
+    }
+
+    /// Turns the incidents on or off (`DATAMAG_INCIDENTS`).
+    pub fn with_incidents(mut self, incidents: Incidents) -> Self {
+        self.incidents = incidents;
+        self
     }
 
     pub fn profile(&self) -> Profile {
         self.profile
+    }
+
+    /// True when incidents change the values (default profile, incidents on).
+    pub fn has_incidents(&self) -> bool {
+        self.profile == Profile::Default && self.incidents == Incidents::On
+    }
+
+    /// The ground truth: every incident overlapping the local days `from..=to` (none when
+    /// [`Simulator::has_incidents`] is false).
+    pub fn incidents(&self, from: NaiveDate, to: NaiveDate) -> Vec<incidents::Incident> {
+        if !self.has_incidents() {
+            return Vec::new();
+        }
+        incidents::incidents_between(&self.reference, from, to)
+    }
+
+    /// What incidents do to `store` at that hour.
+    fn effects(&self, store: &Store, date: NaiveDate, hour: u32) -> Option<HourEffects> {
+        if !self.has_incidents() {
+            return None;
+        }
+        incidents::effects(&self.reference, store, date, hour)
     }
 
     pub fn reference(&self) -> &Reference {
@@ -147,14 +188,30 @@ impl Simulator {
         out.readings.reserve(reference.sensor_count());
         out.sales.reserve(reference.stores().len());
         for store in reference.stores() {
-            for sensor in reference.sensors_of(store.store_id) {
-                if let Some(r) = self.sensor_reading(store, sensor, date, hour) {
-                    out.readings.push((store, sensor, r));
+            if self.profile == Profile::Original {
+                for sensor in reference.sensors_of(store.store_id) {
+                    if let Some(r) = self.sensor_reading(store, sensor, date, hour) {
+                        out.readings.push((store, sensor, r));
+                    }
                 }
+                if let Some(s) = self.store_hour(store, date, hour) {
+                    out.sales.push((store, s));
+                }
+                continue;
             }
-            if let Some(s) = self.store_hour(store, date, hour) {
-                out.sales.push((store, s));
+            // The store's incidents are looked up once for its sensors and its sales.
+            let fx = self.effects(store, date, hour);
+            let Some(day_coef) = weekday_coef(date) else {
+                continue;
+            };
+            for sensor in reference.sensors_of(store.store_id) {
+                let r = reading(store, sensor, date, hour, day_coef, fx.as_ref());
+                out.readings.push((store, sensor, r));
             }
+            out.sales.push((
+                store,
+                self.default_sales(store, date, hour, day_coef, fx.as_ref()),
+            ));
         }
         out
     }
@@ -171,7 +228,8 @@ impl Simulator {
             return original_reading(store, sensor, date, hour);
         }
         let day_coef = weekday_coef(date)?;
-        Some(reading(store, sensor, date, hour, day_coef))
+        let fx = self.effects(store, date, hour);
+        Some(reading(store, sensor, date, hour, day_coef, fx.as_ref()))
     }
 
     /// A store's sales for one local hour, or `None` on a closed day. Outside opening
@@ -182,19 +240,40 @@ impl Simulator {
             return original::store_sales(store, sensors, date, hour);
         }
         let day_coef = weekday_coef(date)?;
+        let fx = self.effects(store, date, hour);
+        Some(self.default_sales(store, date, hour, day_coef, fx.as_ref()))
+    }
+
+    /// A store-hour's sales under the default profile, on an open day.
+    fn default_sales(
+        &self,
+        store: &Store,
+        date: NaiveDate,
+        hour: u32,
+        day_coef: f64,
+        fx: Option<&HourEffects>,
+    ) -> StoreHour {
         if hour_coef(hour).is_none() {
-            return Some(StoreHour {
+            return StoreHour {
                 transactions: 0,
                 chiffre_affaires: 0.0,
                 visitors: 0,
-            });
+            };
         }
         let visitors: i64 = self
             .reference
             .sensors_of(store.store_id)
             .iter()
-            .map(|sensor| reading(store, sensor, date, hour, day_coef).true_value)
+            .map(|sensor| reading(store, sensor, date, hour, day_coef, fx).true_value)
             .sum();
+        if fx.is_some_and(|fx| fx.till_down) {
+            // The till feed is down: the doors count people, the feed says nothing sold.
+            return StoreHour {
+                transactions: 0,
+                chiffre_affaires: 0.0,
+                visitors,
+            };
+        }
         // Sensor ids start at 1: stream 0 of a store is its till.
         let mut draws = Draws::new(store.store_id, 0, date, hour);
         let conversion = draws.uniform(0.15, 0.30);
@@ -203,11 +282,11 @@ impl Simulator {
         for _ in 0..transactions {
             cents += (draws.uniform(10.0, 120.0) * 100.0).round() as i64;
         }
-        Some(StoreHour {
+        StoreHour {
             transactions,
             chiffre_affaires: cents as f64 / 100.0,
             visitors,
-        })
+        }
     }
 }
 
@@ -238,7 +317,64 @@ fn original_reading(
     })
 }
 
+/// A sensor's reading under the default profile, with the incidents in effect (`fx`).
 fn reading(
+    store: &Store,
+    sensor: &Sensor,
+    date: NaiveDate,
+    hour: u32,
+    day_coef: f64,
+    fx: Option<&HourEffects>,
+) -> SensorReading {
+    let r = base_reading(store, sensor, date, hour, day_coef);
+    match fx {
+        None => r,
+        Some(fx) => with_incidents(r, fx, sensor.sensor_id, hour),
+    }
+}
+
+/// Applies a store-hour's incidents to a reading: a closure or an event changes the truth
+/// (and a genuine reading with it); a silent, stuck or degraded sensor changes what it
+/// reports.
+fn with_incidents(
+    mut r: SensorReading,
+    fx: &HourEffects,
+    sensor_id: u32,
+    hour: u32,
+) -> SensorReading {
+    if fx.closed {
+        r.true_value = 0;
+        if r.fault != Fault::Missing {
+            r.value = Some(0);
+            r.fault = Fault::None;
+        }
+    } else if fx.event > 1.0 && hour_coef(hour).is_some() {
+        r.true_value = (r.true_value as f64 * fx.event) as i64;
+        if r.fault == Fault::None {
+            r.value = Some(r.true_value);
+        }
+    }
+    match fx.sensor(sensor_id) {
+        None => {}
+        Some(SensorEffect::Silent) => {
+            r.value = None;
+            r.fault = Fault::Incident;
+        }
+        Some(SensorEffect::StuckZero) => {
+            r.value = Some(0);
+            r.fault = Fault::Incident;
+        }
+        Some(SensorEffect::Degraded(share)) => {
+            if r.fault == Fault::None && r.true_value > 0 {
+                r.value = Some((r.true_value as f64 * share) as i64);
+                r.fault = Fault::Incident;
+            }
+        }
+    }
+    r
+}
+
+fn base_reading(
     store: &Store,
     sensor: &Sensor,
     date: NaiveDate,
@@ -315,8 +451,9 @@ mod tests {
     use crate::calendar::OPENING_HOURS;
     use std::collections::HashMap;
 
+    /// The seed rules alone: incidents off (they are tested below and in `incidents`).
     fn sim() -> Simulator {
-        Simulator::new(Arc::new(Reference::embedded()))
+        Simulator::new(Arc::new(Reference::embedded())).with_incidents(Incidents::Off)
     }
 
     fn date(y: i32, m: u32, d: u32) -> NaiveDate {
@@ -426,6 +563,7 @@ mod tests {
                             }
                             Fault::Missing => assert!(r.value.is_none()),
                             Fault::None => assert_eq!(r.value, Some(r.true_value)),
+                            Fault::Incident => panic!("incidents are off"),
                         }
                         if hour == 19 {
                             hour19_total += r.true_value;
@@ -491,5 +629,116 @@ mod tests {
         let mean = conversions.iter().sum::<f64>() / conversions.len() as f64;
         assert!(cmin >= 0.14 && cmax <= 0.31, "{cmin}..{cmax}");
         assert!((mean - 0.225).abs() < 0.005, "{mean}");
+    }
+
+    /// Incidents change the readings and sales as their truth says, and only there; off,
+    /// the default profile's values are the seed rules' (the same as before incidents).
+    #[test]
+    fn incidents_follow_their_truth_and_switch_off() {
+        let reference = Arc::new(Reference::embedded());
+        let on = Simulator::new(reference.clone());
+        let off = on.clone().with_incidents(Incidents::Off);
+        assert!(on.has_incidents() && !off.has_incidents());
+        let (from, to) = (date(2024, 1, 1), date(2024, 12, 31));
+        let truth = on.incidents(from, to);
+        assert!(truth.len() > 100, "{}", truth.len());
+        assert!(off.incidents(from, to).is_empty());
+        let mut seen = std::collections::HashSet::new();
+        // The first incident of each kind that no other incident of its store overlaps.
+        let alone = truth.iter().filter(|i| {
+            !truth
+                .iter()
+                .any(|j| j != *i && j.store_id == i.store_id && j.start < i.end && i.start < j.end)
+        });
+        for i in alone {
+            let store = reference.store(i.store_id).expect("store");
+            let (d, h) = i.local_start();
+            if d < from || !seen.insert(i.kind) {
+                continue;
+            }
+            let sales_on = on.store_hour(store, d, h).expect("open day");
+            let sales_off = off.store_hour(store, d, h).expect("open day");
+            match i.kind {
+                incidents::IncidentKind::TillFeedDown => {
+                    assert_eq!(sales_on.transactions, 0);
+                    assert!(sales_off.transactions > 0);
+                    assert_eq!(sales_on.visitors, sales_off.visitors);
+                }
+                incidents::IncidentKind::StoreClosed => {
+                    assert_eq!(sales_on.visitors, 0);
+                    assert_eq!(sales_on.transactions, 0);
+                }
+                incidents::IncidentKind::EventDay => {
+                    assert!(sales_on.visitors as f64 >= sales_off.visitors as f64 * 1.45);
+                    assert!(sales_on.transactions > sales_off.transactions);
+                }
+                _ => {
+                    let sensor = reference
+                        .sensor(i.store_id, i.sensor_id.expect("sensor"))
+                        .expect("sensor");
+                    let r = on.sensor_reading(store, sensor, d, h).expect("open day");
+                    let base = off.sensor_reading(store, sensor, d, h).expect("open day");
+                    match i.kind {
+                        incidents::IncidentKind::SensorSilent => assert_eq!(r.value, None),
+                        incidents::IncidentKind::SensorStuckZero => assert_eq!(r.value, Some(0)),
+                        _ if base.fault == Fault::None => {
+                            let v = r.value.expect("degraded reads") as f64;
+                            assert!(v <= base.true_value as f64 * 0.7 + 1.0, "{r:?} {base:?}");
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            // The chain's hour (the collector's and /releves' path) says the same.
+            let hour = on.chain_hour(d, h);
+            let (_, s) = hour
+                .sales
+                .iter()
+                .find(|(s, _)| s.store_id == i.store_id)
+                .expect("store in the chain hour");
+            assert_eq!(*s, sales_on);
+        }
+        assert_eq!(seen.len(), 6, "{seen:?}");
+        // Away from any incident, on and off agree.
+        let store = reference.store(2).expect("store");
+        let sensor = reference.sensor(2, 1).expect("sensor");
+        let mut d = from;
+        let mut compared = 0;
+        while d <= to {
+            for h in [3, 9, 14, 19] {
+                let touched = truth.iter().any(|i| {
+                    i.store_id == 2 && i.local_start() <= (d, h) && (d, h) < i.local_end()
+                });
+                if !touched && is_open_day(d) {
+                    assert_eq!(
+                        on.sensor_reading(store, sensor, d, h),
+                        off.sensor_reading(store, sensor, d, h)
+                    );
+                    assert_eq!(on.store_hour(store, d, h), off.store_hour(store, d, h));
+                    compared += 1;
+                }
+            }
+            d = d.succ_opt().expect("date");
+        }
+        assert!(compared > 600, "{compared}");
+    }
+
+    /// The `original` profile ignores the incidents switch: its numbers stay the original's.
+    #[test]
+    fn original_profile_has_no_incidents() {
+        let reference = Arc::new(Reference::embedded());
+        let a = Simulator::with_profile(reference.clone(), Profile::Original);
+        let b = a.clone().with_incidents(Incidents::Off);
+        assert!(!a.has_incidents());
+        assert!(a.incidents(date(2024, 1, 1), date(2024, 12, 31)).is_empty());
+        let mut d = date(2024, 1, 1);
+        while d < date(2024, 3, 1) {
+            for h in [9, 12, 19] {
+                let (ha, hb) = (a.chain_hour(d, h), b.chain_hour(d, h));
+                assert_eq!(ha.readings, hb.readings);
+                assert_eq!(ha.sales, hb.sales);
+            }
+            d = d.succ_opt().expect("date");
+        }
     }
 }

@@ -41,6 +41,7 @@ pub(crate) use per_backend;
 pub mod accounts;
 pub mod analytics;
 pub mod dashboard;
+pub mod detection;
 pub mod ledger;
 mod pg_binary;
 pub mod raw;

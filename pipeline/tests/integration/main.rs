@@ -5,6 +5,7 @@
 mod common;
 
 mod access;
+mod alerts_detect;
 mod azure_lake;
 mod cleaning_accuracy;
 mod dashboard_figures;
