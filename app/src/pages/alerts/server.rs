@@ -241,11 +241,15 @@ pub async fn acknowledge(id: i64, comment: String) -> Result<Option<String>, Loa
 /// What a silence form asks for, checked: the range, and the recurrence when days are
 /// ticked (those days, from the start's hour to the end's hour, from the start's day
 /// through the end's day). `Err(code)` for the page.
-fn silence_range(
-    from: &str,
-    to: &str,
-    weekdays: &[u32],
-) -> Result<(DateTime<Utc>, DateTime<Utc>, Option<Recurrence>), &'static str> {
+/// A silence's time range (UTC) and weekly recurrence, read from the form.
+#[derive(Debug, PartialEq)]
+struct Window {
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    recurrence: Option<Recurrence>,
+}
+
+fn silence_range(from: &str, to: &str, weekdays: &[u32]) -> Result<Window, &'static str> {
     let (Ok(from), Ok(to)) = (
         NaiveDateTime::parse_from_str(from.trim(), LOCAL),
         NaiveDateTime::parse_from_str(to.trim(), LOCAL),
@@ -254,7 +258,15 @@ fn silence_range(
     };
     if weekdays.is_empty() {
         let (a, b) = (local_to_utc(from), local_to_utc(to));
-        return if b > a { Ok((a, b, None)) } else { Err("range") };
+        return if b > a {
+            Ok(Window {
+                start: a,
+                end: b,
+                recurrence: None,
+            })
+        } else {
+            Err("range")
+        };
     }
     let hour_to = match (to.hour(), to.minute()) {
         (0, 0) => 24,
@@ -266,7 +278,11 @@ fn silence_range(
     if !r.is_valid() || to.date() < from.date() {
         return Err("range");
     }
-    Ok((day_start(from.date()), day_start(last), Some(r)))
+    Ok(Window {
+        start: day_start(from.date()),
+        end: day_start(last),
+        recurrence: Some(r),
+    })
 }
 
 pub async fn silence(
@@ -303,8 +319,8 @@ pub async fn silence(
     if reason.is_empty() || reason.chars().count() > TEXT_MAX {
         return Ok(Some("reason".into()));
     }
-    let (start, end, recurrence) = match silence_range(&from, &to, &weekdays) {
-        Ok(r) => r,
+    let window = match silence_range(&from, &to, &weekdays) {
+        Ok(w) => w,
         Err(code) => return Ok(Some(code.into())),
     };
     let address = crate::access::client_address();
@@ -315,9 +331,9 @@ pub async fn silence(
     let new = NewSilence {
         store_id: Some(i64::from(store_id)),
         sensor_id: sensor_id.map(i64::from),
-        start,
-        end,
-        recurrence,
+        start: window.start,
+        end: window.end,
+        recurrence: window.recurrence,
         reason: reason.to_string(),
     };
     match w.create_silence(&new, actor, services.clock.now()).await {
@@ -502,10 +518,10 @@ mod tests {
     #[test]
     fn a_silence_form_reads_in_paris_time() {
         // 2025-03-12 is a Wednesday; Paris is UTC+1 then.
-        let (a, b, r) = silence_range("2025-03-12T09:00", "2025-03-12T12:30", &[]).expect("ok");
-        assert_eq!(a.to_rfc3339(), "2025-03-12T08:00:00+00:00");
-        assert_eq!(b.to_rfc3339(), "2025-03-12T11:30:00+00:00");
-        assert!(r.is_none());
+        let w = silence_range("2025-03-12T09:00", "2025-03-12T12:30", &[]).expect("ok");
+        assert_eq!(w.start.to_rfc3339(), "2025-03-12T08:00:00+00:00");
+        assert_eq!(w.end.to_rfc3339(), "2025-03-12T11:30:00+00:00");
+        assert!(w.recurrence.is_none());
         assert_eq!(
             silence_range("2025-03-12T12:00", "2025-03-12T09:00", &[]).err(),
             Some("range")
@@ -515,20 +531,20 @@ mod tests {
 
     #[test]
     fn a_weekly_silence_covers_its_days_and_hours_through_the_last_day() {
-        let (a, b, r) =
-            silence_range("2025-03-12T09:00", "2025-03-26T12:30", &[2]).expect("weekly");
-        let r = r.expect("recurrence");
+        let w = silence_range("2025-03-12T09:00", "2025-03-26T12:30", &[2]).expect("weekly");
+        let r = w.recurrence.expect("recurrence");
         assert_eq!((r.weekdays, r.hour_from, r.hour_to), (0b100, 9, 13));
         // From the first day's midnight to the day after the last (Paris, UTC+1).
-        assert_eq!(a.to_rfc3339(), "2025-03-11T23:00:00+00:00");
-        assert_eq!(b.to_rfc3339(), "2025-03-26T23:00:00+00:00");
-        // Hours out of order, or no day: refused.
+        assert_eq!(w.start.to_rfc3339(), "2025-03-11T23:00:00+00:00");
+        assert_eq!(w.end.to_rfc3339(), "2025-03-26T23:00:00+00:00");
+        // Hours out of order: refused; an end at midnight covers the day's last hour.
         assert_eq!(
             silence_range("2025-03-12T14:00", "2025-03-26T09:00", &[2]).err(),
             Some("range")
         );
+        let to_midnight = silence_range("2025-03-12T09:00", "2025-03-26T00:00", &[2]);
         assert_eq!(
-            silence_range("2025-03-12T09:00", "2025-03-26T00:00", &[2]).map(|x| x.2.map(|r| r.hour_to)),
+            to_midnight.map(|w| w.recurrence.map(|r| r.hour_to)),
             Ok(Some(24))
         );
     }
