@@ -64,6 +64,19 @@ if [ ! -x "$PY/bin/python" ] || ! "$PY/bin/python" -c "import pyarrow" 2>/dev/nu
   python3 -m venv "$PY"
   "$PY/bin/pip" install --quiet --disable-pip-version-check "pyarrow==26.0.1"
 fi
+# 4b. aiosmtpd, the SMTP server the email alert test sends through (STARTTLS), and the
+#     openssl command that makes the test's certificates.
+if ! "$PY/bin/python" -c "import aiosmtpd, sys; from importlib.metadata import version; sys.exit(version('aiosmtpd') != '1.4.6')" 2>/dev/null; then
+  log "installing aiosmtpd into $PY (email alert test)"
+  "$PY/bin/pip" install --quiet --disable-pip-version-check "aiosmtpd==1.4.6"
+fi
+if ! command -v openssl >/dev/null; then
+  log "installing Debian's openssl (certificates of the email alert test)"
+  export DEBIAN_FRONTEND=noninteractive
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq openssl >/dev/null
+fi
 fi
 
 # 5. Browser and Playwright for the end-to-end tests (never `npx playwright install`).

@@ -102,7 +102,10 @@ impl PeriodCompleteness {
             let mut any_row = false;
             for c in by_day.get(&date).into_iter().flatten() {
                 any_row = true;
-                let j = &mut per_job[job_index(c.job)];
+                let Some(index) = job_index(c.job) else {
+                    continue;
+                };
+                let j = &mut per_job[index];
                 match c.status {
                     RunStatus::Done => j.done += c.partitions,
                     RunStatus::Failed => j.failed += c.partitions,
@@ -211,11 +214,13 @@ impl PeriodCompleteness {
     }
 }
 
-fn job_index(job: Job) -> usize {
+/// The jobs a day's completeness counts (detection reads the data, it does not make it).
+fn job_index(job: Job) -> Option<usize> {
     match job {
-        Job::Collect => 0,
-        Job::Ingest => 1,
-        Job::Transform => 2,
+        Job::Collect => Some(0),
+        Job::Ingest => Some(1),
+        Job::Transform => Some(2),
+        Job::Detect => None,
     }
 }
 

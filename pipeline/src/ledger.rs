@@ -104,6 +104,8 @@ pub struct LedgerStates {
     pub collect: HashMap<String, PartitionState>,
     pub ingest: HashMap<String, PartitionState>,
     pub transform: HashMap<String, PartitionState>,
+    /// Both kinds of partition: hours (data health) and days (anomalies).
+    pub detect: HashMap<String, PartitionState>,
 }
 
 impl LedgerStates {
@@ -120,6 +122,11 @@ impl LedgerStates {
                 Partition::Hour(HourSlot { date: to, hour: 23 }).key(),
             ),
             Job::Transform => (Partition::Day(from).key(), Partition::Day(to).key()),
+            // A day key sorts before its hours: `2025-03-14` < `2025-03-14T00`.
+            Job::Detect => (
+                Partition::Day(from).key(),
+                Partition::Hour(HourSlot { date: to, hour: 23 }).key(),
+            ),
         }
     }
 
@@ -128,6 +135,7 @@ impl LedgerStates {
             Job::Collect => &self.collect,
             Job::Ingest => &self.ingest,
             Job::Transform => &self.transform,
+            Job::Detect => &self.detect,
         }
     }
 
@@ -136,6 +144,7 @@ impl LedgerStates {
             Job::Collect => &mut self.collect,
             Job::Ingest => &mut self.ingest,
             Job::Transform => &mut self.transform,
+            Job::Detect => &mut self.detect,
         }
     }
 

@@ -15,18 +15,22 @@ pub enum Job {
     Ingest,
     /// Raw → analytics, per day.
     Transform,
+    /// Alerts: data health after each hour's ingest (hour partitions), anomalies after
+    /// each day's transform (day partitions).
+    Detect,
 }
 
 impl Job {
-    pub const ALL: [Job; 3] = [Job::Collect, Job::Ingest, Job::Transform];
+    pub const ALL: [Job; 4] = [Job::Collect, Job::Ingest, Job::Transform, Job::Detect];
 
     /// The job's name in the ledger, the metrics and the logs: `collect`, `ingest`,
-    /// `transform`.
+    /// `transform`, `detect`.
     pub fn key(self) -> &'static str {
         match self {
             Job::Collect => "collect",
             Job::Ingest => "ingest",
             Job::Transform => "transform",
+            Job::Detect => "detect",
         }
     }
 
@@ -40,6 +44,7 @@ impl Job {
             Job::Collect => l.pick("collecte", "collect"),
             Job::Ingest => l.pick("ingestion", "ingest"),
             Job::Transform => l.pick("transformation", "transform"),
+            Job::Detect => l.pick("détection d'alertes", "alert detection"),
         }
     }
 }

@@ -38,6 +38,9 @@ pub enum Command {
     Status(StatusArgs),
     /// Manage accounts: add, list, set, disable, enable, token.
     User(crate::auth::cli::UserArgs),
+    /// The alerts of a period (`--from D --to D --format json|table`), their delivery
+    /// channels (`channel add|list|test|…`) and deliveries.
+    Alerts(crate::alerts_cli::AlertsArgs),
     /// Probe a running server's /health, or /ready with --ready (exit code 0 when it
     /// answers 200): container health checks.
     Healthcheck(HealthcheckArgs),
@@ -175,6 +178,75 @@ pub struct PipelineArgs {
 
     #[command(flatten)]
     pub chain: ChainArgs,
+
+    #[command(flatten)]
+    pub smtp: SmtpArgs,
+}
+
+/// The SMTP server email alert channels go through (STARTTLS is required).
+#[derive(Debug, Clone, Args)]
+pub struct SmtpArgs {
+    /// SMTP server for email alerts; email channels fail (visibly) without it.
+    #[arg(long, env = "DATAMAG_SMTP_HOST", value_parser = trimmed)]
+    pub smtp_host: Option<String>,
+
+    /// Its port (submission with STARTTLS).
+    #[arg(long, env = "DATAMAG_SMTP_PORT", default_value_t = 587)]
+    pub smtp_port: u16,
+
+    /// The account to sign in with (none: no authentication).
+    #[arg(long, env = "DATAMAG_SMTP_USER", value_parser = trimmed)]
+    pub smtp_user: Option<String>,
+
+    /// File holding the account's password (a mounted secret; first line).
+    #[arg(long, env = "DATAMAG_SMTP_PASSWORD_FILE")]
+    pub smtp_password_file: Option<PathBuf>,
+
+    /// The sender: `alerts@example.com` or `DataMag360 <alerts@example.com>`.
+    #[arg(long, env = "DATAMAG_SMTP_FROM", value_parser = trimmed)]
+    pub smtp_from: Option<String>,
+
+    /// A CA certificate (PEM) to trust besides the system's, for a private CA.
+    #[arg(long, env = "DATAMAG_SMTP_CA_FILE")]
+    pub smtp_ca_file: Option<PathBuf>,
+}
+
+impl SmtpArgs {
+    /// The SMTP settings, or `None` when no server is configured.
+    pub fn config(&self) -> anyhow::Result<Option<pipeline::alerts::delivery::email::SmtpConfig>> {
+        let Some(host) = self.smtp_host.clone().filter(|h| !h.is_empty()) else {
+            return Ok(None);
+        };
+        let Some(from) = self.smtp_from.clone().filter(|f| !f.is_empty()) else {
+            anyhow::bail!("DATAMAG_SMTP_HOST is set: give the sender too (DATAMAG_SMTP_FROM)");
+        };
+        let read = |path: &PathBuf, what: &str| {
+            std::fs::read(path)
+                .map_err(|e| anyhow::anyhow!("cannot read the SMTP {what} {}: {e}", path.display()))
+        };
+        let password = match &self.smtp_password_file {
+            Some(path) => Some(
+                String::from_utf8_lossy(&read(path, "password file")?)
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .to_string(),
+            ),
+            None => None,
+        };
+        let extra_ca_pem = match &self.smtp_ca_file {
+            Some(path) => Some(read(path, "CA file")?),
+            None => None,
+        };
+        Ok(Some(pipeline::alerts::delivery::email::SmtpConfig {
+            host,
+            port: self.smtp_port,
+            user: self.smtp_user.clone().filter(|u| !u.is_empty()),
+            password,
+            from,
+            extra_ca_pem,
+        }))
+    }
 }
 
 #[derive(Debug, Clone, Args)]

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use anyhow::Context;
+use pipeline::alerts::delivery::{Deliverer, DeliveryConfig};
 use pipeline::{Clock, Lake, Pipeline, PipelineConfig, Simulator, Warehouse};
 
 use crate::cli::PipelineArgs;
@@ -36,13 +37,24 @@ pub async fn build(args: &PipelineArgs, clock: Arc<dyn Clock>) -> anyhow::Result
         lake = lake.description(),
         "pipeline storage ready"
     );
-    let mut pipeline = Pipeline::new(simulator, lake, warehouse, clock, PipelineConfig::default());
+    let mut pipeline = Pipeline::new(simulator, lake, warehouse, clock, PipelineConfig::default())
+        .with_delivery(deliverer(args)?);
     if let Some(url) = &args.source_url {
         pipeline =
             pipeline.with_source(pipeline::Source::http(url).context("invalid --source-url")?);
         tracing::info!(source = %pipeline.source.describe(), "collecting over HTTP");
     }
     Ok(pipeline)
+}
+
+/// The alerts' deliverer with the SMTP settings of the command line and environment.
+pub fn deliverer(args: &PipelineArgs) -> anyhow::Result<Deliverer> {
+    let smtp = args.smtp.config()?;
+    Deliverer::new(DeliveryConfig {
+        smtp,
+        ..DeliveryConfig::default()
+    })
+    .context("cannot build the HTTP client for alert deliveries")
 }
 
 /// Opens the warehouse to read it only (`status`): no migration, nothing created, no write

@@ -1,9 +1,11 @@
-//! The three jobs (collect, ingest, transform), the reconciler that decides from the
-//! ledger which partitions are due, and the scheduler that wakes it.
+//! The jobs (collect, ingest, transform, and alert detection after the last two), the
+//! reconciler that decides from the ledger which partitions are due, and the scheduler that
+//! wakes it.
 
 pub mod activity;
 pub mod collect;
 pub mod completeness;
+pub mod detect;
 pub mod import;
 pub mod ingest;
 pub mod reconcile;
@@ -29,6 +31,8 @@ pub struct PipelineConfig {
     pub retry_base: Duration,
     /// Hours collected at once.
     pub concurrency: usize,
+    /// Run alert detection after ingest and transform (see `detect`).
+    pub detect: bool,
 }
 
 impl Default for PipelineConfig {
@@ -37,6 +41,7 @@ impl Default for PipelineConfig {
             max_attempts: 5,
             retry_base: Duration::from_secs(300),
             concurrency: 4,
+            detect: true,
         }
     }
 }
@@ -61,6 +66,8 @@ pub struct Pipeline {
     pub(crate) stop: Arc<std::sync::atomic::AtomicBool>,
     /// The days of the runs in progress (read by the dashboard).
     pub activity: RunActivity,
+    /// Sends the alerts' digests (`None` only if no HTTP client could be built).
+    pub delivery: Option<crate::alerts::delivery::Deliverer>,
 }
 
 impl std::fmt::Debug for Pipeline {
@@ -93,7 +100,14 @@ impl Pipeline {
             observer: None,
             stop: Arc::new(std::sync::atomic::AtomicBool::new(false)),
             activity: RunActivity::default(),
+            delivery: default_deliverer(),
         }
+    }
+
+    /// Sends alerts with this deliverer (the server's SMTP settings, retry timings).
+    pub fn with_delivery(mut self, deliverer: crate::alerts::delivery::Deliverer) -> Self {
+        self.delivery = Some(deliverer);
+        self
     }
 
     /// Collects from `source` instead of the in-process simulator. The simulator's chain
@@ -121,6 +135,18 @@ impl Pipeline {
 
     pub fn stop_requested(&self) -> bool {
         self.stop.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// A deliverer with the default settings (no SMTP server).
+fn default_deliverer() -> Option<crate::alerts::delivery::Deliverer> {
+    use crate::alerts::delivery::{Deliverer, DeliveryConfig};
+    match Deliverer::new(DeliveryConfig::default()) {
+        Ok(d) => Some(d),
+        Err(e) => {
+            tracing::warn!(error = %e, "no HTTP client for alert deliveries: alerts are kept, not sent");
+            None
+        }
     }
 }
 
@@ -152,6 +178,8 @@ pub enum JobError {
     Warehouse(#[from] crate::warehouse::WarehouseError),
     #[error(transparent)]
     Cleaning(#[from] crate::cleaning::CleaningError),
+    #[error(transparent)]
+    Detect(#[from] crate::alerts::detect::DetectError),
     #[error(
         "{date} is outside the service's range (2021-01-01 to the last complete hour): \
          nothing is cleaned or filled for it"

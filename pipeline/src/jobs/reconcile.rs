@@ -518,6 +518,12 @@ impl Pipeline {
             total.merge(&day);
             progress(ProgressEvent::DayDone { date, summary: day });
         }
+        // The digests the run's detections queued (and any retry due) go out now.
+        if self.config.detect {
+            if let Err(e) = self.deliver_alerts().await {
+                tracing::warn!(error = %e, "alert deliveries could not be sent; the next wake retries");
+            }
+        }
         Ok(total)
     }
 
@@ -591,6 +597,7 @@ impl Pipeline {
             collect,
             ingest,
             transform,
+            detect,
         } = states;
         let exhausted = |s: Option<&PartitionState>| matches!(s, Some(p) if p.status == RunStatus::Failed && p.attempts >= self.config.max_attempts);
 
@@ -633,8 +640,40 @@ impl Pipeline {
             }
         }
 
+        // 2b. Data-health detection of every hour whose ingest is done, in order (and of
+        // every hour ingested again): one ledger partition per hour.
+        if self.config.detect {
+            let reingested_slots: HashSet<Partition> = ran
+                .iter()
+                .filter(|r| r.outcome.is_ok())
+                .map(|r| r.partition)
+                .collect();
+            for slot in &slots {
+                let key = slot.key();
+                let partition = Partition::Hour(*slot);
+                if !ingest.get(&key).is_some_and(|p| p.status == RunStatus::Done) {
+                    continue;
+                }
+                if reingested_slots.contains(&partition) || self.is_due(detect.get(&key), now, opts)
+                {
+                    if self.stop_requested() {
+                        summary.interrupted = true;
+                        return Ok(summary);
+                    }
+                    let r = self
+                        .run_recorded(Job::Detect, partition, self.detect(partition))
+                        .await?;
+                    detect.insert(key, if r.is_ok() { DONE } else { FAILED });
+                    self.account(&mut summary, Job::Detect, partition, r);
+                } else if exhausted(detect.get(&key)) {
+                    summary.exhausted += 1;
+                }
+            }
+        }
+
         // 3. Transform the day once it is over (03:00 the next morning) and complete.
         let day_key = date.to_string();
+        let mut retransformed = false;
         if transform_due {
             let complete = slots.iter().all(|s| {
                 ingest
@@ -651,8 +690,31 @@ impl Pipeline {
                 let r = self
                     .run_recorded(Job::Transform, Partition::Day(date), self.transform(date))
                     .await?;
+                transform.insert(day_key.clone(), if r.is_ok() { DONE } else { FAILED });
                 self.account(&mut summary, Job::Transform, Partition::Day(date), r);
+                retransformed = true;
             } else if exhausted(transform.get(&day_key)) {
+                summary.exhausted += 1;
+            }
+        }
+
+        // 4. Anomaly detection of the day once its transform is done.
+        let transformed = transform
+            .get(&day_key)
+            .is_some_and(|p| p.status == RunStatus::Done);
+        if self.config.detect && transform_due && transformed {
+            let partition = Partition::Day(date);
+            if retransformed || self.is_due(detect.get(&day_key), now, opts) {
+                if self.stop_requested() {
+                    summary.interrupted = true;
+                    return Ok(summary);
+                }
+                let r = self
+                    .run_recorded(Job::Detect, partition, self.detect(partition))
+                    .await?;
+                detect.insert(day_key, if r.is_ok() { DONE } else { FAILED });
+                self.account(&mut summary, Job::Detect, partition, r);
+            } else if exhausted(detect.get(&day_key)) {
                 summary.exhausted += 1;
             }
         }

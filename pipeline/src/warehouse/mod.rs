@@ -39,6 +39,7 @@ macro_rules! per_backend {
 pub(crate) use per_backend;
 
 pub mod accounts;
+pub mod alerts;
 pub mod analytics;
 pub mod dashboard;
 pub mod detection;

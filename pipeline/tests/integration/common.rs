@@ -29,6 +29,8 @@ pub struct Env {
     pub clock: FixedClock,
     pub dir: tempfile::TempDir,
     pub label: String,
+    /// The warehouse's URL: a second pool on it is another replica.
+    pub database_url: String,
     pg_cleanup: Option<(String, String)>,
 }
 
@@ -84,6 +86,7 @@ async fn make(
     dir: tempfile::TempDir,
     now: DateTime<Utc>,
     label: &str,
+    database_url: String,
     pg: Option<(String, String)>,
 ) -> Env {
     let clock = FixedClock::new(now);
@@ -103,6 +106,7 @@ async fn make(
         clock,
         dir,
         label: label.to_string(),
+        database_url,
         pg_cleanup: pg,
     }
 }
@@ -116,7 +120,11 @@ async fn sqlite_env_with(now: DateTime<Utc>, reference: Arc<Reference>) -> Env {
     let warehouse = Warehouse::open_in_dir(&dir.path().join("db"))
         .await
         .expect("sqlite warehouse");
-    make(reference, warehouse, dir, now, "sqlite", None).await
+    let url = format!(
+        "sqlite://{}",
+        dir.path().join("db").join("warehouse.db").display()
+    );
+    make(reference, warehouse, dir, now, "sqlite", url, None).await
 }
 
 async fn postgres_env(now: DateTime<Utc>, reference: Arc<Reference>) -> Option<Env> {
@@ -143,6 +151,7 @@ async fn postgres_env(now: DateTime<Utc>, reference: Arc<Reference>) -> Option<E
             dir,
             now,
             "postgres",
+            url.to_string(),
             Some((admin, db)),
         )
         .await,

@@ -6,6 +6,8 @@ mod common;
 
 mod access;
 mod alerts_detect;
+mod alerts_email;
+mod alerts_store;
 mod azure_lake;
 mod cleaning_accuracy;
 mod dashboard_figures;
@@ -15,5 +17,6 @@ mod foreign_reader;
 mod import;
 mod nothing_lost;
 mod pipeline_suite;
+mod receiver;
 mod sql_consumers;
 mod transform_fingerprint;

@@ -165,7 +165,7 @@ pub fn parse_stores(text: &str, reference: &Reference) -> anyhow::Result<Vec<u32
     Ok(ids)
 }
 
-async fn open(args: &PipelineArgs) -> anyhow::Result<(pipeline::Warehouse, Reference)> {
+pub(crate) async fn open(args: &PipelineArgs) -> anyhow::Result<(pipeline::Warehouse, Reference)> {
     let reference = args
         .chain
         .load()

@@ -3,7 +3,7 @@
 //! and per sensor.
 //!
 //! - **store closed**: the day's visitors are (almost) none of the usual, and the zeros
-//!   were really counted (genuine), not missing;
+//!   were really counted, not missing;
 //! - **traffic high / low**: the day total is beyond both k·MAD and a relative change from
 //!   the median, and at least a minimum absolute change; short of that, runs of
 //!   consecutive hours that are each beyond those bounds are reported on their own;

@@ -307,8 +307,9 @@ pub async fn nightly(
             continue;
         };
         let sensors_today = today_of.get(&s).cloned().unwrap_or_default();
-        // The store's zeros were counted (genuine), not missing.
-        let zeros_counted = sensors_today.iter().any(|r| r.genuine != 0);
+        // The store's zeros were counted, not missing: its sensors have cleaned rows that
+        // day (a sensor that sent nothing all day has none: it cannot be filled).
+        let zeros_counted = !sensors_today.is_empty();
         let store_findings = anomaly::store_day(row, &base, zeros_counted, params);
         let closed = store_findings.iter().any(|f| f.rule == Rule::StoreClosed);
         findings.extend(store_findings);
