@@ -50,6 +50,18 @@ pub fn admin() -> Result<Viewer, LoadError> {
     Ok(v)
 }
 
+/// The client's address the access gate read (empty outside a request).
+#[cfg(feature = "ssr")]
+pub fn client_address() -> String {
+    use_context::<http::request::Parts>()
+        .and_then(|p| {
+            p.extensions
+                .get::<pipeline::access::ClientAddress>()
+                .map(|a| a.0.clone())
+        })
+        .unwrap_or_default()
+}
+
 /// Appends to the audit log as `who` (an account's name; "local" in the open modes), with
 /// the client's address the access gate read. A failure is logged and answered
 /// [`LoadError::Unavailable`]; callers that must not fail on it ignore the error.
@@ -60,13 +72,7 @@ pub async fn audit(
     action: &str,
     detail: &str,
 ) -> Result<(), LoadError> {
-    let address = use_context::<http::request::Parts>()
-        .and_then(|p| {
-            p.extensions
-                .get::<pipeline::access::ClientAddress>()
-                .map(|a| a.0.clone())
-        })
-        .unwrap_or_default();
+    let address = client_address();
     let w = services.warehouse_for("audit")?;
     let now = services.clock.now().timestamp();
     w.audit(now, who.unwrap_or("local"), &address, action, detail)

@@ -58,6 +58,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    pages::alerts::provide_alerts_changed();
     view! {
         <Title text="DataMag360" />
         <Router>
@@ -73,6 +74,8 @@ pub fn App() -> impl IntoView {
                 <Route path=StaticSegment("setup") view=pages::login::SetupPage ssr=SsrMode::Async />
                 <Route path=StaticSegment("account") view=pages::account::AccountPage ssr=SsrMode::Async />
                 <Route path=StaticSegment("users") view=pages::users::UsersPage ssr=SsrMode::Async />
+                <Route path=StaticSegment("alerts") view=pages::alerts::AlertsPage ssr=SsrMode::Async />
+                <Route path=(StaticSegment("alerts"), StaticSegment("channels")) view=pages::alerts::channels::ChannelsPage ssr=SsrMode::Async />
             </Routes>
         </Router>
     }

@@ -87,6 +87,33 @@ impl Services {
     }
 }
 
+/// A UTC instant as Paris local time, with a chrono `pattern` (`%Y-%m-%d %H:%M`).
+pub fn paris_time(t: chrono::DateTime<chrono::Utc>, pattern: &str) -> String {
+    t.with_timezone(&pipeline::PARIS).format(pattern).to_string()
+}
+
+/// A Paris local time as UTC: the first reading of a repeated autumn hour, the next hour
+/// for one skipped in spring.
+pub fn paris_local_to_utc(t: chrono::NaiveDateTime) -> chrono::DateTime<chrono::Utc> {
+    use chrono::TimeZone;
+    let paris = pipeline::PARIS;
+    paris
+        .from_local_datetime(&t)
+        .earliest()
+        .or_else(|| {
+            paris
+                .from_local_datetime(&(t + chrono::Duration::hours(1)))
+                .earliest()
+        })
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .unwrap_or_else(|| chrono::Utc.from_utc_datetime(&t))
+}
+
+/// The midnight that starts day `d` in Paris, as UTC.
+pub fn paris_day_start(d: chrono::NaiveDate) -> chrono::DateTime<chrono::Utc> {
+    paris_local_to_utc(d.and_time(chrono::NaiveTime::MIN))
+}
+
 /// For `map_err` on a warehouse query of `page`: logs the error (its text stays on the
 /// server) and answers [`LoadError::Unavailable`].
 pub fn unavailable(page: &'static str) -> impl Fn(WarehouseError) -> LoadError + Copy {

@@ -380,6 +380,12 @@ pub struct ChartData {
     /// The x position to highlight (the ranking's selected store).
     pub highlight_x: Option<usize>,
     pub empty_message: String,
+    /// The alerts of the period at their x position (time charts only).
+    #[serde(default)]
+    pub markers: Vec<ChartMarker>,
+    /// The range the baseline expects (the visitors chart of one store).
+    #[serde(default)]
+    pub band: Option<ChartBand>,
 }
 
 impl ChartData {
@@ -389,6 +395,173 @@ impl ChartData {
             .iter()
             .all(|s| s.values.iter().all(Option::is_none))
     }
+}
+
+// The alerts: the page, the header's count, the dashboard's markers and band, the
+// pipeline page's silent sensors and the delivery channels (admins).
+
+/// One alert as the alerts page lists it. Times are Paris local time, `YYYY-MM-DD HH:MM`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertRow {
+    pub id: i64,
+    pub rule: pipeline::alerts::Rule,
+    pub severity: pipeline::alerts::Severity,
+    pub status: pipeline::alerts::lifecycle::AlertStatus,
+    pub store_id: u32,
+    pub store_name: String,
+    pub sensor_id: Option<u32>,
+    /// The first hour the condition covers.
+    pub start: String,
+    /// The end of the condition (exclusive), once over.
+    pub end: Option<String>,
+    /// What was measured over the period, and what the baseline expected.
+    pub observed: Option<f64>,
+    pub expected: Option<f64>,
+    pub acknowledged_by: Option<String>,
+    pub acknowledged_at: Option<String>,
+    pub comment: Option<String>,
+    pub resolved_at: Option<String>,
+}
+
+/// The alerts of each state that match the page's other filters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlertCounts {
+    pub open: u64,
+    pub acknowledged: u64,
+    pub resolved: u64,
+    /// The alerts read reached the store's page size: the counts are lower bounds.
+    pub capped: bool,
+}
+
+impl AlertCounts {
+    pub fn of(&self, s: pipeline::alerts::lifecycle::AlertStatus) -> u64 {
+        use pipeline::alerts::lifecycle::AlertStatus;
+        match s {
+            AlertStatus::Open => self.open,
+            AlertStatus::Acknowledged => self.acknowledged,
+            AlertStatus::Resolved => self.resolved,
+        }
+    }
+
+    pub fn total(&self) -> u64 {
+        self.open + self.acknowledged + self.resolved
+    }
+}
+
+/// A silence as the alerts page lists it (Paris time, `YYYY-MM-DD HH:MM`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SilenceRow {
+    pub id: i64,
+    pub store_id: u32,
+    pub store_name: String,
+    pub sensor_id: Option<u32>,
+    pub from: String,
+    pub to: String,
+    /// A weekly recurrence: only these days (0 = Monday), only these Paris hours
+    /// `[from, to)`; empty and `None` for a continuous silence.
+    pub days: Vec<u32>,
+    pub hours: Option<(u32, u32)>,
+    pub reason: String,
+    pub created_by: String,
+}
+
+/// What the alerts page shows for its filters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertsView {
+    /// The viewer's stores (the store filter's choices).
+    pub stores: Vec<StoreInfo>,
+    /// The alerts of the filters, open first then newest first, at most `limit`.
+    pub alerts: Vec<AlertRow>,
+    /// How many match the filters in all (more than `alerts.len()` when cut at the limit).
+    pub matching: u64,
+    /// Per state, for the other filters.
+    pub counts: AlertCounts,
+    /// The silences in force or to come, in the viewer's stores.
+    pub silences: Vec<SilenceRow>,
+    /// The viewer may acknowledge and silence (admins, and managers for their stores).
+    pub can_act: bool,
+    /// The viewer manages the delivery channels (admins).
+    pub can_manage_channels: bool,
+    /// Now in Paris, `YYYY-MM-DDTHH:MM` (the silence form's first default).
+    pub now: String,
+}
+
+/// An alert drawn on a dashboard chart, at the x position of its start.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChartMarker {
+    /// The x position (a day, or an hour of a single day).
+    pub index: usize,
+    pub alert_id: i64,
+    pub store_id: u32,
+    pub severity: pipeline::alerts::Severity,
+    /// One line for the tooltip: what, where, since when (in the page's language).
+    pub text: String,
+}
+
+/// The range the baseline expects, around the chart's values (the visitors chart of one
+/// store): `lower[i]..=upper[i]` at each x position, `None` where it has no baseline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChartBand {
+    /// The series the band goes with (its key).
+    pub series: String,
+    pub label: String,
+    pub lower: Vec<Option<f64>>,
+    pub upper: Vec<Option<f64>>,
+}
+
+/// A delivery that failed or waits for its retry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeliveryRow {
+    pub id: i64,
+    pub channel: String,
+    pub status: pipeline::alerts::channel::DeliveryStatus,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    /// Paris time, `YYYY-MM-DD HH:MM`.
+    pub created: String,
+    pub next_attempt: Option<String>,
+    /// The store whose digest it is; `None` for a test message.
+    pub store_name: Option<String>,
+    pub test: bool,
+}
+
+/// The delivery channels page (admins).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChannelsView {
+    /// Masked: never a secret, a Slack URL up to its host.
+    pub channels: Vec<pipeline::alerts::channel::Channel>,
+    pub deliveries: Vec<DeliveryRow>,
+    pub stores: Vec<StoreInfo>,
+}
+
+/// What adding a channel did: a form's mistake (a code the page words), or the new
+/// webhook's signing secret, shown once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChannelAdded {
+    pub error: Option<String>,
+    pub secret: Option<String>,
+}
+
+/// What a "send a test" did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TestOutcome {
+    pub ok: bool,
+    pub status: pipeline::alerts::channel::DeliveryStatus,
+    /// The receiver's error when it failed (empty when sent).
+    pub detail: String,
+}
+
+/// An open `sensor_silent` or `sensor_stuck_zero` alert, on the pipeline page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SilentSensor {
+    pub alert_id: i64,
+    pub rule: pipeline::alerts::Rule,
+    pub store_id: u32,
+    pub store_name: String,
+    pub sensor_id: u32,
+    /// Paris time, `YYYY-MM-DD HH:MM`.
+    pub since: String,
+    pub acknowledged: bool,
 }
 
 // The pipeline page.
@@ -510,6 +683,9 @@ pub struct PipelineView {
     pub failures: Vec<FailureGroup<String>>,
     pub recent: Vec<RunRow>,
     pub quality: Vec<QualityRow>,
+    /// Sensors with an open `sensor_silent` or `sensor_stuck_zero` alert.
+    #[serde(default)]
+    pub silent_sensors: Vec<SilentSensor>,
 }
 
 /// One ledger row for the pipeline page.

@@ -28,6 +28,7 @@ function frenchIn(text: string): string[] {
 const pages = [
   { name: "home", url: "/", ready: "#query-button" },
   { name: "pipeline", url: "/pipeline", ready: "#grid table" },
+  { name: "alerts", url: "/alerts", ready: ".status-tabs" },
   { name: "404", url: "/no-such-page", ready: "h1" },
 ];
 
@@ -54,7 +55,7 @@ test("the 404 page has the site navigation, in both languages", async ({ page })
   await hydrated(page);
   await expect(page.locator("html")).toHaveAttribute("lang", "fr");
   await expect(page.getByRole("heading", { name: "Page introuvable" })).toBeVisible();
-  await expect(page.locator(".main-nav a")).toHaveText(["Tableau de bord", "Pipeline", "Simulateur"]);
+  await expect(page.locator(".main-nav a")).toHaveText(["Tableau de bord", /^Alertes/, "Pipeline", "Simulateur"]);
   await page.getByRole("link", { name: "EN", exact: true }).click();
   await expect(page).toHaveURL(/no-such-page\?lang=en/);
   await expect(page.getByRole("heading", { name: "Page not found" })).toBeVisible();

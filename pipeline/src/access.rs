@@ -49,6 +49,15 @@ impl Role {
         }
     }
 
+    /// True when the role may act on alerts (acknowledge, silence) — for the stores of
+    /// its scope: admins and store managers; analysts read them only.
+    pub fn may_handle_alerts(self) -> bool {
+        match self {
+            Role::Admin | Role::Manager => true,
+            Role::Analyst => false,
+        }
+    }
+
     /// True when the role's figures cover every store, whatever the account lists.
     pub fn sees_every_store(self) -> bool {
         match self {

@@ -3,6 +3,7 @@
 //! position of every point, which the page uses for hover, touch and keyboard tooltips.
 
 use plotters::chart::MeshStyle;
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -96,6 +97,64 @@ pub struct Drawn {
     pub width: u32,
     pub height: u32,
     pub targets: Vec<Target>,
+    /// Where the chart's alert markers stand: one per x position that has alerts.
+    pub pins: Vec<Pin>,
+}
+
+/// The vertical line of the alerts at one x position, in the SVG's pixels (the page puts
+/// its clickable marker, with the alerts' text, at its top).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Pin {
+    /// The x position (`ChartMarker::index`).
+    pub index: usize,
+    pub x: f64,
+    pub top: f64,
+}
+
+/// The colour of a marker of this severity.
+fn severity_color(s: pipeline::alerts::Severity) -> RGBColor {
+    match s {
+        pipeline::alerts::Severity::Critical => RGBColor(180, 35, 24),
+        pipeline::alerts::Severity::Warning => RGBColor(181, 71, 8),
+        pipeline::alerts::Severity::Info => RGBColor(31, 78, 121),
+    }
+}
+
+/// The most severe marker at each x position that has some, in x order.
+fn marker_positions(data: &ChartData) -> Vec<(usize, pipeline::alerts::Severity)> {
+    let mut by_x: std::collections::BTreeMap<usize, pipeline::alerts::Severity> =
+        std::collections::BTreeMap::new();
+    for m in data.markers.iter().filter(|m| m.index < data.axis.len()) {
+        let e = by_x.entry(m.index).or_insert(m.severity);
+        *e = (*e).max(m.severity);
+    }
+    by_x.into_iter().collect()
+}
+
+/// Draws the alerts' dashed vertical lines on a chart whose x positions sit at whole
+/// numbers, and says where they stand.
+fn draw_pins(
+    chart: &mut ChartContext<'_, SVGBackend<'_>, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    data: &ChartData,
+    max: f64,
+) -> Result<Vec<Pin>, Box<dyn std::error::Error>> {
+    let mut pins = Vec::new();
+    for (index, severity) in marker_positions(data) {
+        let x = index as f64;
+        chart.draw_series(DashedLineSeries::new(
+            vec![(x, 0.0), (x, max)],
+            5,
+            4,
+            severity_color(severity).mix(0.8).stroke_width(2),
+        ))?;
+        let (px, top) = chart.backend_coord(&(x, max));
+        pins.push(Pin {
+            index,
+            x: px as f64,
+            top: top as f64,
+        });
+    }
+    Ok(pins)
 }
 
 impl Drawn {
@@ -192,7 +251,8 @@ pub fn height_for(data: &ChartData, width: u32) -> u32 {
     }
 }
 
-type DrawResult = Result<Vec<Target>, Box<dyn std::error::Error>>;
+/// The points the pointer can land on, and the alert markers' lines.
+type DrawResult = Result<(Vec<Target>, Vec<Pin>), Box<dyn std::error::Error>>;
 
 /// Draws `data` at `opts.width` pixels; `None` when there is nothing to draw.
 pub fn draw(data: &ChartData, opts: &DrawOptions) -> Option<Drawn> {
@@ -202,7 +262,7 @@ pub fn draw(data: &ChartData, opts: &DrawOptions) -> Option<Drawn> {
     let width = opts.width.clamp(200, 4000);
     let height = height_for(data, width);
     let mut svg = String::new();
-    let targets = {
+    let (targets, pins) = {
         let root = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
         root.fill(&WHITE).ok()?;
         let drawn = match data.kind {
@@ -238,6 +298,7 @@ pub fn draw(data: &ChartData, opts: &DrawOptions) -> Option<Drawn> {
         width,
         height,
         targets,
+        pins,
     })
 }
 
@@ -319,11 +380,77 @@ fn y_max(data: &ChartData, opts: &DrawOptions, with_previous: bool) -> f64 {
             }
         }
     }
+    if let (Some(_), Some(b)) = (band_series(data, opts), &data.band) {
+        for v in b.upper.iter().flatten() {
+            max = max.max(*v);
+        }
+    }
     if max <= 0.0 {
         1.0
     } else {
         max * 1.08
     }
+}
+
+/// The series the expected band goes with, when the band is there and that series shown.
+fn band_series(data: &ChartData, opts: &DrawOptions) -> Option<usize> {
+    let band = data.band.as_ref()?;
+    let i = data.series.iter().position(|s| s.key == band.series)?;
+    opts.shown
+        .get(i)
+        .copied()
+        .unwrap_or(data.series[i].visible)
+        .then_some(i)
+}
+
+/// The expected band: a light area between its lower and upper values, in the colour of
+/// its series, under the lines.
+fn draw_band(
+    chart: &mut ChartContext<'_, SVGBackend<'_>, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    data: &ChartData,
+    opts: &DrawOptions,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let (Some(i), Some(band)) = (band_series(data, opts), data.band.as_ref()) else {
+        return Ok(());
+    };
+    let c = color(i);
+    let both: Vec<Option<(f64, f64)>> = band
+        .lower
+        .iter()
+        .zip(band.upper.iter())
+        .map(|(a, b)| a.zip(*b))
+        .collect();
+    let mut run: Vec<(f64, f64, f64)> = Vec::new();
+    let mut flush = |run: &mut Vec<(f64, f64, f64)>| -> Result<(), Box<dyn std::error::Error>> {
+        if run.is_empty() {
+            return Ok(());
+        }
+        // A single position is drawn a little wide, so that it shows.
+        if run.len() == 1 {
+            let (x, lo, hi) = run[0];
+            run.clear();
+            run.extend([(x - 0.15, lo, hi), (x + 0.15, lo, hi)]);
+        }
+        let mut points: Vec<(f64, f64)> = run.iter().map(|(x, _, hi)| (*x, *hi)).collect();
+        points.extend(run.iter().rev().map(|(x, lo, _)| (*x, *lo)));
+        chart.draw_series(std::iter::once(Polygon::new(points, c.mix(0.16).filled())))?;
+        for edge in [
+            run.iter().map(|(x, _, hi)| (*x, *hi)).collect::<Vec<_>>(),
+            run.iter().map(|(x, lo, _)| (*x, *lo)).collect::<Vec<_>>(),
+        ] {
+            chart.draw_series(LineSeries::new(edge, c.mix(0.45).stroke_width(1)))?;
+        }
+        run.clear();
+        Ok(())
+    };
+    for (x, v) in both.iter().enumerate() {
+        match v {
+            Some((lo, hi)) => run.push((x as f64, *lo, *hi)),
+            None => flush(&mut run)?,
+        }
+    }
+    flush(&mut run)?;
+    Ok(())
 }
 
 fn faded(c: RGBColor, i: usize, opts: &DrawOptions) -> RGBAColor {
@@ -365,6 +492,8 @@ fn lines(
         .y_labels(5)
         .y_label_formatter(&|v| axis_value(*v, data.unit, lang))
         .draw()?;
+    draw_band(&mut chart, data, opts)?;
+    let pins = draw_pins(&mut chart, data, max)?;
     let mut targets = Vec::new();
     let step = if n > 1 {
         let (a, _) = chart.backend_coord(&(0.0, 0.0));
@@ -418,7 +547,7 @@ fn lines(
             }
         }
     }
-    Ok(targets)
+    Ok((targets, pins))
 }
 
 /// The runs of consecutive present values, as (x, value) points.
@@ -459,6 +588,7 @@ fn bars(data: &ChartData, opts: &DrawOptions, root: &DrawingArea<SVGBackend, Shi
         .y_labels(5)
         .y_label_formatter(&|v| axis_value(*v, data.unit, lang))
         .draw()?;
+    let pins = draw_pins(&mut chart, data, max)?;
     let mut targets = Vec::new();
     let (_, bottom) = chart.backend_coord(&(0.0, 0.0));
     let (_, top) = chart.backend_coord(&(0.0, max));
@@ -505,7 +635,7 @@ fn bars(data: &ChartData, opts: &DrawOptions, root: &DrawingArea<SVGBackend, Shi
             }
         }
     }
-    Ok(targets)
+    Ok((targets, pins))
 }
 
 fn ranking(
@@ -516,7 +646,7 @@ fn ranking(
     let n = data.axis.len();
     let lang = opts.lang;
     let Some(series) = data.series.first() else {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), Vec::new()));
     };
     let max = y_max(data, opts, false) * 1.15;
     let y_room = label_room(data.axis.labels(lang)).min(opts.width / 3);
@@ -579,7 +709,7 @@ fn ranking(
             y1: yb,
         });
     }
-    Ok(targets)
+    Ok((targets, Vec::new()))
 }
 
 fn heatmap(
@@ -650,7 +780,7 @@ fn heatmap(
             });
         }
     }
-    Ok(targets)
+    Ok((targets, Vec::new()))
 }
 
 #[cfg(test)]
@@ -686,6 +816,8 @@ mod tests {
             previous_label: Some("prev".into()),
             highlight_x: None,
             empty_message: "none".into(),
+            markers: Vec::new(),
+            band: None,
         }
     }
 
@@ -755,6 +887,55 @@ mod tests {
         let up = d.step(Some(right), "ArrowUp").expect("up");
         assert_eq!((d.targets[up].series, d.targets[up].index), (1, 1));
         assert_eq!(d.step(d.find(0, 4), "ArrowRight"), d.find(0, 4));
+    }
+
+    #[test]
+    fn alerts_stand_on_their_x_and_the_band_is_drawn_under_its_series() {
+        use pipeline::alerts::Severity;
+        let mut c = chart(ChartKind::Lines, 2, 5);
+        let marker = |index, severity| crate::wire::ChartMarker {
+            index,
+            alert_id: 1,
+            store_id: 1,
+            severity,
+            text: "t".into(),
+        };
+        c.markers = vec![
+            marker(3, Severity::Warning),
+            marker(1, Severity::Info),
+            marker(1, Severity::Critical),
+            marker(9, Severity::Critical),
+        ];
+        c.band = Some(crate::wire::ChartBand {
+            series: "1".into(),
+            label: "attendu".into(),
+            lower: vec![Some(150.0), Some(150.0), None, Some(150.0), Some(150.0)],
+            upper: vec![Some(900.0), Some(900.0), None, Some(900.0), Some(900.0)],
+        });
+        let d = draw(&c, &opts(600, 2)).expect("drawn");
+        // One pin per x position with alerts, in x order; none outside the axis.
+        assert_eq!(d.pins.iter().map(|p| p.index).collect::<Vec<_>>(), vec![1, 3]);
+        assert!(d.pins[0].x < d.pins[1].x);
+        let t1 = d.targets[d.find(0, 1).expect("point")];
+        assert!((d.pins[0].x - t1.cx).abs() < 1.0, "on the point's x");
+        // The most severe colour: critical red at x = 1.
+        assert!(d.svg.contains("#B42318") || d.svg.contains("#b42318"), "{}", &d.svg[..200]);
+        // The band: two polygons (a gap at x = 2), and the y axis reaches its top.
+        assert_eq!(d.svg.matches("<polygon").count(), 2);
+        let top = d.targets.iter().map(|t| t.cy).fold(f64::MAX, f64::min);
+        assert!(top > d.pins[0].top + 20.0, "the band's top (900) is above every value");
+        // The band's series hidden: no band.
+        let mut o = opts(600, 2);
+        o.shown = vec![true, false];
+        let d = draw(&c, &o).expect("drawn");
+        assert_eq!(d.svg.matches("<polygon").count(), 0);
+        // Bars carry pins too; other kinds none.
+        let mut bars = chart(ChartKind::Bars, 1, 5);
+        bars.markers = vec![marker(2, Severity::Info)];
+        assert_eq!(draw(&bars, &opts(600, 1)).expect("drawn").pins.len(), 1);
+        let mut heat = chart(ChartKind::Heatmap, 2, 5);
+        heat.markers = vec![marker(2, Severity::Info)];
+        assert!(draw(&heat, &opts(600, 2)).expect("drawn").pins.is_empty());
     }
 
     #[test]

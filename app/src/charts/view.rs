@@ -170,6 +170,16 @@ pub fn Chart(
                     ),
                     _ => c.axis.full(index, lang),
                 };
+                let band = c
+                    .band
+                    .as_ref()
+                    .filter(|b| b.series == s.key)
+                    .and_then(|b| {
+                        Some((
+                            b.lower.get(index).copied().flatten()?,
+                            b.upper.get(index).copied().flatten()?,
+                        ))
+                    });
                 let show_series = !matches!(c.kind, ChartKind::Heatmap | ChartKind::Ranking);
                 let link = c.axis.link(index).is_some();
                 let swatch = format!("background:{}", draw::css_color(series));
@@ -199,6 +209,15 @@ pub fn Chart(
                                     .unwrap_or_else(|| "—".into())}
                             </strong>
                         </div>
+                        {band
+                            .map(|(lo, hi)| {
+                                view! {
+                                    <div class="tt-prev tt-band">
+                                        {lang.pick("Attendu : ", "Expected: ")}
+                                        {format!("{} – {}", draw::format_value(lo, c.unit, lang), draw::format_value(hi, c.unit, lang))}
+                                    </div>
+                                }
+                            })}
                         {previous
                             .map(|p| {
                                 view! {
@@ -225,6 +244,61 @@ pub fn Chart(
         })
     };
 
+    // The alerts' markers, at the top of their dashed lines: placed in percent of the
+    // drawing, so they sit right before the browser has measured anything. A marker's
+    // title lists its alerts; a click opens them on the alerts page.
+    let pins = move || {
+        drawn.with(|(d, _)| {
+            let d = d.as_ref()?;
+            let (w, h) = (d.width.max(1) as f64, d.height.max(1) as f64);
+            Some(
+                d.pins
+                    .iter()
+                    .map(|p| {
+                        data.with_value(|c| {
+                            let here: Vec<&crate::wire::ChartMarker> =
+                                c.markers.iter().filter(|m| m.index == p.index).collect();
+                            let severity = here
+                                .iter()
+                                .map(|m| m.severity)
+                                .max()
+                                .unwrap_or(pipeline::alerts::Severity::Info);
+                            let text = here
+                                .iter()
+                                .map(|m| m.text.as_str())
+                                .collect::<Vec<_>>()
+                                .join("\n");
+                            let first = here.first().map(|m| m.store_id);
+                            let store = first.filter(|s| here.iter().all(|m| Some(m.store_id) == Some(*s)));
+                            let href = crate::pages::alerts::query::AlertsQuery {
+                                store,
+                                lang,
+                                ..Default::default()
+                            }
+                            .href();
+                            view! {
+                                <a
+                                    class=format!("alert-marker {}", severity.key())
+                                    href=href
+                                    rel="external"
+                                    title=text.clone()
+                                    aria-label=text
+                                    data-index=p.index.to_string()
+                                    data-x=c.axis.key(p.index)
+                                    data-count=here.len().to_string()
+                                    style=format!("left:{:.2}%;top:calc({:.2}% - 12px)", p.x / w * 100.0, p.top / h * 100.0)
+                                    on:click=|ev| ev.stop_propagation()
+                                    on:pointermove=|ev| ev.stop_propagation()
+                                >
+                                    {if here.len() > 1 { here.len().to_string() } else { "!".to_string() }}
+                                </a>
+                            }
+                        })
+                    })
+                    .collect_view(),
+            )
+        })
+    };
     let (title, description, kind, empty_message) = data.with_value(|d| {
         (
             d.title.clone(),
@@ -274,9 +348,24 @@ pub fn Chart(
                 d.series.iter().any(|s| !s.previous.is_empty())
             });
             let dashed = d.kind == ChartKind::Lines;
+            let band = d.band.as_ref().map(|b| view! {
+                <span class="legend-band" id=format!("band-{}", d.id)><span class="band-swatch"></span>{b.label.clone()}</span>
+            });
+            let alerts = (!d.markers.is_empty()).then(|| {
+                let n = d.markers.len();
+                let text = match (lang, n) {
+                    (Lang::Fr, 1) => "1 alerte".to_string(),
+                    (Lang::Fr, n) => format!("{n} alertes"),
+                    (Lang::En, 1) => "1 alert".to_string(),
+                    (Lang::En, n) => format!("{n} alerts"),
+                };
+                view! { <span class="legend-alerts"><span class="dot"></span>{text}</span> }
+            });
             Some(view! {
                 <div class="legend" role="group" aria-label=lang.pick("Séries (cliquer pour masquer ou afficher)", "Series (click to hide or show)")>
                     {items}
+                    {band}
+                    {alerts}
                     {move || {
                         prev.clone()
                             .filter(|_| show_previous.get())
@@ -359,6 +448,23 @@ pub fn Chart(
                             }
                         })
                         .collect_view();
+                    let band_cell = d.band.as_ref().map(|b| {
+                        let range = b
+                            .lower
+                            .get(i)
+                            .copied()
+                            .flatten()
+                            .zip(b.upper.get(i).copied().flatten())
+                            .map(|(lo, hi)| {
+                                format!(
+                                    "{} – {}",
+                                    draw::format_value(lo, d.unit, lang),
+                                    draw::format_value(hi, d.unit, lang)
+                                )
+                            })
+                            .unwrap_or_else(|| "—".into());
+                        view! { <td class="muted">{range}</td> }
+                    });
                     let label = d.axis.full(i, lang);
                     let link = d.axis.link(i);
                     view! {
@@ -384,6 +490,7 @@ pub fn Chart(
                                 }}
                             </th>
                             {cells}
+                            {band_cell}
                         </tr>
                     }
                 })
@@ -396,6 +503,7 @@ pub fn Chart(
                             <tr>
                                 <th scope="col">{first_col}</th>
                                 {head}
+                                {d.band.as_ref().map(|b| view! { <th scope="col">{b.label.clone()}</th> })}
                             </tr>
                         </thead>
                         <tbody>{rows}</tbody>
@@ -462,6 +570,7 @@ pub fn Chart(
                     >
                         <div class="svg" inner_html=move || drawn.with(|(d, _)| d.as_ref().map(|d| d.svg.clone()).unwrap_or_default())></div>
                         {tooltip}
+                        {pins}
                     </div>
                     {scale}
                     <div class="chart-tools">

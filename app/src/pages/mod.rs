@@ -4,6 +4,7 @@
 //! `crate::wire`.
 
 pub mod account;
+pub mod alerts;
 pub mod dashboard;
 pub mod home;
 pub mod login;

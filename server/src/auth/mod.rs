@@ -378,7 +378,7 @@ pub fn audience(path: &str) -> Audience {
         "/api/home_data",
         "/api/simulator_hour",
     ];
-    const PUBLIC: [&str; 8] = [
+    const PUBLIC: [&str; 9] = [
         "/",
         "/login",
         "/logout",
@@ -387,6 +387,8 @@ pub fn audience(path: &str) -> Audience {
         "/api/access",
         sso::START_PATH,
         sso::CALLBACK_PATH,
+        // The header's count: the asker's own open alerts, none for an anonymous visitor.
+        "/api/alerts_count",
     ];
     if ANYONE.contains(&path)
         || path.starts_with("/pkg/")
@@ -398,7 +400,11 @@ pub fn audience(path: &str) -> Audience {
         Audience::Public
     } else if path == "/pipeline" || path.starts_with("/api/pipeline") {
         Audience::WholeChain
-    } else if path.starts_with("/admin") || path == "/users" || path.starts_with("/api/admin_") {
+    } else if path.starts_with("/admin")
+        || path == "/users"
+        || path == "/alerts/channels"
+        || path.starts_with("/api/admin_")
+    {
         Audience::Admins
     } else {
         Audience::Viewers
@@ -688,6 +694,11 @@ mod tests {
         assert_eq!(audience("/admin/backfill"), Audience::Admins);
         assert_eq!(audience("/users"), Audience::Admins);
         assert_eq!(audience("/api/admin_user_add"), Audience::Admins);
+        assert_eq!(audience("/alerts"), Audience::Viewers);
+        assert_eq!(audience("/api/alerts"), Audience::Viewers);
+        assert_eq!(audience("/api/alerts_count"), Audience::Public);
+        assert_eq!(audience("/alerts/channels"), Audience::Admins);
+        assert_eq!(audience("/api/admin_alert_channel_test"), Audience::Admins);
         let manager = Visitor::Known(Viewer {
             name: Some("m".into()),
             role: Role::Manager,

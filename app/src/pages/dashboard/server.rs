@@ -3,7 +3,9 @@
 //! ([`kpi_cards`]) and the charts' specs ([`chart_specs`]); [`period`] says which days a
 //! filter covers.
 
+mod alert_marks;
 mod chart_specs;
+mod expected_chart;
 mod kpi_cards;
 mod period;
 
@@ -26,6 +28,9 @@ use kpi_cards::{change_state, kpi_cards};
 
 /// The page's name in the server's log.
 const PAGE: &str = "dashboard";
+/// Alerts read for the charts' markers at most (newest first); markers at one x position
+/// share one line, so the charts stay light whatever their number.
+const MARKERS_READ: i64 = 500;
 
 /// The dashboard for the query. A filter the user can fix is an answer (`error`,
 /// `error_field`); only a warehouse that cannot be read is an error.
@@ -138,6 +143,54 @@ pub async fn load(services: &Services, q: DashboardQuery) -> Result<DashboardDat
         &names,
         lang,
     );
+    // One store: its visitors against the range its own recent weeks expect, beside the
+    // visitors chart. An extra: if the baseline cannot be read, the dashboard goes without.
+    if let Some(store) = filter.store_id {
+        let params = pipeline::alerts::detect::DetectParams::default();
+        match pipeline::alerts::detect::expected_band(
+            warehouse,
+            i64::from(store),
+            filter.from,
+            filter.to,
+            &params,
+        )
+        .await
+        {
+            Ok(points) => {
+                if let Some(chart) =
+                    expected_chart::expected_chart(&filter, &current, &points, lang)
+                {
+                    let at = out.charts.len().min(1);
+                    out.charts.insert(at, chart);
+                }
+            }
+            Err(e) => tracing::warn!(page = PAGE, store, error = %e, "no expected band"),
+        }
+    }
+    // The alerts of the period, within the viewer's stores: markers on the time charts.
+    let alerts = warehouse
+        .alerts(
+            &pipeline::alerts::lifecycle::AlertQuery {
+                since: Some(crate::services::paris_day_start(filter.from)),
+                until: filter
+                    .to
+                    .succ_opt()
+                    .map(crate::services::paris_day_start),
+                store_id: filter.store_id.map(i64::from),
+                limit: Some(MARKERS_READ),
+                ..Default::default()
+            },
+            &viewer.scope,
+        )
+        .await
+        .map_err(unavailable(PAGE))?;
+    let store_name = |id: i64| {
+        u32::try_from(id)
+            .ok()
+            .and_then(|id| names.get(&id).cloned())
+            .unwrap_or_else(|| id.to_string())
+    };
+    alert_marks::mark(&mut out.charts, &alerts, &filter, store_name, lang);
     Ok(out)
 }
 

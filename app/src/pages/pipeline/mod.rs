@@ -86,6 +86,7 @@ fn StatusView(status: PipelineView, lang: Memo<Lang>) -> impl IntoView {
         failures: failure_groups,
         recent,
         quality,
+        silent_sensors,
     } = status;
     let from_shown = match &first_day {
         Some(d) if *d > checked_from => d.clone(),
@@ -211,12 +212,84 @@ fn StatusView(status: PipelineView, lang: Memo<Lang>) -> impl IntoView {
         </section>
     }
     .into_any();
+    let silent = view! { <SilentSensors rows=silent_sensors lang /> }.into_any();
     view! {
+        {silent}
         {ledger}
         {grid}
         {completeness}
         {failures}
         <QualityTable rows=quality lang />
+    }
+}
+
+/// The sensors an open `sensor_silent` or `sensor_stuck_zero` alert names, oldest first,
+/// with a link to their alerts.
+#[component]
+fn SilentSensors(rows: Vec<crate::wire::SilentSensor>, lang: Memo<Lang>) -> impl IntoView {
+    let l = lang.get_untracked();
+    let link = |rule: pipeline::alerts::Rule| {
+        crate::pages::alerts::query::AlertsQuery {
+            rule: Some(rule),
+            lang: l,
+            ..Default::default()
+        }
+        .href()
+    };
+    let body = if rows.is_empty() {
+        view! {
+            <p class="muted" id="no-silent-sensors">
+                {l.pick("Aucun capteur muet ni bloqué à zéro.", "No silent sensor, none stuck at zero.")}
+            </p>
+        }
+        .into_any()
+    } else {
+        view! {
+            <ul class="silent-list">
+                {rows
+                    .into_iter()
+                    .map(|s| {
+                        let text = format!(
+                            "{} · {} {} — {} {} {}",
+                            s.store_name,
+                            l.pick("capteur", "sensor"),
+                            s.sensor_id,
+                            s.rule.label(l),
+                            l.pick("depuis le", "since"),
+                            crate::pages::alerts::paris_time(&s.since, l),
+                        );
+                        view! {
+                            <li
+                                class="silent-sensor"
+                                data-alert-id=s.alert_id.to_string()
+                                data-store=s.store_id.to_string()
+                                data-sensor=s.sensor_id.to_string()
+                                data-rule=s.rule.key()
+                            >
+                                {text}
+                                {s.acknowledged.then(|| view! {
+                                    <span class="muted">{format!(" ({})", pipeline::alerts::lifecycle::AlertStatus::Acknowledged.label(l))}</span>
+                                })}
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
+        }
+        .into_any()
+    };
+    view! {
+        <section class="card" id="silent-sensors">
+            <h2>{l.pick("Capteurs muets", "Silent sensors")}</h2>
+            <p class="muted">
+                {l.pick("Les alertes ouvertes « capteur muet » et « capteur bloqué à zéro ». Voir ", "Open “silent sensor” and “sensor stuck at zero” alerts. See ")}
+                <a href=link(pipeline::alerts::Rule::SensorSilent)>{l.pick("les capteurs muets", "silent sensors")}</a>
+                {l.pick(" et ", " and ")}
+                <a href=link(pipeline::alerts::Rule::SensorStuckZero)>{l.pick("les capteurs bloqués", "stuck sensors")}</a>
+                {l.pick(" sur la page des alertes.", " on the alerts page.")}
+            </p>
+            {body}
+        </section>
     }
 }
 

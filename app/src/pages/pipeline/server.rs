@@ -12,8 +12,10 @@ use pipeline::ledger::{
 };
 use pipeline::runs::{Job, RunStatus};
 
-use crate::services::{unavailable, Services};
-use crate::wire::{CellState, LoadError, PartitionGrid, PipelineView, QualityRow, RunRow};
+use crate::services::{paris_time as paris, unavailable, Services};
+use crate::wire::{
+    CellState, LoadError, PartitionGrid, PipelineView, QualityRow, RunRow, SilentSensor,
+};
 
 /// Days shown in the grid and checked for missing partitions.
 pub const CHECK_DAYS: i64 = 14;
@@ -24,9 +26,6 @@ const FAILURE_GROUPS: i64 = 20;
 /// Missing partitions listed by name; the rest is counted.
 const MISSING_LISTED: usize = 40;
 
-fn paris(t: DateTime<Utc>, fmt: &str) -> String {
-    t.with_timezone(&pipeline::PARIS).format(fmt).to_string()
-}
 
 fn row(e: LedgerEntry) -> RunRow {
     RunRow {
@@ -172,7 +171,8 @@ const PAGE: &str = "pipeline";
 
 pub async fn load_view(services: &Services) -> Result<PipelineView, LoadError> {
     // The whole chain's processing: admins and analysts, not store managers.
-    if !crate::access::viewer()?.role.sees_every_store() {
+    let viewer = crate::access::viewer()?;
+    if !viewer.role.sees_every_store() {
         return Err(crate::access::refuse(LoadError::NotAllowed));
     }
     let w = services.warehouse_for(PAGE)?;
@@ -213,7 +213,53 @@ pub async fn load_view(services: &Services) -> Result<PipelineView, LoadError> {
             .map(row)
             .collect(),
         quality: quality_rows(w.quality_range(from, to).await.map_err(e)?),
+        silent_sensors: silent_sensors(services, w, &viewer.scope, now).await?,
     })
+}
+
+/// The sensors with an unresolved `sensor_silent` or `sensor_stuck_zero` alert within
+/// `scope`, oldest first.
+async fn silent_sensors(
+    services: &Services,
+    w: &pipeline::Warehouse,
+    scope: &pipeline::access::StoreScope,
+    now: DateTime<Utc>,
+) -> Result<Vec<SilentSensor>, LoadError> {
+    use pipeline::alerts::lifecycle::{AlertQuery, AlertStatus};
+    use pipeline::alerts::Rule as AlertRule;
+    let mut out = Vec::new();
+    for rule in [AlertRule::SensorSilent, AlertRule::SensorStuckZero] {
+        let query = AlertQuery {
+            // Those not over by now.
+            since: Some(now),
+            rule: Some(rule),
+            ..AlertQuery::default()
+        };
+        let alerts = w.alerts(&query, scope).await.map_err(unavailable(PAGE))?;
+        let reference = services.simulator.reference();
+        out.extend(
+            alerts
+                .into_iter()
+                .filter(|a| a.status != AlertStatus::Resolved)
+                .filter_map(|a| {
+                    let store_id = u32::try_from(a.store_id).ok()?;
+                    Some(SilentSensor {
+                        alert_id: a.id,
+                        rule: a.rule,
+                        store_id,
+                        store_name: reference
+                            .store(store_id)
+                            .map(|s| s.city_store.clone())
+                            .unwrap_or_else(|| store_id.to_string()),
+                        sensor_id: u32::try_from(a.sensor_id?).ok()?,
+                        since: paris(a.start, "%Y-%m-%d %H:%M"),
+                        acknowledged: a.status == AlertStatus::Acknowledged,
+                    })
+                }),
+        );
+    }
+    out.sort_by(|a, b| a.since.cmp(&b.since).then(a.store_id.cmp(&b.store_id)));
+    Ok(out)
 }
 
 #[cfg(test)]

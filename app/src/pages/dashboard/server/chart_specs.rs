@@ -92,6 +92,8 @@ pub(super) fn charts_for(
         previous_label: previous_label.clone(),
         highlight_x: None,
         empty_message: empty.clone(),
+        markers: Vec::new(),
+        band: None,
     };
     let day_axis = |c: &mut ChartData| c.axis = Axis::Days(days.clone());
     let series_label = |key: u32| match f.store_id {
