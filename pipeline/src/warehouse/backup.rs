@@ -132,6 +132,38 @@ impl Staging {
     }
 }
 
+/// Removes what killed backups to `to` left beside it (`.NAME.partial-PID` folders whose
+/// process is gone). Linux only, where `/proc` tells which processes live.
+fn remove_stale_staging(to: &Path) {
+    if !cfg!(target_os = "linux") {
+        return;
+    }
+    let (Some(dir), Some(name)) = (to.parent(), to.file_name()) else {
+        return;
+    };
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let prefix = format!(".{}.partial-", name.to_string_lossy());
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = file_name.strip_prefix(&prefix) else {
+            continue;
+        };
+        let alive = pid.parse::<u32>().is_ok_and(|pid| {
+            pid == std::process::id() || Path::new("/proc").join(pid.to_string()).exists()
+        });
+        if !alive {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
 impl Drop for Staging {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
@@ -215,6 +247,7 @@ pub fn backup_sqlite(main: &Path, to: &Path) -> Result<Manifest, BackupError> {
             return Err(BackupError::NotFound(path));
         }
     }
+    remove_stale_staging(to);
     let staging = Staging::beside(to, "partial")?;
     snapshot(main, &staging)?;
     let mut files = Vec::new();
