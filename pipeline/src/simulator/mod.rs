@@ -355,7 +355,6 @@ fn with_incidents(
         }
     }
     match fx.sensor(sensor_id) {
-        None => {}
         Some(SensorEffect::Silent) => {
             r.value = None;
             r.fault = Fault::Incident;
@@ -364,12 +363,12 @@ fn with_incidents(
             r.value = Some(0);
             r.fault = Fault::Incident;
         }
-        Some(SensorEffect::Degraded(share)) => {
-            if r.fault == Fault::None && r.true_value > 0 {
-                r.value = Some((r.true_value as f64 * share) as i64);
-                r.fault = Fault::Incident;
-            }
+        // A degraded sensor reads a share of the genuine count (its faults stay faults).
+        Some(SensorEffect::Degraded(share)) if r.fault == Fault::None && r.true_value > 0 => {
+            r.value = Some((r.true_value as f64 * share) as i64);
+            r.fault = Fault::Incident;
         }
+        Some(SensorEffect::Degraded(_)) | None => {}
     }
     r
 }

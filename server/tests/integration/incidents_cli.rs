@@ -38,10 +38,22 @@ fn the_truth_is_printed_as_json_and_as_a_table() {
         "2024-03-31".parse().expect("d"),
     );
     assert!(!truth.is_empty());
-    assert_eq!(printed, serde_json::to_value(&truth).expect("json"));
-    let first = &printed[0];
-    for key in ["kind", "store_id", "sensor_id", "start", "end"] {
-        assert!(first.get(key).is_some(), "{key} in {first}");
+    let expected = serde_json::to_value(&truth).expect("json");
+    let (printed_rows, expected_rows) = (
+        printed.as_array().expect("array"),
+        expected.as_array().expect("array"),
+    );
+    assert_eq!(printed_rows.len(), expected_rows.len());
+    for (p, e) in printed_rows.iter().zip(expected_rows) {
+        for key in ["kind", "store_id", "sensor_id", "start", "end"] {
+            assert_eq!(p.get(key), e.get(key), "{key}: {p} vs {e}");
+        }
+        // Factors as decimal text read back within a rounding.
+        let factor = |v: &serde_json::Value| v["factor"].as_f64();
+        match (factor(p), factor(e)) {
+            (Some(a), Some(b)) => assert!((a - b).abs() < 1e-12, "{p} vs {e}"),
+            (a, b) => assert_eq!(a, b),
+        }
     }
 
     let out = incidents(&range, &[]);
