@@ -142,7 +142,7 @@ pub struct AddArgs {
 
     /// The stores whose alerts it receives: ids or names, comma-separated; default all.
     #[arg(long, value_name = "STORES")]
-    pub stores: Option<String>,
+    pub scope: Option<String>,
 
     /// The messages' language: fr or en.
     #[arg(long, default_value = "fr", value_parser = ["fr", "en"])]
@@ -381,7 +381,7 @@ async fn channel(command: ChannelCommand) -> anyhow::Result<()> {
                 )
             };
             let (w, reference) = open(&a.pipeline).await?;
-            let scope = match &a.stores {
+            let scope = match &a.scope {
                 Some(s) => StoreScope::Only(
                     parse_stores(s, &reference)
                         .map_err(bad_input)?
