@@ -35,7 +35,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Backup(args) => runtime.block_on(datamag360::recovery::backup(args)),
         Command::Restore(args) => runtime.block_on(datamag360::recovery::restore(args)),
         Command::User(args) => runtime.block_on(datamag360::auth::cli::run(args)),
-        Command::Alerts(args) => runtime.block_on(datamag360::alerts_cli::run(args)),
+        Command::Alerts(args) => runtime.block_on(datamag360::alerts_cli::run(*args)),
         Command::Healthcheck(args) => runtime.block_on(datamag360::commands::healthcheck(args)),
         Command::Incidents(args) => datamag360::commands::incidents(args),
     }
