@@ -651,10 +651,7 @@ impl Pipeline {
             for slot in &slots {
                 let key = slot.key();
                 let partition = Partition::Hour(*slot);
-                if !ingest
-                    .get(&key)
-                    .is_some_and(|p| p.status == RunStatus::Done)
-                {
+                if !ingest.get(&key).is_some_and(|p| p.status == RunStatus::Done) {
                     continue;
                 }
                 if reingested_slots.contains(&partition) || self.is_due(detect.get(&key), now, opts)
