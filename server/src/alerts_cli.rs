@@ -117,7 +117,11 @@ pub struct AddArgs {
 
     /// The URL (webhook, slack) or email address. A Slack URL is a secret: prefer
     /// --target-file.
-    #[arg(long, conflicts_with = "target_file", required_unless_present = "target_file")]
+    #[arg(
+        long,
+        conflicts_with = "target_file",
+        required_unless_present = "target_file"
+    )]
     pub target: Option<String>,
 
     /// Read the target from this file (first line).
@@ -262,9 +266,8 @@ pub async fn run(args: AlertsArgs) -> anyhow::Result<()> {
 }
 
 async fn list(a: ListArgs) -> anyhow::Result<()> {
-    let to = a
-        .to
-        .unwrap_or_else(|| Utc::now().with_timezone(&PARIS).date_naive());
+    let to =
+        a.to.unwrap_or_else(|| Utc::now().with_timezone(&PARIS).date_naive());
     let from = a.from.unwrap_or(to - chrono::Duration::days(7));
     if from > to {
         return Err(bad_input(format!("--from {from} is after --to {to}")));
@@ -311,9 +314,17 @@ fn print_alerts(alerts: &[Alert], reference: &Reference, format: Format) -> anyh
         }
         Format::Table => {
             println!(
-                "{:>6}  {:<12}  {:<8}  {:<18}  {:<18}  {:>6}  {:<16}  {:<16}  {:>9}  {:>9}  {}",
-                "id", "status", "severity", "kind", "store", "sensor", "start (Paris)",
-                "end (Paris)", "observed", "expected", "acknowledged by"
+                "{:>6}  {:<12}  {:<8}  {:<18}  {:<18}  {:>6}  {:<16}  {:<16}  {:>9}  {:>9}  acknowledged by",
+                "id",
+                "status",
+                "severity",
+                "kind",
+                "store",
+                "sensor",
+                "start (Paris)",
+                "end (Paris)",
+                "observed",
+                "expected"
             );
             for a in alerts {
                 let store = match name(a.store_id) {
@@ -359,9 +370,15 @@ async fn channel(command: ChannelCommand) -> anyhow::Result<()> {
                     .ok_or_else(|| bad_input("give --target or --target-file"))?,
             };
             let (secret, generated) = if a.generate_secret {
-                (Some(webhook::new_secret().context("no random secret")?), true)
+                (
+                    Some(webhook::new_secret().context("no random secret")?),
+                    true,
+                )
             } else {
-                (first_line(a.secret_file.as_ref(), a.secret_stdin, "secret")?, false)
+                (
+                    first_line(a.secret_file.as_ref(), a.secret_stdin, "secret")?,
+                    false,
+                )
             };
             let (w, reference) = open(&a.pipeline).await?;
             let scope = match &a.stores {
@@ -389,7 +406,10 @@ async fn channel(command: ChannelCommand) -> anyhow::Result<()> {
                     other => bad_input(other),
                 })?;
             w.close().await;
-            println!("channel {} added ({}, id {})", created.name, created.kind, created.id);
+            println!(
+                "channel {} added ({}, id {})",
+                created.name, created.kind, created.id
+            );
             if let (true, Some(s)) = (generated, secret) {
                 // Shown once: the receiver verifies signatures with it.
                 println!("signing secret (shown once): {s}");
@@ -475,9 +495,11 @@ async fn named(
     name: &str,
     actor: Actor<'_>,
 ) -> anyhow::Result<pipeline::alerts::channel::Channel> {
-    w.channel_named(name, actor)
-        .await?
-        .ok_or_else(|| bad_input(format!("no channel named {name:?} (see `alerts channel list`)")))
+    w.channel_named(name, actor).await?.ok_or_else(|| {
+        bad_input(format!(
+            "no channel named {name:?} (see `alerts channel list`)"
+        ))
+    })
 }
 
 async fn deliveries(a: DeliveriesArgs) -> anyhow::Result<()> {

@@ -40,7 +40,7 @@ pub enum Command {
     User(crate::auth::cli::UserArgs),
     /// The alerts of a period (`--from D --to D --format json|table`), their delivery
     /// channels (`channel add|list|test|…`) and deliveries.
-    Alerts(crate::alerts_cli::AlertsArgs),
+    Alerts(Box<crate::alerts_cli::AlertsArgs>),
     /// Probe a running server's /health, or /ready with --ready (exit code 0 when it
     /// answers 200): container health checks.
     Healthcheck(HealthcheckArgs),

@@ -32,7 +32,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import(args) => runtime.block_on(datamag360::commands::import(args)),
         Command::Status(args) => runtime.block_on(datamag360::commands::status(args)),
         Command::User(args) => runtime.block_on(datamag360::auth::cli::run(args)),
-        Command::Alerts(args) => runtime.block_on(datamag360::alerts_cli::run(args)),
+        Command::Alerts(args) => runtime.block_on(datamag360::alerts_cli::run(*args)),
         Command::Healthcheck(args) => runtime.block_on(datamag360::commands::healthcheck(args)),
         Command::Incidents(args) => datamag360::commands::incidents(args),
     }

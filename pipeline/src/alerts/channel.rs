@@ -23,7 +23,8 @@ pub enum ChannelKind {
 }
 
 impl ChannelKind {
-    pub const ALL: [ChannelKind; 3] = [ChannelKind::Webhook, ChannelKind::Slack, ChannelKind::Email];
+    pub const ALL: [ChannelKind; 3] =
+        [ChannelKind::Webhook, ChannelKind::Slack, ChannelKind::Email];
 
     pub fn key(self) -> &'static str {
         match self {

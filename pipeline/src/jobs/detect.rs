@@ -12,8 +12,8 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::{JobError, Pipeline};
 use crate::alerts::delivery::DeliveryReport;
-use crate::alerts::finding::{Finding, Rule};
 use crate::alerts::detect::{self as detection, DetectParams};
+use crate::alerts::finding::{Finding, Rule};
 use crate::clock::HourSlot;
 use crate::ledger::Partition;
 use crate::warehouse::alerts::{Applied, DetectionRun};
@@ -57,8 +57,13 @@ impl Pipeline {
         let params = DetectParams::default();
         let findings = match partition {
             Partition::Hour(_) => {
-                detection::hourly(&self.warehouse, reference, partition_end(partition), &params)
-                    .await?
+                detection::hourly(
+                    &self.warehouse,
+                    reference,
+                    partition_end(partition),
+                    &params,
+                )
+                .await?
             }
             Partition::Day(date) => {
                 detection::nightly(&self.warehouse, reference, date, &params).await?
@@ -77,10 +82,7 @@ impl Pipeline {
     ) -> Result<Applied, WarehouseError> {
         let now = self.clock.now();
         let run = detection_run(partition);
-        let applied = self
-            .warehouse
-            .apply_findings(&run, findings, now)
-            .await?;
+        let applied = self.warehouse.apply_findings(&run, findings, now).await?;
         // Queued whenever the run is recent, not only when this call opened alerts: a run
         // cut short after opening them, then re-run, still queues their digests (once).
         if now.signed_duration_since(run.as_of) <= DELIVERY_WINDOW {

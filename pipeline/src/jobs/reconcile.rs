@@ -651,7 +651,10 @@ impl Pipeline {
             for slot in &slots {
                 let key = slot.key();
                 let partition = Partition::Hour(*slot);
-                if !ingest.get(&key).is_some_and(|p| p.status == RunStatus::Done) {
+                let ingested = ingest
+                    .get(&key)
+                    .is_some_and(|p| p.status == RunStatus::Done);
+                if !ingested {
                     continue;
                 }
                 if reingested_slots.contains(&partition) || self.is_due(detect.get(&key), now, opts)

@@ -511,8 +511,10 @@ impl Warehouse {
              last_seen, resolved_at, resolved_run, silence_id) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14, $15, $16) \
              ON CONFLICT (dedupe_key) DO NOTHING";
-        let select = "SELECT id, status, last_seen, acknowledged_at FROM alerts WHERE dedupe_key = $1";
-        let update = "UPDATE alerts SET severity = $2, ends_at = $3, observed = $4, expected = $5, \
+        let select = "SELECT id, status, last_seen, acknowledged_at, resolved_at FROM alerts \
+                      WHERE dedupe_key = $1";
+        let update =
+            "UPDATE alerts SET severity = $2, ends_at = $3, observed = $4, expected = $5, \
              status = $6, last_seen = $7, resolved_at = $8, resolved_run = $9 WHERE id = $1";
         let stale = format!(
             "SELECT id, dedupe_key FROM alerts WHERE status <> 'resolved' AND first_seen <= $1 \
@@ -541,7 +543,11 @@ impl Warehouse {
                         .find(|s| s.covers(f.store_id, f.sensor_id, f.start))
                         .map(|s| s.id);
                     let (status, resolved_at, resolved_run) = match f.end {
-                        Some(end) => (AlertStatus::Resolved, Some(ts(end)), Some(run.name.as_str())),
+                        Some(end) => (
+                            AlertStatus::Resolved,
+                            Some(ts(end)),
+                            Some(run.name.as_str()),
+                        ),
                         None => (AlertStatus::Open, None, None),
                     };
                     let inserted = sqlx::query(&insert)
@@ -570,15 +576,30 @@ impl Warehouse {
                         applied.resolved += u64::from(f.end.is_some());
                         continue;
                     }
-                    let (id, old, last_seen, acked): (i64, String, i64, Option<i64>) =
-                        sqlx::query_as(&select).bind(&key).fetch_one(&mut *$tx).await?;
-                    if last_seen > as_of {
-                        // A later run has seen it: an older partition run again says nothing new.
+                    let (id, old, last_seen, acked, resolved): (
+                        i64,
+                        String,
+                        i64,
+                        Option<i64>,
+                        Option<i64>,
+                    ) = sqlx::query_as(&select)
+                        .bind(&key)
+                        .fetch_one(&mut *$tx)
+                        .await?;
+                    let was_resolved = old == AlertStatus::Resolved.key();
+                    if last_seen > as_of
+                        || (was_resolved && f.end.is_none() && resolved.is_some_and(|r| r >= as_of))
+                    {
+                        // A later run has seen it, or resolved it: an older partition run
+                        // again says nothing new.
                         continue;
                     }
-                    let was_resolved = old == AlertStatus::Resolved.key();
                     let (status, resolved_at, resolved_run) = match f.end {
-                        Some(end) => (AlertStatus::Resolved, Some(ts(end)), Some(run.name.as_str())),
+                        Some(end) => (
+                            AlertStatus::Resolved,
+                            Some(ts(end)),
+                            Some(run.name.as_str()),
+                        ),
                         // Found again, lasting: reopened if a run had resolved it.
                         None if was_resolved => (
                             if acked.is_some() {
@@ -611,8 +632,10 @@ impl Warehouse {
                     applied.resolved += u64::from(!was_resolved && status == AlertStatus::Resolved);
                 }
                 if !run.rules.is_empty() {
-                    let candidates: Vec<(i64, String)> =
-                        sqlx::query_as(&stale).bind(as_of).fetch_all(&mut *$tx).await?;
+                    let candidates: Vec<(i64, String)> = sqlx::query_as(&stale)
+                        .bind(as_of)
+                        .fetch_all(&mut *$tx)
+                        .await?;
                     for (id, key) in candidates {
                         if found.contains(&key) {
                             continue;
@@ -756,7 +779,10 @@ impl Warehouse {
         };
         if let Some(since) = query.since {
             // Ends at or after `since`, or has no end yet.
-            push("COALESCE(ends_at, 9223372036854775807) > ", Bind::I(ts(since)));
+            push(
+                "COALESCE(ends_at, 9223372036854775807) > ",
+                Bind::I(ts(since)),
+            );
         }
         if let Some(until) = query.until {
             push("starts_at < ", Bind::I(ts(until)));
@@ -796,7 +822,11 @@ impl Warehouse {
     }
 
     /// One alert, if it exists and is within `scope`.
-    pub async fn alert(&self, id: i64, scope: &StoreScope) -> Result<Option<Alert>, WarehouseError> {
+    pub async fn alert(
+        &self,
+        id: i64,
+        scope: &StoreScope,
+    ) -> Result<Option<Alert>, WarehouseError> {
         let sql = &format!(
             "SELECT {ALERT_COLUMNS} FROM alerts WHERE id = $1{}",
             scope_sql(scope, "store_id")
@@ -815,9 +845,9 @@ impl Warehouse {
             "SELECT COUNT(*) FROM alerts WHERE status = 'open'{}",
             scope_sql(scope, "store_id")
         );
-        Ok(per_backend!(self, sql, |q, p| sqlx::query_scalar::<_, i64>(q)
-            .fetch_one(p)
-            .await?))
+        Ok(per_backend!(self, sql, |q, p| {
+            sqlx::query_scalar::<_, i64>(q).fetch_one(p).await?
+        }))
     }
 
     /// Records that `actor` saw alert `id` (with a comment): an open alert becomes
@@ -841,7 +871,8 @@ impl Warehouse {
                 "the comment must have at most 1,000 characters".into(),
             ));
         }
-        let sql = "UPDATE alerts SET acknowledged_at = $2, acknowledged_by = $3, ack_comment = $4, \
+        let sql =
+            "UPDATE alerts SET acknowledged_at = $2, acknowledged_by = $3, ack_comment = $4, \
                    status = CASE WHEN status = 'open' THEN 'acknowledged' ELSE status END \
                    WHERE id = $1 AND acknowledged_at IS NULL";
         let changed = per_backend!(self, sql, |q, p| sqlx::query(q)
@@ -1002,9 +1033,10 @@ impl Warehouse {
             ),
         )
         .await?;
-        self.silence(id)
-            .await?
-            .ok_or(AlertError::NotFound { what: "silence", id })
+        self.silence(id).await?.ok_or(AlertError::NotFound {
+            what: "silence",
+            id,
+        })
     }
 
     async fn silence(&self, id: i64) -> Result<Option<Silence>, WarehouseError> {
@@ -1148,9 +1180,8 @@ impl Warehouse {
         actor: Actor<'_>,
     ) -> Result<Option<Channel>, AlertError> {
         actor.require_admin("see the alert channels")?;
-        let sql = &format!(
-            "SELECT {CHANNEL_COLUMNS} FROM alert_channels WHERE lower(name) = lower($1)"
-        );
+        let sql =
+            &format!("SELECT {CHANNEL_COLUMNS} FROM alert_channels WHERE lower(name) = lower($1)");
         let row: Option<ChannelRow> = per_backend!(self, sql, |q, p| sqlx::query_as(q)
             .bind(name.trim())
             .fetch_optional(p)

@@ -37,15 +37,34 @@ fn certificates(dir: &Path) {
     openssl(
         dir,
         &[
-            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out",
-            "ca.pem", "-days", "2", "-subj", "/CN=DataMag360 test CA",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=DataMag360 test CA",
         ],
     );
     openssl(
         dir,
         &[
-            "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out",
-            "server.csr", "-subj", "/CN=127.0.0.1",
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+            "-subj",
+            "/CN=127.0.0.1",
         ],
     );
     std::fs::write(
@@ -57,8 +76,21 @@ fn certificates(dir: &Path) {
     openssl(
         dir,
         &[
-            "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-            "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "ext.cnf",
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "server.pem",
+            "-days",
+            "2",
+            "-extfile",
+            "ext.cnf",
         ],
     );
 }
@@ -190,7 +222,10 @@ async fn email_digests_go_through_a_real_smtp_server_with_starttls() {
                 expected: None,
             },
         ];
-        let wrong = env.pipeline.clone().with_delivery(smtp(&server, dir.path(), "faux"));
+        let wrong = env
+            .pipeline
+            .clone()
+            .with_delivery(smtp(&server, dir.path(), "faux"));
         wrong
             .record_detection(
                 Partition::Hour(HourSlot::new(d("2025-03-14"), 10).expect("slot")),
@@ -203,17 +238,24 @@ async fn email_digests_go_through_a_real_smtp_server_with_starttls() {
         let pending = w.deliveries(None, 5, actor).await.expect("deliveries");
         assert_eq!(pending[0].status, DeliveryStatus::Pending);
         assert!(
-            pending[0].last_error.as_deref().is_some_and(|e| e.starts_with("SMTP")),
+            pending[0]
+                .last_error
+                .as_deref()
+                .is_some_and(|e| e.starts_with("SMTP")),
             "{:?}",
             pending[0].last_error
         );
-        assert_eq!(server.received().len(), expected, "nothing accepted without the password");
+        assert_eq!(
+            server.received().len(),
+            expected,
+            "nothing accepted without the password"
+        );
 
         env.clock.advance(chrono::Duration::seconds(60));
-        let right = env
-            .pipeline
-            .clone()
-            .with_delivery(smtp(&server, dir.path(), "mot-de-passe-smtp"));
+        let right =
+            env.pipeline
+                .clone()
+                .with_delivery(smtp(&server, dir.path(), "mot-de-passe-smtp"));
         let report = right.deliver_alerts().await.expect("deliver");
         assert_eq!(report.sent, 1, "{}: {report:?}", env.label);
         expected += 1;

@@ -96,8 +96,14 @@ fn webhook(name: &str, url: &str, scope: StoreScope) -> NewChannel {
 fn verify_signature(r: &Request) -> serde_json::Value {
     assert_eq!(r.path, "/hook");
     let id = r.headers.get("webhook-id").expect("webhook-id");
-    let timestamp = r.headers.get("webhook-timestamp").expect("webhook-timestamp");
-    let signature = r.headers.get("webhook-signature").expect("webhook-signature");
+    let timestamp = r
+        .headers
+        .get("webhook-timestamp")
+        .expect("webhook-timestamp");
+    let signature = r
+        .headers
+        .get("webhook-signature")
+        .expect("webhook-signature");
     let key = base64::engine::general_purpose::STANDARD
         .decode(SECRET.trim_start_matches("whsec_"))
         .expect("key");
@@ -165,7 +171,12 @@ async fn alerts_open_once_refresh_and_resolve_idempotently() {
             .await
             .expect("apply");
         assert_eq!((again.opened, again.refreshed, again.resolved), (0, 2, 0));
-        assert_eq!(all_alerts(w).await, first, "{}: a re-run changes nothing", env.label);
+        assert_eq!(
+            all_alerts(w).await,
+            first,
+            "{}: a re-run changes nothing",
+            env.label
+        );
 
         // The next hour finds only `a`: `b` is resolved at that hour's end.
         let next = p
@@ -204,7 +215,10 @@ async fn alerts_open_once_refresh_and_resolve_idempotently() {
         assert_eq!(last.len(), 2, "history kept, never duplicated");
         assert!(last.iter().all(|x| x.status == AlertStatus::Resolved));
         assert_eq!(last[0].end, Some(utc("2025-03-14T11:00:00Z")));
-        assert_eq!(w.open_alert_count(&StoreScope::All).await.expect("count"), 0);
+        assert_eq!(
+            w.open_alert_count(&StoreScope::All).await.expect("count"),
+            0
+        );
         env.close().await;
     }
 }
@@ -251,7 +265,10 @@ async fn acknowledgements_and_counts_stay_within_the_persons_stores() {
             .expect("ack");
         assert_eq!(acked.status, AlertStatus::Acknowledged);
         let ack = acked.acknowledgement.expect("ack recorded");
-        assert_eq!((ack.by.as_str(), ack.comment.as_str()), ("lea", "braderie du centre commercial"));
+        assert_eq!(
+            (ack.by.as_str(), ack.comment.as_str()),
+            ("lea", "braderie du centre commercial")
+        );
         assert!(matches!(
             w.acknowledge_alert(id, actor(&lea), "again", now).await,
             Err(AlertError::AlreadyAcknowledged(_))
@@ -277,10 +294,9 @@ async fn acknowledgements_and_counts_stay_within_the_persons_stores() {
         assert!(resolved.acknowledgement.is_some());
         let audit = w.audit_log(20).await.expect("audit");
         assert!(
-            audit
-                .iter()
-                .any(|e| e.action == "alert acknowledged" && e.username == "lea"
-                    && e.address == "192.0.2.7"),
+            audit.iter().any(|e| e.action == "alert acknowledged"
+                && e.username == "lea"
+                && e.address == "192.0.2.7"),
             "{audit:?}"
         );
         env.close().await;
@@ -296,9 +312,13 @@ async fn digests_reach_their_stores_signed_and_a_silence_holds_back_delivery() {
         let hook = Receiver::start(&[200]).await;
         let slack = Receiver::start(&[200]).await;
         let ada = admin();
-        w.create_channel(&webhook("ops", &hook.url, StoreScope::All), actor(&ada), now)
-            .await
-            .expect("webhook channel");
+        w.create_channel(
+            &webhook("ops", &hook.url, StoreScope::All),
+            actor(&ada),
+            now,
+        )
+        .await
+        .expect("webhook channel");
         w.create_channel(
             &NewChannel {
                 name: "Lyon".into(),
@@ -383,7 +403,9 @@ async fn digests_reach_their_stores_signed_and_a_silence_holds_back_delivery() {
         assert_eq!(body["data"]["store_id"], 2);
         assert_eq!(body["data"]["store_name"], "Lyon");
         assert_eq!(body["data"]["alerts"].as_array().map(Vec::len), Some(2));
-        let stamp: i64 = got[0].headers["webhook-timestamp"].parse().expect("seconds");
+        let stamp: i64 = got[0].headers["webhook-timestamp"]
+            .parse()
+            .expect("seconds");
         assert_eq!(stamp, now.timestamp());
         // Slack: {"text": …} in the channel's language.
         let s = slack.requests();
@@ -421,7 +443,12 @@ async fn digests_reach_their_stores_signed_and_a_silence_holds_back_delivery() {
             .await
             .expect("lift");
         env.clock.set(utc("2025-03-14T12:30:00Z"));
-        let later = [finding(Rule::SensorSilent, 1, Some(5), "2025-03-14T11:00:00Z")];
+        let later = [finding(
+            Rule::SensorSilent,
+            1,
+            Some(5),
+            "2025-03-14T11:00:00Z",
+        )];
         let applied = p
             .record_detection(hour("2025-03-14", 12), &later)
             .await
@@ -437,7 +464,10 @@ async fn digests_reach_their_stores_signed_and_a_silence_holds_back_delivery() {
             "alert silence added",
             "alert silence lifted",
         ] {
-            assert!(audit.iter().any(|e| e.action == action), "{action}: {audit:?}");
+            assert!(
+                audit.iter().any(|e| e.action == action),
+                "{action}: {audit:?}"
+            );
         }
         assert!(
             audit.iter().all(|e| !e.detail.contains("LaLaSw")),
@@ -455,21 +485,35 @@ async fn a_failed_delivery_is_retried_with_backoff_then_visible() {
         let now = utc(NOW);
         let flaky = Receiver::start(&[500, 200]).await;
         let ada = admin();
-        w.create_channel(&webhook("flaky", &flaky.url, StoreScope::All), actor(&ada), now)
-            .await
-            .expect("channel");
-        let f = [finding(Rule::SensorSilent, 4, Some(1), "2025-03-14T06:00:00Z")];
+        w.create_channel(
+            &webhook("flaky", &flaky.url, StoreScope::All),
+            actor(&ada),
+            now,
+        )
+        .await
+        .expect("channel");
+        let f = [finding(
+            Rule::SensorSilent,
+            4,
+            Some(1),
+            "2025-03-14T06:00:00Z",
+        )];
         p.record_detection(hour("2025-03-14", 10), &f)
             .await
             .expect("apply");
         let first = p.deliver_alerts().await.expect("deliver");
         assert_eq!((first.sent, first.retrying), (0, 1), "{}", env.label);
-        let d = w.deliveries(None, 10, actor(&ada)).await.expect("deliveries");
+        let d = w
+            .deliveries(None, 10, actor(&ada))
+            .await
+            .expect("deliveries");
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].status, DeliveryStatus::Pending);
         assert_eq!(d[0].attempts, 1);
         assert!(
-            d[0].last_error.as_deref().is_some_and(|e| e.contains("HTTP 500")),
+            d[0].last_error
+                .as_deref()
+                .is_some_and(|e| e.contains("HTTP 500")),
             "{:?}",
             d[0].last_error
         );
@@ -484,9 +528,15 @@ async fn a_failed_delivery_is_retried_with_backoff_then_visible() {
         let got = flaky.requests();
         assert_eq!(got.len(), 2);
         assert_eq!(got[0].headers["webhook-id"], got[1].headers["webhook-id"]);
-        assert_eq!(got[0].body, got[1].body, "the same message on every attempt");
+        assert_eq!(
+            got[0].body, got[1].body,
+            "the same message on every attempt"
+        );
         verify_signature(&got[1]);
-        let d = w.deliveries(None, 10, actor(&ada)).await.expect("deliveries");
+        let d = w
+            .deliveries(None, 10, actor(&ada))
+            .await
+            .expect("deliveries");
         assert_eq!((d[0].status, d[0].attempts), (DeliveryStatus::Sent, 2));
         assert_eq!(d[0].last_error, None);
 
@@ -494,14 +544,23 @@ async fn a_failed_delivery_is_retried_with_backoff_then_visible() {
         let down = Receiver::start(&[503]).await;
         let quick = with_retry_base(&env.pipeline, Duration::from_secs(1), 2);
         let down_channel = w
-            .create_channel(&webhook("down", &down.url, StoreScope::All), actor(&ada), now)
+            .create_channel(
+                &webhook("down", &down.url, StoreScope::All),
+                actor(&ada),
+                now,
+            )
             .await
             .expect("channel");
         env.clock.set(utc("2025-03-14T11:30:00Z"));
         quick
             .record_detection(
                 hour("2025-03-14", 11),
-                &[finding(Rule::SensorSilent, 5, Some(1), "2025-03-14T07:00:00Z")],
+                &[finding(
+                    Rule::SensorSilent,
+                    5,
+                    Some(1),
+                    "2025-03-14T07:00:00Z",
+                )],
             )
             .await
             .expect("apply");
@@ -515,7 +574,10 @@ async fn a_failed_delivery_is_retried_with_backoff_then_visible() {
             .expect("deliveries");
         assert_eq!(failed.len(), 1);
         assert_eq!(failed[0].channel_id, down_channel.id);
-        assert!(failed[0].last_error.as_deref().is_some_and(|e| e.contains("503")));
+        assert!(failed[0]
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("503")));
         assert_eq!(down.requests().len(), 2);
         // Retried by hand, it is due again.
         w.retry_delivery(failed[0].id, actor(&ada), utc("2025-03-14T11:31:00Z"))
@@ -535,7 +597,11 @@ async fn two_replicas_open_and_send_each_alert_once() {
         let now = utc(NOW);
         env.pipeline
             .warehouse
-            .create_channel(&webhook("ops", &hook.url, StoreScope::All), actor(&ada), now)
+            .create_channel(
+                &webhook("ops", &hook.url, StoreScope::All),
+                actor(&ada),
+                now,
+            )
             .await
             .expect("channel");
         let other = Warehouse::connect(&env.database_url)
@@ -550,14 +616,7 @@ async fn two_replicas_open_and_send_each_alert_once() {
             PipelineConfig::default(),
         );
         let findings: Vec<Finding> = (1..=6)
-            .map(|store| {
-                finding(
-                    Rule::SensorSilent,
-                    store,
-                    Some(1),
-                    "2025-03-14T06:00:00Z",
-                )
-            })
+            .map(|store| finding(Rule::SensorSilent, store, Some(1), "2025-03-14T06:00:00Z"))
             .collect();
         let partition = hour("2025-03-14", 10);
         let (a, b) = tokio::join!(
@@ -604,18 +663,29 @@ async fn channels_are_for_admins_secrets_stay_hidden_and_a_test_is_sent() {
             Err(AlertError::Invalid(_))
         ));
         let c = w
-            .create_channel(&webhook("Ops", &hook.url, StoreScope::All), actor(&ada), now)
+            .create_channel(
+                &webhook("Ops", &hook.url, StoreScope::All),
+                actor(&ada),
+                now,
+            )
             .await
             .expect("channel");
         assert!(matches!(
-            w.create_channel(&webhook("ops", &hook.url, StoreScope::All), actor(&ada), now)
-                .await,
+            w.create_channel(
+                &webhook("ops", &hook.url, StoreScope::All),
+                actor(&ada),
+                now
+            )
+            .await,
             Err(AlertError::Taken(_))
         ));
         let listed = w.channels(actor(&ada)).await.expect("channels");
         assert_eq!(listed.len(), 1);
         let hint = listed[0].secret_hint.as_deref().expect("hint");
-        assert!(hint.starts_with("whsec_") && !hint.contains("LaLaSw"), "{hint}");
+        assert!(
+            hint.starts_with("whsec_") && !hint.contains("LaLaSw"),
+            "{hint}"
+        );
         assert!(w.channels(actor(&lea)).await.is_err());
 
         let deliverer = env.pipeline.delivery.clone().expect("deliverer");
@@ -636,12 +706,22 @@ async fn channels_are_for_admins_secrets_stay_hidden_and_a_test_is_sent() {
         env.pipeline
             .record_detection(
                 hour("2025-03-14", 10),
-                &[finding(Rule::SensorSilent, 1, Some(1), "2025-03-14T06:00:00Z")],
+                &[finding(
+                    Rule::SensorSilent,
+                    1,
+                    Some(1),
+                    "2025-03-14T06:00:00Z",
+                )],
             )
             .await
             .expect("apply");
-        assert_eq!(env.pipeline.deliver_alerts().await.expect("deliver").sent, 0);
-        w.delete_channel(c.id, actor(&ada), now).await.expect("delete");
+        assert_eq!(
+            env.pipeline.deliver_alerts().await.expect("deliver").sent,
+            0
+        );
+        w.delete_channel(c.id, actor(&ada), now)
+            .await
+            .expect("delete");
         assert!(w.channels(actor(&ada)).await.expect("channels").is_empty());
         assert!(w
             .deliveries(None, 10, actor(&ada))
@@ -659,20 +739,83 @@ async fn catching_up_on_old_hours_sends_nothing() {
         let hook = Receiver::start(&[200]).await;
         let ada = admin();
         let w = &env.pipeline.warehouse;
-        w.create_channel(&webhook("ops", &hook.url, StoreScope::All), actor(&ada), utc(NOW))
-            .await
-            .expect("channel");
+        w.create_channel(
+            &webhook("ops", &hook.url, StoreScope::All),
+            actor(&ada),
+            utc(NOW),
+        )
+        .await
+        .expect("channel");
         let applied = env
             .pipeline
             .record_detection(
                 hour("2025-03-12", 10),
-                &[finding(Rule::SensorSilent, 1, Some(1), "2025-03-12T06:00:00Z")],
+                &[finding(
+                    Rule::SensorSilent,
+                    1,
+                    Some(1),
+                    "2025-03-12T06:00:00Z",
+                )],
             )
             .await
             .expect("apply");
         assert_eq!(applied.opened, 1);
-        assert_eq!(env.pipeline.deliver_alerts().await.expect("deliver").sent, 0);
+        assert_eq!(
+            env.pipeline.deliver_alerts().await.expect("deliver").sent,
+            0
+        );
         assert!(hook.requests().is_empty());
+        env.close().await;
+    }
+}
+
+/// The detection job in the ledger: one `detect` partition per ingested hour and per
+/// transformed day, and a forced re-run of the same days changes no alert.
+#[tokio::test]
+async fn the_detection_job_runs_per_partition_and_a_rerun_changes_nothing() {
+    use pipeline::jobs::reconcile::RunOptions;
+    use pipeline::runs::{Job, RunStatus};
+    for env in envs(utc(NOW)).await {
+        let summary = env.backfill_ok(d("2025-03-11"), d("2025-03-12")).await;
+        assert_eq!(
+            summary.done.get(&Job::Detect),
+            Some(&(2 * 24 + 2)),
+            "{}: {summary:?}",
+            env.label
+        );
+        let w = &env.pipeline.warehouse;
+        let detect = w
+            .ledger_states(Job::Detect, d("2025-03-11"), d("2025-03-12"))
+            .await
+            .expect("ledger");
+        assert_eq!(detect.len(), 50);
+        assert!(detect.values().all(|s| s.status == RunStatus::Done));
+        assert!(detect.contains_key("2025-03-11T10") && detect.contains_key("2025-03-12"));
+        let before = all_alerts(w).await;
+        // Nothing due: a plain run runs no detection again.
+        let again = env.backfill_ok(d("2025-03-11"), d("2025-03-12")).await;
+        assert_eq!(again.done.get(&Job::Detect), None, "{again:?}");
+        let forced = env
+            .pipeline
+            .backfill(
+                d("2025-03-11"),
+                d("2025-03-12"),
+                RunOptions {
+                    force: true,
+                    retry_failed: false,
+                },
+                &crate::common::quiet,
+            )
+            .await
+            .expect("forced");
+        assert_eq!(forced.done.get(&Job::Detect), Some(&50));
+        assert_eq!(
+            all_alerts(w).await,
+            before,
+            "{}: a re-run changes nothing",
+            env.label
+        );
+        eprintln!("{}: {} alert(s) over two days", env.label, before.len());
         env.close().await;
     }
 }

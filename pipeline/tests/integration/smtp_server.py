@@ -44,7 +44,7 @@ def main():
         login = getattr(auth_data, "login", b"") or b""
         secret = getattr(auth_data, "password", b"") or b""
         ok = login.decode() == user and secret.decode() == password
-        return AuthResult(success=ok)
+        return AuthResult(success=ok, handled=False)
 
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)

@@ -80,7 +80,11 @@ impl Message<'_> {
                 l.pick("au", "to"),
                 local(end)
             )),
-            None => s.push_str(&format!(", {} {}", l.pick("depuis le", "since"), local(a.start))),
+            None => s.push_str(&format!(
+                ", {} {}",
+                l.pick("depuis le", "since"),
+                local(a.start)
+            )),
         }
         match (a.observed, a.expected) {
             (Some(o), Some(e)) => s.push_str(&format!(
@@ -90,9 +94,11 @@ impl Message<'_> {
                 l.pick("attendu", "expected"),
                 figure(e)
             )),
-            (Some(o), None) => {
-                s.push_str(&format!(" — {} {}", l.pick("observé", "observed"), figure(o)))
-            }
+            (Some(o), None) => s.push_str(&format!(
+                " — {} {}",
+                l.pick("observé", "observed"),
+                figure(o)
+            )),
             _ => {}
         }
         s
@@ -172,16 +178,26 @@ mod tests {
             channel_name: "ops",
         };
         let text = fr.text();
-        assert!(text.starts_with("DataMag360 — Paris (magasin 1) : 1 nouvelle alerte"), "{text}");
-        assert!(text.contains("capteur muet (critique) — capteur 9, depuis le 14/03/2025 07:00"), "{text}");
+        assert!(
+            text.starts_with("DataMag360 — Paris (magasin 1) : 1 nouvelle alerte"),
+            "{text}"
+        );
+        assert!(
+            text.contains("capteur muet (critique) — capteur 9, depuis le 14/03/2025 07:00"),
+            "{text}"
+        );
         assert!(text.contains("observé 0, attendu 312.5"), "{text}");
         let en = Message {
             lang: Lang::En,
             ..fr
         };
-        assert!(en.text().contains("silent sensor (critical) — sensor 9, since 14/03/2025 07:00"));
+        assert!(en
+            .text()
+            .contains("silent sensor (critical) — sensor 9, since 14/03/2025 07:00"));
         let body: serde_json::Value =
             serde_json::from_str(&en.slack_body().expect("json")).expect("parse");
-        assert!(body["text"].as_str().is_some_and(|t| t.contains("1 new alert")));
+        assert!(body["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("1 new alert")));
     }
 }

@@ -17,10 +17,10 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+use crate::alerts::channel::{ChannelKind, Delivery};
 use crate::lang::Lang;
 use crate::warehouse::alerts::{Actor, AlertError, ClaimedDelivery, Digest};
 use crate::warehouse::{Warehouse, WarehouseError};
-use crate::alerts::channel::{ChannelKind, Delivery};
 use email::SmtpConfig;
 use message::Message;
 
@@ -115,15 +115,16 @@ impl Deliverer {
         now: DateTime<Utc>,
     ) -> Result<DeliveryReport, WarehouseError> {
         let mut report = DeliveryReport::default();
-        let lease = chrono::Duration::from_std(self.config.lease)
-            .unwrap_or(chrono::Duration::minutes(2));
+        let lease =
+            chrono::Duration::from_std(self.config.lease).unwrap_or(chrono::Duration::minutes(2));
         loop {
             let claimed = warehouse.claim_deliveries(now, lease, 20).await?;
             if claimed.is_empty() {
                 break;
             }
             for d in claimed {
-                self.send_and_record(warehouse, &d, now, &mut report).await?;
+                self.send_and_record(warehouse, &d, now, &mut report)
+                    .await?;
             }
         }
         Ok(report)
@@ -208,8 +209,14 @@ impl Deliverer {
                     .smtp
                     .as_ref()
                     .ok_or(email::EmailError::NotConfigured)?;
-                email::send(smtp, &d.target, &d.message_id, &message, self.config.timeout)
-                    .await?;
+                email::send(
+                    smtp,
+                    &d.target,
+                    &d.message_id,
+                    &message,
+                    self.config.timeout,
+                )
+                .await?;
                 Ok(())
             }
         }
@@ -246,11 +253,12 @@ impl Deliverer {
         now: DateTime<Utc>,
     ) -> Result<Delivery, AlertError> {
         let id = warehouse.enqueue_test(channel_id, actor, now).await?;
-        let lease = chrono::Duration::from_std(self.config.lease)
-            .unwrap_or(chrono::Duration::minutes(2));
+        let lease =
+            chrono::Duration::from_std(self.config.lease).unwrap_or(chrono::Duration::minutes(2));
         if let Some(d) = warehouse.claim_delivery(id, now, lease).await? {
             let mut report = DeliveryReport::default();
-            self.send_and_record(warehouse, &d, now, &mut report).await?;
+            self.send_and_record(warehouse, &d, now, &mut report)
+                .await?;
         }
         warehouse
             .delivery(id, actor)

@@ -57,7 +57,10 @@ mod tests {
 
     #[test]
     fn secrets_are_checked() {
-        assert!(secret_key("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").is_none(), "no prefix");
+        assert!(
+            secret_key("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").is_none(),
+            "no prefix"
+        );
         assert!(secret_key("whsec_not base64!").is_none());
         assert!(secret_key("whsec_c2hvcnQ=").is_none(), "too short");
         let s = new_secret().expect("random");
