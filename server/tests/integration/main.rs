@@ -10,6 +10,7 @@ mod delivery;
 mod dropin;
 mod honest;
 mod http_source;
+mod incidents_cli;
 mod operations;
 mod original_profile;
 mod own_postgres;

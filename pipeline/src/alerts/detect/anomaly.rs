@@ -97,10 +97,14 @@ fn hours_range(
 }
 
 /// The day rules for one store: closed, high, low (the day, else runs of hours).
+/// `level` is the store's level that day and each hour as its sensors see it (see
+/// [`store_level`]): a day or an hour is high or low only when the store's sensors agree,
+/// not because one sensor stopped or went wild.
 pub fn store_day(
     day: &StoreDayRow,
     base: &Baseline,
     zeros_counted: bool,
+    level: &StoreLevel,
     params: &DetectParams,
 ) -> Vec<Finding> {
     let first = *OPENING_HOURS.start();
@@ -140,7 +144,10 @@ pub fn store_day(
         };
     }
     let tol = tolerance(mad, params.min_change_day, params);
-    if t >= m * params.high_ratio && t - m >= tol {
+    if t >= m * params.high_ratio
+        && t - m >= tol
+        && level.day.is_none_or(|l| l >= params.high_ratio)
+    {
         return vec![finding(
             Rule::TrafficHigh,
             Severity::Info,
@@ -150,7 +157,8 @@ pub fn store_day(
             m,
         )];
     }
-    if t <= m * params.low_ratio && m - t >= tol {
+    if t <= m * params.low_ratio && m - t >= tol && level.day.is_none_or(|l| l <= params.low_ratio)
+    {
         return vec![finding(
             Rule::TrafficLow,
             Severity::Warning,
@@ -186,9 +194,20 @@ pub fn store_day(
         let v = day.hours[i] as f64;
         let (hm, hmad) = base.hours[i];
         let tol = tolerance(hmad, params.min_change_hour, params);
-        let rule = if hm > 0.0 && v >= hm * params.high_ratio && v - hm >= tol {
+        let agrees = |beyond: fn(f64, f64) -> bool, bound: f64| {
+            level.hours[i].is_none_or(|l| beyond(l, bound))
+        };
+        let rule = if hm > 0.0
+            && v >= hm * params.high_ratio
+            && v - hm >= tol
+            && agrees(|l, b| l >= b, params.high_ratio)
+        {
             Some(Rule::TrafficHigh)
-        } else if hm > 0.0 && v <= hm * params.low_ratio && hm - v >= tol {
+        } else if hm > 0.0
+            && v <= hm * params.low_ratio
+            && hm - v >= tol
+            && agrees(|l, b| l <= b, params.low_ratio)
+        {
             Some(Rule::TrafficLow)
         } else {
             None
@@ -270,6 +289,65 @@ fn sensor_ratio(
     (hours >= params.min_genuine_hours && usual > 0.0).then_some((counted, usual))
 }
 
+/// Each sensor's (Σ counted, Σ usual) over its genuine hours of a day.
+fn sensor_ratios(
+    rows: &[&SensorDayRow],
+    base: &SensorBaseline,
+    params: &DetectParams,
+) -> Vec<(i64, f64, f64)> {
+    rows.iter()
+        .filter_map(|r| {
+            let b = base.get(&(r.store_id, r.sensor_id))?;
+            let (c, u) = sensor_ratio(r, b, params)?;
+            Some((r.sensor_id, c, u))
+        })
+        .collect()
+}
+
+/// A store's level as its sensors see it, for the day and each opening hour: the median
+/// over its sensors of their genuine counts against their usual ones (1 on an ordinary
+/// day, 2 when twice as many people came); `None` with fewer than two sensors to judge.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StoreLevel {
+    pub day: Option<f64>,
+    pub hours: [Option<f64>; DAY_HOURS],
+}
+
+fn day_level(rows: &[&SensorDayRow], base: &SensorBaseline, params: &DetectParams) -> Option<f64> {
+    let ratios = sensor_ratios(rows, base, params);
+    if ratios.len() < 2 {
+        return None;
+    }
+    let mut levels: Vec<f64> = ratios.iter().map(|(_, c, u)| c / u).collect();
+    median(&mut levels)
+}
+
+pub fn store_level(
+    rows: &[&SensorDayRow],
+    base: &SensorBaseline,
+    params: &DetectParams,
+) -> StoreLevel {
+    let hours = std::array::from_fn(|i| {
+        let mut levels: Vec<f64> = rows
+            .iter()
+            .filter(|r| r.is_genuine(i))
+            .filter_map(|r| {
+                let b = base.get(&(r.store_id, r.sensor_id))?[i]?;
+                (b > 0.0).then(|| r.hours[i] as f64 / b)
+            })
+            .collect();
+        if levels.len() < 2 {
+            None
+        } else {
+            median(&mut levels)
+        }
+    });
+    StoreLevel {
+        day: day_level(rows, base, params),
+        hours,
+    }
+}
+
 /// Each sensor's level relative to its store's on one day: (sensor, rel, Σ counted,
 /// Σ expected at the store's level). `rows` are one store's sensor-days of that day.
 pub fn relative_levels(
@@ -277,19 +355,8 @@ pub fn relative_levels(
     base: &SensorBaseline,
     params: &DetectParams,
 ) -> Vec<(i64, f64, f64, f64)> {
-    let ratios: Vec<(i64, f64, f64)> = rows
-        .iter()
-        .filter_map(|r| {
-            let b = base.get(&(r.store_id, r.sensor_id))?;
-            let (c, u) = sensor_ratio(r, b, params)?;
-            Some((r.sensor_id, c, u))
-        })
-        .collect();
-    if ratios.len() < 2 {
-        return Vec::new();
-    }
-    let mut levels: Vec<f64> = ratios.iter().map(|(_, c, u)| c / u).collect();
-    let Some(store_level) = median(&mut levels) else {
+    let ratios = sensor_ratios(rows, base, params);
+    let Some(store_level) = day_level(rows, base, params) else {
         return Vec::new();
     };
     if store_level <= 0.0 {
@@ -428,10 +495,16 @@ mod tests {
         let base = base_of(&[100, 98, 102, 101, 99, 100, 97, 103]);
         let d = day(2024, 3, 4);
         let rule = |per_hour: i64, counted: bool| {
-            store_day(&store_day_row(d, per_hour), &base, counted, &p)
-                .iter()
-                .map(|f| f.rule)
-                .collect::<Vec<_>>()
+            store_day(
+                &store_day_row(d, per_hour),
+                &base,
+                counted,
+                &StoreLevel::default(),
+                &p,
+            )
+            .iter()
+            .map(|f| f.rule)
+            .collect::<Vec<_>>()
         };
         assert_eq!(rule(100, true), vec![]);
         assert_eq!(rule(104, true), vec![], "within the usual spread");
@@ -439,7 +512,19 @@ mod tests {
         assert_eq!(rule(50, true), vec![Rule::TrafficLow]);
         assert_eq!(rule(0, true), vec![Rule::StoreClosed]);
         assert_eq!(rule(0, false), vec![], "missing data is not a closure");
-        let closed = store_day(&store_day_row(d, 0), &base, true, &p);
+        // The store's sensors say it is an ordinary day (one sensor stopped): not low.
+        let ordinary = StoreLevel {
+            day: Some(0.98),
+            hours: [Some(0.98); DAY_HOURS],
+        };
+        assert!(store_day(&store_day_row(d, 50), &base, true, &ordinary, &p).is_empty());
+        let closed = store_day(
+            &store_day_row(d, 0),
+            &base,
+            true,
+            &StoreLevel::default(),
+            &p,
+        );
         assert_eq!(
             closed[0].end.expect("end") - closed[0].start,
             chrono::Duration::hours(11)
@@ -453,7 +538,7 @@ mod tests {
         let mut row = store_day_row(day(2024, 3, 4), 100);
         row.hours[3] = 200;
         row.hours[4] = 190;
-        let found = store_day(&row, &base, true, &p);
+        let found = store_day(&row, &base, true, &StoreLevel::default(), &p);
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].rule, Rule::TrafficHigh);
         assert_eq!(
@@ -462,7 +547,7 @@ mod tests {
         );
         // One hour alone is not enough.
         row.hours[4] = 100;
-        assert!(store_day(&row, &base, true, &p).is_empty());
+        assert!(store_day(&row, &base, true, &StoreLevel::default(), &p).is_empty());
     }
 
     fn sensor_row(sensor: i64, date: NaiveDate, per_hour: i64) -> SensorDayRow {

@@ -100,10 +100,38 @@ pub struct HealthOutcome {
     pub needs_more: bool,
 }
 
-/// The health rules over `hours` (newest first).
+/// Where conditions still open began, by (rule, store, sensor): the alerts a previous run
+/// found and that are not resolved.
+pub type Known = HashMap<(Rule, i64, Option<i64>), chrono::DateTime<chrono::Utc>>;
+
+/// Reports a run of at least the rule's minimum: from its oldest bad hour, or, when no good
+/// hour was read before it, from where `known` says the condition began (if not later);
+/// otherwise asks for older hours.
+fn report(
+    out: &mut HealthOutcome,
+    known: &Known,
+    hours: &[HourState],
+    run: Run,
+    mut finding: Finding,
+) {
+    let Some(slot) = hours[run.oldest].slot else {
+        return;
+    };
+    finding.start = slot.start_utc();
+    if run.open_ended {
+        match known.get(&(finding.rule, finding.store_id, finding.sensor_id)) {
+            Some(&since) if since <= finding.start => finding.start = since,
+            _ => out.needs_more = true,
+        }
+    }
+    out.findings.push(finding);
+}
+
+/// The health rules over `hours` (newest first); see [`report`] for `known`.
 pub fn evaluate(
     reference: &Reference,
     hours: &[HourState],
+    known: &Known,
     params: &DetectParams,
 ) -> HealthOutcome {
     let mut out = HealthOutcome::default();
@@ -143,19 +171,17 @@ pub fn evaluate(
                 (Rule::SensorStuckZero, stuck, params.stuck_min_hours),
             ] {
                 if let Some(run) = run.filter(|r| r.bad_hours >= min) {
-                    out.needs_more |= run.open_ended;
-                    if let Some(slot) = hours[run.oldest].slot {
-                        out.findings.push(Finding {
-                            rule,
-                            severity: Severity::Warning,
-                            store_id: s,
-                            sensor_id: Some(key.1),
-                            start: slot.start_utc(),
-                            end: None,
-                            observed: (rule == Rule::SensorStuckZero).then_some(0.0),
-                            expected: None,
-                        });
-                    }
+                    let finding = Finding {
+                        rule,
+                        severity: Severity::Warning,
+                        store_id: s,
+                        sensor_id: Some(key.1),
+                        start: chrono::DateTime::<chrono::Utc>::MIN_UTC,
+                        end: None,
+                        observed: (rule == Rule::SensorStuckZero).then_some(0.0),
+                        expected: None,
+                    };
+                    report(&mut out, known, hours, run, finding);
                 }
             }
         }
@@ -169,19 +195,17 @@ pub fn evaluate(
             }
         }));
         if let Some(run) = till.filter(|r| r.bad_hours >= params.till_min_hours) {
-            out.needs_more |= run.open_ended;
-            if let Some(slot) = hours[run.oldest].slot {
-                out.findings.push(Finding {
-                    rule: Rule::TillFeedDown,
-                    severity: Severity::Critical,
-                    store_id: s,
-                    sensor_id: None,
-                    start: slot.start_utc(),
-                    end: None,
-                    observed: Some(0.0),
-                    expected: None,
-                });
-            }
+            let finding = Finding {
+                rule: Rule::TillFeedDown,
+                severity: Severity::Critical,
+                store_id: s,
+                sensor_id: None,
+                start: chrono::DateTime::<chrono::Utc>::MIN_UTC,
+                end: None,
+                observed: Some(0.0),
+                expected: None,
+            };
+            report(&mut out, known, hours, run, finding);
         }
     }
     out
@@ -221,10 +245,15 @@ mod tests {
         let r = reference();
         let p = DetectParams::default();
         // Two missing hours: the simulator's own gaps do that; no alert.
-        let two = evaluate(&r, &hours(&[&[(1, 2)], &[(1, 2)], &[]]), &p);
+        let two = evaluate(&r, &hours(&[&[(1, 2)], &[(1, 2)], &[]]), &Known::new(), &p);
         assert!(two.findings.is_empty(), "{:?}", two.findings);
         // Three: an alert starting at the first of them (17h).
-        let three = evaluate(&r, &hours(&[&[(1, 2)], &[(1, 2)], &[(1, 2)], &[]]), &p);
+        let three = evaluate(
+            &r,
+            &hours(&[&[(1, 2)], &[(1, 2)], &[(1, 2)], &[]]),
+            &Known::new(),
+            &p,
+        );
         assert_eq!(three.findings.len(), 1);
         let f = &three.findings[0];
         assert_eq!(
@@ -239,13 +268,20 @@ mod tests {
         );
         assert!(!three.needs_more);
         // The same three with no older hour read: the start may be earlier.
-        let open = evaluate(&r, &hours(&[&[(1, 2)], &[(1, 2)], &[(1, 2)]]), &p);
+        let window = hours(&[&[(1, 2)], &[(1, 2)], &[(1, 2)]]);
+        let open = evaluate(&r, &window, &Known::new(), &p);
         assert!(open.needs_more);
+        // Unless a previous run found it open since earlier: that start, nothing more read.
+        let since = window[2].slot.expect("slot").start_utc() - chrono::Duration::hours(20);
+        let known: Known = [((Rule::SensorSilent, 1, Some(2)), since)].into();
+        let hinted = evaluate(&r, &window, &known, &p);
+        assert!(!hinted.needs_more);
+        assert_eq!(hinted.findings[0].start, since);
         // An hour not arrived yet neither breaks nor extends the run.
         let mut h = hours(&[&[(1, 2)], &[(1, 2)], &[(1, 2)], &[]]);
         h[1].visitors_arrived = false;
         h[1].silent.clear();
-        assert!(evaluate(&r, &h, &p).findings.is_empty());
+        assert!(evaluate(&r, &h, &Known::new(), &p).findings.is_empty());
     }
 
     #[test]
@@ -256,14 +292,14 @@ mod tests {
         for state in h.iter_mut().take(3) {
             state.zero.insert((1, 1));
         }
-        let found = evaluate(&r, &h, &p).findings;
+        let found = evaluate(&r, &h, &Known::new(), &p).findings;
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].rule, Rule::SensorStuckZero);
         // The whole store at zero (closed): nobody is stuck.
         for state in h.iter_mut().take(3) {
             state.zero.extend([(1, 2), (1, 3)]);
         }
-        assert!(evaluate(&r, &h, &p).findings.is_empty());
+        assert!(evaluate(&r, &h, &Known::new(), &p).findings.is_empty());
     }
 
     #[test]
@@ -272,14 +308,14 @@ mod tests {
         let p = DetectParams::default();
         let mut h = hours(&[&[], &[], &[]]);
         h[0].no_sale.insert(2);
-        assert!(evaluate(&r, &h, &p).findings.is_empty());
+        assert!(evaluate(&r, &h, &Known::new(), &p).findings.is_empty());
         h[1].no_sale.insert(2);
-        let found = evaluate(&r, &h, &p).findings;
+        let found = evaluate(&r, &h, &Known::new(), &p).findings;
         assert_eq!(found.len(), 1);
         assert_eq!((found[0].rule, found[0].store_id), (Rule::TillFeedDown, 2));
         // No sale in an empty store is no till failure.
         h[0].zero.extend([(2, 1), (2, 2)]);
         h[1].zero.extend([(2, 1), (2, 2)]);
-        assert!(evaluate(&r, &h, &p).findings.is_empty());
+        assert!(evaluate(&r, &h, &Known::new(), &p).findings.is_empty());
     }
 }

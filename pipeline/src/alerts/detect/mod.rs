@@ -218,6 +218,28 @@ pub async fn hourly(
     upto: DateTime<Utc>,
     params: &DetectParams,
 ) -> Result<Vec<Finding>, DetectError> {
+    hourly_continuing(wh, reference, upto, &[], params).await
+}
+
+/// [`hourly`], told which data-health conditions are still open (the alerts a previous
+/// run found and that are not resolved): a condition that fills every hour read so far and
+/// that `open` already knows keeps the start `open` gives, instead of reading older hours
+/// to find it again. On a large chain, where some sensor is always silent somewhere, this
+/// is what keeps a run to the latest few hours' rows. The findings are the same as
+/// [`hourly`]'s as long as `open` comes from the run before (a condition that ended in
+/// between shows a good hour in the window, and restarts from there).
+pub async fn hourly_continuing(
+    wh: &Warehouse,
+    reference: &Reference,
+    upto: DateTime<Utc>,
+    open: &[Finding],
+    params: &DetectParams,
+) -> Result<Vec<Finding>, DetectError> {
+    let known: health::Known = open
+        .iter()
+        .filter(|f| f.rule.is_data_health() && f.end.is_none_or(|end| end >= upto))
+        .map(|f| ((f.rule, f.store_id, f.sensor_id), f.start))
+        .collect();
     let slots = open_hours_before(upto, params.max_lookback_open_hours.max(1));
     let first = params
         .silent_min_hours
@@ -227,7 +249,7 @@ pub async fn hourly(
     let mut read = first.min(slots.len());
     let mut hours = read_hours(wh, reference, &slots[..read]).await?;
     loop {
-        let outcome = health::evaluate(reference, &hours, params);
+        let outcome = health::evaluate(reference, &hours, &known, params);
         if !outcome.needs_more || read >= slots.len() {
             tracing::debug!(
                 findings = outcome.findings.len(),
@@ -310,7 +332,8 @@ pub async fn nightly(
         // The store's zeros were counted, not missing: its sensors have cleaned rows that
         // day (a sensor that sent nothing all day has none: it cannot be filled).
         let zeros_counted = !sensors_today.is_empty();
-        let store_findings = anomaly::store_day(row, &base, zeros_counted, params);
+        let level = anomaly::store_level(&sensors_today, &sensor_base, params);
+        let store_findings = anomaly::store_day(row, &base, zeros_counted, &level, params);
         let closed = store_findings.iter().any(|f| f.rule == Rule::StoreClosed);
         findings.extend(store_findings);
         if closed {
