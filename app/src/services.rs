@@ -89,7 +89,9 @@ impl Services {
 
 /// A UTC instant as Paris local time, with a chrono `pattern` (`%Y-%m-%d %H:%M`).
 pub fn paris_time(t: chrono::DateTime<chrono::Utc>, pattern: &str) -> String {
-    t.with_timezone(&pipeline::PARIS).format(pattern).to_string()
+    t.with_timezone(&pipeline::PARIS)
+        .format(pattern)
+        .to_string()
 }
 
 /// A Paris local time as UTC: the first reading of a repeated autumn hour, the next hour

@@ -148,7 +148,10 @@ test("the alerts page lists the alerts the command line lists, open first, with 
   const rows = cliAlerts();
   expect(rows.length).toBeGreaterThan(0);
   const shown = await page.locator("li.alert").evaluateAll((els) => els.map((e) => Number(e.getAttribute("data-alert-id"))));
-  expect(new Set(shown)).toEqual(new Set(rows.map((r) => r.id)));
+  // The page lists 200 at most (the tabs count them all).
+  expect(shown.length).toBe(Math.min(rows.length, 200));
+  const ids = new Set(rows.map((r) => r.id));
+  expect(shown.filter((id) => !ids.has(id))).toEqual([]);
   // The silent sensor the weeks end in is open, named with its store and sensor.
   const open = rows.filter((r) => r.status === "open");
   const [[openInDb]] = query("SELECT COUNT(*) FROM alerts WHERE status = 'open'");
@@ -304,10 +307,21 @@ test("the dashboard marks the alerts on its charts and draws the expected band f
   await expect(expected.locator("#band-expected")).toBeVisible();
   await expect(expected.locator("svg polygon").first()).toBeAttached();
   await expect(expected.locator(`.alert-marker[data-x="${lastDay}"]`)).toHaveCount(1);
+  // The table gives each day's range; a day with one shows it in its tooltip too.
+  await expected.locator(".chart-table summary").click();
+  const ranges = await expected.locator(".chart-table tbody tr td:last-child").allTextContents();
+  expect(ranges.filter((r) => /\d – \d/.test(r)).length).toBeGreaterThan(0);
+  await expected.locator(".chart-table summary").click();
   const eplot = expected.locator(".plot");
+  await eplot.scrollIntoViewIfNeeded();
   const ebox = (await eplot.boundingBox())!;
-  await page.mouse.move(ebox.x + ebox.width * 0.5, ebox.y + ebox.height * 0.5);
-  await expect(expected.locator(".tooltip .tt-band")).toContainText("Attendu");
+  await expect(async () => {
+    for (const fx of [0.5, 0.3, 0.7, 0.15, 0.85]) {
+      await page.mouse.move(ebox.x + ebox.width * fx, ebox.y + ebox.height * 0.5);
+      if ((await expected.locator(".tooltip .tt-band").count()) > 0) break;
+    }
+    await expect(expected.locator(".tooltip .tt-band")).toContainText("Attendu", { timeout: 500 });
+  }).toPass({ timeout: 10_000 });
   await screenshot(page, "alerts-dashboard-markers-band-1440");
   // Still interactive: a point's tooltip.
   const plot = page.locator("#chart-visitors .plot");

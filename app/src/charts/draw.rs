@@ -914,16 +914,26 @@ mod tests {
         });
         let d = draw(&c, &opts(600, 2)).expect("drawn");
         // One pin per x position with alerts, in x order; none outside the axis.
-        assert_eq!(d.pins.iter().map(|p| p.index).collect::<Vec<_>>(), vec![1, 3]);
+        assert_eq!(
+            d.pins.iter().map(|p| p.index).collect::<Vec<_>>(),
+            vec![1, 3]
+        );
         assert!(d.pins[0].x < d.pins[1].x);
         let t1 = d.targets[d.find(0, 1).expect("point")];
         assert!((d.pins[0].x - t1.cx).abs() < 1.0, "on the point's x");
         // The most severe colour: critical red at x = 1.
-        assert!(d.svg.contains("#B42318") || d.svg.contains("#b42318"), "{}", &d.svg[..200]);
+        assert!(
+            d.svg.contains("#B42318") || d.svg.contains("#b42318"),
+            "{}",
+            &d.svg[..200]
+        );
         // The band: two polygons (a gap at x = 2), and the y axis reaches its top.
         assert_eq!(d.svg.matches("<polygon").count(), 2);
         let top = d.targets.iter().map(|t| t.cy).fold(f64::MAX, f64::min);
-        assert!(top > d.pins[0].top + 20.0, "the band's top (900) is above every value");
+        assert!(
+            top > d.pins[0].top + 20.0,
+            "the band's top (900) is above every value"
+        );
         // The band's series hidden: no band.
         let mut o = opts(600, 2);
         o.shown = vec![true, false];

@@ -17,6 +17,11 @@ pub fn ChannelsPage() -> impl IntoView {
     let lang = use_lang();
     let version = RwSignal::new(0u32);
     let data = Resource::new(move || version.get(), |_| get_channels());
+    // Kept here: the page is drawn again when a channel is added (its secret shows once).
+    let added = AddedNote {
+        message: RwSignal::new(None),
+        secret: RwSignal::new(None),
+    };
     view! {
         <crate::nav::Page class="page alerts channels" lang>
             <h1>{move || lang.get().pick("Canaux de livraison des alertes", "Alert delivery channels")}</h1>
@@ -28,7 +33,7 @@ pub fn ChannelsPage() -> impl IntoView {
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
                     match data.await {
-                        Ok(d) => view! { <ChannelsBody data=d lang version /> }.into_any(),
+                        Ok(d) => view! { <ChannelsBody data=d lang version added /> }.into_any(),
                         Err(LoadError::NotAllowed | LoadError::SignIn) => view! {
                             <p class="error" role="alert" id="not-allowed">
                                 {move || lang.get().pick(
@@ -54,8 +59,20 @@ pub fn ChannelsPage() -> impl IntoView {
     }
 }
 
+/// What adding a channel said: a confirmation or an error, and a new webhook's secret.
+#[derive(Debug, Clone, Copy)]
+struct AddedNote {
+    message: RwSignal<Option<(bool, String)>>,
+    secret: RwSignal<Option<String>>,
+}
+
 #[component]
-fn ChannelsBody(data: ChannelsView, lang: Memo<Lang>, version: RwSignal<u32>) -> impl IntoView {
+fn ChannelsBody(
+    data: ChannelsView,
+    lang: Memo<Lang>,
+    version: RwSignal<u32>,
+    added: AddedNote,
+) -> impl IntoView {
     let l = lang.get_untracked();
     let names = StoredValue::new(data.stores.clone());
     let list = if data.channels.is_empty() {
@@ -74,7 +91,7 @@ fn ChannelsBody(data: ChannelsView, lang: Memo<Lang>, version: RwSignal<u32>) ->
         .into_any()
     };
     view! {
-        <AddChannel stores=data.stores.clone() lang=l version />
+        <AddChannel stores=data.stores.clone() lang=l version added />
         <section class="card" id="channels">
             <h2>{l.pick("Canaux", "Channels")}</h2>
             <p class="muted">
@@ -175,17 +192,29 @@ fn ChannelItem(
 }
 
 #[component]
-fn AddChannel(stores: Vec<StoreInfo>, lang: Lang, version: RwSignal<u32>) -> impl IntoView {
+fn AddChannel(
+    stores: Vec<StoreInfo>,
+    lang: Lang,
+    version: RwSignal<u32>,
+    added: AddedNote,
+) -> impl IntoView {
     let l = lang;
     let kind = RwSignal::new(ChannelKind::Webhook);
     let label = RwSignal::new(String::new());
     let target = RwSignal::new(String::new());
     let chosen = RwSignal::new(Vec::<u32>::new());
-    let message = RwSignal::new(None::<(bool, String)>);
-    let secret = RwSignal::new(None::<String>);
-    let add = Action::new(move |(k, n, t, s): &(ChannelKind, String, String, Vec<u32>)| {
-        add_channel(k.key().to_string(), n.clone(), t.clone(), s.clone(), l.code().to_string())
-    });
+    let AddedNote { message, secret } = added;
+    let add = Action::new(
+        move |(k, n, t, s): &(ChannelKind, String, String, Vec<u32>)| {
+            add_channel(
+                k.key().to_string(),
+                n.clone(),
+                t.clone(),
+                s.clone(),
+                l.code().to_string(),
+            )
+        },
+    );
     Effect::new(move |_| {
         if let Some(r) = add.value().get() {
             let (code, new_secret) = match r {
@@ -194,7 +223,10 @@ fn AddChannel(stores: Vec<StoreInfo>, lang: Lang, version: RwSignal<u32>) -> imp
             };
             match form_message(&code, l) {
                 None => {
-                    message.set(Some((true, l.pick("Canal ajouté.", "Channel added.").to_string())));
+                    message.set(Some((
+                        true,
+                        l.pick("Canal ajouté.", "Channel added.").to_string(),
+                    )));
                     secret.set(new_secret);
                     label.set(String::new());
                     target.set(String::new());

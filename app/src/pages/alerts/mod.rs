@@ -77,10 +77,7 @@ pub fn AlertsPage() -> impl IntoView {
     let query_map = use_query_map();
     let query = Memo::new(move |_| read_query(&query_map.read()));
     let version = RwSignal::new(0u32);
-    let data = Resource::new(
-        move || (query.get(), version.get()),
-        |(q, _)| get_alerts(q),
-    );
+    let data = Resource::new(move || (query.get(), version.get()), |(q, _)| get_alerts(q));
     view! {
         <crate::nav::Page class="page alerts" lang>
             <h1>{move || lang.get().pick("Alertes", "Alerts")}</h1>
@@ -103,7 +100,9 @@ fn LoadFailure(error: LoadError, lang: Memo<Lang>) -> impl IntoView {
     let text = move || {
         let l = lang.get();
         match error {
-            LoadError::Forbidden { store_id } => pipeline::access::Forbidden { store_id }.message(l),
+            LoadError::Forbidden { store_id } => {
+                pipeline::access::Forbidden { store_id }.message(l)
+            }
             LoadError::SignIn => l
                 .pick(
                     "Connectez-vous pour voir les alertes.",
@@ -145,14 +144,21 @@ fn AlertsBody(
             },
         )
     });
-    let base = AlertsQuery { lang: l, ..query.clone() };
+    let base = AlertsQuery {
+        lang: l,
+        ..query.clone()
+    };
     let tabs = {
         let mut tabs: Vec<(Option<AlertStatus>, String)> = AlertStatus::ALL
             .into_iter()
             .map(|s| {
                 (
                     Some(s),
-                    format!("{} ({})", tab_label(s, l), crate::format::int(data.counts.of(s) as i64, l)),
+                    format!(
+                        "{} ({})",
+                        tab_label(s, l),
+                        crate::format::int(data.counts.of(s) as i64, l)
+                    ),
                 )
             })
             .collect();

@@ -100,14 +100,22 @@ fn since_text(a: &AlertRow, l: Lang) -> String {
             l.pick("au", "to"),
             paris_time(end, l)
         ),
-        (None, _) => format!("{} {}", l.pick("depuis le", "since"), paris_time(&a.start, l)),
+        (None, _) => format!(
+            "{} {}",
+            l.pick("depuis le", "since"),
+            paris_time(&a.start, l)
+        ),
     }
 }
 
 /// `now` plus `hours`, in the form's format (the silence form's defaults).
 fn later(now: &str, hours: i64) -> String {
     NaiveDateTime::parse_from_str(now, LOCAL)
-        .map(|t| (t + chrono::Duration::hours(hours)).format(LOCAL).to_string())
+        .map(|t| {
+            (t + chrono::Duration::hours(hours))
+                .format(LOCAL)
+                .to_string()
+        })
         .unwrap_or_default()
 }
 
@@ -141,8 +149,22 @@ pub(super) fn AlertItem(
     let comment = RwSignal::new(String::new());
     let ack = Action::new(move |(id, c): &(i64, String)| acknowledge_alert(*id, c.clone()));
     let silence = Action::new(
-        move |(store, sensor, from, to, days, reason): &(u32, Option<u32>, String, String, Vec<u32>, String)| {
-            add_silence(*store, *sensor, from.clone(), to.clone(), days.clone(), reason.clone())
+        move |(store, sensor, from, to, days, reason): &(
+            u32,
+            Option<u32>,
+            String,
+            String,
+            Vec<u32>,
+            String,
+        )| {
+            add_silence(
+                *store,
+                *sensor,
+                from.clone(),
+                to.clone(),
+                days.clone(),
+                reason.clone(),
+            )
         },
     );
     let done = move |result: Result<Option<String>, LoadError>| match form_message(&result, l) {

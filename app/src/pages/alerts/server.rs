@@ -14,7 +14,10 @@ use pipeline::warehouse::alerts::{Actor, AlertError};
 
 use super::query::AlertsQuery;
 use crate::access::refuse;
-use crate::services::{paris_day_start as day_start, paris_local_to_utc as local_to_utc, paris_time, unavailable, Services};
+use crate::services::{
+    paris_day_start as day_start, paris_local_to_utc as local_to_utc, paris_time, unavailable,
+    Services,
+};
 use crate::wire::{
     AlertCounts, AlertRow, AlertsView, ChannelAdded, ChannelsView, DeliveryRow, LoadError,
     SilenceRow, TestOutcome,

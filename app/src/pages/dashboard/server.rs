@@ -171,14 +171,9 @@ pub async fn load(services: &Services, q: DashboardQuery) -> Result<DashboardDat
     let alerts = warehouse
         .alerts(
             &pipeline::alerts::lifecycle::AlertQuery {
-                since: Some(crate::services::paris_day_start(filter.from)),
-                until: filter
-                    .to
-                    .succ_opt()
-                    .map(crate::services::paris_day_start),
                 store_id: filter.store_id.map(i64::from),
                 limit: Some(MARKERS_READ),
-                ..Default::default()
+                ..pipeline::alerts::lifecycle::AlertQuery::days(filter.from, filter.to)
             },
             &viewer.scope,
         )

@@ -26,7 +26,6 @@ const FAILURE_GROUPS: i64 = 20;
 /// Missing partitions listed by name; the rest is counted.
 const MISSING_LISTED: usize = 40;
 
-
 fn row(e: LedgerEntry) -> RunRow {
     RunRow {
         job: e.job,

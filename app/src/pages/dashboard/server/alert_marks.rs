@@ -83,9 +83,7 @@ pub(super) fn mark(
         .iter()
         .filter(|a| f.store_id.is_none_or(|s| i64::from(s) == a.store_id))
         .filter(|a| match a.sensor_id {
-            Some(s) if !f.sensor_ids.is_empty() => {
-                f.sensor_ids.iter().any(|x| i64::from(*x) == s)
-            }
+            Some(s) if !f.sensor_ids.is_empty() => f.sensor_ids.iter().any(|x| i64::from(*x) == s),
             _ => true,
         })
         .collect();
@@ -185,13 +183,30 @@ mod tests {
             alert(Rule::TillFeedDown, 1, None, late),
             alert(Rule::SensorSilent, 2, Some(1), late),
         ];
-        mark(&mut charts, &alerts, &filter("2025-03-12", "2025-03-14", Some(1), vec![]), |s| s.to_string(), Lang::Fr);
-        assert_eq!(charts[0].markers.len(), 1, "the other store's alert is not drawn");
+        mark(
+            &mut charts,
+            &alerts,
+            &filter("2025-03-12", "2025-03-14", Some(1), vec![]),
+            |s| s.to_string(),
+            Lang::Fr,
+        );
+        assert_eq!(
+            charts[0].markers.len(),
+            1,
+            "the other store's alert is not drawn"
+        );
         assert_eq!(charts[0].markers[0].index, 1);
         assert!(charts[0].markers[0].text.contains("capteur muet"));
         assert!(charts[0].markers[0].text.contains("13/03/2025 00:30"));
-        assert_eq!(charts[1].markers.len(), 1, "the till feed goes on sales charts");
-        assert!(charts[2].markers.is_empty(), "no time axis over several days");
+        assert_eq!(
+            charts[1].markers.len(),
+            1,
+            "the till feed goes on sales charts"
+        );
+        assert!(
+            charts[2].markers.is_empty(),
+            "no time axis over several days"
+        );
 
         // A sensor the filter leaves out; an hourly chart of one day.
         let noon = Utc.with_ymd_and_hms(2025, 3, 13, 11, 0, 0).unwrap();
@@ -201,8 +216,18 @@ mod tests {
             alert(Rule::SensorSilent, 1, Some(4), noon),
             alert(Rule::TrafficLow, 1, None, noon - chrono::Duration::days(2)),
         ];
-        mark(&mut hourly, &alerts, &filter("2025-03-13", "2025-03-13", Some(1), vec![4]), |s| s.to_string(), Lang::En);
+        mark(
+            &mut hourly,
+            &alerts,
+            &filter("2025-03-13", "2025-03-13", Some(1), vec![4]),
+            |s| s.to_string(),
+            Lang::En,
+        );
         let idx: Vec<usize> = hourly[0].markers.iter().map(|m| m.index).collect();
-        assert_eq!(idx, vec![3, 0], "sensor 4 at 12h (index 3), the older alert on the first hour");
+        assert_eq!(
+            idx,
+            vec![3, 0],
+            "sensor 4 at 12h (index 3), the older alert on the first hour"
+        );
     }
 }

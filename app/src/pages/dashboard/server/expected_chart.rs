@@ -43,8 +43,14 @@ pub(super) fn expected_chart(
                 .iter()
                 .map(|h| fig.by_date_hour.get(&(day, *h)).map(|s| s.visitors as f64))
                 .collect::<Vec<_>>(),
-            hours.iter().map(|h| at(*h).map(|p| p.low)).collect::<Vec<_>>(),
-            hours.iter().map(|h| at(*h).map(|p| p.high)).collect::<Vec<_>>(),
+            hours
+                .iter()
+                .map(|h| at(*h).map(|p| p.low))
+                .collect::<Vec<_>>(),
+            hours
+                .iter()
+                .map(|h| at(*h).map(|p| p.high))
+                .collect::<Vec<_>>(),
         )
     } else {
         let days: Vec<NaiveDate> = open_days(f).collect();
