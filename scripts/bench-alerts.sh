@@ -51,6 +51,6 @@ case "$what" in all|polars)
     say "4. baselines: polars against plain Rust"
     "$polars_bench" 7
   else
-    say "4. skipped: polars left the project (figures in BENCHMARKS-pipeline.md)"
+    say "4. skipped: polars left the project (figures in BENCHMARKS.md)"
   fi ;;
 esac

@@ -32,7 +32,7 @@ use crate::warehouse::{Warehouse, WarehouseError};
 use health::HourState;
 
 /// The method's parameters (defaults measured against the simulator's truth: see
-/// BENCHMARKS-pipeline.md, "Alerts: detection quality and cost").
+/// BENCHMARKS.md, "Alerts: detection quality and cost").
 #[derive(Debug, Clone, PartialEq)]
 pub struct DetectParams {
     /// Consecutive open hours without a reading before a sensor is silent. 3: the
