@@ -98,6 +98,14 @@ pub fn date(iso: &str, lang: Lang) -> String {
     }
 }
 
+/// A Paris time `YYYY-MM-DD HH:MM` in the page's language: `07/12/2026 10:00`.
+pub fn date_time(t: &str, l: Lang) -> String {
+    match t.split_once([' ', 'T']) {
+        Some((d, h)) => format!("{} {h}", date(d, l)),
+        None => date(t, l),
+    }
+}
+
 /// A Unix time (seconds) in UTC with a chrono `pattern` (`%Y-%m-%d`); empty when out of
 /// range.
 pub fn utc(ts: i64, pattern: &str) -> String {

@@ -58,7 +58,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    pages::alerts::provide_alerts_changed();
+    pages::alerts::count::provide_alerts_changed();
     view! {
         <Title text="DataMag360" />
         <Router>

@@ -59,7 +59,7 @@ pub fn Nav(lang: Memo<Lang>, #[prop(optional)] full_reload: bool) -> impl IntoVi
             </a>
             <nav class="main-nav" aria-label=move || lang.get().pick("Navigation principale", "Main navigation")>
                 <a href=with_lang("/dashboard") rel=rel>{move || lang.get().pick("Tableau de bord", "Dashboard")}</a>
-                <crate::pages::alerts::AlertCount lang rel=rel />
+                <crate::pages::alerts::count::AlertCount lang rel=rel />
                 <a href=with_lang("/pipeline") rel=rel>{move || lang.get().pick("Pipeline", "Pipeline")}</a>
                 <a href=with_lang("/") rel=rel>{move || lang.get().pick("Simulateur", "Simulator")}</a>
             </nav>

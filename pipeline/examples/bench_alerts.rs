@@ -24,7 +24,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use pipeline::alerts::detect::{self, DetectParams};
+use pipeline::alerts::detect::{self, params::DetectParams};
 use pipeline::alerts::{Finding, Rule};
 use pipeline::calendar::{is_open_day, OPENING_HOURS};
 use pipeline::jobs::reconcile::RunOptions;

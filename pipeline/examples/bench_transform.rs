@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 use chrono::{NaiveDate, TimeZone, Utc};
 use pipeline::clock::HourSlot;
 use pipeline::jobs::collect::simulate_hour;
-use pipeline::jobs::ingest::lot_of;
+use pipeline::warehouse::raw::lot_of;
 use pipeline::{
     cleaning, FixedClock, Lake, Pipeline, PipelineConfig, Reference, Simulator, Warehouse,
 };

@@ -39,6 +39,18 @@ pub enum Partition {
 }
 
 impl Partition {
+    /// The end of the partition (exclusive, UTC): what a run over it has seen up to.
+    pub fn end_utc(self) -> DateTime<Utc> {
+        match self {
+            Partition::Hour(slot) => slot.start_utc() + chrono::Duration::hours(1),
+            Partition::Day(date) => HourSlot {
+                date: date.succ_opt().unwrap_or(date),
+                hour: 0,
+            }
+            .start_utc(),
+        }
+    }
+
     /// The ledger's key: `2025-03-14T10` for an hour, `2025-03-14` for a day. Keys of
     /// the same kind sort as their partitions do.
     pub fn key(&self) -> String {

@@ -120,7 +120,7 @@ impl AlertQuery {
     /// The alerts of the Paris days `from..=to`: those whose period overlaps them.
     pub fn days(from: chrono::NaiveDate, to: chrono::NaiveDate) -> AlertQuery {
         use crate::ledger::Partition;
-        let end = crate::jobs::detect::partition_end;
+        let end = |p: Partition| p.end_utc();
         AlertQuery {
             since: from.pred_opt().map(|d| end(Partition::Day(d))),
             until: Some(end(Partition::Day(to))),

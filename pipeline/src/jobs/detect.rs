@@ -8,13 +8,12 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::Duration;
 
 use super::{JobError, Pipeline};
 use crate::alerts::delivery::DeliveryReport;
-use crate::alerts::detect::{self as detection, DetectParams};
+use crate::alerts::detect::{self as detection, params::DetectParams};
 use crate::alerts::finding::{Finding, Rule};
-use crate::clock::HourSlot;
 use crate::ledger::Partition;
 use crate::warehouse::alerts::{Applied, DetectionRun};
 use crate::warehouse::WarehouseError;
@@ -22,25 +21,13 @@ use crate::warehouse::WarehouseError;
 /// Runs about data older than this (from the end of their partition) do not send digests.
 pub const DELIVERY_WINDOW: Duration = Duration::hours(24);
 
-/// The end of a partition (exclusive, UTC): what its detection run has seen up to.
-pub fn partition_end(partition: Partition) -> DateTime<Utc> {
-    match partition {
-        Partition::Hour(slot) => slot.start_utc() + Duration::hours(1),
-        Partition::Day(date) => HourSlot {
-            date: date.succ_opt().unwrap_or(date),
-            hour: 0,
-        }
-        .start_utc(),
-    }
-}
-
 /// The detection run of a partition: its name, the end of its data, and the rules it
 /// checks (data health for hours, anomalies for days).
 pub fn detection_run(partition: Partition) -> DetectionRun {
     let hourly = matches!(partition, Partition::Hour(_));
     DetectionRun {
         name: format!("detect:{}", partition.key()),
-        as_of: partition_end(partition),
+        as_of: partition.end_utc(),
         rules: Rule::ALL
             .into_iter()
             .filter(|r| r.is_data_health() == hourly)
@@ -57,13 +44,7 @@ impl Pipeline {
         let params = DetectParams::default();
         let findings = match partition {
             Partition::Hour(_) => {
-                detection::hourly(
-                    &self.warehouse,
-                    reference,
-                    partition_end(partition),
-                    &params,
-                )
-                .await?
+                detection::hourly(&self.warehouse, reference, partition.end_utc(), &params).await?
             }
             Partition::Day(date) => {
                 detection::nightly(&self.warehouse, reference, date, &params).await?
@@ -130,20 +111,21 @@ mod tests {
     #[test]
     fn partition_ends_in_utc_across_dst() {
         let d = |s: &str| s.parse::<NaiveDate>().expect("date");
-        let hour = |date, h| Partition::Hour(HourSlot::new(d(date), h).expect("slot"));
+        let hour =
+            |date, h| Partition::Hour(crate::clock::HourSlot::new(d(date), h).expect("slot"));
         // Winter: Paris = UTC+1.
         assert_eq!(
-            partition_end(hour("2025-01-14", 10)).to_rfc3339(),
+            hour("2025-01-14", 10).end_utc().to_rfc3339(),
             "2025-01-14T10:00:00+00:00"
         );
         // Summer: UTC+2.
         assert_eq!(
-            partition_end(hour("2025-07-14", 10)).to_rfc3339(),
+            hour("2025-07-14", 10).end_utc().to_rfc3339(),
             "2025-07-14T09:00:00+00:00"
         );
         // The spring change day ends at 22:00 UTC (23 hours long).
         assert_eq!(
-            partition_end(Partition::Day(d("2025-03-30"))).to_rfc3339(),
+            Partition::Day(d("2025-03-30")).end_utc().to_rfc3339(),
             "2025-03-30T22:00:00+00:00"
         );
         let run = detection_run(hour("2025-01-14", 10));

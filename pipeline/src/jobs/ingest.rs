@@ -14,11 +14,6 @@ use crate::records::Feed;
 use crate::runs::Job;
 use crate::warehouse::raw::RawLot;
 
-/// The raw `lot` of a collected hour.
-pub fn lot_of(slot: HourSlot) -> String {
-    format!("collect:{}", slot.key())
-}
-
 impl Pipeline {
     /// Reads and decodes one hour's two lake objects: the raw lot ingest writes.
     pub async fn load_hour(&self, slot: HourSlot) -> Result<RawLot, JobError> {
@@ -39,7 +34,7 @@ impl Pipeline {
         .await
         .map_err(JobError::task(Job::Ingest.key()))??;
         Ok(RawLot {
-            lot: lot_of(slot),
+            lot: crate::warehouse::raw::lot_of(slot),
             visitors,
             transactions,
         })

@@ -18,6 +18,11 @@ use crate::cleaning::rules::DayInput;
 use crate::records::{TransactionRow, VisitorRow};
 use crate::spelling::date_spellings;
 
+/// The raw `lot` of a collected hour (what ingest writes it under).
+pub fn lot_of(slot: crate::clock::HourSlot) -> String {
+    format!("collect:{}", slot.key())
+}
+
 /// An imported file, as `raw.imports` records it (one row, read by column name).
 /// Also what the lake keeps beside the file (`import.json`, see `jobs::import`).
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize, serde::Deserialize)]

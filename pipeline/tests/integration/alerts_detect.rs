@@ -6,10 +6,10 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use pipeline::alerts::detect::{self, DetectParams};
+use pipeline::alerts::detect::{self, params::DetectParams};
 use pipeline::alerts::{Finding, Rule};
 use pipeline::jobs::collect::simulate_hour;
-use pipeline::jobs::ingest::lot_of;
+use pipeline::warehouse::raw::lot_of;
 use pipeline::{HourSlot, Reference};
 
 use crate::common::{d, envs_with, utc, Env};

@@ -17,7 +17,7 @@ mod foreign_reader;
 mod import;
 mod nothing_lost;
 mod pipeline_suite;
-mod recovery;
 mod receiver;
+mod recovery;
 mod sql_consumers;
 mod transform_fingerprint;

@@ -13,7 +13,7 @@ use chrono::{Datelike, NaiveDate, TimeZone, Utc};
 use pipeline::calendar::OPENING_HOURS;
 use pipeline::clock::HourSlot;
 use pipeline::jobs::collect::simulate_hour;
-use pipeline::jobs::ingest::lot_of;
+use pipeline::warehouse::raw::lot_of;
 use pipeline::{Pipeline, Reference, Warehouse};
 use sha2::{Digest, Sha256};
 

@@ -4,7 +4,6 @@
 
 use leptos::prelude::*;
 
-use super::paris_time;
 use super::row::form_message;
 use super::server_fns::{add_channel, disable_channel, get_channels, test_channel};
 use crate::i18n::{use_lang, Lang};
@@ -353,13 +352,13 @@ fn Deliveries(rows: Vec<DeliveryRow>, lang: Lang) -> impl IntoView {
                                 };
                                 view! {
                                     <tr class=format!("delivery {}", d.status.key()) data-delivery-id=d.id.to_string() data-status=d.status.key()>
-                                        <td>{paris_time(&d.created, l)}</td>
+                                        <td>{crate::format::date_time(&d.created, l)}</td>
                                         <td>{d.channel}</td>
                                         <td>{store}</td>
                                         <td class=format!("status {}", d.status.key())>{d.status.label(l)}</td>
                                         <td class="num">{d.attempts}</td>
                                         <td class="error-text">{d.last_error.unwrap_or_default()}</td>
-                                        <td>{d.next_attempt.map(|t| paris_time(&t, l)).unwrap_or_default()}</td>
+                                        <td>{d.next_attempt.map(|t| crate::format::date_time(&t, l)).unwrap_or_default()}</td>
                                     </tr>
                                 }
                             })

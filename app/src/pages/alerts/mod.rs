@@ -6,6 +6,7 @@
 //! ([`channels`]) live here too.
 
 pub mod channels;
+pub mod count;
 pub mod query;
 mod row;
 #[cfg(feature = "ssr")]
@@ -22,20 +23,7 @@ use crate::wire::{AlertsView, LoadError, SilenceRow};
 use pipeline::alerts::lifecycle::AlertStatus;
 use query::AlertsQuery;
 use row::AlertItem;
-use server_fns::{get_alert_count, get_alerts};
-
-/// Bumped when an alert changes state in this page, so that the header's count follows.
-#[derive(Debug, Clone, Copy)]
-pub struct AlertsChanged(pub RwSignal<u32>);
-
-/// Provided once for the whole app (see `App`).
-pub fn provide_alerts_changed() {
-    provide_context(AlertsChanged(RwSignal::new(0)));
-}
-
-fn alerts_changed() -> Option<RwSignal<u32>> {
-    use_context::<AlertsChanged>().map(|c| c.0)
-}
+use server_fns::get_alerts;
 
 /// The URL's filters.
 fn read_query(q: &leptos_router::params::ParamsMap) -> AlertsQuery {
@@ -44,14 +32,6 @@ fn read_query(q: &leptos_router::params::ParamsMap) -> AlertsQuery {
             .into_iter()
             .filter_map(|k| q.get(k).map(|v| (k, v))),
     )
-}
-
-/// A Paris time `YYYY-MM-DD HH:MM` in the page's language: `07/12/2026 10:00`.
-pub(crate) fn paris_time(t: &str, l: Lang) -> String {
-    match t.split_once([' ', 'T']) {
-        Some((d, h)) => format!("{} {h}", crate::format::date(d, l)),
-        None => crate::format::date(t, l),
-    }
 }
 
 /// A state's tab: `Ouvertes`, `Open`.
@@ -341,8 +321,8 @@ fn Silences(rows: Vec<SilenceRow>, lang: Lang) -> impl IntoView {
                         });
                         let when = format!(
                             "{} → {}{}",
-                            paris_time(&s.from, l),
-                            paris_time(&s.to, l),
+                            crate::format::date_time(&s.from, l),
+                            crate::format::date_time(&s.to, l),
                             recurrence.unwrap_or_default()
                         );
                         view! {
@@ -371,48 +351,5 @@ fn Silences(rows: Vec<SilenceRow>, lang: Lang) -> impl IntoView {
             </p>
             {body}
         </section>
-    }
-}
-
-/// The header's count of open alerts in the viewer's stores: a link to them, or nothing
-/// for a visitor who is not signed in. Follows the changes made on the alerts page.
-#[component]
-pub fn AlertCount(lang: Memo<Lang>, rel: Option<&'static str>) -> impl IntoView {
-    let changed = alerts_changed();
-    let count = Resource::new(
-        move || changed.map(|c| c.get()).unwrap_or(0),
-        |_| get_alert_count(),
-    );
-    let href = move || {
-        AlertsQuery {
-            status: Some(AlertStatus::Open),
-            lang: lang.get(),
-            ..Default::default()
-        }
-        .href()
-    };
-    view! {
-        <Transition fallback=|| ()>
-            {move || Suspend::new(async move {
-                let n = count.await.ok().flatten();
-                n.map(|n| {
-                    let label = move || {
-                        let l = lang.get();
-                        match (n, l) {
-                            (0, _) => l.pick("Alertes, aucune ouverte", "Alerts, none open").to_string(),
-                            (1, _) => l.pick("Alertes, 1 ouverte", "Alerts, 1 open").to_string(),
-                            (n, Lang::Fr) => format!("Alertes, {n} ouvertes"),
-                            (n, Lang::En) => format!("Alerts, {n} open"),
-                        }
-                    };
-                    view! {
-                        <a href=href rel=rel id="alerts-link" aria-label=label>
-                            {move || lang.get().pick("Alertes", "Alerts")}
-                            <span class="count" class:zero=n == 0 id="alerts-count" data-count=n.to_string()>{n.to_string()}</span>
-                        </a>
-                    }
-                })
-            })}
-        </Transition>
     }
 }

@@ -5,7 +5,6 @@ use chrono::NaiveDateTime;
 use leptos::prelude::*;
 use pipeline::alerts::Severity;
 
-use super::paris_time;
 use super::server_fns::{acknowledge_alert, add_silence};
 use crate::format;
 use crate::i18n::Lang;
@@ -96,14 +95,14 @@ fn since_text(a: &AlertRow, l: Lang) -> String {
         (Some(end), _) => format!(
             "{} {} {} {}",
             l.pick("du", "from"),
-            paris_time(&a.start, l),
+            crate::format::date_time(&a.start, l),
             l.pick("au", "to"),
-            paris_time(end, l)
+            crate::format::date_time(end, l)
         ),
         (None, _) => format!(
             "{} {}",
             l.pick("depuis le", "since"),
-            paris_time(&a.start, l)
+            crate::format::date_time(&a.start, l)
         ),
     }
 }
@@ -141,7 +140,7 @@ pub(super) fn AlertItem(
     version: RwSignal<u32>,
 ) -> impl IntoView {
     let l = lang.get_untracked();
-    let changed = super::alerts_changed();
+    let changed = super::count::alerts_changed();
     let id = row.id;
     // Which form is open: none, "ack" or "silence".
     let open = RwSignal::new(None::<&'static str>);
@@ -205,14 +204,14 @@ pub(super) fn AlertItem(
                 l.pick("Prise en compte par", "Acknowledged by"),
                 row.acknowledged_at
                     .as_ref()
-                    .map(|t| format!(" {} {}", l.pick("le", "on"), paris_time(t, l)))
+                    .map(|t| format!(" {} {}", l.pick("le", "on"), crate::format::date_time(t, l)))
                     .unwrap_or_default(),
             )
         });
         let resolved = row
             .resolved_at
             .as_ref()
-            .map(|t| format!("{} {}", l.pick("Résolue le", "Resolved on"), paris_time(t, l)));
+            .map(|t| format!("{} {}", l.pick("Résolue le", "Resolved on"), crate::format::date_time(t, l)));
         view! {
             {by.map(|t| view! { <p class="ack-by">{t}</p> })}
             {row.comment.clone().filter(|c| !c.is_empty()).map(|c| view! { <blockquote class="ack-comment">{c}</blockquote> })}

@@ -146,7 +146,7 @@ pub async fn load(services: &Services, q: DashboardQuery) -> Result<DashboardDat
     // One store: its visitors against the range its own recent weeks expect, beside the
     // visitors chart. An extra: if the baseline cannot be read, the dashboard goes without.
     if let Some(store) = filter.store_id {
-        let params = pipeline::alerts::detect::DetectParams::default();
+        let params = pipeline::alerts::detect::params::DetectParams::default();
         match pipeline::alerts::detect::expected_band(
             warehouse,
             i64::from(store),

@@ -256,7 +256,7 @@ fn SilentSensors(rows: Vec<crate::wire::SilentSensor>, lang: Memo<Lang>) -> impl
                             s.sensor_id,
                             s.rule.label(l),
                             l.pick("depuis le", "since"),
-                            crate::pages::alerts::paris_time(&s.since, l),
+                            crate::format::date_time(&s.since, l),
                         );
                         view! {
                             <li

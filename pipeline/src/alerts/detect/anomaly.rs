@@ -21,8 +21,8 @@ use crate::calendar::{is_open_day, OPENING_HOURS};
 use crate::clock::HourSlot;
 use crate::warehouse::detection::{SensorDayRow, StoreDayRow, DAY_HOURS};
 
+use super::params::DetectParams;
 use super::robust::{median, median_mad};
-use super::DetectParams;
 
 /// The same weekday in the `search_weeks` weeks before `date`, newest first.
 pub fn history_dates(date: NaiveDate, search_weeks: u32) -> Vec<NaiveDate> {

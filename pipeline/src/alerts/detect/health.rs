@@ -22,7 +22,7 @@ use crate::alerts::{Finding, Rule, Severity};
 use crate::clock::HourSlot;
 use crate::reference::Reference;
 
-use super::DetectParams;
+use super::params::DetectParams;
 
 /// What the raw rows of one open hour say.
 #[derive(Debug, Clone, Default)]
