@@ -79,7 +79,8 @@ async fn backfill_fills_every_layer_and_is_idempotent() {
             )
             .await
             .expect("forced");
-        assert_eq!(forced.total_done(), 14 * 24 * 2 + 14);
+        // collect + ingest + detect per hour, transform + detect per day.
+        assert_eq!(forced.total_done(), 14 * 24 * 3 + 14 * 2);
         assert_eq!(
             p.warehouse.raw_counts().await.expect("counts"),
             raw,
