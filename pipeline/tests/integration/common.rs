@@ -372,8 +372,10 @@ pub fn raw_tables() -> Vec<(&'static str, String, &'static str)> {
             ]),
             "seq",
         ),
+        // The ledger of what the lake rebuilds: detection's partitions (alerts) are not in
+        // the lake, and `rebuild` does not re-run them.
         (
-            "job_ledger",
+            "(SELECT * FROM job_ledger WHERE job <> 'detect') job_ledger",
             text(&["job", "partition", "status"]),
             "job, partition",
         ),
