@@ -24,25 +24,10 @@ pub async fn backfill(args: BackfillArgs) -> anyhow::Result<()> {
     pipeline::availability::check_range(args.from, args.to, chrono::Utc::now())
         .map_err(|e| Exit::new(Outcome::BadInput, e.to_string()))?;
     let pipeline = pipeline_setup::build(&args.pipeline, Arc::new(SystemClock)).await?;
-    let stopper = pipeline.clone();
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("stopping after the partition in hand (the ledger stays consistent)…");
-            stopper.request_stop();
-        }
-    });
-    #[cfg(unix)]
-    {
-        let stopper = pipeline.clone();
-        if let Ok(mut term) =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
-            tokio::spawn(async move {
-                term.recv().await;
-                stopper.request_stop();
-            });
-        }
-    }
+    stop_on_signals(
+        &pipeline,
+        "stopping after the partition in hand (the ledger stays consistent)…",
+    );
     let bar: Arc<Mutex<Option<ProgressBar>>> = Arc::new(Mutex::new(None));
     let terminal = std::io::stderr().is_terminal();
     let bar_in = bar.clone();
@@ -467,4 +452,28 @@ pub fn incidents(args: IncidentsArgs) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Ctrl-C (with `message` on stderr) or SIGTERM asks `pipeline` to stop after the step in
+/// hand, leaving the ledger consistent.
+pub(crate) fn stop_on_signals(pipeline: &pipeline::Pipeline, message: &'static str) {
+    let stopper = pipeline.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("{message}");
+            stopper.request_stop();
+        }
+    });
+    #[cfg(unix)]
+    {
+        let stopper = pipeline.clone();
+        if let Ok(mut term) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            tokio::spawn(async move {
+                term.recv().await;
+                stopper.request_stop();
+            });
+        }
+    }
 }

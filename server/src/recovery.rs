@@ -24,25 +24,10 @@ const PG_DUMP_HINT: &str = "the warehouse is PostgreSQL: back it up with \
 
 pub async fn rebuild(args: RebuildArgs) -> anyhow::Result<()> {
     let pipeline = pipeline_setup::build(&args.pipeline, Arc::new(SystemClock)).await?;
-    let stopper = pipeline.clone();
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("stopping after the step in hand (run `rebuild` again to resume)…");
-            stopper.request_stop();
-        }
-    });
-    #[cfg(unix)]
-    {
-        let stopper = pipeline.clone();
-        if let Ok(mut term) =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
-            tokio::spawn(async move {
-                term.recv().await;
-                stopper.request_stop();
-            });
-        }
-    }
+    crate::commands::stop_on_signals(
+        &pipeline,
+        "stopping after the step in hand (run `rebuild` again to resume)…",
+    );
     let progress = rebuild_progress();
     let started = Instant::now();
     let result = pipeline.rebuild(args.force, &progress).await;
