@@ -2,6 +2,7 @@
 # Builds the server binary and the site (hydration wasm + JS glue + CSS) with plain cargo:
 #   scripts/build.sh            debug server  → $CARGO_TARGET_DIR/debug/datamag360 + $CARGO_TARGET_DIR/site
 #   scripts/build.sh --release  release server → $CARGO_TARGET_DIR/release/datamag360 + $CARGO_TARGET_DIR/site-release
+#   scripts/build.sh --profile ci  CI's server  → $CARGO_TARGET_DIR/ci/datamag360 + $CARGO_TARGET_DIR/site-ci
 # Either way the front end is the size-optimised one (wasm-release profile + wasm-opt -Oz),
 # its files named by content hash (site/hash.txt) and precompressed (.br, .gz) once here.
 # DATAMAG_WASM_PROFILE=dev builds the debug wasm instead (quick edit loop, 7+ MB: not for
@@ -17,17 +18,21 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 
-RELEASE=0
-[ "${1:-}" = "--release" ] && RELEASE=1
+PROFILE=dev
+case "${1:-}" in
+  "") ;;
+  --release) PROFILE=release ;;
+  --profile) PROFILE="${2:?--profile needs a name: dev, release or ci}" ;;
+  *) echo "usage: scripts/build.sh [--release | --profile dev|release|ci]" >&2; exit 2 ;;
+esac
 log() { printf '\033[1;34m[build]\033[0m %s\n' "$*" >&2; }
 
 WASM_PROFILE="${DATAMAG_WASM_PROFILE:-wasm-release}"
 FRONT_TARGET_DIR="$CARGO_TARGET_DIR/front"
-if [ "$RELEASE" = 1 ]; then
-  SERVER_FLAGS=(--release); SITE="$CARGO_TARGET_DIR/site-release"
-else
-  SERVER_FLAGS=(); SITE="$CARGO_TARGET_DIR/site"
-fi
+case "$PROFILE" in
+  dev) SERVER_FLAGS=(); SITE="$CARGO_TARGET_DIR/site" ;;
+  *) SERVER_FLAGS=(--profile "$PROFILE"); SITE="$CARGO_TARGET_DIR/site-$PROFILE" ;;
+esac
 WASM_DIR=$([ "$WASM_PROFILE" = dev ] && echo debug || echo "$WASM_PROFILE")
 
 # The wasm target first (a no-op once installed): the front-end job needs it at once.

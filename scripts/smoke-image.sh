@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# "Image contents" smoke test without a Docker engine: performs the release build the
-# Dockerfile performs, copies only what the image holds (binary + site) into an empty
+# "Image contents" smoke test without a Docker engine: builds the server and the site as
+# the Dockerfile does (the release profile; DATAMAG_SMOKE_PROFILE=ci, as scripts/test.sh
+# sets, reuses CI's one build of the same sources, which differs only in optimisation
+# flags), copies only what the image holds (binary + site) into an empty
 # folder, starts it from there with the image's environment (HOST=0.0.0.0, no account),
 # and checks the home page, the API, that no figure is shown before the first admin exists
 # (set-up note, 401 export, the one-time link in the log), the link creating that admin,
@@ -11,10 +13,12 @@ cd "$(dirname "$0")/.."
 source scripts/env.sh
 log() { printf '\033[1;35m[smoke]\033[0m %s\n' "$*" >&2; }
 
-SITE="$(scripts/build.sh --release | tail -n 1)"
+PROFILE="${DATAMAG_SMOKE_PROFILE:-release}"
+SITE="$(scripts/build.sh --profile "$PROFILE" | tail -n 1)"
 IMAGE="$(mktemp -d)"
 trap 'kill "$PID" 2>/dev/null || true; rm -rf "$IMAGE"' EXIT
-cp "$CARGO_TARGET_DIR/release/datamag360" "$IMAGE/datamag360"
+log "the $PROFILE build of the server"
+cp "$CARGO_TARGET_DIR/$PROFILE/datamag360" "$IMAGE/datamag360"
 cp -R "$SITE" "$IMAGE/site"
 mkdir "$IMAGE/data"
 PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
