@@ -14,6 +14,7 @@ pub mod access;
 pub mod charts;
 pub mod format;
 pub mod i18n;
+pub mod load_failed;
 pub mod nav;
 pub mod pages;
 pub mod wire;

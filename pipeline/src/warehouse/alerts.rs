@@ -26,6 +26,15 @@ fn ts(t: DateTime<Utc>) -> i64 {
     t.timestamp()
 }
 
+/// `'rule_a','rule_b'`: the rules' keys as SQL literals (fixed identifiers, never input).
+fn rule_list(rules: &[Rule]) -> String {
+    rules
+        .iter()
+        .map(|r| format!("'{}'", r.key()))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// The instant of stored seconds (the epoch for a value out of chrono's range).
 fn at(secs: i64) -> DateTime<Utc> {
     DateTime::from_timestamp(secs, 0).unwrap_or_default()
@@ -269,6 +278,19 @@ impl AlertRow {
     }
 }
 
+/// An unresolved alert as [`Warehouse::apply_findings`] compares a finding with it.
+#[derive(sqlx::FromRow)]
+struct UnresolvedRow {
+    id: i64,
+    dedupe_key: String,
+    severity: String,
+    ends_at: Option<i64>,
+    observed: Option<f64>,
+    expected: Option<f64>,
+    first_seen: i64,
+    last_seen: i64,
+}
+
 #[derive(sqlx::FromRow)]
 struct SilenceRow {
     id: i64,
@@ -491,6 +513,10 @@ impl Warehouse {
     /// delivery when a silence covers its start), one found again is refreshed (unless a
     /// later run has seen it), and an unresolved alert of the run's rules that the run no
     /// longer finds is resolved. Applying the same run again changes nothing.
+    ///
+    /// Cost: the run's unresolved alerts are read once; a condition that lasts unchanged (the
+    /// common case, hour after hour) is refreshed with the others in one statement, so a
+    /// large chain's hundreds of open conditions cost a few statements, not three each.
     pub async fn apply_findings(
         &self,
         run: &DetectionRun,
@@ -506,6 +532,15 @@ impl Warehouse {
         };
         let as_of = ts(run.as_of);
         let found: HashSet<String> = findings.iter().map(Finding::dedupe_key).collect();
+        let unresolved = if run.rules.is_empty() {
+            None
+        } else {
+            Some(format!(
+                "SELECT id, dedupe_key, severity, ends_at, observed, expected, first_seen, \
+                 last_seen FROM alerts WHERE status <> 'resolved' AND rule IN ({})",
+                rule_list(&run.rules)
+            ))
+        };
         let insert = "INSERT INTO alerts (dedupe_key, rule, severity, store_id, sensor_id, \
              starts_at, ends_at, observed, expected, status, opened_run, opened_at, first_seen, \
              last_seen, resolved_at, resolved_run, silence_id) \
@@ -516,28 +551,42 @@ impl Warehouse {
         let update =
             "UPDATE alerts SET severity = $2, ends_at = $3, observed = $4, expected = $5, \
              status = $6, last_seen = $7, resolved_at = $8, resolved_run = $9 WHERE id = $1";
-        let stale = format!(
-            "SELECT id, dedupe_key FROM alerts WHERE status <> 'resolved' AND first_seen <= $1 \
-             AND last_seen <= $1 AND rule IN ({})",
-            run.rules
-                .iter()
-                .map(|r| format!("'{}'", r.key()))
-                .collect::<Vec<_>>()
-                .join(",")
-        );
         let resolve = "UPDATE alerts SET status = 'resolved', resolved_at = $2, resolved_run = $3 \
              WHERE id = $1 AND status <> 'resolved'";
         macro_rules! body {
             ($tx:ident, $adapt:expr) => {{
-                let (insert, select, update, stale, resolve) = (
+                let (insert, select, update, resolve) = (
                     $adapt(insert),
                     $adapt(select),
                     $adapt(update),
-                    $adapt(&stale),
                     $adapt(resolve),
                 );
+                // The run's unresolved alerts, by key.
+                let mut open: HashMap<String, UnresolvedRow> = HashMap::new();
+                if let Some(sql) = &unresolved {
+                    let rows: Vec<UnresolvedRow> = sqlx::query_as(&$adapt(sql.as_str()))
+                        .fetch_all(&mut *$tx)
+                        .await?;
+                    open.extend(rows.into_iter().map(|r| (r.dedupe_key.clone(), r)));
+                }
+                // Lasting unchanged: only `last_seen` moves (one statement for them all).
+                let mut unchanged: Vec<i64> = Vec::new();
                 for f in findings {
                     let key = f.dedupe_key();
+                    if let Some(r) = open.get(&key) {
+                        if r.last_seen > as_of {
+                            continue;
+                        }
+                        if f.end.is_none()
+                            && r.ends_at.is_none()
+                            && r.severity == f.severity.key()
+                            && r.observed == f.observed
+                            && r.expected == f.expected
+                        {
+                            unchanged.push(r.id);
+                            continue;
+                        }
+                    }
                     let silence = silences
                         .iter()
                         .find(|s| s.covers(f.store_id, f.sensor_id, f.start))
@@ -550,26 +599,30 @@ impl Warehouse {
                         ),
                         None => (AlertStatus::Open, None, None),
                     };
-                    let inserted = sqlx::query(&insert)
-                        .bind(&key)
-                        .bind(f.rule.key())
-                        .bind(f.severity.key())
-                        .bind(f.store_id)
-                        .bind(f.sensor_id)
-                        .bind(ts(f.start))
-                        .bind(f.end.map(ts))
-                        .bind(f.observed)
-                        .bind(f.expected)
-                        .bind(status.key())
-                        .bind(&run.name)
-                        .bind(ts(now))
-                        .bind(as_of)
-                        .bind(resolved_at)
-                        .bind(resolved_run)
-                        .bind(silence)
-                        .execute(&mut *$tx)
-                        .await?
-                        .rows_affected();
+                    let inserted = if open.contains_key(&key) {
+                        0
+                    } else {
+                        sqlx::query(&insert)
+                            .bind(&key)
+                            .bind(f.rule.key())
+                            .bind(f.severity.key())
+                            .bind(f.store_id)
+                            .bind(f.sensor_id)
+                            .bind(ts(f.start))
+                            .bind(f.end.map(ts))
+                            .bind(f.observed)
+                            .bind(f.expected)
+                            .bind(status.key())
+                            .bind(&run.name)
+                            .bind(ts(now))
+                            .bind(as_of)
+                            .bind(resolved_at)
+                            .bind(resolved_run)
+                            .bind(silence)
+                            .execute(&mut *$tx)
+                            .await?
+                            .rows_affected()
+                    };
                     if inserted == 1 {
                         applied.opened += 1;
                         applied.silenced += u64::from(silence.is_some());
@@ -631,23 +684,34 @@ impl Warehouse {
                     applied.refreshed += 1;
                     applied.resolved += u64::from(!was_resolved && status == AlertStatus::Resolved);
                 }
-                if !run.rules.is_empty() {
-                    let candidates: Vec<(i64, String)> = sqlx::query_as(&stale)
+                // Ids come from the database (integers): listed inline, 500 at a time.
+                for chunk in unchanged.chunks(500) {
+                    let ids = chunk
+                        .iter()
+                        .map(i64::to_string)
+                        .collect::<Vec<_>>()
+                        .join(",");
+                    let sql = format!("UPDATE alerts SET last_seen = $1 WHERE id IN ({ids})");
+                    sqlx::query(&$adapt(sql.as_str()))
                         .bind(as_of)
-                        .fetch_all(&mut *$tx)
+                        .execute(&mut *$tx)
                         .await?;
-                    for (id, key) in candidates {
-                        if found.contains(&key) {
-                            continue;
-                        }
-                        applied.resolved += sqlx::query(&resolve)
-                            .bind(id)
-                            .bind(as_of)
-                            .bind(&run.name)
-                            .execute(&mut *$tx)
-                            .await?
-                            .rows_affected();
+                }
+                applied.refreshed += unchanged.len() as u64;
+                // Unresolved alerts of the run's rules that it no longer finds (and that no
+                // later run has seen) are over.
+                for r in open.values() {
+                    if found.contains(&r.dedupe_key) || r.first_seen > as_of || r.last_seen > as_of
+                    {
+                        continue;
                     }
+                    applied.resolved += sqlx::query(&resolve)
+                        .bind(r.id)
+                        .bind(as_of)
+                        .bind(&run.name)
+                        .execute(&mut *$tx)
+                        .await?
+                        .rows_affected();
                 }
             }};
         }
@@ -848,6 +912,40 @@ impl Warehouse {
         Ok(per_backend!(self, sql, |q, p| {
             sqlx::query_scalar::<_, i64>(q).fetch_one(p).await?
         }))
+    }
+
+    /// The unresolved alerts of `rules` as the findings that keep them open: what the next
+    /// detection run continues from (see `alerts::detect::hourly_continuing`). Read on the
+    /// `(status, store_id)` index: the open alerts, not the history.
+    pub async fn unresolved_findings(
+        &self,
+        rules: &[Rule],
+    ) -> Result<Vec<Finding>, WarehouseError> {
+        if rules.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = &format!(
+            "SELECT {ALERT_COLUMNS} FROM alerts WHERE status IN ('open', 'acknowledged') \
+             AND rule IN ({})",
+            rule_list(rules)
+        );
+        let rows: Vec<AlertRow> =
+            per_backend!(self, sql, |q, p| sqlx::query_as(q).fetch_all(p).await?);
+        rows.into_iter()
+            .map(|r| {
+                let a = r.into_alert()?;
+                Ok(Finding {
+                    rule: a.rule,
+                    severity: a.severity,
+                    store_id: a.store_id,
+                    sensor_id: a.sensor_id,
+                    start: a.start,
+                    end: a.end,
+                    observed: a.observed,
+                    expected: a.expected,
+                })
+            })
+            .collect()
     }
 
     /// Records that `actor` saw alert `id` (with a comment): an open alert becomes

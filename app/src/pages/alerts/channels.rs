@@ -7,7 +7,8 @@ use leptos::prelude::*;
 use super::row::form_message;
 use super::server_fns::{add_channel, disable_channel, get_channels, test_channel};
 use crate::i18n::{use_lang, Lang};
-use crate::wire::{ChannelsView, DeliveryRow, LoadError, StoreInfo};
+use crate::load_failed::AdminLoadFailed;
+use crate::wire::{ChannelsView, DeliveryRow, StoreInfo};
 use pipeline::access::StoreScope;
 use pipeline::alerts::channel::{Channel, ChannelKind};
 
@@ -33,22 +34,11 @@ pub fn ChannelsPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match data.await {
                         Ok(d) => view! { <ChannelsBody data=d lang version added /> }.into_any(),
-                        Err(LoadError::NotAllowed | LoadError::SignIn) => view! {
-                            <p class="error" role="alert" id="not-allowed">
-                                {move || lang.get().pick(
-                                    "Accès refusé : cette page est réservée aux administrateurs.",
-                                    "Access denied: this page is for admins only.",
-                                )}
-                            </p>
-                        }
-                        .into_any(),
-                        Err(_) => view! {
-                            <p class="error" role="alert">
-                                {move || lang.get().pick(
-                                    "Les canaux n'ont pas pu être lus. Réessayez dans un instant.",
-                                    "The channels could not be read. Try again in a moment.",
-                                )}
-                            </p>
+                        Err(error) => view! {
+                            <AdminLoadFailed error lang failed=(
+                                "Les canaux n'ont pas pu être lus. Réessayez dans un instant.",
+                                "The channels could not be read. Try again in a moment.",
+                            ) />
                         }
                         .into_any(),
                     }

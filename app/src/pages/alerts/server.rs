@@ -77,6 +77,11 @@ fn answer(e: AlertError, invalid: &'static str) -> Result<Option<String>, LoadEr
     }
 }
 
+/// A change's answer to the form: nothing to say when it was made, else [`answer`].
+fn done<T>(r: Result<T, AlertError>, invalid: &'static str) -> Result<Option<String>, LoadError> {
+    r.map(|_| None).or_else(|e| answer(e, invalid))
+}
+
 fn alert_row(services: &Services, a: Alert) -> AlertRow {
     let (by, at, comment) = match a.acknowledgement {
         Some(ack) => (
@@ -232,13 +237,11 @@ pub async fn acknowledge(id: i64, comment: String) -> Result<Option<String>, Loa
         viewer: &viewer,
         address: &address,
     };
-    match w
-        .acknowledge_alert(id, actor, comment, services.clock.now())
-        .await
-    {
-        Ok(_) => Ok(None),
-        Err(e) => answer(e, "comment"),
-    }
+    done(
+        w.acknowledge_alert(id, actor, comment, services.clock.now())
+            .await,
+        "comment",
+    )
 }
 
 /// What a silence form asks for, checked: the range, and the recurrence when days are
@@ -339,10 +342,10 @@ pub async fn silence(
         recurrence: window.recurrence,
         reason: reason.to_string(),
     };
-    match w.create_silence(&new, actor, services.clock.now()).await {
-        Ok(_) => Ok(None),
-        Err(e) => answer(e, "range"),
-    }
+    done(
+        w.create_silence(&new, actor, services.clock.now()).await,
+        "range",
+    )
 }
 
 /// The admin asking, with the services.
@@ -477,13 +480,11 @@ pub async fn disable_channel(id: i64) -> Result<Option<String>, LoadError> {
         viewer: &viewer,
         address: &address,
     };
-    match w
-        .set_channel_enabled(id, false, actor, services.clock.now())
-        .await
-    {
-        Ok(_) => Ok(None),
-        Err(e) => answer(e, "unknown"),
-    }
+    done(
+        w.set_channel_enabled(id, false, actor, services.clock.now())
+            .await,
+        "unknown",
+    )
 }
 
 pub async fn test_channel(id: i64) -> Result<TestOutcome, LoadError> {

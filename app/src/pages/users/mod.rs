@@ -10,6 +10,7 @@ use leptos::prelude::*;
 use pipeline::access::Role;
 
 use crate::i18n::{use_lang, Lang};
+use crate::load_failed::AdminLoadFailed;
 use crate::pages::login::error_text;
 use crate::wire::{LoadError, StoreInfo, UserRow, UsersView};
 use server_fns::{add_user, get_users_view, reset_password, set_user};
@@ -45,22 +46,11 @@ pub fn UsersPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match view_data.await {
                         Ok(data) => view! { <UsersView data lang version added /> }.into_any(),
-                        Err(LoadError::NotAllowed | LoadError::SignIn) => view! {
-                            <p class="error" role="alert" id="not-allowed">
-                                {move || lang.get().pick(
-                                    "Accès refusé : cette page est réservée aux administrateurs.",
-                                    "Access denied: this page is for admins only.",
-                                )}
-                            </p>
-                        }
-                        .into_any(),
-                        Err(_) => view! {
-                            <p class="error" role="alert">
-                                {move || lang.get().pick(
-                                    "Les comptes n'ont pas pu être lus. Réessayez dans un instant.",
-                                    "The accounts could not be read. Try again in a moment.",
-                                )}
-                            </p>
+                        Err(error) => view! {
+                            <AdminLoadFailed error lang failed=(
+                                "Les comptes n'ont pas pu être lus. Réessayez dans un instant.",
+                                "The accounts could not be read. Try again in a moment.",
+                            ) />
                         }
                         .into_any(),
                     }
