@@ -717,7 +717,10 @@ impl Warehouse {
         }
         match self {
             Warehouse::Sqlite(p) => {
-                let mut tx = p.begin().await?;
+                // IMMEDIATE: the run reads its unresolved alerts before it writes; a deferred
+                // transaction would then fail (SQLITE_BUSY_SNAPSHOT) when another replica
+                // wrote in between, instead of waiting for the lock.
+                let mut tx = p.begin_with("BEGIN IMMEDIATE").await?;
                 body!(tx, |s: &str| crate::warehouse::sqlite(s));
                 tx.commit().await?;
             }
