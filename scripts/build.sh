@@ -3,6 +3,7 @@
 #   scripts/build.sh            debug server  → $CARGO_TARGET_DIR/debug/datamag360 + $CARGO_TARGET_DIR/site
 #   scripts/build.sh --release  release server → $CARGO_TARGET_DIR/release/datamag360 + $CARGO_TARGET_DIR/site-release
 #   scripts/build.sh --profile ci  CI's server  → $CARGO_TARGET_DIR/ci/datamag360 + $CARGO_TARGET_DIR/site-ci
+#                                  (and every test binary, built with it: see below)
 # Either way the front end is the size-optimised one (wasm-release profile + wasm-opt -Oz),
 # its files named by content hash (site/hash.txt) and precompressed (.br, .gz) once here.
 # DATAMAG_WASM_PROFILE=dev builds the debug wasm instead (quick edit loop, 7+ MB: not for
@@ -51,7 +52,15 @@ trap stop_all INT TERM
 START=$(date +%s)
 log "tools, server (${SERVER_FLAGS[*]:-debug}) and front end (wasm32, profile $WASM_PROFILE) at once"
 job tools env WANT_BROWSER="${WANT_BROWSER:-0}" scripts/setup.sh
-job server cargo build --locked -p datamag360 "${SERVER_FLAGS[@]}"
+if [ "$PROFILE" = ci ]; then
+  # CI's one build: the server and every test binary in one cargo run, so that they share
+  # one feature resolution (the tests' dev-dependencies change some shared crates'
+  # features; a server built alone would compile polars and its dependents a second time).
+  job server cargo test --locked --profile ci --no-run --workspace --exclude frontend \
+    --lib --bins --tests
+else
+  job server cargo build --locked -p datamag360 "${SERVER_FLAGS[@]}"
+fi
 job front cargo build --locked -p frontend --lib --target wasm32-unknown-unknown \
   --profile "$WASM_PROFILE" --target-dir "$FRONT_TARGET_DIR"
 for i in "${!PIDS[@]}"; do

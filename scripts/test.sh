@@ -55,7 +55,7 @@ phase "waiting for the tools"
 wait "$TOOLS_PID" || { log "tool set-up failed: see the [tools] lines"; exit 1; }
 trap - EXIT
 
-phase "build (server, profile ci, and front end)"
+phase "build (server and test binaries, profile ci, and front end)"
 SITE="$(scripts/build.sh --profile ci | tail -n 1)"
 
 phase "cargo test (profile ci)"

@@ -48,7 +48,7 @@ pub(crate) async fn with_direct<R>(
         //    `direct` drops, inside this closure, before the handle goes back to sqlx.
         // 4. The transaction stays sqlx's: `work` never commits, rolls back or begins one,
         //    or sqlx's idea of the connection's state would be wrong. Asserted below (in
-        //    every build: the tests run on the release profile): the autocommit state is the
+        //    every build, the tests' optimised one included): the autocommit state is the
         //    same before and after `work`.
         let direct = unsafe { rusqlite::Connection::from_handle(handle.as_ptr()) }?;
         let autocommit = direct.is_autocommit();

@@ -166,11 +166,15 @@ pub async fn hourly_continuing(
         .map(|f| ((f.rule, f.store_id, f.sensor_id), f.start))
         .collect();
     let slots = open_hours_before(upto, params.max_lookback_open_hours.max(1));
+    // One hour beyond the rules' minimum: a condition that has just reached it shows the
+    // good hour before it, so its start is placed without reading further back (only a
+    // longer one that the store does not know yet, e.g. after a restart, reads more).
     let first = params
         .silent_min_hours
         .max(params.stuck_min_hours)
         .max(params.till_min_hours)
-        .max(1) as usize;
+        .max(1) as usize
+        + 1;
     let mut read = first.min(slots.len());
     let mut hours = read_hours(wh, reference, &slots[..read]).await?;
     loop {
@@ -227,7 +231,18 @@ pub async fn nightly(
     needed.extend(baseline_of.values().flatten().copied());
     needed.sort_unstable();
     needed.dedup();
-    let sensor_rows = wh.sensor_day_rows(&needed).await?;
+    let stores: Vec<i64> = reference
+        .stores()
+        .iter()
+        .map(|s| i64::from(s.store_id))
+        .collect();
+    let mut sensor_ids: Vec<i64> = reference
+        .all_sensors()
+        .map(|(_, s)| i64::from(s.sensor_id))
+        .collect();
+    sensor_ids.sort_unstable();
+    sensor_ids.dedup();
+    let sensor_rows = wh.sensor_day_rows(&needed, &stores, &sensor_ids).await?;
     let today: Vec<&SensorDayRow> = sensor_rows.iter().filter(|r| r.date == day).collect();
     let past: Vec<&SensorDayRow> = sensor_rows.iter().filter(|r| r.date != day).collect();
     let sensor_base = anomaly::sensor_baselines(&past, &baseline_of, params);
