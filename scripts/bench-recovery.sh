@@ -10,7 +10,7 @@
 #   scripts/bench-recovery.sh
 #
 # Environment: DIR (default /tmp/bench-recovery), TO (default yesterday), PORT (3911),
-# SKIP_BUILD=1 to use the release binary already built.
+# SKIP_BUILD=1 to use the release binary already built, BIN=path to time another build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -19,7 +19,7 @@ dir="${DIR:-/tmp/bench-recovery}"
 to="${TO:-$(date -d yesterday +%F)}"
 from="$(date -d "$to -2 years +1 day" +%F)"
 port="${PORT:-3911}"
-bin="$CARGO_TARGET_DIR/release/datamag360"
+bin="${BIN:-$CARGO_TARGET_DIR/release/datamag360}"
 say() { printf '\n== %s (%s)\n' "$*" "$(uptime | sed 's/^ *//')"; }
 timed() { /usr/bin/time -f '   wall %e s, user %U s, system %S s, max RSS %M KB' "$@"; }
 

@@ -100,8 +100,19 @@ impl Pipeline {
                 .await?;
             tracing::debug!(run = %run.name, queued, "alert digests queued");
         }
-        if applied != Applied::default() {
+        // A change people care about (opened or resolved) at info; the hourly refresh of
+        // conditions that last, at debug (a backfill would log one line per hour).
+        if applied.opened > 0 || applied.resolved > 0 {
             tracing::info!(
+                run = %run.name,
+                opened = applied.opened,
+                silenced = applied.silenced,
+                refreshed = applied.refreshed,
+                resolved = applied.resolved,
+                "alerts updated"
+            );
+        } else if applied != Applied::default() {
+            tracing::debug!(
                 run = %run.name,
                 opened = applied.opened,
                 silenced = applied.silenced,
