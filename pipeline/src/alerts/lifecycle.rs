@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::finding::{Rule, Severity};
+use super::finding::{Finding, Rule, Severity};
 use crate::lang::Lang;
 
 /// Where an alert stands.
@@ -92,6 +92,22 @@ pub struct Alert {
     pub resolved_at: Option<DateTime<Utc>>,
     /// The silence in force when it was opened: kept in the history, never delivered.
     pub silence_id: Option<i64>,
+}
+
+impl Alert {
+    /// The condition it stands for, as detection finds it.
+    pub fn finding(&self) -> Finding {
+        Finding {
+            rule: self.rule,
+            severity: self.severity,
+            store_id: self.store_id,
+            sensor_id: self.sensor_id,
+            start: self.start,
+            end: self.end,
+            observed: self.observed,
+            expected: self.expected,
+        }
+    }
 }
 
 /// Which alerts to list. Every field narrows; `Default` lists the newest alerts of every

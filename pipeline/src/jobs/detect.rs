@@ -111,15 +111,8 @@ impl Pipeline {
                 resolved = applied.resolved,
                 "alerts updated"
             );
-        } else if applied != Applied::default() {
-            tracing::debug!(
-                run = %run.name,
-                opened = applied.opened,
-                silenced = applied.silenced,
-                refreshed = applied.refreshed,
-                resolved = applied.resolved,
-                "alerts updated"
-            );
+        } else if applied.refreshed > 0 {
+            tracing::debug!(run = %run.name, refreshed = applied.refreshed, "alerts refreshed");
         }
         Ok(applied)
     }

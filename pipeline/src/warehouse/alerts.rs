@@ -935,19 +935,7 @@ impl Warehouse {
         let rows: Vec<AlertRow> =
             per_backend!(self, sql, |q, p| sqlx::query_as(q).fetch_all(p).await?);
         rows.into_iter()
-            .map(|r| {
-                let a = r.into_alert()?;
-                Ok(Finding {
-                    rule: a.rule,
-                    severity: a.severity,
-                    store_id: a.store_id,
-                    sensor_id: a.sensor_id,
-                    start: a.start,
-                    end: a.end,
-                    observed: a.observed,
-                    expected: a.expected,
-                })
-            })
+            .map(|r| Ok(r.into_alert()?.finding()))
             .collect()
     }
 
