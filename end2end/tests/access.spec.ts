@@ -352,6 +352,11 @@ test("users page and audit export at 390 px, and refused to a manager", async ({
   const r = await lea.goto(`${base}/users`);
   expect(r?.status()).toBe(403);
   await expect(lea.locator("#not-allowed")).toBeVisible();
+  await expect(lea.locator("#not-allowed")).toContainText("réservée aux administrateurs");
+  await lea.setViewportSize({ width: 1440, height: 900 });
+  await screenshot(lea, "access-users-denied-fr-1440");
+  await lea.setViewportSize({ width: 390, height: 844 });
+  await screenshot(lea, "access-users-denied-fr-390");
   expect((await lea.request.get(`${base}/admin/audit.csv`)).status()).toBe(403);
   const call = await lea.request.post(`${base}/api/admin_users`, { headers: { Origin: base } });
   expect(call.status()).toBe(403);
