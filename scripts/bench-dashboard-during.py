@@ -3,8 +3,9 @@
 
     scripts/bench-dashboard-during.py PORT TO SECONDS [COMMAND...]
 
-Sends POST /api/dashboard (all stores, the 365 days ending TO, hours 9-19) from 4
-threads back to back for SECONDS, starting COMMAND (if given) after one second, and
+Sends POST /api/dashboard (all stores, the 365 days ending TO, hours 9-19) from
+THREADS threads (environment, default 4; 1 compares with the dashboard's own p95 target,
+which is for one client) back to back for SECONDS, starting COMMAND (if given) after one second, and
 prints p50/p95/p99 and the count of the requests that ran while COMMAND ran, and of
 those before it (the same load without it). The server must be running (start it with
 `datamag360 serve --no-scheduler --port PORT --data-dir DIR`).
@@ -40,7 +41,8 @@ def worker():
             samples.append((t0, time.monotonic() - t0))
 
 
-threads = [threading.Thread(target=worker) for _ in range(4)]
+import os
+threads = [threading.Thread(target=worker) for _ in range(int(os.environ.get("THREADS", "4")))]
 for t in threads:
     t.start()
 window = None
