@@ -4,7 +4,7 @@
 //!
 //! The work: the 1,000-store chain's (`Reference::synthetic(1000, 360)`, 8,634 sensors)
 //! eight weeks of history, 40 open days × 11 hours = 3,798,960 sensor-hour values, grouped by
-//! (store, sensor, weekday, hour) into 189,948 groups of 8; per group the median and the MAD
+//! (store, sensor, weekday, hour) into 474,870 groups of 8; per group the median and the MAD
 //! (median of |value − median|). Values are drawn from a fixed-seed stream (the computation,
 //! not the simulator, is measured). Each path starts from the rows as detection reads them
 //! (a vector of (store, sensor, weekday, hour, value)); polars is timed with and without
