@@ -289,6 +289,17 @@ pub fn backup_sqlite(main: &Path, to: &Path) -> Result<Manifest, BackupError> {
     Ok(manifest)
 }
 
+/// Whether `path` is the file a backup writes before renaming it into place
+/// (`.NAME.partial-PID/backup`, see [`backup_sqlite`]).
+fn is_staging_copy(path: &Path) -> bool {
+    let folder = path
+        .parent()
+        .and_then(Path::file_name)
+        .map(|n| n.to_string_lossy().into_owned());
+    path.file_name().is_some_and(|n| n == "backup")
+        && folder.is_some_and(|f| f.starts_with('.') && f.contains(".partial-"))
+}
+
 /// Reads and checks a backup file: the header, the manifest, and each file's size and
 /// SHA-256, copying the files into `staging`. Nothing else is touched.
 fn unpack(from: &Path, staging: &Staging) -> Result<Manifest, BackupError> {
@@ -296,6 +307,15 @@ fn unpack(from: &Path, staging: &Staging) -> Result<Manifest, BackupError> {
         path: from.to_path_buf(),
         reason,
     };
+    // A killed backup leaves its staging copy beside the target (`.NAME.partial-PID/backup`),
+    // complete or not: it never counts as a backup, even when killed between the last
+    // write and the rename that would have made it one.
+    if is_staging_copy(from) {
+        return Err(damaged(
+            "this is an interrupted backup's staging copy, not a backup: take the backup again"
+                .to_string(),
+        ));
+    }
     let mut input = BufReader::with_capacity(CHUNK, File::open(from).map_err(io(from))?);
     let mut line = String::new();
     input.read_line(&mut line).map_err(io(from))?;
