@@ -52,10 +52,7 @@ impl Pipeline {
             Partition::Hour(_) => {
                 // The conditions still open continue from where the alerts store says they
                 // began: a run reads the latest few hours, not back to each start.
-                let rules: Vec<Rule> = Rule::ALL
-                    .into_iter()
-                    .filter(|r| r.is_data_health())
-                    .collect();
+                let rules = detection_run(partition).rules;
                 let open = self.warehouse.unresolved_findings(&rules).await?;
                 detection::hourly_continuing(
                     &self.warehouse,

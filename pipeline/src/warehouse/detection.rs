@@ -79,6 +79,15 @@ fn pg_day(offset: i32) -> NaiveDate {
     NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or(NaiveDate::MIN) + Duration::days(offset.into())
 }
 
+/// The rollup's cumulative hour columns (`v09` … `v19`) of a SQLite row, from column `first`.
+fn sqlite_hours(row: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<[i64; DAY_HOURS]> {
+    let mut out = [0i64; DAY_HOURS];
+    for (i, slot) in out.iter_mut().enumerate() {
+        *slot = row.get(first + i)?;
+    }
+    Ok(out)
+}
+
 fn sqlite_day(text: &str) -> rusqlite::Result<NaiveDate> {
     text.parse::<NaiveDate>().map_err(|e| {
         rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
@@ -244,16 +253,12 @@ impl Warehouse {
                     let mut rows = st.query(rusqlite::params_from_iter(&days))?;
                     let mut out = Vec::new();
                     while let Some(r) = rows.next()? {
-                        let mut v = [0i64; DAY_HOURS];
-                        for (i, slot) in v.iter_mut().enumerate() {
-                            *slot = r.get(3 + i)?;
-                        }
                         let date: String = r.get(2)?;
                         out.push(SensorDayRow {
                             store_id: r.get(0)?,
                             sensor_id: r.get(1)?,
                             date: sqlite_day(&date)?,
-                            hours: steps(&v),
+                            hours: steps(&sqlite_hours(r, 3)?),
                             genuine: r.get(WIDTH - 1)?,
                         });
                     }
@@ -382,12 +387,8 @@ impl Warehouse {
                     let mut rows = st.query(rusqlite::params_from_iter(&params))?;
                     let mut out = Vec::new();
                     while let Some(r) = rows.next()? {
-                        let mut c = [0i64; DAY_HOURS];
-                        for (i, slot) in c.iter_mut().enumerate() {
-                            *slot = r.get(2 + i)?;
-                        }
                         let date: String = r.get(1)?;
-                        out.push((r.get(0)?, sqlite_day(&date)?, c));
+                        out.push((r.get(0)?, sqlite_day(&date)?, sqlite_hours(r, 2)?));
                     }
                     Ok(out)
                 })
